@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Configures and builds c10k-bench. Usage: scripts/build.sh [--sanitize] [--werror]
+# Plain build goes to build/, the ASan+UBSan build to build-asan/; binaries land in <dir>/bin.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir="$root/build"
+flags=()
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) dir="$root/build-asan"; flags+=(-DC10K_SANITIZE=ON) ;;
+    --werror)   flags+=(-DC10K_WERROR=ON) ;;
+    *) echo "build.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+cmake -S "$root" -B "$dir" "${flags[@]}" >/dev/null
+cmake --build "$dir" -j "$(nproc)"

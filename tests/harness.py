@@ -1,0 +1,100 @@
+"""Helpers shared by the test modules: where the binaries are, and running servers safely.
+
+Every process started here is tracked and ended by PID when its test finishes, pass or fail.
+"""
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN_DIR = os.environ.get("C10K_BIN_DIR", os.path.join(ROOT, "build", "bin"))
+
+MODELS = ["blocking", "threaded", "forking", "select", "epoll", "libuv"]
+
+
+def binary(name):
+    path = os.path.join(BIN_DIR, name)
+    if not os.access(path, os.X_OK):
+        raise FileNotFoundError(f"{path} is not built: run scripts/build.sh")
+    return path
+
+
+def server_binary(model):
+    return binary(f"server-{model}")
+
+
+class Server:
+    """A running server started on port 0; knows its address from its ready line."""
+
+    def __init__(self, proc, host, port):
+        self.proc, self.host, self.port = proc, host, port
+
+    @property
+    def addr(self):
+        return (self.host, self.port)
+
+    @property
+    def url(self):
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def stats(self):
+        return json.loads(http_get(self.addr, "/__stats")[2])
+
+    def stop(self, timeout=10):
+        """SIGTERM, then SIGKILL; returns the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for f in (self.proc.stdout, self.proc.stderr):
+            if f:
+                f.close()
+        return self.proc.returncode
+
+
+def start_server(model_or_path, *args, host="127.0.0.1", ready_timeout=10):
+    path = model_or_path if os.sep in model_or_path else server_binary(model_or_path)
+    proc = subprocess.Popen([path, "--host", host, "--port", "0", *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + ready_timeout
+    line = ""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.1)
+        if ready:
+            line = proc.stdout.readline()
+            break
+        if proc.poll() is not None:
+            break
+    if not line.startswith("listening on "):
+        proc.kill()
+        proc.wait()
+        err = proc.stderr.read()
+        raise RuntimeError(f"{path} did not become ready (stdout {line!r}, stderr {err!r})")
+    hostport = line[len("listening on "):].strip()
+    h, _, p = hostport.rpartition(":")
+    return Server(proc, h.strip("[]"), int(p))
+
+
+def http_get(addr, path="/", timeout=10, method="GET"):
+    """One HTTP/1.0 request on a fresh connection: (status, headers dict, body str)."""
+    with socket.create_connection(addr, timeout=timeout) as s:
+        s.sendall(f"{method} {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+    return status, headers, body.decode("latin-1")
