@@ -8,6 +8,7 @@ build_flags=()
 bin="$root/build/bin"
 if [ "${1:-}" = "--sanitize" ]; then
   shift; build_flags+=(--sanitize); bin="$root/build-asan/bin"
+  export C10K_SANITIZE=1  # tests that cannot run under ASan (e.g. valgrind) skip on this
 fi
 [ -n "${C10K_WERROR:-}" ] && build_flags+=(--werror)
 "$root/scripts/build.sh" "${build_flags[@]}"
