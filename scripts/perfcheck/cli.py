@@ -1,0 +1,129 @@
+"""Command-line plumbing shared by compare.py and baseline.py: options, outputs, exit codes."""
+import json
+import os
+import sys
+
+from . import PerfCheckError, ci_formats, metrics, report
+from .compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Options, compare
+from .results import Results
+
+EXIT_PASS, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
+
+
+def parse_fraction(text):
+    """'5%' or '0.05' -> 0.05."""
+    t = text.strip()
+    try:
+        value = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise PerfCheckError(f"not a number or percentage: {text!r}") from None
+    if value < 0:
+        raise PerfCheckError(f"must not be negative: {text!r}")
+    return value
+
+
+def add_compare_options(parser):
+    g = parser.add_argument_group("statistics")
+    g.add_argument("--alpha", default=str(DEFAULT_ALPHA),
+                   help=f"significance level of the one-sided test (default {DEFAULT_ALPHA}; "
+                        "family-wise over all tests with --correction holm)")
+    g.add_argument("--threshold", default=f"{DEFAULT_THRESHOLD:.0%}",
+                   help="how much worse the candidate median must be to count as a regression, "
+                        f"e.g. 5%% or 0.05 (default {DEFAULT_THRESHOLD:.0%})")
+    g.add_argument("--threshold-for", action="append", default=[], metavar="METRIC=T",
+                   help="a metric's own threshold, e.g. latency_p99=10%% (repeatable)")
+    g.add_argument("--metrics", default=",".join(m.key for m in metrics.METRICS),
+                   help="comma-separated metrics to compare (default: all: %(default)s)")
+    g.add_argument("--correction", choices=("holm", "none"), default="holm",
+                   help="multiple-testing correction over every point and metric (default holm)")
+    g.add_argument("--allow-scenario-diff", action="store_true",
+                   help="compare even if the scenario settings differ (same name required)")
+    o = parser.add_argument_group("outputs")
+    o.add_argument("--markdown", metavar="FILE", help="write a Markdown summary (for CI logs)")
+    o.add_argument("--json", metavar="FILE", help="write every row as JSON")
+    o.add_argument("--bmf", metavar="FILE", help="write the candidate's figures as Bencher Metric Format")
+    o.add_argument("--gab-smaller", metavar="FILE",
+                   help="write github-action-benchmark customSmallerIsBetter JSON (latency, CPU, memory)")
+    o.add_argument("--gab-bigger", metavar="FILE",
+                   help="write github-action-benchmark customBiggerIsBetter JSON (throughput)")
+    o.add_argument("--quiet", action="store_true", help="print only the verdict line")
+
+
+def options_from_args(args):
+    alpha = parse_fraction(args.alpha)
+    thresholds = {}
+    for item in args.threshold_for:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise PerfCheckError(f"--threshold-for wants METRIC=T, got {item!r}")
+        metrics.select([key])
+        thresholds[key] = parse_fraction(value)
+    try:
+        chosen = metrics.select([k.strip() for k in args.metrics.split(",") if k.strip()])
+    except ValueError as e:
+        raise PerfCheckError(str(e)) from None
+    if not chosen:
+        raise PerfCheckError("--metrics selects no metric")
+    return Options(alpha=alpha, threshold=parse_fraction(args.threshold), thresholds=thresholds,
+                   metrics=chosen, correction=args.correction,
+                   allow_scenario_diff=args.allow_scenario_diff)
+
+
+def write_text(path, text):
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_json(path, doc):
+    write_text(path, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+
+
+def _json_safe(doc):
+    """inf/NaN are not JSON: write them as null."""
+    if isinstance(doc, float) and (doc != doc or doc in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(doc, dict):
+        return {k: _json_safe(v) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_json_safe(v) for v in doc]
+    return doc
+
+
+def run_compare(baseline_path, candidate_path, args, extra_warnings=()):
+    """Load, compare, print and write outputs; returns the exit status."""
+    options = options_from_args(args)
+    baseline, candidate = Results(baseline_path), Results(candidate_path)
+    cmp = compare(baseline, candidate, options)
+    cmp.warnings[:0] = list(extra_warnings)
+    text = report.text_table(cmp)
+    if args.quiet:
+        text = text.splitlines()[-1] + "\n"
+    sys.stdout.write(text)
+    if args.markdown:
+        write_text(args.markdown, report.markdown(cmp))
+    if args.json:
+        write_json(args.json, _json_safe(cmp.to_json()))
+    if args.bmf:
+        write_json(args.bmf, ci_formats.bmf(candidate, options.metrics))
+    if args.gab_smaller or args.gab_bigger:
+        smaller, bigger = ci_formats.github_action_benchmark(candidate, options.metrics)
+        if args.gab_smaller:
+            write_json(args.gab_smaller, smaller)
+        if args.gab_bigger:
+            write_json(args.gab_bigger, bigger)
+    return EXIT_REGRESSION if cmp.failed else EXIT_PASS
+
+
+def main_wrapper(fn):
+    """Run fn() and turn PerfCheckError into a clear message and exit status 2."""
+    try:
+        return fn()
+    except PerfCheckError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_ERROR

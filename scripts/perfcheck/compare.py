@@ -1,0 +1,235 @@
+"""The wall-clock gate: compare a candidate results folder with a baseline, per point and metric.
+
+A row is a regression when the candidate is worse with significance (one-sided Mann-Whitney U,
+p below alpha after Holm's correction over every test in the comparison) AND its median is worse
+than the baseline median by more than the threshold. Either condition alone is not enough: the
+test alone flags 1 % differences that nobody cares about once repetitions are many; the threshold
+alone cries wolf on noise.
+"""
+from . import PerfCheckError, stats
+from .environment import environment_differences
+from .metrics import METRICS
+from .results import point_label
+
+DEFAULT_ALPHA = 0.05
+DEFAULT_THRESHOLD = 0.05
+# Scenario keys that may differ between two runs that are still comparable.
+IGNORED_SCENARIO_KEYS = {"description", "repeats"}
+
+REGRESSION = "REGRESSION"
+WORSE_WITHIN = "worse, within threshold"
+BETTER = "better"
+SAME = "no significant change"
+NOT_AVAILABLE = "n/a"
+FAILED_RUNS = "FAILED RUNS"
+
+
+class Options:
+    def __init__(self, alpha=DEFAULT_ALPHA, threshold=DEFAULT_THRESHOLD, thresholds=None,
+                 metrics=None, correction="holm", allow_scenario_diff=False):
+        if not 0 < alpha < 1:
+            raise PerfCheckError(f"alpha must be between 0 and 1, got {alpha}")
+        if threshold < 0:
+            raise PerfCheckError(f"threshold must be >= 0, got {threshold}")
+        if correction not in ("holm", "none"):
+            raise PerfCheckError(f"correction must be 'holm' or 'none', got {correction!r}")
+        self.alpha, self.threshold = alpha, threshold
+        self.thresholds = dict(thresholds or {})
+        self.metrics = list(metrics or METRICS)
+        self.correction = correction
+        self.allow_scenario_diff = allow_scenario_diff
+
+    def threshold_for(self, metric):
+        return self.thresholds.get(metric.key, self.threshold)
+
+
+class Row:
+    """One point and metric: samples, medians, ratio, interval, p-values and the verdict."""
+
+    def __init__(self, point, metric, base_values, cand_values):
+        self.point, self.metric = point, metric
+        self.base_values, self.cand_values = base_values, cand_values
+        self.base_median = self.cand_median = self.ratio = None
+        self.estimate = self.ci_low = self.ci_high = None
+        self.p_worse = self.p_better = None
+        self.significant_worse = self.significant_better = False
+        self.threshold = None
+        self.verdict = NOT_AVAILABLE
+        self.note = ""
+
+    @property
+    def testable(self):
+        return bool(self.base_values) and bool(self.cand_values)
+
+    @property
+    def slowdown(self):
+        return self.metric.slowdown(self.ratio)
+
+    def to_json(self):
+        series, conc = self.point
+        return {
+            "series": series, "concurrency": conc, "metric": self.metric.key,
+            "unit": self.metric.unit, "higher_is_better": self.metric.higher_is_better,
+            "baseline_values": self.base_values, "candidate_values": self.cand_values,
+            "baseline_median": self.base_median, "candidate_median": self.cand_median,
+            "ratio": self.ratio, "ratio_estimate_hl": self.estimate,
+            "ratio_interval": [self.ci_low, self.ci_high],
+            "p_worse": self.p_worse, "p_better": self.p_better,
+            "threshold": self.threshold, "verdict": self.verdict, "note": self.note,
+        }
+
+
+class Comparison:
+    def __init__(self, baseline, candidate, options):
+        self.baseline, self.candidate, self.options = baseline, candidate, options
+        self.rows, self.warnings, self.failures = [], [], []
+
+    @property
+    def regressions(self):
+        return [r for r in self.rows if r.verdict == REGRESSION]
+
+    @property
+    def failed(self):
+        return bool(self.regressions or self.failures)
+
+    @property
+    def interval_level(self):
+        return 1 - 2 * self.options.alpha
+
+    def to_json(self):
+        o = self.options
+        return {
+            "schema_version": 1, "kind": "c10k-bench-compare",
+            "scenario": self.candidate.scenario_name,
+            "baseline": self.baseline.path, "candidate": self.candidate.path,
+            "test": "one-sided Mann-Whitney U (exact, mid-ranks for ties)",
+            "interval": f"Hodges-Lehmann ratio, {self.interval_level:.0%} (per test, uncorrected)",
+            "alpha": o.alpha, "correction": o.correction, "threshold": o.threshold,
+            "thresholds": {m.key: o.threshold_for(m) for m in o.metrics},
+            "verdict": "regression" if self.failed else "pass",
+            "failures": self.failures, "warnings": self.warnings,
+            "rows": [r.to_json() for r in self.rows],
+        }
+
+
+def check_same_scenario(baseline, candidate, allow_diff=False):
+    if baseline.scenario_name != candidate.scenario_name:
+        raise PerfCheckError(
+            f"mismatched scenarios: baseline {baseline.path} ran {baseline.scenario_name!r}, "
+            f"candidate {candidate.path} ran {candidate.scenario_name!r}; compare runs of one scenario")
+    keys = (set(baseline.scenario) | set(candidate.scenario)) - IGNORED_SCENARIO_KEYS
+    differing = sorted(k for k in keys if baseline.scenario.get(k) != candidate.scenario.get(k))
+    if differing and not allow_diff:
+        raise PerfCheckError(
+            f"scenario {candidate.scenario_name!r} differs between the two runs in: "
+            f"{', '.join(differing)} (the same name with different settings measures different "
+            f"things; pass --allow-scenario-diff to compare anyway)")
+    return differing
+
+
+def compare(baseline, candidate, options):
+    """Build the Comparison; raises PerfCheckError on input that cannot give a verdict."""
+    result = Comparison(baseline, candidate, options)
+    differing = check_same_scenario(baseline, candidate, options.allow_scenario_diff)
+    if differing:
+        result.warnings.append(f"scenario settings differ in: {', '.join(differing)}")
+    for diff in environment_differences(baseline.environment, candidate.environment):
+        result.warnings.append(f"environment differs: {diff}")
+
+    base_points, cand_points = set(baseline.points), set(candidate.points)
+    for p in sorted(base_points - cand_points):
+        result.warnings.append(f"{point_label(p)}: only in the baseline, not compared")
+    for p in sorted(cand_points - base_points):
+        result.warnings.append(f"{point_label(p)}: only in the candidate, not compared")
+    points = sorted(base_points & cand_points)
+    if not points:
+        raise PerfCheckError("the two results folders have no point (series and concurrency) in common")
+
+    for p in points:
+        _note_failed_runs(result, p)
+        base_ok, cand_ok = baseline.ok_reps(p), candidate.ok_reps(p)
+        for metric in options.metrics:
+            b = [v for v in (metric.value(r) for r in base_ok) if v is not None]
+            c = [v for v in (metric.value(r) for r in cand_ok) if v is not None]
+            row = Row(p, metric, b, c)
+            row.threshold = options.threshold_for(metric)
+            if not row.testable:
+                row.note = "not recorded" if base_ok and cand_ok else "no successful repetition"
+            result.rows.append(row)
+
+    tests = [r for r in result.rows if r.testable]
+    if not tests:
+        raise PerfCheckError("no metric was recorded in both runs; nothing to compare")
+    level = options.alpha / len(tests) if options.correction == "holm" else options.alpha
+    _check_power(tests, options, level)
+
+    for row in tests:
+        _analyse(row, options.alpha)
+    for attr_p, attr_sig in (("p_worse", "significant_worse"), ("p_better", "significant_better")):
+        ps = [getattr(r, attr_p) for r in tests]
+        if options.correction == "holm":
+            flags = stats.holm(ps, options.alpha)
+        else:
+            flags = [p < options.alpha for p in ps]
+        for row, flag in zip(tests, flags):
+            setattr(row, attr_sig, flag)
+    for row in tests:
+        row.verdict = _verdict(row)
+    return result
+
+
+def _note_failed_runs(result, point):
+    base_failed = result.baseline.failed_reps(point)
+    cand_failed = result.candidate.failed_reps(point)
+    if cand_failed:
+        kinds = sorted({r.get("status", "?") for r in cand_failed})
+        msg = (f"{point_label(point)}: {len(cand_failed)} of {len(result.candidate.points[point])} "
+               f"candidate repetitions failed ({', '.join(kinds)})")
+        if base_failed:
+            result.warnings.append(msg + f"; the baseline also had {len(base_failed)} failed")
+        else:
+            result.failures.append(msg + "; the baseline had none")
+    elif base_failed:
+        result.warnings.append(f"{point_label(point)}: {len(base_failed)} baseline repetitions failed")
+
+
+def _check_power(tests, options, level):
+    """Refuse to give a verdict the test could never reach: too few repetitions is an error."""
+    for row in tests:
+        n, m = len(row.base_values), len(row.cand_values)
+        if n >= 2 and m >= 2 and stats.min_p_value(n, m) < level:
+            continue
+        need = stats.repeats_needed(level)
+        corr = (f" (alpha {options.alpha} after Holm's correction over {len(tests)} tests)"
+                if options.correction == "holm" else "")
+        raise PerfCheckError(
+            f"too few repetitions: {point_label(row.point)} {row.metric.key} has {n} baseline and "
+            f"{m} candidate values; the smallest p-value a Mann-Whitney test can give with "
+            f"{n} vs {m} is {stats.min_p_value(n, m):.4g}, never below {level:.4g}{corr}. "
+            f"Run at least {need} repetitions per side (scenario 'repeats'), or raise --alpha.")
+
+
+def _analyse(row, alpha):
+    row.base_median = stats.median(row.base_values)
+    row.cand_median = stats.median(row.cand_values)
+    if row.base_median == 0:
+        row.ratio = 1.0 if row.cand_median == 0 else float("inf")
+    else:
+        row.ratio = row.cand_median / row.base_median
+    mw = stats.mann_whitney(row.base_values, row.cand_values)
+    # "Worse" is larger for costs, smaller for throughput.
+    if row.metric.higher_is_better:
+        row.p_worse, row.p_better = mw["p_less"], mw["p_greater"]
+    else:
+        row.p_worse, row.p_better = mw["p_greater"], mw["p_less"]
+    row.estimate, row.ci_low, row.ci_high = stats.hodges_lehmann_interval(
+        row.base_values, row.cand_values, alpha)
+
+
+def _verdict(row):
+    if row.significant_worse:
+        slow = row.slowdown
+        return REGRESSION if slow is not None and slow > 1 + row.threshold else WORSE_WITHIN
+    if row.significant_better:
+        return BETTER
+    return SAME

@@ -1,0 +1,321 @@
+"""The deterministic gate: instructions per request, counted by valgrind.
+
+This machine has no hardware counters for `perf stat`, and wall clocks are noisy, so we count the
+instructions the program executes under valgrind's cachegrind (with the cache simulation off it
+counts only Ir, instructions read, and is the cheapest valgrind tool), as SQLite and iai-callgrind
+do. The count does not depend on the machine's load, so a 1 % change is visible.
+
+Per target we run the program twice, for N1 and N2 requests (one keep-alive connection, so the
+server sees one request per wake-up and the work per request does not depend on timing), and
+report (I(N2) - I(N1)) / (N2 - N1): start-up and shut-down cost cancel out.
+
+Targets: "server-<model>" (the server under valgrind, the loadgen native) and "loadgen" (the
+loadgen under valgrind against a native server).
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from . import PerfCheckError, stats
+from .environment import INSTRUCTION_KEYS, environment_differences, fingerprint
+
+KIND = "c10k-insn-counts"
+DEFAULT_N1, DEFAULT_N2 = 500, 2500
+DEFAULT_TOLERANCE = 0.01
+READY_TIMEOUT_S = 60  # valgrind start-up is slow, more so on a busy machine
+RUN_TIMEOUT_S = 300
+
+
+class Target:
+    """What to measure: a server binary (+ args, + env) or the loadgen against a server."""
+
+    def __init__(self, name, kind, server_cmd, env=None):
+        self.name, self.kind = name, kind  # kind: "server" or "loadgen"
+        self.server_cmd = server_cmd
+        self.env = dict(env or {})
+
+
+def _valgrind_argv(tool, out_pattern):
+    if not shutil.which("valgrind"):
+        raise PerfCheckError("valgrind is not installed (scripts/install-deps.sh installs it)")
+    argv = ["valgrind", f"--tool={tool}", "-q", "--trace-children=yes"]
+    if tool == "cachegrind":
+        argv += ["--cache-sim=no", "--branch-sim=no", f"--cachegrind-out-file={out_pattern}"]
+    elif tool == "callgrind":
+        argv += [f"--callgrind-out-file={out_pattern}"]
+    else:
+        raise PerfCheckError(f"unknown valgrind tool {tool!r} (cachegrind or callgrind)")
+    return argv
+
+
+def total_instructions(out_dir):
+    """Sum of Ir over every valgrind output file in out_dir (one per process, children included)."""
+    files = sorted(glob.glob(os.path.join(out_dir, "vg.out.*")))
+    if not files:
+        raise PerfCheckError(f"valgrind wrote no output file in {out_dir} (did the process exit?)")
+    total = 0
+    for path in files:
+        events, summary = None, None
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("events:"):
+                    events = line.split()[1:]
+                elif line.startswith("summary:") or line.startswith("totals:"):
+                    summary = [int(x) for x in line.split()[1:]]
+        if not events or summary is None or "Ir" not in events:
+            raise PerfCheckError(f"{path}: no Ir summary line (truncated valgrind output?)")
+        total += summary[events.index("Ir")]
+    return total
+
+
+class _Proc:
+    """A child whose stdout/stderr go to files (so it can never block on a full pipe)."""
+
+    def __init__(self, argv, workdir, tag, env):
+        self.out_path = os.path.join(workdir, f"{tag}.stdout")
+        self.err_path = os.path.join(workdir, f"{tag}.stderr")
+        self.argv = argv
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            try:
+                self.proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                             env=env)
+            except OSError as e:
+                raise PerfCheckError(f"cannot start {argv[0]}: {e}") from None
+
+    def stderr_tail(self, limit=800):
+        try:
+            with open(self.err_path, encoding="utf-8", errors="replace") as f:
+                return f.read()[-limit:]
+        except OSError:
+            return ""
+
+    def wait_ready(self, timeout):
+        """The address from the 'listening on HOST:PORT' line."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(self.out_path, encoding="utf-8", errors="replace") as f:
+                m = re.search(r"^listening on (\S+):([0-9]+)\s*$", f.read(), re.M)
+            if m:
+                return m.group(1).strip("[]"), int(m.group(2))
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.kill()
+        raise PerfCheckError(f"{' '.join(self.argv)} did not print 'listening on HOST:PORT' within "
+                             f"{timeout} s; stderr: {self.stderr_tail()!r}")
+
+    def stop(self, timeout=60):
+        """SIGTERM and wait (valgrind writes its counts at exit); SIGKILL as a last resort."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise PerfCheckError(f"{self.argv[0]} did not exit within {timeout} s of SIGTERM")
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _url(addr):
+    host, port = addr
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+def _loadgen_argv(loadgen, n, url):
+    # One keep-alive connection, one thread: every request is one read and one write on each side.
+    return [loadgen, "-n", str(n), "-c", "1", "-k", "--threads", "1", "--no-progress",
+            "--json", "-", url]
+
+
+def _check_loadgen_output(stdout, n, what):
+    try:
+        doc = json.loads(stdout)
+        summary = doc["summary"]
+    except (ValueError, KeyError, TypeError):
+        raise PerfCheckError(f"{what}: loadgen printed no JSON result: {stdout[:300]!r}") from None
+    if summary.get("complete") != n or summary.get("failed") or summary.get("non_2xx"):
+        raise PerfCheckError(f"{what}: expected {n} successful requests, loadgen reports "
+                             f"complete={summary.get('complete')} failed={summary.get('failed')} "
+                             f"non_2xx={summary.get('non_2xx')}")
+
+
+def _env(extra):
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+def count_once(target, loadgen, n, tool, native_server_cmd):
+    """Total instructions of one valgrind run of the target serving / sending n requests."""
+    workdir = tempfile.mkdtemp(prefix="c10k-insn-")
+    try:
+        vg_dir = os.path.join(workdir, "vg")
+        os.mkdir(vg_dir)
+        vg = _valgrind_argv(tool, os.path.join(vg_dir, "vg.out.%p"))
+        if target.kind == "server":
+            server = _Proc(vg + target.server_cmd, workdir, "server", _env(target.env))
+            try:
+                addr = server.wait_ready(READY_TIMEOUT_S)
+                try:
+                    lg = subprocess.run(_loadgen_argv(loadgen, n, _url(addr)), capture_output=True,
+                                        text=True, timeout=RUN_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    raise PerfCheckError(f"{target.name}: loadgen did not finish {n} requests "
+                                         f"within {RUN_TIMEOUT_S} s") from None
+                if lg.returncode != 0:
+                    raise PerfCheckError(f"{target.name}: loadgen exited {lg.returncode}: "
+                                         f"{lg.stderr[-500:]!r}")
+                _check_loadgen_output(lg.stdout, n, target.name)
+                server.stop()
+            finally:
+                server.kill()
+        else:
+            server = _Proc(native_server_cmd, workdir, "server", _env({}))
+            try:
+                addr = server.wait_ready(READY_TIMEOUT_S)
+                lg = _Proc(vg + _loadgen_argv(loadgen, n, _url(addr)), workdir, "loadgen",
+                           _env(target.env))
+                try:
+                    lg.proc.wait(RUN_TIMEOUT_S)
+                except subprocess.TimeoutExpired:
+                    lg.kill()
+                    raise PerfCheckError(f"loadgen under valgrind did not finish {n} requests "
+                                         f"within {RUN_TIMEOUT_S} s") from None
+                if lg.proc.returncode != 0:
+                    raise PerfCheckError(f"loadgen under valgrind exited {lg.proc.returncode}: "
+                                         f"{lg.stderr_tail()!r}")
+                with open(lg.out_path, encoding="utf-8", errors="replace") as f:
+                    _check_loadgen_output(f.read(), n, "loadgen")
+            finally:
+                server.stop()
+                server.kill()
+        return total_instructions(vg_dir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(targets, loadgen, native_server_cmd, n1=DEFAULT_N1, n2=DEFAULT_N2, runs=1,
+            tool="cachegrind", root=None, progress=None):
+    """The report dict: per target the median instructions per request over `runs` runs."""
+    if not 0 < n1 < n2:
+        raise PerfCheckError(f"need 0 < N1 < N2, got N1={n1} N2={n2}")
+    if runs < 1:
+        raise PerfCheckError(f"runs must be >= 1, got {runs}")
+    report = {"schema_version": 1, "kind": KIND,
+              "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+              "environment": fingerprint(root),
+              "params": {"tool": tool, "n1": n1, "n2": n2, "concurrency": 1, "keepalive": True,
+                         "runs": runs},
+              "targets": {}}
+    for t in targets:
+        per_run = []
+        for k in range(runs):
+            i1 = count_once(t, loadgen, n1, tool, native_server_cmd)
+            i2 = count_once(t, loadgen, n2, tool, native_server_cmd)
+            per_run.append({"i_n1": i1, "i_n2": i2, "insn_per_request": (i2 - i1) / (n2 - n1)})
+            if progress:
+                progress(f"{t.name} run {k + 1}/{runs}: {per_run[-1]['insn_per_request']:.1f} "
+                         f"instructions/request")
+        values = [r["insn_per_request"] for r in per_run]
+        med = stats.median(values)
+        report["targets"][t.name] = {
+            "kind": t.kind,
+            "command": t.server_cmd if t.kind == "server" else ["loadgen"],
+            "env": t.env,
+            "insn_per_request": med,
+            "min_insn_per_request": min(values), "max_insn_per_request": max(values),
+            "spread": (max(values) - min(values)) / med if med else 0.0,
+            "runs": per_run,
+        }
+    return report
+
+
+def load_report(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        raise PerfCheckError(f"{path}: no such instruction-count report") from None
+    except (OSError, ValueError) as e:
+        raise PerfCheckError(f"{path}: not a readable instruction-count report: {e}") from None
+    if not isinstance(doc, dict) or doc.get("kind") != KIND or doc.get("schema_version") != 1:
+        raise PerfCheckError(f"{path}: not an instruction-count report (kind {KIND!r}, schema 1)")
+    if not isinstance(doc.get("targets"), dict) or not isinstance(doc.get("params"), dict):
+        raise PerfCheckError(f"{path}: instruction-count report lacks 'targets' or 'params'")
+    return doc
+
+
+def check(baseline, candidate, tolerance=DEFAULT_TOLERANCE):
+    """Rows per baseline target and the warnings; raises PerfCheckError when not comparable."""
+    if tolerance < 0:
+        raise PerfCheckError(f"tolerance must be >= 0, got {tolerance}")
+    bp, cp = baseline["params"], candidate["params"]
+    for key in ("tool", "n1", "n2", "concurrency", "keepalive"):
+        if bp.get(key) != cp.get(key):
+            raise PerfCheckError(f"instruction counts measured differently ({key}: baseline "
+                                 f"{bp.get(key)!r}, candidate {cp.get(key)!r}); re-measure both the same way")
+    warnings = [f"environment differs: {d}" for d in environment_differences(
+        baseline.get("environment"), candidate.get("environment"), INSTRUCTION_KEYS)]
+    rows = []
+    for name, bt in sorted(baseline["targets"].items()):
+        ct = candidate["targets"].get(name)
+        if ct is None:
+            raise PerfCheckError(f"target {name!r} is in the baseline but was not measured")
+        if bt.get("command", [])[1:] != ct.get("command", [])[1:]:
+            warnings.append(f"{name}: command line differs: baseline {bt.get('command')}, "
+                            f"candidate {ct.get('command')}")
+        b, c = bt["insn_per_request"], ct["insn_per_request"]
+        ratio = c / b if b else float("inf")
+        if ratio > 1 + tolerance:
+            verdict = "REGRESSION"
+        elif ratio < 1 - tolerance:
+            verdict = "better (consider saving a new baseline)"
+        else:
+            verdict = "ok"
+        rows.append({"target": name, "baseline": b, "candidate": c, "ratio": ratio,
+                     "candidate_spread": ct.get("spread", 0.0), "verdict": verdict})
+    for name in sorted(set(candidate["targets"]) - set(baseline["targets"])):
+        warnings.append(f"{name}: measured but not in the baseline, not checked")
+    return rows, warnings
+
+
+def check_text(rows, warnings, tolerance):
+    head = ["target", "baseline insn/req", "candidate insn/req", "ratio", "verdict"]
+    body = [[r["target"], f"{r['baseline']:,.1f}", f"{r['candidate']:,.1f}", f"{r['ratio']:.4f}",
+             r["verdict"] + (f" (>{tolerance:.1%})" if r["verdict"] == "REGRESSION" else "")]
+            for r in rows]
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) if 0 < i < 4 else c.ljust(w)
+                       for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+             for cells in [head] + body]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines += [f"warning: {w}" for w in warnings]
+    bad = [r for r in rows if r["verdict"] == "REGRESSION"]
+    lines.append(f"FAIL: {len(bad)} target(s) above the {tolerance:.1%} tolerance" if bad
+                 else f"PASS: every target within {tolerance:.1%} of the baseline")
+    return "\n".join(lines) + "\n"
+
+
+def check_markdown(rows, warnings, tolerance):
+    bad = [r for r in rows if r["verdict"] == "REGRESSION"]
+    out = [f"## Instruction counts — {'❌ regression' if bad else '✅ pass'}", "",
+           f"Instructions per request under valgrind, tolerance {tolerance:.1%}.", "",
+           "| target | baseline insn/req | candidate insn/req | ratio | verdict |",
+           "|---|---:|---:|---:|---|"]
+    for r in rows:
+        out.append(f"| {r['target']} | {r['baseline']:,.1f} | {r['candidate']:,.1f} | "
+                   f"{r['ratio']:.4f} | {r['verdict']} |")
+    if warnings:
+        out += ["", "**Warnings:**"] + [f"- {w}" for w in warnings]
+    return "\n".join(out) + "\n"
