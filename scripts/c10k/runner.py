@@ -1,0 +1,395 @@
+"""Runs a scenario end to end into a results folder (docs/results-format.md).
+
+Order of work: validate the scenario and the binaries, check the machine's limits (points that
+cannot run are listed with the reason), then for every series and concurrency start a fresh
+server, run the repetitions (the loadgen does the warm-up), sample the server tree from /proc,
+write each repetition atomically, and end the server. Ctrl-C/SIGTERM end the current loadgen and
+server and keep every finished repetition; --resume continues where the run stopped.
+"""
+import argparse
+import datetime
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from . import DEFAULT_BIN_DIR, ROOT, environment, procsample, processes, results, scenario as scen
+from .progress import Progress, fmt_duration
+
+SAMPLE_INTERVAL_S = 0.1
+STATS_TIMEOUT_S = 3.0
+START_STOP_OVERHEAD_S = 1.0  # measured: server start + stats + stop per point, roughly
+
+
+class Interrupted(Exception):
+    def __init__(self, signame):
+        super().__init__(signame)
+        self.signame = signame
+
+
+class UsageError(Exception):
+    """Bad input: exit status 2 with the message."""
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def fetch_stats(host, port, timeout=STATS_TIMEOUT_S):
+    """GET /__stats as a dict, or {"error": ...}: a busy or dead server must not stall the run."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(b"GET /__stats HTTP/1.0\r\nHost: c10k\r\n\r\n")
+            data = b""
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        status = head.split(b" ", 2)[1] if head.startswith(b"HTTP/") else b"?"
+        if status != b"200":
+            return {"error": f"status {status.decode('latin-1')}"}
+        return json.loads(body.decode("utf-8"))
+    except (OSError, ValueError, IndexError) as e:
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+def _requests_served(before, after, loadgen_doc):
+    b, a = before.get("requests"), after.get("requests")
+    if isinstance(a, int) and isinstance(b, int) and a >= b:
+        return max(0, a - b - 1)  # minus the /__stats request itself
+    summary = (loadgen_doc or {}).get("summary") or {}
+    return summary.get("complete", 0) + summary.get("warmup_requests", 0)
+
+
+def _read_loadgen_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        return doc if isinstance(doc, dict) else None
+    except (OSError, ValueError):
+        return None
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+class Runner:
+    def __init__(self, scenario, folder, env, bin_dir, progress, ready_timeout, log):
+        self.scenario, self.folder, self.env = scenario, folder, env
+        self.bin_dir, self.progress, self.ready_timeout, self.log = bin_dir, progress, ready_timeout, log
+        self.pinning = env["pinning"]
+        self.server = None
+        self.written = 0
+
+    def run_point(self, series, concurrency, reps):
+        """Runs the missing repetitions `reps` of one point against one fresh server."""
+        args = scen.server_args(os.path.join(self.bin_dir, f"server-{series['server']}"), series)
+        try:
+            for k in reps:
+                if self.server is None or not self.server.alive():
+                    self._stop_server()
+                    self.server = processes.Server(args, self.pinning["server_cpus"], self.ready_timeout)
+                label = f"{series['name']} c={concurrency} rep {k}/{self.scenario['repeats']}"
+                self.progress.start_item(label)
+                t0 = time.monotonic()
+                doc = self.run_repetition(series, concurrency, k, args)
+                results.write_json_atomic(results.rep_path(self.folder, series["name"], concurrency, k), doc)
+                self.written += 1
+                self.progress.finish_item(time.monotonic() - t0)
+                if doc["status"] != "ok":
+                    self.progress.message(f"{label}: {doc['status']}: {doc['detail']}")
+        finally:
+            self._stop_server()
+
+    def _stop_server(self):
+        if self.server is not None:
+            self.server.stop()
+            self.server.cleanup()
+            self.server = None
+
+    def run_repetition(self, series, concurrency, k, server_args):
+        server = self.server
+        started = now_iso()
+        t_start = time.monotonic()
+        json_path = os.path.join(results.point_dir(self.folder, series["name"], concurrency),
+                                 f".rep{k}.loadgen.json.tmp")
+        os.makedirs(os.path.dirname(json_path), exist_ok=True)
+        lg_args = scen.loadgen_args(os.path.join(self.bin_dir, "loadgen"), series, concurrency, server.url,
+                                    json_path)
+        before = fetch_stats(server.host, server.port)
+        sampler = procsample.Sampler(server.pid, SAMPLE_INTERVAL_S).start()
+        died = []
+
+        def server_gone():
+            if not server.alive():
+                died.append(True)
+                return True
+            return False
+
+        load_t0 = time.monotonic()
+        try:
+            res = processes.run_bounded(lg_args, self.pinning["loadgen_cpus"],
+                                        scen.point_timeout_s(self.scenario, series), poll=server_gone)
+        finally:
+            samples = sampler.stop(load_t0)
+        server_alive = server.alive()
+        after = fetch_stats(server.host, server.port) if server_alive else {"error": "server exited"}
+        loadgen_doc = _read_loadgen_json(json_path)
+        status, detail = "ok", None
+        if died or not server_alive:
+            status = "server_died"
+            detail = f"server exited with status {server.proc.returncode} during the point"
+        elif res.timed_out:
+            status = "loadgen_failed"
+            detail = (f"loadgen did not finish within {scen.point_timeout_s(self.scenario, series):g} s "
+                      f"and was stopped")
+        elif res.exit_status != 0:
+            status = "loadgen_failed"
+            last = res.stderr_tail.strip().splitlines()[-1:] or [""]
+            detail = f"loadgen exited with status {res.exit_status}: {last[0][:200]}"
+        elif loadgen_doc is None:
+            status = "loadgen_failed"
+            detail = "loadgen exited 0 but wrote no readable --json document"
+        requests = _requests_served(before, after, loadgen_doc)
+        return {
+            "series": series["name"], "server": series["server"], "concurrency": concurrency,
+            "repetition": k, "status": status, "detail": detail,
+            "started": started, "wall_s": round(time.monotonic() - t_start, 3),
+            "server_args": server_args, "loadgen_args": lg_args,
+            "loadgen_exit": res.exit_status, "loadgen_stderr_tail": res.stderr_tail[-2000:],
+            "server_exit": server.proc.returncode if status == "server_died" else None,
+            "server_stderr_tail": server.stderr_tail() if status != "ok" else "",
+            "loadgen": loadgen_doc,
+            "server_usage": procsample.summarize(samples, SAMPLE_INTERVAL_S, concurrency, requests),
+            "server_stats": {"before": before, "after": after},
+        }
+
+
+def _plan(scenario, folder, skipped):
+    """[(series, concurrency, [missing repetitions])] in run order."""
+    skip = {(p["series"], p["concurrency"]) for p in skipped}
+    plan = []
+    for s in scenario["series"]:
+        for c in s["concurrency"]:
+            if (s["name"], c) in skip:
+                continue
+            missing = [k for k in range(1, scenario["repeats"] + 1)
+                       if not os.path.exists(results.rep_path(folder, s["name"], c, k))]
+            if missing:
+                plan.append((s, c, missing))
+    return plan
+
+
+def _estimate(scenario, plan):
+    total = 0.0
+    for s, _, reps in plan:
+        lg = s["loadgen"]
+        per = lg.get("warmup_s", 0) + lg.get("duration_s", 0) + scen.service_time_s(s) + 0.5
+        if "duration_s" not in lg:
+            per += max(1.0, scen.service_time_s(s))
+        total += per * len(reps) + START_STOP_OVERHEAD_S
+    return total
+
+
+def _remove_stale_tmp(folder):
+    for dirpath, _, files in os.walk(os.path.join(folder, "points")):
+        for f in files:
+            if f.endswith(".tmp"):
+                try:
+                    os.unlink(os.path.join(dirpath, f))
+                except OSError:
+                    pass
+
+
+def _build(log):
+    build = os.path.join(ROOT, "scripts", "build.sh")
+    log(f"building with {build} ...")
+    try:
+        out = subprocess.run([build], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             stdin=subprocess.DEVNULL, timeout=1800)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise UsageError(f"build failed: {e}")
+    if out.returncode != 0:
+        raise UsageError(f"build failed (scripts/build.sh exit {out.returncode}):\n{out.stdout[-4000:]}")
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog="run_scenario.py",
+        description="Run a c10k-bench scenario end to end into results/<scenario>-<timestamp>/.")
+    p.add_argument("scenario", nargs="?", help="scenario name (scenarios/NAME.json) or path to a scenario file; "
+                   "optional with --resume")
+    p.add_argument("--out", metavar="DIR", help="parent folder for the results folder (default: results/)")
+    p.add_argument("--resume", metavar="DIR", help="continue an interrupted run in this results folder")
+    p.add_argument("--quick", action="store_true", help="apply the scenario's 'quick' overrides (short run)")
+    p.add_argument("--bin-dir", metavar="DIR",
+                   help="where server-* and loadgen are (default: $C10K_BIN_DIR or build/bin, built if needed)")
+    p.add_argument("--no-build", action="store_true", help="never run scripts/build.sh")
+    p.add_argument("--check", action="store_true", help="validate and check limits, print the plan, run nothing")
+    p.add_argument("--no-plots", action="store_true", help="do not run plot.py at the end")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--ready-timeout", type=float, default=10.0, metavar="S",
+                   help="seconds a server may take to print its ready line (default 10)")
+    p.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
+    args = p.parse_args(argv)
+    if not args.list and not args.scenario and not args.resume:
+        p.error("give a SCENARIO, or --resume DIR")
+    if args.resume and args.out:
+        p.error("--out and --resume exclude each other (a resumed run writes into its own folder)")
+    return args
+
+
+def _install_signal_handlers():
+    def handler(signum, _frame):
+        # Ignore repeats while we clean up; the cleanup itself is bounded.
+        signal.signal(signum, signal.SIG_IGN)
+        raise Interrupted(signal.Signals(signum).name)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, handler)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
+    if args.list:
+        for name in scen.available():
+            try:
+                doc = scen.load(name)
+                print(f"{name:12s} {doc['description'].splitlines()[0]}")
+            except scen.ScenarioError as e:
+                print(f"{name:12s} INVALID: {e}")
+        return 0
+    try:
+        return _main(args, log)
+    except (UsageError, scen.ScenarioError, results.ResultsError, processes.ServerStartError) as e:
+        log(f"run_scenario: error: {e}")
+        return 1 if isinstance(e, processes.ServerStartError) else 2
+
+
+def _main(args, log):
+    bin_dir = args.bin_dir or os.environ.get("C10K_BIN_DIR") or DEFAULT_BIN_DIR
+    manifest = None
+    if args.resume:
+        manifest = results.read_manifest(args.resume)
+        scenario = manifest["scenario"]
+        # The stored scenario is the expanded one; validate it like a fresh file anyway.
+        if args.scenario:
+            wanted = scen.load(args.scenario, quick=args.quick)
+            if wanted["name"] != scenario.get("name"):
+                raise UsageError(f"{args.resume} holds scenario {scenario.get('name')!r}, not {wanted['name']!r}")
+        folder = args.resume
+    else:
+        scenario = scen.load(args.scenario, quick=args.quick)
+        folder = None
+    source = args.resume or scen.resolve_path(args.scenario)
+
+    if not args.bin_dir and not os.environ.get("C10K_BIN_DIR") and not args.no_build and not args.check:
+        _build(log)
+    scen.check_binaries(scenario, bin_dir, source)
+
+    environment.raise_nofile_limit()
+    env = environment.collect(bin_dir, [s["server"] for s in scenario["series"]])
+    tasks_now = environment.count_tasks()
+    skipped, warnings = [], []
+    for s in scenario["series"]:
+        for c in s["concurrency"]:
+            reason, warning = environment.check_point(env, s, c, tasks_now)
+            if reason:
+                skipped.append({"series": s["name"], "concurrency": c, "reason": reason})
+            elif warning:
+                warnings.append({"series": s["name"], "concurrency": c, "reason": warning})
+    for p in skipped:
+        log(f"cannot run {p['series']} at c={p['concurrency']} here: {p['reason']}")
+    for w in warnings:
+        log(f"note: {w['series']} at c={w['concurrency']}: {w['reason']}")
+
+    if args.check:
+        n = sum(len(s["concurrency"]) for s in scenario["series"]) - len(skipped)
+        plan = [(s, c, list(range(1, scenario["repeats"] + 1))) for s in scenario["series"]
+                for c in s["concurrency"] if not any(p["series"] == s["name"] and p["concurrency"] == c
+                                                     for p in skipped)]
+        print(f"scenario {scenario['name']}: {len(scenario['series'])} series, {n} points, "
+              f"{scenario['repeats']} repetition(s) each, about {fmt_duration(_estimate(scenario, plan))}")
+        for s in scenario["series"]:
+            print(f"  {s['name']:20s} server-{s['server']:9s} c={s['concurrency']}")
+        return 0
+
+    if folder is None:
+        parent = args.out or os.path.join(ROOT, "results")
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = os.path.join(parent, f"{scenario['name']}-{stamp}")
+        if os.path.exists(folder):
+            raise UsageError(f"{folder} already exists")
+        os.makedirs(os.path.join(folder, "points"))
+        manifest = {"schema_version": results.SCHEMA_VERSION, "kind": results.KIND, "scenario": scenario,
+                    "quick": scenario.get("quick", False), "environment": env, "started": now_iso(),
+                    "finished": None, "interrupted": None, "runs": [], "skipped_points": [], "warnings": []}
+    else:
+        _remove_stale_tmp(folder)
+    manifest["skipped_points"], manifest["warnings"] = skipped, warnings
+    run_entry = {"started": now_iso(), "finished": None, "interrupted": None, "pid": os.getpid()}
+    manifest.setdefault("runs", []).append(run_entry)
+    manifest["finished"], manifest["interrupted"] = None, None
+    manifest_path = os.path.join(folder, "manifest.json")
+    results.write_json_atomic(manifest_path, manifest)
+    print(f"results: {folder}", flush=True)
+
+    plan = _plan(scenario, folder, skipped)
+    total = sum(len(r) for _, _, r in plan)
+    progress = Progress(total, enabled=not args.no_progress)
+    progress.set_estimate(_estimate(scenario, plan))
+    if not plan:
+        log("every point of this run is already finished")
+    processes.become_subreaper()
+    runner = Runner(scenario, folder, env, bin_dir, progress, args.ready_timeout, log)
+    t0 = time.monotonic()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    _install_signal_handlers()
+    try:
+        for s, c, reps in plan:
+            runner.run_point(s, c, reps)
+    except (Interrupted, KeyboardInterrupt) as e:
+        signame = e.signame if isinstance(e, Interrupted) else "SIGINT"
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)  # a second signal must not cut the cleanup short
+        progress.close()
+        processes.end_all()
+        runner.server = None
+        run_entry["finished"], run_entry["interrupted"] = now_iso(), signame
+        manifest["interrupted"] = signame
+        results.write_json_atomic(manifest_path, manifest)
+        log(f"run_scenario: interrupted by {signame}; {runner.written} repetition(s) written this run are kept "
+            f"in {folder}\n  resume with: {sys.argv[0]} --resume {folder}")
+        return 128 + getattr(signal, signame)
+    except processes.ServerStartError:
+        progress.close()
+        run_entry["finished"], run_entry["interrupted"] = now_iso(), "error"
+        manifest["interrupted"] = "error"
+        results.write_json_atomic(manifest_path, manifest)
+        raise
+    finally:
+        for sig, h in previous.items():
+            signal.signal(sig, h)
+    progress.close()
+    run_entry["finished"] = manifest["finished"] = now_iso()
+    results.write_json_atomic(manifest_path, manifest)
+    log(f"run_scenario: {scenario['name']} done in {fmt_duration(time.monotonic() - t0)} "
+        f"({runner.written} repetition(s) this run); results in {folder}")
+    if not args.no_plots:
+        from . import plots
+        try:
+            plots.render_folder(folder)
+            log(f"plots: {os.path.join(folder, 'plots')}  report: {os.path.join(folder, 'index.html')}")
+        except plots.PlotError as e:
+            log(f"run_scenario: plotting failed: {e}")
+            return 1
+    return 0

@@ -1,0 +1,396 @@
+"""Scenario files: load, validate and expand them (the format is docs/scenario-format.md).
+
+Validation collects every problem it finds and raises one ScenarioError listing them, so a user
+fixes a file in one go. Nothing is started before a scenario validates.
+"""
+import json
+import math
+import os
+import re
+
+from . import SCENARIOS_DIR
+
+SCHEMA_VERSION = 1
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+MODEL_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+MAX_CONCURRENCY = 1_000_000
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot run; str() lists every problem, one per line."""
+
+    def __init__(self, source, problems):
+        self.source = source
+        self.problems = list(problems)
+        super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
+
+
+# Field specs: key -> (kind, constraint, description). Kinds: "int", "number", "bool", "str",
+# "str_list", "number_or_null". Constraint is a lower bound (inclusive) or None.
+SERVER_OPTION_FIELDS = {
+    "delay_ms": ("int", 0, "--delay-ms: the server waits this long before answering"),
+    "work_us": ("int", 0, "--work-us: CPU work per request (busy loop)"),
+    "body_bytes": ("int", 0, "--body-bytes: response body size"),
+    "backlog": ("int", 1, "--backlog: listen() backlog"),
+    "max_conns": ("int", 0, "--max-conns: connection cap (0 = server default)"),
+    "extra_args": ("str_list", None, "more arguments, passed verbatim"),
+}
+LOADGEN_FIELDS = {
+    "keepalive": ("bool", None, "-k: reuse connections"),
+    "duration_s": ("number_pos", 0, "--duration: measured seconds per repetition"),
+    "requests": ("int", 1, "-n: requests per repetition"),
+    "requests_per_connection": ("int", 1, "-n = this * concurrency"),
+    "rate": ("number_or_null", 0, "--rate: total requests/s (null = closed loop)"),
+    "threads": ("int", 1, "--threads"),
+    "timeout_s": ("number_pos", 0, "-s: per-request timeout"),
+    "warmup_s": ("number", 0, "--warmup: unmeasured seconds before each repetition"),
+    "ramp_s": ("number", 0, "--ramp: spread opening the connections over this many seconds"),
+    "source": ("str", None, "--source ADDR-ADDR: spread source addresses"),
+    "extra_args": ("str_list", None, "more arguments, passed verbatim"),
+}
+SWEEP_FIELDS = {
+    "min": ("int", 1, "lowest concurrency"),
+    "max": ("int", 1, "highest concurrency"),
+    "points_per_decade": ("int", 1, "log-spaced points per factor of 10"),
+}
+SERIES_KEYS = {"name", "server", "server_options", "loadgen", "concurrency", "description"}
+TOP_KEYS = {"schema_version", "name", "description", "series", "server_options", "loadgen",
+            "concurrency", "repeats", "point_timeout_s", "quick"}
+QUICK_KEYS = {"concurrency", "repeats", "server_options", "loadgen", "point_timeout_s"}
+LOADGEN_DEFAULTS = {"keepalive": False, "rate": None, "threads": 1, "timeout_s": 30, "warmup_s": 0,
+                    "source": None, "extra_args": []}
+SERVER_DEFAULTS = {"extra_args": []}
+
+
+def _type_name(value):
+    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
+            list: "a list", dict: "an object", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return (_is_int(v) or isinstance(v, float)) and not (isinstance(v, float) and not math.isfinite(v))
+
+
+def _check_field(path, kind, bound, value, problems):
+    want = None
+    if kind == "int":
+        if not _is_int(value):
+            want = "an integer"
+        elif bound is not None and value < bound:
+            problems.append(f"{path}: must be >= {bound}, got {value}")
+    elif kind in ("number", "number_pos", "number_or_null"):
+        if value is None and kind == "number_or_null":
+            return
+        if not _is_number(value):
+            want = "a number" + (" or null" if kind == "number_or_null" else "")
+        elif kind in ("number_pos", "number_or_null") and value <= bound:
+            problems.append(f"{path}: must be > {bound}, got {value}")
+        elif kind == "number" and value < bound:
+            problems.append(f"{path}: must be >= {bound}, got {value}")
+    elif kind == "bool":
+        if not isinstance(value, bool):
+            want = "true or false"
+    elif kind == "str":
+        if not isinstance(value, str) or not value:
+            want = "a non-empty string"
+    elif kind == "str_list":
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            want = "a list of strings"
+    if want:
+        problems.append(f"{path}: must be {want}, got {_type_name(value)} {json.dumps(value)[:40]}")
+
+
+def _check_object(path, obj, fields, problems):
+    """Checks an options object against its field specs; returns it (or {} when it is not one)."""
+    if not isinstance(obj, dict):
+        problems.append(f"{path}: must be an object, got {_type_name(obj)}")
+        return {}
+    for key, value in obj.items():
+        if key not in fields:
+            problems.append(f"{path}.{key}: unknown key (known: {', '.join(sorted(fields))})")
+            continue
+        kind, bound, _ = fields[key]
+        _check_field(f"{path}.{key}", kind, bound, value, problems)
+    return obj
+
+
+def _unknown_keys(path, obj, allowed, problems):
+    for key in obj:
+        if key not in allowed:
+            problems.append(f"{path}{'.' if path else ''}{key}: unknown key (known: {', '.join(sorted(allowed))})")
+
+
+def expand_sweep(path, sweep, problems):
+    """A concurrency sweep -> strictly increasing list of ints (or [] after recording problems)."""
+    if isinstance(sweep, list):
+        if not sweep:
+            problems.append(f"{path}: the sweep is empty")
+            return []
+        bad = [v for v in sweep if not _is_int(v) or v < 1]
+        if bad:
+            problems.append(f"{path}: every concurrency must be an integer >= 1, got {json.dumps(bad[0])}")
+            return []
+        if any(b <= a for a, b in zip(sweep, sweep[1:])):
+            problems.append(f"{path}: concurrencies must be strictly increasing, got {sweep}")
+            return []
+        if sweep[-1] > MAX_CONCURRENCY:
+            problems.append(f"{path}: concurrency {sweep[-1]} is above {MAX_CONCURRENCY}")
+            return []
+        return list(sweep)
+    if isinstance(sweep, dict):
+        before = len(problems)
+        _check_object(path, sweep, SWEEP_FIELDS, problems)
+        for key in ("min", "max", "points_per_decade"):
+            if key not in sweep:
+                problems.append(f"{path}.{key}: missing key")
+        if len(problems) > before:
+            return []
+        lo, hi, ppd = sweep["min"], sweep["max"], sweep["points_per_decade"]
+        if hi < lo:
+            problems.append(f"{path}: max ({hi}) is below min ({lo})")
+            return []
+        if hi > MAX_CONCURRENCY or ppd > 20:
+            problems.append(f"{path}: max must be <= {MAX_CONCURRENCY} and points_per_decade <= 20")
+            return []
+        values, k = [], 0
+        while True:
+            v = round(lo * 10 ** (k / ppd))
+            if v > hi:
+                break
+            if not values or v > values[-1]:
+                values.append(v)
+            k += 1
+        if values[-1] != hi:
+            values.append(hi)
+        return values
+    problems.append(f"{path}: must be a list of integers or an object "
+                    f"{{\"min\", \"max\", \"points_per_decade\"}}, got {_type_name(sweep)}")
+    return []
+
+
+def _merge(base, override):
+    out = dict(base)
+    out.update(override)
+    return out
+
+
+def validate(doc, source="<scenario>", quick=False):
+    """Validates a parsed scenario and returns the expanded one (see docs/scenario-format.md).
+
+    Expanded: every series is an object with complete server_options/loadgen and its own list of
+    concurrencies; defaults filled in; with quick=True the "quick" overrides are applied first.
+    """
+    problems = []
+    if not isinstance(doc, dict):
+        raise ScenarioError(source, [f"the scenario must be a JSON object, got {_type_name(doc)}"])
+    version = doc.get("schema_version")
+    if "schema_version" not in doc:
+        raise ScenarioError(source, ["schema_version: missing key (this runner reads schema_version 1)"])
+    if not _is_int(version) or version != SCHEMA_VERSION:
+        raise ScenarioError(source, [f"schema_version: this runner reads schema_version {SCHEMA_VERSION}, "
+                                     f"the file has {json.dumps(version)}"])
+    _unknown_keys("", doc, TOP_KEYS, problems)
+    for key in ("name", "description", "series", "concurrency", "loadgen"):
+        if key not in doc:
+            problems.append(f"{key}: missing key")
+    name = doc.get("name", "")
+    if "name" in doc and (not isinstance(name, str) or not NAME_RE.match(name)):
+        problems.append(f"name: must be a string of letters, digits, '_', '.', '-', got {json.dumps(name)}")
+    if "description" in doc and (not isinstance(doc["description"], str) or not doc["description"].strip()):
+        problems.append("description: must be a non-empty string")
+
+    top_server = _check_object("server_options", doc.get("server_options", {}), SERVER_OPTION_FIELDS, problems)
+    top_loadgen = _check_object("loadgen", doc.get("loadgen", {}), LOADGEN_FIELDS, problems)
+    sweep_src = doc.get("concurrency", [])
+    repeats = doc.get("repeats", 1)
+    point_timeout = doc.get("point_timeout_s")
+
+    quick_doc = doc.get("quick", {})
+    if not isinstance(quick_doc, dict):
+        problems.append(f"quick: must be an object, got {_type_name(quick_doc)}")
+        quick_doc = {}
+    _unknown_keys("quick.", quick_doc, QUICK_KEYS, problems)
+    q_server = _check_object("quick.server_options", quick_doc.get("server_options", {}),
+                             SERVER_OPTION_FIELDS, problems)
+    q_loadgen = _check_object("quick.loadgen", quick_doc.get("loadgen", {}), LOADGEN_FIELDS, problems)
+    q_sweep = expand_sweep("quick.concurrency", quick_doc["concurrency"], problems) \
+        if "concurrency" in quick_doc else None
+    for key, src in (("repeats", doc), ("repeats", quick_doc)):
+        if key in src:
+            _check_field(("quick." if src is quick_doc else "") + key, "int", 1, src[key], problems)
+    for src in (doc, quick_doc):
+        if "point_timeout_s" in src:
+            _check_field(("quick." if src is quick_doc else "") + "point_timeout_s", "number_pos", 0,
+                         src["point_timeout_s"], problems)
+    sweep = expand_sweep("concurrency", sweep_src, problems) if "concurrency" in doc else []
+    if quick:
+        top_server = _merge(top_server, q_server)
+        top_loadgen = _merge(top_loadgen, q_loadgen)
+        if q_sweep is not None:
+            sweep = q_sweep
+        repeats = quick_doc.get("repeats", repeats)
+        point_timeout = quick_doc.get("point_timeout_s", point_timeout)
+
+    series_src = doc.get("series", [])
+    if "series" in doc and (not isinstance(series_src, list) or not series_src):
+        problems.append("series: must be a non-empty list of server models or series objects")
+        series_src = []
+    series, seen = [], set()
+    for i, item in enumerate(series_src):
+        path = f"series[{i}]"
+        if isinstance(item, str):
+            item = {"server": item}
+        if not isinstance(item, dict):
+            problems.append(f"{path}: must be a model name or an object, got {_type_name(item)}")
+            continue
+        _unknown_keys(path + ".", item, SERIES_KEYS, problems)
+        server = item.get("server")
+        if server is None:
+            problems.append(f"{path}.server: missing key")
+            continue
+        if not isinstance(server, str) or not MODEL_RE.match(server):
+            problems.append(f"{path}.server: must be a model name like \"epoll\", got {json.dumps(server)}")
+            continue
+        sname = item.get("name", server)
+        if not isinstance(sname, str) or not NAME_RE.match(sname):
+            problems.append(f"{path}.name: must be letters, digits, '_', '.', '-', got {json.dumps(sname)}")
+            continue
+        if sname in seen:
+            problems.append(f"{path}.name: series name {sname!r} is used twice")
+        seen.add(sname)
+        if "description" in item and not isinstance(item["description"], str):
+            problems.append(f"{path}.description: must be a string")
+        s_server = _check_object(path + ".server_options", item.get("server_options", {}),
+                                 SERVER_OPTION_FIELDS, problems)
+        s_loadgen = _check_object(path + ".loadgen", item.get("loadgen", {}), LOADGEN_FIELDS, problems)
+        s_sweep = expand_sweep(path + ".concurrency", item["concurrency"], problems) \
+            if "concurrency" in item else list(sweep)
+        if quick and "concurrency" in item and q_sweep is not None:
+            # A series with its own sweep keeps only the quick points it also has.
+            s_sweep = [c for c in s_sweep if c in q_sweep] or s_sweep[:1]
+        loadgen = _merge(LOADGEN_DEFAULTS, _merge(top_loadgen, s_loadgen))
+        server_options = _merge(SERVER_DEFAULTS, _merge(top_server, s_server))
+        _check_loadgen_semantics(path, loadgen, s_sweep, problems)
+        series.append({"name": sname, "server": server, "description": item.get("description", ""),
+                       "server_options": server_options, "loadgen": loadgen, "concurrency": s_sweep})
+    if problems:
+        raise ScenarioError(source, problems)
+
+    out = {"schema_version": SCHEMA_VERSION, "name": name, "description": doc["description"],
+           "series": series, "concurrency": sweep, "repeats": repeats, "quick": bool(quick)}
+    out["point_timeout_s"] = point_timeout if point_timeout is not None else None
+    return out
+
+
+def _check_loadgen_semantics(path, loadgen, sweep, problems):
+    bounds = [k for k in ("duration_s", "requests", "requests_per_connection") if k in loadgen]
+    if len(bounds) != 1:
+        problems.append(f"{path}: the loadgen options must set exactly one of duration_s, requests, "
+                        f"requests_per_connection (got {', '.join(bounds) or 'none'})")
+    elif bounds == ["requests"] and sweep and _is_int(loadgen["requests"]) and loadgen["requests"] < sweep[-1]:
+        problems.append(f"{path}: loadgen.requests ({loadgen['requests']}) is below the highest "
+                        f"concurrency ({sweep[-1]}); every connection needs a request")
+
+
+def point_timeout_s(scenario, series):
+    """Hard wall-clock bound for one loadgen run of a series: nothing may hang past it."""
+    if scenario.get("point_timeout_s"):
+        return float(scenario["point_timeout_s"])
+    lg = series["loadgen"]
+    return lg.get("warmup_s", 0) + lg.get("ramp_s", 0) + lg.get("duration_s", 0) + lg["timeout_s"] + 30.0
+
+
+def resolve_path(name_or_path):
+    """'c10k' -> scenarios/c10k.json; a path to a file is taken as is."""
+    if os.sep in name_or_path or name_or_path.endswith(".json") or os.path.exists(name_or_path):
+        return name_or_path
+    return os.path.join(SCENARIOS_DIR, name_or_path + ".json")
+
+
+def available():
+    """Names of the scenarios shipped in scenarios/."""
+    try:
+        return sorted(f[:-5] for f in os.listdir(SCENARIOS_DIR) if f.endswith(".json"))
+    except OSError:
+        return []
+
+
+def load(name_or_path, quick=False):
+    path = resolve_path(name_or_path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        known = ", ".join(available()) or "none"
+        raise ScenarioError(name_or_path, [f"no such scenario file {path} (shipped scenarios: {known})"])
+    except OSError as e:
+        raise ScenarioError(path, [f"cannot read: {e.strerror}"])
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ScenarioError(path, [f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"])
+    return validate(doc, path, quick=quick)
+
+
+def check_binaries(scenario, bin_dir, source="<scenario>"):
+    """Every server binary and the loadgen must exist and be executable in bin_dir."""
+    problems = []
+    needed = sorted({f"server-{s['server']}" for s in scenario["series"]}) + ["loadgen"]
+    for name in needed:
+        path = os.path.join(bin_dir, name)
+        if not os.path.isfile(path) or not os.access(path, os.X_OK):
+            who = [s["name"] for s in scenario["series"] if f"server-{s['server']}" == name]
+            used = f" (series {', '.join(who)})" if who else ""
+            problems.append(f"{name}{used}: binary not found in {bin_dir} (build with scripts/build.sh)")
+    if problems:
+        raise ScenarioError(source, problems)
+
+
+def server_args(binary, series, host="127.0.0.1"):
+    opts = series["server_options"]
+    args = [binary, "--host", host, "--port", "0"]
+    for key, flag in (("delay_ms", "--delay-ms"), ("work_us", "--work-us"), ("body_bytes", "--body-bytes"),
+                      ("backlog", "--backlog"), ("max_conns", "--max-conns")):
+        if key in opts:
+            args += [flag, str(opts[key])]
+    return args + list(opts.get("extra_args", []))
+
+
+def _num(v):
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def loadgen_args(binary, series, concurrency, url, json_path):
+    lg = series["loadgen"]
+    args = [binary, "-c", str(concurrency), "-s", _num(lg["timeout_s"]), "--no-progress", "--json", json_path]
+    if lg["keepalive"]:
+        args.append("-k")
+    if "duration_s" in lg:
+        args += ["--duration", _num(lg["duration_s"])]
+    elif "requests" in lg:
+        args += ["-n", str(lg["requests"])]
+    else:
+        args += ["-n", str(lg["requests_per_connection"] * concurrency)]
+    if lg.get("rate") is not None:
+        args += ["--rate", _num(lg["rate"])]
+    if lg["threads"] != 1:
+        args += ["--threads", str(lg["threads"])]
+    if lg.get("warmup_s"):
+        args += ["--warmup", _num(lg["warmup_s"])]
+    if lg.get("ramp_s"):
+        args += ["--ramp", _num(lg["ramp_s"])]
+    if lg.get("source"):
+        args += ["--source", lg["source"]]
+    return args + list(lg.get("extra_args", [])) + [url]
+
+
+def service_time_s(series):
+    """D in Little's law: what one request costs the server at least (delay + work)."""
+    opts = series["server_options"]
+    return opts.get("delay_ms", 0) / 1000.0 + opts.get("work_us", 0) / 1e6
+
