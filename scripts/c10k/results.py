@@ -161,7 +161,17 @@ def summarize_point(series, concurrency, reps):
     else:
         failed_pct = 100.0  # nothing came back at all
     usage = [r.get("server_usage") or {} for r in ok]
-    return {
+    lg_errors, srv_errors = {}, {}
+    for r in reps:
+        for k, v in (_get(r, "loadgen", "errors") or {}).items():
+            if isinstance(v, int):
+                lg_errors[k] = lg_errors.get(k, 0) + v
+        before = _get(r, "server_stats", "before", "errors") or {}
+        after = _get(r, "server_stats", "after", "errors") or {}
+        for k, v in after.items():
+            if isinstance(v, int) and isinstance(before.get(k, 0), int) and v - before.get(k, 0) > 0:
+                srv_errors[k] = srv_errors.get(k, 0) + v - before.get(k, 0)
+    point = {
         "series": series["name"], "server": series["server"], "concurrency": concurrency,
         "repetitions": len(reps), "ok_repetitions": len(ok),
         "statuses": sorted({r.get("status") for r in reps}),
@@ -181,7 +191,51 @@ def summarize_point(series, concurrency, reps):
         "peak_threads": _median([u.get("peak_threads") for u in usage]),
         "peak_processes": _median([u.get("peak_processes") for u in usage]),
         "ideal_requests_per_sec": ideal_requests_per_sec(series, concurrency),
+        "server_cpu_cores": _median([_cpu_cores(u) for u in usage]),
+        "loadgen_errors": {k: v for k, v in lg_errors.items() if v},
+        "server_errors": srv_errors,
     }
+    point["diagnosis"] = diagnose(point)
+    return point
+
+
+def _cpu_cores(usage):
+    """Average number of cores the server kept busy while sampled (1.0 = one core saturated)."""
+    samples = usage.get("samples") or []
+    if len(samples) < 2 or usage.get("cpu_s") is None:
+        return None
+    window = samples[-1]["t_s"] - samples[0]["t_s"]
+    return round(usage["cpu_s"] / window, 3) if window > 0 else None
+
+
+def diagnose(p):
+    """Why a point falls short of C/D, from what was measured (not guessed); None when it does not."""
+    ideal, rps = p["ideal_requests_per_sec"], p["requests_per_sec"]
+    if p["ok_repetitions"] == 0:
+        return p["detail"] or "no repetition finished"
+    if ideal is None or rps is None or rps >= 0.8 * ideal:
+        if not p["failed_pct"]:
+            return None
+    evidence = []
+    if rps is not None and ideal:
+        evidence.append(f"{100 * rps / ideal:.0f}% of C/D")
+    cores = p.get("server_cpu_cores")
+    if cores is not None and cores >= 0.85:
+        evidence.append(f"server CPU saturated ({cores:.2f} cores busy)")
+    elif cores is not None:
+        evidence.append(f"server CPU {cores:.2f} cores (not saturated)")
+    if p.get("server_errors"):
+        evidence.append("server errors " + ", ".join(f"{k} {v}" for k, v in sorted(p["server_errors"].items())))
+    if p.get("loadgen_errors"):
+        evidence.append("loadgen errors " + ", ".join(f"{k} {v}" for k, v in sorted(p["loadgen_errors"].items())))
+    c = p["concurrency"]
+    if p["server"] == "threaded" and p.get("peak_threads") is not None and p["peak_threads"] < 0.9 * c:
+        evidence.append(f"peak threads {p['peak_threads']:.0f} < C")
+    if p["server"] == "forking" and p.get("peak_processes") is not None and p["peak_processes"] < 0.9 * c:
+        evidence.append(f"peak processes {p['peak_processes']:.0f} < C")
+    if p["failed_pct"]:
+        evidence.append(f"{p['failed_pct']:.1f}% of requests failed")
+    return "; ".join(evidence) or None
 
 
 def load(path):

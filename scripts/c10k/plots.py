@@ -1,0 +1,283 @@
+"""The five gnuplot plots of a results folder (PNG via pngcairo, SVG), and the HTML report.
+
+Data goes to plots/<series>.dat (one row per concurrency), each plot's script to plots/<name>.gp
+(kept, so a plot can be re-made or tweaked by hand: `gnuplot plots/throughput-png.gp`).
+"""
+import argparse
+import os
+import re
+import shutil
+import string
+import subprocess
+import sys
+
+from . import results
+
+TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gnuplot")
+PLOTS = ["throughput", "latency", "memory", "cpu", "failures"]
+MODEL_COLORS = {"blocking": "#d62728", "threaded": "#ff7f0e", "forking": "#8c564b",
+                "select": "#9467bd", "epoll": "#1f77b4", "libuv": "#2ca02c"}
+EXTRA_COLORS = ["#17becf", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#ad494a"]
+POINT_TYPES = [7, 5, 9, 13, 11, 15, 4, 6, 8, 10, 12, 14]
+COLUMNS = ["concurrency", "requests_per_sec", "requests_per_sec_min", "requests_per_sec_max",
+           "latency_p50_ms", "latency_p99_ms", "pss_per_connection_kib", "cpu_per_request_us",
+           "failed_pct", "ideal_requests_per_sec"]
+COL = {name: i + 1 for i, name in enumerate(COLUMNS)}
+SIZE = (1100, 640)
+GNUPLOT_TIMEOUT_S = 120
+
+
+class PlotError(Exception):
+    pass
+
+
+def _safe(name):
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def _fmt(v):
+    if v is None:
+        return "?"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _gp_str(s):
+    """A gnuplot double-quoted string literal."""
+    return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def series_styles(series_list):
+    """Colour by server model (so a model looks the same on every plot), dash type and point
+    type by series, so two series of one model (keep-alive vs close) stay distinguishable."""
+    styles, per_model, extra = {}, {}, 0
+    for i, s in enumerate(series_list):
+        model = s["server"]
+        if model not in MODEL_COLORS:
+            MODEL_COLORS[model] = EXTRA_COLORS[extra % len(EXTRA_COLORS)]
+            extra += 1
+        n = per_model.get(model, 0)
+        per_model[model] = n + 1
+        # Shrinking point sizes: where lines coincide (several models at 0 % failures), the
+        # earlier series' markers still show around the later ones.
+        ps = max(0.7, 1.8 - 1.0 * i / max(1, len(series_list) - 1))
+        styles[s["name"]] = {"color": MODEL_COLORS[model], "dt": 1 + n, "pt": POINT_TYPES[i % len(POINT_TYPES)],
+                             "ps": ps}
+    return styles
+
+
+def _describe(scenario):
+    """'D = 1 s, keep-alive' from what every series shares."""
+    parts = []
+    opts = [s["server_options"] for s in scenario["series"]]
+    delays = {o.get("delay_ms", 0) for o in opts}
+    works = {o.get("work_us", 0) for o in opts}
+    if len(delays) == 1 and delays != {0}:
+        d = delays.pop()
+        parts.append(f"delay {d / 1000:g} s" if d >= 1000 else f"delay {d} ms")
+    if len(works) == 1 and works != {0}:
+        parts.append(f"work {works.pop()} µs CPU")
+    ka = {s["loadgen"].get("keepalive") for s in scenario["series"]}
+    if len(ka) == 1:
+        parts.append("keep-alive" if ka.pop() else "new connection per request")
+    return ", ".join(parts)
+
+
+def write_data(folder, points, series_list, plot_dir):
+    by_series = {}
+    for p in points:
+        by_series.setdefault(p["series"], []).append(p)
+    paths = {}
+    for s in series_list:
+        rows = by_series.get(s["name"], [])
+        path = os.path.join(plot_dir, f"{_safe(s['name'])}.dat")
+        with open(path + ".tmp", "w") as f:
+            f.write(f"# series {s['name']} (server-{s['server']}) from {os.path.abspath(folder)}\n")
+            f.write("# " + " ".join(COLUMNS) + "\n")
+            for p in rows:
+                f.write(" ".join(_fmt(p[c]) for c in COLUMNS) + "\n")
+        os.replace(path + ".tmp", path)
+        paths[s["name"]] = (path, rows)
+    return paths
+
+
+def _has(rows, column, positive=True):
+    return any(r[column] is not None and (r[column] > 0 or not positive) for r in rows)
+
+
+def _positive(col):
+    return f"(${col} > 0 ? ${col} : 1/0)"
+
+
+def _line(path, using, title, style, lw=2):
+    return (f"{_gp_str(path)} using {using} with linespoints lc rgb {_gp_str(style['color'])} "
+            f"dt {style['dt']} pt {style['pt']} ps {style['ps']:.2f} lw {lw} title {_gp_str(title)}")
+
+
+def plot_commands(name, scenario, data, styles, env):
+    """The `plot ...` clauses of one plot (empty when there is nothing to draw)."""
+    clauses = []
+    series_list = scenario["series"]
+    if name == "throughput":
+        for s in series_list:
+            path, rows = data[s["name"]]
+            if not _has(rows, "requests_per_sec"):
+                continue
+            c, y = COL["concurrency"], COL["requests_per_sec"]
+            lo, hi = COL["requests_per_sec_min"], COL["requests_per_sec_max"]
+            using = f"{c}:{_positive(y)}:{_positive(lo)}:{_positive(hi)}"
+            clauses.append(_line(path, using, s["name"], styles[s["name"]]).replace(
+                "with linespoints", "with yerrorlines"))
+        if clauses:
+            ds = sorted({results.ideal_requests_per_sec(s, 1) for s in series_list} - {None})
+            for inv_d in ds:
+                d = 1.0 / inv_d
+                label = f"{d:g} s" if d >= 1 else f"{d * 1000:g} ms"
+                clauses.append(f"x * {inv_d!r} with lines lc rgb '#000000' dt 2 lw 1.5 "
+                               f"title {_gp_str(f'ideal C/D (D = {label})')}")
+            works = sorted({s["server_options"].get("work_us", 0) for s in series_list} - {0})
+            cpus = (env.get("pinning") or {}).get("server_cpus") or [None] * (env.get("cores") or 1)
+            for w in works:
+                ceiling = len(cpus) * 1e6 / w
+                clauses.append(f"{ceiling!r} with lines lc rgb '#555555' dt 3 lw 1.5 "
+                               f"title {_gp_str(f'CPU limit: {len(cpus)} core(s) / {w} µs')}")
+    elif name == "latency":
+        for s in series_list:
+            path, rows = data[s["name"]]
+            st = styles[s["name"]]
+            c = COL["concurrency"]
+            if _has(rows, "latency_p50_ms"):
+                clauses.append(_line(path, f"{c}:{_positive(COL['latency_p50_ms'])}", f"{s['name']} p50", st))
+            if _has(rows, "latency_p99_ms"):
+                p99 = dict(st, dt=st["dt"] + 1, pt=st["pt"] - 1 if st["pt"] % 2 else st["pt"])
+                clauses.append(_line(path, f"{c}:{_positive(COL['latency_p99_ms'])}", f"{s['name']} p99", p99, 1.5))
+        if clauses:
+            for d_ms in sorted({1000.0 / v for v in {results.ideal_requests_per_sec(s, 1)
+                                                   for s in series_list} - {None}}):
+                clauses.append(f"{d_ms!r} with lines lc rgb '#000000' dt 2 lw 1.5 "
+                               f"title {_gp_str(f'ideal: D = {d_ms:g} ms')}")
+    else:
+        column = {"memory": "pss_per_connection_kib", "cpu": "cpu_per_request_us", "failures": "failed_pct"}[name]
+        for s in series_list:
+            path, rows = data[s["name"]]
+            positive = name != "failures"
+            if not _has(rows, column, positive):
+                continue
+            y = _positive(COL[column]) if positive else f"{COL[column]}"
+            clauses.append(_line(path, f"{COL['concurrency']}:{y}", s["name"], styles[s["name"]]))
+    return clauses
+
+
+TITLES = {"throughput": "throughput vs concurrency", "latency": "latency (p50 solid, p99 dashed) vs concurrency",
+          "memory": "server memory per connection vs concurrency", "cpu": "server CPU time per request vs concurrency",
+          "failures": "failed requests vs concurrency"}
+
+
+def gnuplot_script(name, fmt, out_path, scenario, data, styles, env, concurrencies):
+    with open(os.path.join(TEMPLATE_DIR, "common.gp")) as f:
+        common = f.read()
+    with open(os.path.join(TEMPLATE_DIR, f"{name}.gp")) as f:
+        template = string.Template(f.read())
+    desc = _describe(scenario)
+    title = f"{scenario['name']}: {TITLES[name]}" + (f" ({desc})" if desc else "")
+    w, h = SIZE
+    if fmt == "png":
+        term = f'set terminal pngcairo size {w},{h} enhanced font "DejaVu Sans,12" background "#ffffff"'
+    else:
+        term = f'set terminal svg size {w},{h} dynamic enhanced font "DejaVu Sans,12" background "#ffffff"'
+    lines = [f"# {name} plot of {scenario['name']}, made by scripts/plot.py", term,
+             f"set output {_gp_str(out_path)}", common,
+             template.safe_substitute(title=title.replace('"', "'"))]
+    lo, hi = min(concurrencies), max(concurrencies)
+    lines.append(f"set xrange [{lo / 1.5!r}:{hi * 1.5!r}]")
+    lines.append("set xtics (" + ", ".join(f'"{c:,}" {c}' for c in concurrencies) + ")")
+    clauses = plot_commands(name, scenario, data, styles, env)
+    if clauses:
+        lines.append("plot " + ", \\\n     ".join(clauses))
+    else:
+        # Nothing to draw (e.g. no point finished): say so on an empty frame instead of failing.
+        lines += ["unset logscale y", "set yrange [0:1]", "unset ytics",
+                  'set label 1 "no data for this plot in this results folder" at graph 0.5, 0.5 center',
+                  f"plot {lo!r} with points lc rgb '#ffffff' notitle"]
+    lines.append("unset output")
+    return "\n".join(lines) + "\n"
+
+
+def _run_gnuplot(script_path):
+    try:
+        out = subprocess.run(["gnuplot", script_path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=GNUPLOT_TIMEOUT_S, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise PlotError("gnuplot is not installed (Debian: apt-get install gnuplot-nox)")
+    except subprocess.TimeoutExpired:
+        raise PlotError(f"gnuplot {script_path} took longer than {GNUPLOT_TIMEOUT_S} s")
+    if out.returncode != 0:
+        raise PlotError(f"gnuplot {script_path} failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
+
+
+def render_folder(folder):
+    """Writes plots/*.png|svg|dat|gp, summary.md and index.html; returns the list of image paths."""
+    from . import report
+    res = results.load(folder)
+    points = res.points()
+    series_list = res.series()
+    if not series_list:
+        raise PlotError(f"{folder}: the scenario in manifest.json has no series")
+    plot_dir = os.path.join(folder, "plots")
+    os.makedirs(plot_dir, exist_ok=True)
+    data = write_data(folder, points, series_list, plot_dir)
+    styles = series_styles(series_list)
+    concurrencies = sorted({c for s in series_list for c in s["concurrency"]})
+    images = []
+    for name in PLOTS:
+        for fmt in ("png", "svg"):
+            out = os.path.join(plot_dir, f"{name}.{fmt}")
+            script = os.path.join(plot_dir, f"{name}-{fmt}.gp")
+            with open(script, "w") as f:
+                f.write(gnuplot_script(name, fmt, out + ".tmp", res.scenario, data, styles, res.environment,
+                                       concurrencies))
+            _run_gnuplot(script)
+            tmp = out + ".tmp"
+            if not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
+                raise PlotError(f"gnuplot wrote no {out}")
+            os.replace(tmp, out)
+            # The kept script should make the final file name when re-run by hand.
+            with open(script) as f:
+                text = f.read()
+            with open(script, "w") as f:
+                f.write(text.replace(_gp_str(tmp), _gp_str(out)))
+            images.append(out)
+    report.write_summary(folder, res, points)
+    report.write_html(folder, res, points, styles)
+    return images
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="plot.py", description="Plots (PNG, SVG) and index.html of a results folder.")
+    p.add_argument("results_dir", help="a results folder written by run_scenario.py")
+    p.add_argument("--check-page", action="store_true",
+                   help="then load index.html in headless Chromium and check every image is present and non-blank")
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    if shutil.which("gnuplot") is None:
+        print("plot.py: error: gnuplot is not installed (Debian: apt-get install gnuplot-nox)", file=sys.stderr)
+        return 1
+    try:
+        images = render_folder(args.results_dir)
+    except results.ResultsError as e:
+        print(f"plot.py: error: {e}", file=sys.stderr)
+        return 2
+    except PlotError as e:
+        print(f"plot.py: error: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(images)} images in {os.path.join(args.results_dir, 'plots')} and "
+          f"{os.path.join(args.results_dir, 'index.html')}")
+    if args.check_page:
+        from . import pagecheck
+        try:
+            report = pagecheck.check_page(os.path.join(args.results_dir, "index.html"))
+        except pagecheck.PageCheckError as e:
+            print(f"plot.py: page check failed: {e}", file=sys.stderr)
+            return 1
+        print(f"page check: {report}")
+    return 0

@@ -1,0 +1,260 @@
+"""index.html (plots, a table per series with a row per point, environment, how to read it) and
+summary.md (the headline numbers as Markdown tables, for READMEs and notes) of a results folder."""
+import datetime
+import html
+import json
+import os
+
+from . import results
+
+PLOT_CAPTIONS = {
+    "throughput": ("Throughput vs concurrency",
+                   "Requests per second each model sustained, median of the repetitions (error bars: min and max). "
+                   "The dashed black line is Little's law: C connections whose requests each take D seconds "
+                   "can at best finish C/D requests per second."),
+    "latency": ("Latency vs concurrency",
+                "Median (p50, solid) and 99th percentile (p99, dashed) time from sending a request to its full "
+                "response, as the loadgen measured it. The ideal is D itself; queueing shows as growth above it."),
+    "memory": ("Server memory per connection",
+               "(Peak PSS - idle PSS) / C over the server's whole process tree. PSS shares each page among the "
+               "processes that map it, so a forking server's shared code is not counted once per child."),
+    "cpu": ("Server CPU time per request",
+            "User + system CPU of the server's process tree (including reaped children) divided by the requests "
+            "it served, warm-up included in both."),
+    "failures": ("Failed requests vs concurrency",
+                 "Requests that ended in an error (connect, read, write, timeout, parse) or a non-2xx status, "
+                 "as a percentage of the requests attempted. 100 % also marks a point where nothing came back."),
+}
+
+HOW_TO_READ = """
+<p>Every point is one server model (a <em>series</em>) at one concurrency C: C connections each send a
+request, wait for the full response, and send the next (closed loop). Each request costs the server
+D = delay + work; Little's law then caps throughput at <strong>C / D</strong>, the dashed line on the
+throughput plot. A model that keeps up with C concurrent connections sits on that line.</p>
+<ul>
+<li><strong>blocking</strong> serves one connection at a time: flat at 1/D whatever C is.</li>
+<li><strong>threaded</strong> and <strong>forking</strong> give each connection a thread or a process: near C/D
+until threads, processes (pid_max) or memory give out; watch their memory per connection.</li>
+<li><strong>select</strong> cannot watch descriptors numbered FD_SETSIZE (1024) or more: it refuses or
+fails connections past about 1,000 (failures plot).</li>
+<li><strong>epoll</strong> and <strong>libuv</strong> (event loops) stay near C/D up to 10,000 as long as the one
+core they run on is not saturated (CPU plot, and the <em>server CPU</em> column below).</li>
+</ul>
+<p>Log scales: equal distances are equal ratios. A point missing from a log plot had no value
+(e.g. zero throughput); the tables below show every point, including those that failed or were skipped,
+and the <em>why</em> column gives the measured reason a point falls short of C/D. The server and the
+loadgen run pinned to different CPUs when the machine has two or more. Raw data: the
+<code>points/</code> folder (one JSON per repetition, format in docs/results-format.md) and
+<code>plots/*.dat</code>.</p>
+"""
+
+CHECK_SCRIPT = """
+<script>
+// Lets a headless browser (scripts/c10k/pagecheck.py) confirm every image loaded.
+window.addEventListener("load", function () {
+  var imgs = document.images, ok = 0;
+  for (var i = 0; i < imgs.length; i++) {
+    if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;
+  }
+  document.body.setAttribute("data-images-total", String(imgs.length));
+  document.body.setAttribute("data-images-ok", String(ok));
+});
+</script>
+"""
+
+CSS = """
+body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; vertical-align: top; }
+th { background: #f2f2f2; } td.l, th.l { text-align: left; }
+tr.bad td { background: #fff0f0; } tr.skip td { background: #f6f6f6; color: #777; }
+figure { margin: 1em 0 2em; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figcaption { font-size: 0.9em; color: #444; max-width: 1100px; }
+.tw { overflow-x: auto; }
+code { background: #f4f4f4; padding: 0 3px; }
+"""
+
+
+def _e(v):
+    return html.escape("" if v is None else str(v))
+
+
+def _num(v, digits=3):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        if v != 0 and abs(v) < 10 ** -(digits - 1):
+            return f"{v:.2g}"
+        return f"{v:,.{digits}g}" if abs(v) < 10 ** digits else f"{v:,.0f}"
+    return f"{v:,}"
+
+
+def _pct_of_ideal(p):
+    if p["requests_per_sec"] is None or not p["ideal_requests_per_sec"]:
+        return None
+    return 100.0 * p["requests_per_sec"] / p["ideal_requests_per_sec"]
+
+
+def _pct(pct):
+    return f"{pct:.0f}%" if pct >= 9.5 else f"{pct:.2g}%"
+
+
+def _rel(folder, *parts):
+    return "/".join(parts)
+
+
+def write_summary(folder, res, points):
+    """summary.md: throughput against C/D and memory per connection, one row per series."""
+    concurrencies = sorted({c for s in res.series() for c in s["concurrency"]})
+    by = {(p["series"], p["concurrency"]): p for p in points}
+    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
+    lines = [f"# {res.scenario['name']}: summary", "",
+             f"Results folder `{os.path.basename(os.path.abspath(folder))}`, "
+             f"started {res.manifest.get('started')}, finished {res.manifest.get('finished') or 'not finished'}.",
+             "", "## Throughput, requests/s (and % of the ideal C/D)", "",
+             "| series | " + " | ".join(f"C={c:,}" for c in concurrencies) + " |",
+             "|---|" + "---:|" * len(concurrencies)]
+    for s in res.series():
+        cells = []
+        for c in concurrencies:
+            p = by.get((s["name"], c))
+            if (s["name"], c) in skipped:
+                cells.append("skipped")
+            elif p is None or p["requests_per_sec"] is None:
+                cells.append("–" if p is None else ", ".join(p["statuses"]))
+            else:
+                pct = _pct_of_ideal(p)
+                cells.append(_num(p["requests_per_sec"]) + (f" ({_pct(pct)})" if pct is not None else ""))
+        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Server memory per connection, KiB of PSS ((peak - idle) / C)", "",
+              "| series | " + " | ".join(f"C={c:,}" for c in concurrencies) + " |",
+              "|---|" + "---:|" * len(concurrencies)]
+    for s in res.series():
+        cells = []
+        for c in concurrencies:
+            p = by.get((s["name"], c))
+            cells.append(_num(p["pss_per_connection_kib"]) if p else "–")
+        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+    lines += ["", "## Points short of C/D or with failures, and why (from the samples)", ""]
+    n = 0
+    for p in points:
+        if p.get("diagnosis"):
+            lines.append(f"- {p['series']} at C={p['concurrency']:,}: {p['diagnosis']}")
+            n += 1
+    for p in res.skipped_points:
+        lines.append(f"- {p['series']} at C={p['concurrency']:,}: skipped: {p['reason']}")
+        n += 1
+    if not n:
+        lines.append("- none")
+    path = os.path.join(folder, "summary.md")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def _env_table(env):
+    rows = []
+    for key in ("cpu_model", "cores", "kernel", "hostname", "mem_total_kib", "nofile_limit", "somaxconn",
+                "tcp_max_syn_backlog", "port_range", "pid_max", "threads_max", "nproc_limit", "pinning",
+                "git_revision", "bin_dir"):
+        if key in env:
+            v = env[key]
+            rows.append(f"<tr><th class=l>{_e(key)}</th><td class=l>{_e(json.dumps(v) if isinstance(v, (list, dict)) else v)}</td></tr>")
+    for tool, version in sorted((env.get("tool_versions") or {}).items()):
+        rows.append(f"<tr><th class=l>version of {_e(tool)}</th><td class=l>{_e(version)}</td></tr>")
+    return "<table>\n" + "\n".join(rows) + "\n</table>"
+
+
+def _series_table(folder, s, points_by, skipped, warnings, repeats):
+    head = ("<tr><th>C</th><th>reps ok</th><th class=l>status</th><th>req/s</th><th>min–max</th><th>C/D</th>"
+            "<th>% of C/D</th><th>p50 ms</th><th>p99 ms</th><th>failed %</th><th>complete</th><th>failed</th>"
+            "<th>server CPU cores</th><th>CPU/req µs</th><th>peak PSS MiB</th><th>PSS/conn KiB</th>"
+            "<th>peak threads</th><th>peak procs</th><th class=l>why (measured)</th><th class=l>files</th></tr>")
+    rows = [head]
+    for c in s["concurrency"]:
+        key = (s["name"], c)
+        if key in skipped:
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=19 class=l>skipped: {_e(skipped[key])}</td></tr>")
+            continue
+        p = points_by.get(key)
+        if p is None:
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=19 class=l>not run (yet)</td></tr>")
+            continue
+        pct = _pct_of_ideal(p)
+        bad = p["ok_repetitions"] < p["repetitions"] or (p["failed_pct"] or 0) > 0
+        why = p.get("diagnosis") or ""
+        if key in warnings:
+            why = (why + "; " if why else "") + "expected: " + warnings[key]
+        files = " ".join(f'<a href="{_e(_rel(folder, "points", s["name"], f"c{c}", f"rep{k}.json"))}">{k}</a>'
+                         for k in range(1, repeats + 1)
+                         if os.path.exists(results.rep_path(folder, s["name"], c, k)))
+        rng = ("–" if p["requests_per_sec_min"] is None else
+               f"{_num(p['requests_per_sec_min'])}–{_num(p['requests_per_sec_max'])}")
+        peak_mib = None if p["peak_pss_kib"] is None else p["peak_pss_kib"] / 1024
+        rows.append(
+            f"<tr{' class=bad' if bad else ''}><td>{c:,}</td><td>{p['ok_repetitions']}/{p['repetitions']}</td>"
+            f"<td class=l>{_e(', '.join(p['statuses']))}</td><td>{_num(p['requests_per_sec'])}</td><td>{rng}</td>"
+            f"<td>{_num(p['ideal_requests_per_sec'])}</td><td>{'–' if pct is None else _pct(pct)}</td>"
+            f"<td>{_num(p['latency_p50_ms'])}</td><td>{_num(p['latency_p99_ms'])}</td>"
+            f"<td>{_num(p['failed_pct'])}</td><td>{_num(p['complete'])}</td><td>{_num(p['failed'])}</td>"
+            f"<td>{_num(p['server_cpu_cores'])}</td><td>{_num(p['cpu_per_request_us'])}</td>"
+            f"<td>{_num(peak_mib)}</td><td>{_num(p['pss_per_connection_kib'])}</td>"
+            f"<td>{_num(p['peak_threads'])}</td><td>{_num(p['peak_processes'])}</td>"
+            f"<td class=l>{_e(why)}</td><td class=l>{files}</td></tr>")
+    return "<div class=tw><table>\n" + "\n".join(rows) + "\n</table></div>"
+
+
+def _options_text(s):
+    opts = {k: v for k, v in s["server_options"].items() if k != "extra_args" or v}
+    lg = {k: v for k, v in s["loadgen"].items() if v not in (None, []) }
+    return f"server-{s['server']} {json.dumps(opts)}; loadgen {json.dumps(lg)}"
+
+
+def write_html(folder, res, points, styles):
+    m, sc = res.manifest, res.scenario
+    points_by = {(p["series"], p["concurrency"]): p for p in points}
+    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
+    warnings = {(p["series"], p["concurrency"]): p["reason"] for p in res.warnings}
+    state = "finished " + _e(m.get("finished")) if m.get("finished") else (
+        f"<strong>not finished</strong> (interrupted: {_e(m.get('interrupted') or 'running or killed')}; "
+        f"resume with <code>scripts/run_scenario.py --resume {_e(os.path.abspath(folder))}</code>)")
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
+        f"<title>c10k-bench: {_e(sc['name'])} results</title>", f"<style>{CSS}</style>", "</head>", "<body>",
+        f"<h1>c10k-bench: <code>{_e(sc['name'])}</code> results</h1>",
+        f"<p>{_e(sc['description'])}</p>",
+        f"<p>Started {_e(m.get('started'))}, {state}. {'<strong>Quick run</strong> (reduced sweep). ' if m.get('quick') else ''}"
+        f"{sc['repeats']} repetition(s) per point. Generated {_e(datetime.datetime.now().isoformat(timespec='seconds'))} "
+        f"by scripts/plot.py. Machine: {_e(res.environment.get('cpu_model'))}, {_e(res.environment.get('cores'))} "
+        f"cores, {_e(res.environment.get('kernel'))}.</p>",
+        "<h2 id=how>How to read this</h2>", HOW_TO_READ,
+        "<h2 id=plots>Plots</h2>",
+    ]
+    from .plots import PLOTS
+    w, h = 1100, 640
+    for name in PLOTS:
+        title, caption = PLOT_CAPTIONS[name]
+        parts.append(f'<figure id="plot-{name}"><a href="plots/{name}.svg"><img src="plots/{name}.png" '
+                     f'width="{w}" height="{h}" alt="{_e(title)}"></a>'
+                     f"<figcaption><strong>{_e(title)}.</strong> {_e(caption)} "
+                     f'(<a href="plots/{name}.svg">SVG</a>)</figcaption></figure>')
+    parts.append("<h2 id=points>Points</h2>")
+    parts.append("<p>One table per series, one row per concurrency; medians over the repetitions whose status is "
+                 "<code>ok</code>. Rows with failures are tinted.</p>")
+    for s in res.series():
+        color = styles.get(s["name"], {}).get("color", "#000")
+        parts.append(f'<h3 id="series-{_e(s["name"])}"><span style="color:{_e(color)}">&#9632;</span> {_e(s["name"])}</h3>')
+        parts.append(f"<p><code>{_e(_options_text(s))}</code></p>")
+        parts.append(_series_table(folder, s, points_by, skipped, warnings, sc["repeats"]))
+    if res.skipped_points:
+        parts.append("<h2 id=skipped>Points that could not run here</h2><ul>")
+        parts += [f"<li>{_e(p['series'])} at C={p['concurrency']:,}: {_e(p['reason'])}</li>" for p in res.skipped_points]
+        parts.append("</ul>")
+    parts += ["<h2 id=environment>Environment</h2>", _env_table(res.environment),
+              '<p>Everything above comes from <a href="manifest.json">manifest.json</a> and the '
+              "<code>points/</code> folder.</p>", CHECK_SCRIPT, "</body>", "</html>"]
+    path = os.path.join(folder, "index.html")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.write("\n".join(parts) + "\n")
+    os.replace(path + ".tmp", path)
