@@ -1,0 +1,88 @@
+/* Log-linear (HdrHistogram-style) histogram of microsecond values: 1 us .. 2^36-1 us (~19 h),
+ * 3 significant digits, fixed memory, exact merge. Layout is fixed at compile time so that
+ * histograms from different processes and hosts merge bucket by bucket. */
+#ifndef LG_HIST_H
+#define LG_HIST_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define HIST_SIGNIFICANT_DIGITS 3
+#define HIST_SUB_BUCKET_COUNT 2048 /* smallest power of two >= 2 * 10^3 */
+#define HIST_SUB_HALF_MAG 10       /* log2(HIST_SUB_BUCKET_COUNT / 2) */
+#define HIST_SUB_HALF (1u << HIST_SUB_HALF_MAG)
+#define HIST_BUCKET_COUNT 26       /* 2048 << 25 = 2^36 covers HIST_HIGHEST */
+#define HIST_COUNTS_LEN ((HIST_BUCKET_COUNT + 1) * HIST_SUB_HALF)
+#define HIST_HIGHEST ((UINT64_C(1) << 36) - 1)
+
+typedef struct hist {
+    uint64_t count, min, max, sum; /* exact, independent of bucketing */
+    double sumsq;                  /* for the standard deviation; may exceed 2^64 */
+    uint64_t counts[HIST_COUNTS_LEN];
+} hist;
+
+/* Summary of a histogram without its buckets (used by the per-second series). */
+typedef struct hist_summary {
+    uint64_t count, min, max, sum;
+    double sumsq;
+} hist_summary;
+
+/* One non-empty bucket: its counts index and its count. */
+typedef struct hist_pair {
+    uint32_t idx;
+    uint64_t n;
+} hist_pair;
+
+void hist_init(hist *h);
+void hist_reset(hist *h);
+
+static inline uint32_t hist_index(uint64_t v)
+{
+    unsigned pow2ceil = 64u - (unsigned)__builtin_clzll(v | (HIST_SUB_BUCKET_COUNT - 1));
+    unsigned bucket = pow2ceil - (HIST_SUB_HALF_MAG + 1);
+    uint64_t sub = v >> bucket;
+    return (uint32_t)(((uint64_t)(bucket + 1) << HIST_SUB_HALF_MAG) + (sub - HIST_SUB_HALF));
+}
+
+static inline void hist_record(hist *h, uint64_t v)
+{
+    if (v > HIST_HIGHEST)
+        v = HIST_HIGHEST;
+    h->counts[hist_index(v)]++;
+    h->count++;
+    if (v < h->min)
+        h->min = v;
+    if (v > h->max)
+        h->max = v;
+    h->sum += v;
+    h->sumsq += (double)v * (double)v;
+}
+
+/* Lowest and highest value that map to counts index idx. */
+uint64_t hist_lowest_at(uint32_t idx);
+uint64_t hist_highest_at(uint32_t idx);
+
+/* Adds n to the bucket holding value v, without touching the exact summary fields. */
+int hist_add_bucket(hist *h, uint64_t v, uint64_t n);
+void hist_add(hist *dst, const hist *src);
+void hist_add_summary(hist_summary *dst, const hist_summary *src);
+hist_summary hist_get_summary(const hist *h);
+
+double hist_mean(const hist_summary *s);
+double hist_stddev(const hist_summary *s);
+
+/* Values at the percentiles ps[0..n) (ascending), in us: the highest value equivalent to the
+ * bucket where the percentile falls, capped at the exact max. 0 for an empty histogram. */
+void hist_percentiles(const hist *h, const double *ps, size_t n, uint64_t *out);
+
+/* Same over sparse pairs sorted by idx. */
+void hist_pairs_percentiles(const hist_pair *pairs, size_t npairs, uint64_t total, uint64_t max,
+                            const double *ps, size_t n, uint64_t *out);
+
+/* Appends h's non-empty buckets to *pairs (growing it), clearing them in h; returns the number
+ * appended or -1 on allocation failure. Resets h's summary too. */
+long hist_drain_pairs(hist *h, hist_pair **pairs, size_t *len, size_t *cap);
+
+/* Sorts pairs by idx and adds up equal indexes; returns the new length. */
+size_t hist_pairs_normalize(hist_pair *pairs, size_t n);
+
+#endif

@@ -1,0 +1,119 @@
+/* loadgen: an ab-compatible, event-driven, multi-threaded HTTP/1.1 load generator.
+ * Exit status: 0 when the run completed (failed requests are counted in the report),
+ * 1 when it could not start or could not write its result, 2 for usage errors. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "env.h"
+#include "merge.h"
+#include "options.h"
+#include "report.h"
+#include "result.h"
+
+/* File descriptors needed besides the connections: stdio, per-thread epoll + eventfd, files. */
+#define FD_RESERVE 16
+
+static int output(const lg_result *r, const lg_options *o)
+{
+    int to_stdout = o->json_path && strcmp(o->json_path, "-") == 0;
+    if (!to_stdout) {
+        lg_report_text(stdout, r);
+        if (fflush(stdout) != 0) {
+            perror("loadgen: writing the report");
+            return -1;
+        }
+    }
+    if (o->json_path && lg_write_json(r, o->json_path))
+        return -1;
+    return 0;
+}
+
+static int run_merge(const lg_options *o)
+{
+    lg_result *r = lg_result_new();
+    if (!r) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        return 1;
+    }
+    char err[1024];
+    if (lg_merge_files(o->merge_files, o->nmerge, r, err, sizeof err)) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        lg_result_free(r);
+        return 2;
+    }
+    int rc = output(r, o) ? 1 : 0;
+    lg_result_free(r);
+    return rc;
+}
+
+static int run_load(const lg_options *o)
+{
+    long nofile = lg_env_raise_nofile();
+    int threads = o->threads;
+    if (nofile > 0 && (long)o->concurrency + 2L * threads + FD_RESERVE > nofile) {
+        fprintf(stderr,
+                "loadgen: -c %d needs %d file descriptors but the open-file limit (RLIMIT_NOFILE) is "
+                "%ld: use -c %ld or less here, or several processes and --merge\n",
+                o->concurrency, o->concurrency + 2 * threads + FD_RESERVE, nofile,
+                nofile - 2L * threads - FD_RESERVE);
+        return 2;
+    }
+    struct sockaddr_storage target;
+    socklen_t tlen;
+    char err[1024] = "";
+    if (lg_url_resolve(&o->url, &target, &tlen, err, sizeof err)) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return 2;
+    }
+    lg_result *r = lg_result_new();
+    if (!r) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        return 1;
+    }
+    snprintf(r->host, sizeof r->host, "%s", o->url.host);
+    r->port = o->url.port;
+    snprintf(r->path, sizeof r->path, "%s", o->url.path);
+    r->concurrency = o->concurrency;
+    r->keepalive = o->keepalive;
+    r->rate = o->rate;
+    r->config = lg_config_json(o);
+    r->environment = lg_env_json(nofile);
+    if (!o->quiet)
+        fprintf(stderr, "Benchmarking %s (be patient)\n", o->url.host);
+    if (lg_engine_run(o, &target, tlen, r, err, sizeof err)) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        lg_result_free(r);
+        return 1;
+    }
+    if (*err)
+        fprintf(stderr, "loadgen: %s\n", err);
+    int rc = output(r, o) ? 1 : 0;
+    if (strcmp(r->stop_reason, "refused") == 0 || strcmp(r->stop_reason, "error") == 0)
+        rc = 1; /* the run could not really start (or broke): say so in the status too */
+    lg_result_free(r);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    /* A peer that resets must give EPIPE from write(), not kill us. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPIPE, &sa, NULL) < 0) {
+        perror("loadgen: sigaction");
+        return 1;
+    }
+    lg_options o;
+    int prc = lg_options_parse(argc, argv, &o);
+    if (prc) {
+        lg_options_free(&o);
+        return prc == 1 ? 0 : 2;
+    }
+    int rc = o.merge_files ? run_merge(&o) : run_load(&o);
+    lg_options_free(&o);
+    return rc;
+}

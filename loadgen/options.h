@@ -1,0 +1,49 @@
+/* Command line: ab's flags with ab's meaning, plus long options beyond ab. */
+#ifndef LG_OPTIONS_H
+#define LG_OPTIONS_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "url.h"
+
+#define LG_VERSION "1.0.0"
+
+typedef struct lg_options {
+    uint64_t requests;      /* -n; 0 = unlimited (time limit only) */
+    int requests_set;
+    int concurrency;        /* -c */
+    double time_limit_s;    /* -t / --duration; 0 = none */
+    double timeout_s;       /* -s */
+    int keepalive;          /* -k */
+    const char **headers;   /* -H, in order */
+    size_t nheaders;
+    const char *method;
+    const char *body_file;  /* -p / -u */
+    char *body;             /* its contents */
+    size_t body_len;
+    const char *content_type; /* -T */
+    int quiet;              /* -q */
+    int verbosity;          /* -v */
+    int variable_length;    /* -l */
+    int threads;            /* --threads / -W */
+    double rate;            /* --rate, total requests/s; 0 = closed loop */
+    double warmup_s;
+    double ramp_s;
+    const char *json_path;  /* --json FILE|- */
+    const char *source_spec;
+    struct sockaddr_storage *sources;
+    size_t nsources;
+    int progress;           /* -1 auto (TTY), 0 off, 1 on */
+    const char *url_text;
+    lg_url url;
+    const char **merge_files; /* --merge */
+    size_t nmerge;
+} lg_options;
+
+/* Returns 0 to run, 1 when it printed help or the version (exit 0), 2 on a usage error
+ * (message already printed to stderr). */
+int lg_options_parse(int argc, char **argv, lg_options *o);
+void lg_options_free(lg_options *o);
+
+#endif

@@ -1,0 +1,19 @@
+/* Reports of a result: ab-style text and the JSON document (docs/loadgen-json.md). */
+#ifndef LG_REPORT_H
+#define LG_REPORT_H
+#include <jansson.h>
+#include <stdio.h>
+
+#include "options.h"
+#include "result.h"
+
+void lg_report_text(FILE *f, const lg_result *r);
+
+/* The JSON "config" object for a run's options. */
+json_t *lg_config_json(const lg_options *o);
+/* The whole result document; NULL on allocation failure. */
+json_t *lg_report_json(const lg_result *r);
+/* Writes the document to path ("-" = stdout); 0 or -1 with a message on stderr. */
+int lg_write_json(const lg_result *r, const char *path);
+
+#endif

@@ -1,0 +1,99 @@
+/* The text report, laid out like ab's but in milliseconds with 3 decimals. */
+#include <inttypes.h>
+
+#include "report.h"
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static void table_row(FILE *f, const char *name, const hist *h)
+{
+    hist_summary s = hist_get_summary(h);
+    double p50 = 50;
+    uint64_t median;
+    hist_percentiles(h, &p50, 1, &median);
+    fprintf(f, "%-12s%10.3f %10.3f %8.3f %10.3f %10.3f\n", name, ms(s.min), hist_mean(&s) / 1000.0,
+            hist_stddev(&s) / 1000.0, ms(median), ms(s.max));
+}
+
+static void percent_table(FILE *f, const hist *h)
+{
+    uint64_t v[LG_NPCT];
+    hist_percentiles(h, lg_pcts, LG_NPCT, v);
+    for (int i = 0; i < LG_NPCT; i++)
+        fprintf(f, "%6s%% %10.3f%s\n", lg_pct_names[i], ms(v[i]),
+                i == LG_NPCT - 1 ? " (longest request)" : "");
+}
+
+void lg_report_text(FILE *f, const lg_result *r)
+{
+    uint64_t failed = lg_result_failed(r);
+    double secs = r->duration_s;
+    fprintf(f, "This is c10k-loadgen (ab-compatible report; times in milliseconds)\n\n");
+    fprintf(f, "Server Software:        %s\n", r->has_server_software ? r->server_software : "");
+    fprintf(f, "Server Hostname:        %s\n", r->host);
+    fprintf(f, "Server Port:            %d\n\n", r->port);
+    fprintf(f, "Document Path:          %s\n", r->path);
+    if (r->doclen >= 0)
+        fprintf(f, "Document Length:        %" PRId64 " bytes\n\n", r->doclen);
+    else
+        fprintf(f, "Document Length:        (no complete response)\n\n");
+    fprintf(f, "Concurrency Level:      %d\n", r->concurrency);
+    if (r->rate > 0)
+        fprintf(f, "Target rate:            %.3f [#/sec] (open loop)\n", r->rate);
+    fprintf(f, "Time taken for tests:   %.3f seconds\n", secs);
+    fprintf(f, "Complete requests:      %" PRIu64 "\n", r->complete);
+    fprintf(f, "Failed requests:        %" PRIu64 "\n", failed);
+    if (failed)
+        fprintf(f, "   (Connect: %" PRIu64 ", Receive: %" PRIu64 ", Length: %" PRIu64
+                   ", Exceptions: %" PRIu64 ")\n"
+                   "   (Write: %" PRIu64 ", Timeout: %" PRIu64 ", Parse: %" PRIu64 ")\n",
+                r->errors[LG_ERR_CONNECT], r->errors[LG_ERR_READ], r->errors[LG_ERR_LENGTH],
+                r->errors[LG_ERR_EXCEPTION], r->errors[LG_ERR_WRITE], r->errors[LG_ERR_TIMEOUT],
+                r->errors[LG_ERR_PARSE]);
+    if (r->non_2xx)
+        fprintf(f, "Non-2xx responses:      %" PRIu64 "\n", r->non_2xx);
+    fprintf(f, "Keep-Alive requests:    %" PRIu64 "\n", r->keepalive_requests);
+    fprintf(f, "Connections opened:     %" PRIu64 "\n", r->connections_opened);
+    fprintf(f, "Total transferred:      %" PRIu64 " bytes\n", r->bytes_total);
+    fprintf(f, "HTML transferred:       %" PRIu64 " bytes\n", r->body_bytes);
+    double rps = secs > 0 ? (double)r->complete / secs : 0;
+    fprintf(f, "Requests per second:    %.2f [#/sec] (mean)\n", rps);
+    if (r->complete) {
+        fprintf(f, "Time per request:       %.3f [ms] (mean)\n",
+                r->concurrency * secs * 1000.0 / (double)r->complete);
+        fprintf(f, "Time per request:       %.3f [ms] (mean, across all concurrent requests)\n",
+                secs * 1000.0 / (double)r->complete);
+    }
+    fprintf(f, "Transfer rate:          %.2f [Kbytes/sec] received\n",
+            secs > 0 ? (double)r->bytes_total / 1024.0 / secs : 0);
+    if (r->interrupted)
+        fprintf(f, "Stopped early:          interrupted (report of what was done)\n");
+    fprintf(f, "\nConnection Times (ms)\n");
+    fprintf(f, "%-12s%10s %10s %8s %10s %10s\n", "", "min", "mean", "[+/-sd]", "median", "max");
+    table_row(f, "Connect:", &r->connect);
+    table_row(f, "Processing:", &r->processing);
+    table_row(f, "Waiting:", &r->waiting);
+    table_row(f, "Total:", &r->total);
+    if (r->has_uncorrected) {
+        fprintf(f, "\nTotal latency above is measured from each request's intended send time\n"
+                   "(coordinated omission corrected); uncorrected, from the actual send:\n");
+        table_row(f, "Uncorrected:", &r->total_uncorrected);
+    }
+    fprintf(f, "\nPercentage of the requests served within a certain time (ms)\n");
+    percent_table(f, &r->total);
+    if (r->has_uncorrected) {
+        fprintf(f, "\nUncorrected percentages (ms)\n");
+        percent_table(f, &r->total_uncorrected);
+    }
+    int any = 0;
+    for (int i = 0; i < LG_STATUS_MAX; i++)
+        if (r->status[i]) {
+            fprintf(f, "%s%d: %" PRIu64, any ? ", " : "\nStatus codes:           ", i, r->status[i]);
+            any = 1;
+        }
+    if (any)
+        fputc('\n', f);
+}

@@ -1,0 +1,82 @@
+/* Result container shared by the engine, the merge and the reports. */
+#include "result.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const lg_err_names[LG_ERR_COUNT] = {"connect", "read", "write", "timeout", "length",
+                                                "parse", "exceptions"};
+const double lg_pcts[LG_NPCT] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
+const char *const lg_pct_names[LG_NPCT] = {"50", "66", "75", "80", "90", "95", "98", "99", "99.9",
+                                           "99.99", "100"};
+
+lg_result *lg_result_new(void)
+{
+    lg_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    hist_init(&r->connect);
+    hist_init(&r->waiting);
+    hist_init(&r->processing);
+    hist_init(&r->total);
+    hist_init(&r->total_uncorrected);
+    r->doclen = -1;
+    r->stop_reason = "requests";
+    return r;
+}
+
+void lg_result_free(lg_result *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nseries; i++)
+        free(r->series[i].pairs);
+    free(r->series);
+    json_decref(r->config);
+    json_decref(r->environment);
+    json_decref(r->merged_from);
+    free(r);
+}
+
+uint64_t lg_result_failed(const lg_result *r)
+{
+    uint64_t f = 0;
+    for (int i = 0; i < LG_ERR_COUNT; i++)
+        f += r->errors[i];
+    return f;
+}
+
+int lg_result_series_reserve(lg_result *r, size_t n)
+{
+    if (n <= r->nseries)
+        return 0;
+    lg_second *ns = realloc(r->series, n * sizeof *ns);
+    if (!ns)
+        return -1;
+    memset(ns + r->nseries, 0, (n - r->nseries) * sizeof *ns);
+    r->series = ns;
+    r->nseries = n;
+    return 0;
+}
+
+int lg_result_series_add(lg_result *r, size_t sec, uint64_t completed, uint64_t errors,
+                         uint64_t open_conns, const hist_summary *sum, const hist_pair *pairs,
+                         size_t npairs)
+{
+    if (lg_result_series_reserve(r, sec + 1))
+        return -1;
+    lg_second *s = &r->series[sec];
+    s->completed += completed;
+    s->errors += errors;
+    s->open_conns += open_conns;
+    hist_add_summary(&s->sum, sum);
+    if (npairs) {
+        hist_pair *np = realloc(s->pairs, (s->npairs + npairs) * sizeof *np);
+        if (!np)
+            return -1;
+        memcpy(np + s->npairs, pairs, npairs * sizeof *np);
+        s->pairs = np;
+        s->npairs = hist_pairs_normalize(np, s->npairs + npairs);
+    }
+    return 0;
+}

@@ -1,0 +1,71 @@
+/* The result of a run (or of a merge of runs): what the text and JSON reports print. */
+#ifndef LG_RESULT_H
+#define LG_RESULT_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hist.h"
+
+enum lg_err {
+    LG_ERR_CONNECT, LG_ERR_READ, LG_ERR_WRITE, LG_ERR_TIMEOUT, LG_ERR_LENGTH, LG_ERR_PARSE,
+    LG_ERR_EXCEPTION, LG_ERR_COUNT
+};
+extern const char *const lg_err_names[LG_ERR_COUNT]; /* JSON keys */
+
+#define LG_STATUS_MAX 1000 /* http_parser reports 3-digit codes */
+
+/* One second of the time series. */
+typedef struct lg_second {
+    uint64_t completed, errors, open_conns;
+    hist_summary sum;  /* of that second's total latencies */
+    hist_pair *pairs;  /* its non-empty buckets, sorted */
+    size_t npairs;
+} lg_second;
+
+typedef struct lg_result {
+    /* What the text report needs from the configuration. */
+    char host[256];
+    int port;
+    char path[4096];
+    int concurrency;
+    int keepalive;
+    double rate;
+    json_t *config;      /* owned: the JSON "config" object */
+    json_t *environment; /* owned: the JSON "environment" object */
+    json_t *merged_from; /* owned, merge output only */
+
+    uint64_t complete, attempts, bytes_total, body_bytes, keepalive_requests, connections_opened,
+        non_2xx, warmup_requests;
+    uint64_t errors[LG_ERR_COUNT];
+    uint64_t status[LG_STATUS_MAX];
+    double duration_s;
+    int interrupted;
+    const char *stop_reason; /* static string */
+    int64_t doclen;          /* -1 when no response was complete */
+    char server_software[256];
+    int has_server_software;
+
+    hist connect, waiting, processing, total, total_uncorrected;
+    int has_uncorrected;
+
+    lg_second *series; /* index = second since the start of measurement */
+    size_t nseries;
+} lg_result;
+
+lg_result *lg_result_new(void);
+void lg_result_free(lg_result *r);
+uint64_t lg_result_failed(const lg_result *r);
+/* Makes series[0..n) exist (zeroed); -1 on allocation failure. */
+int lg_result_series_reserve(lg_result *r, size_t n);
+/* Adds one second's data into series[sec] (pairs are copied and merged). */
+int lg_result_series_add(lg_result *r, size_t sec, uint64_t completed, uint64_t errors,
+                         uint64_t open_conns, const hist_summary *sum, const hist_pair *pairs,
+                         size_t npairs);
+
+/* The percentiles every report shows. */
+#define LG_NPCT 11
+extern const double lg_pcts[LG_NPCT];
+extern const char *const lg_pct_names[LG_NPCT];
+
+#endif

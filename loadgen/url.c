@@ -1,0 +1,95 @@
+/* URL parsing and name resolution for the target. */
+#include "url.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int lg_url_parse(const char *text, lg_url *u, char *err, size_t errlen)
+{
+    memset(u, 0, sizeof *u);
+    if (strncasecmp(text, "https://", 8) == 0) {
+        snprintf(err, errlen, "https is not supported (plain http:// only): %s", text);
+        return -1;
+    }
+    if (strncasecmp(text, "http://", 7) != 0) {
+        snprintf(err, errlen, "invalid URL (expected http://host[:port]/path): %s", text);
+        return -1;
+    }
+    const char *p = text + 7, *host_end, *after;
+    if (*p == '[') {
+        host_end = strchr(p, ']');
+        if (!host_end) {
+            snprintf(err, errlen, "invalid URL (unterminated IPv6 literal): %s", text);
+            return -1;
+        }
+        p++;
+        after = host_end + 1;
+        u->ipv6_literal = 1;
+    } else {
+        host_end = p + strcspn(p, ":/?#");
+        after = host_end;
+    }
+    size_t hl = (size_t)(host_end - p);
+    if (hl == 0 || hl >= sizeof u->host) {
+        snprintf(err, errlen, "invalid URL (empty or too long host): %s", text);
+        return -1;
+    }
+    memcpy(u->host, p, hl);
+    u->host[hl] = 0;
+    u->port = 80;
+    if (*after == ':') {
+        char *end;
+        long port = strtol(after + 1, &end, 10);
+        if (end == after + 1 || port < 1 || port > 65535 || (*end && *end != '/' && *end != '?')) {
+            snprintf(err, errlen, "invalid URL (bad port): %s", text);
+            return -1;
+        }
+        u->port = (int)port;
+        after = end;
+    } else if (*after && *after != '/' && *after != '?') {
+        snprintf(err, errlen, "invalid URL: %s", text);
+        return -1;
+    }
+    snprintf(u->port_str, sizeof u->port_str, "%d", u->port);
+    const char *path = *after ? after : "/";
+    if (strlen(path) + 2 > sizeof u->path) {
+        snprintf(err, errlen, "invalid URL (path too long)");
+        return -1;
+    }
+    if (*path == '?')
+        snprintf(u->path, sizeof u->path, "/%s", path);
+    else
+        snprintf(u->path, sizeof u->path, "%s", path);
+    for (const char *c = u->path; *c; c++) {
+        if (*c == ' ' || *c == '\r' || *c == '\n' || *c == '#') {
+            if (*c == '#') { /* a fragment is never sent */
+                u->path[c - u->path] = 0;
+                break;
+            }
+            snprintf(err, errlen, "invalid URL (space or line break in path): %s", text);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int lg_url_resolve(const lg_url *u, struct sockaddr_storage *ss, socklen_t *len, char *err,
+                   size_t errlen)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    int rc = getaddrinfo(u->host, u->port_str, &hints, &res);
+    if (rc != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve host '%s': %s", u->host, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
