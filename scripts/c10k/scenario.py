@@ -214,7 +214,7 @@ def validate(doc, source="<scenario>", quick=False):
     if not isinstance(quick_doc, dict):
         problems.append(f"quick: must be an object, got {_type_name(quick_doc)}")
         quick_doc = {}
-    _unknown_keys("quick.", quick_doc, QUICK_KEYS, problems)
+    _unknown_keys("quick", quick_doc, QUICK_KEYS, problems)
     q_server = _check_object("quick.server_options", quick_doc.get("server_options", {}),
                              SERVER_OPTION_FIELDS, problems)
     q_loadgen = _check_object("quick.loadgen", quick_doc.get("loadgen", {}), LOADGEN_FIELDS, problems)
@@ -248,7 +248,7 @@ def validate(doc, source="<scenario>", quick=False):
         if not isinstance(item, dict):
             problems.append(f"{path}: must be a model name or an object, got {_type_name(item)}")
             continue
-        _unknown_keys(path + ".", item, SERIES_KEYS, problems)
+        _unknown_keys(path, item, SERIES_KEYS, problems)
         server = item.get("server")
         if server is None:
             problems.append(f"{path}.server: missing key")
