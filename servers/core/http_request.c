@@ -1,0 +1,196 @@
+#include "http_request.h"
+
+#include <string.h>
+
+enum { HDR_OTHER, HDR_HOST, HDR_EXPECT };
+
+static int on_message_begin(http_parser *p)
+{
+    http_request_t *r = p->data;
+    r->in_message = true;
+    r->headers_done = false;
+    r->complete = false;
+    r->keep_alive = false;
+    r->has_host = false;
+    r->expect_continue = false;
+    r->continue_sent = false;
+    r->fail_status = 0;
+    r->body_seen = 0;
+    r->url_len = 0;
+    r->header_kind = HDR_OTHER;
+    r->in_value = false;
+    r->name_len = r->value_len = 0;
+    return 0;
+}
+
+static int on_url(http_parser *p, const char *at, size_t len)
+{
+    http_request_t *r = p->data;
+    if (len > sizeof r->url - r->url_len) {
+        r->fail_status = 414;
+        return -1;
+    }
+    memcpy(r->url + r->url_len, at, len);
+    r->url_len += len;
+    return 0;
+}
+
+static bool lower_equals(const char *s, size_t len, const char *lit)
+{
+    if (len != strlen(lit))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != lit[i])
+            return false;
+    }
+    return true;
+}
+
+/* Called when a header's value is complete. */
+static void finish_header(http_request_t *r)
+{
+    if (r->header_kind == HDR_EXPECT && lower_equals(r->value, r->value_len, "100-continue"))
+        r->expect_continue = true;
+    r->header_kind = HDR_OTHER;
+    r->in_value = false;
+    r->name_len = r->value_len = 0;
+}
+
+static int on_header_field(http_parser *p, const char *at, size_t len)
+{
+    http_request_t *r = p->data;
+    if (r->in_value)
+        finish_header(r);
+    /* Names longer than the buffer are none we care about: mark them with an impossible length. */
+    if (r->name_len + len <= sizeof r->name) {
+        memcpy(r->name + r->name_len, at, len);
+        r->name_len += (unsigned)len;
+    } else {
+        r->name_len = sizeof r->name + 1;
+    }
+    return 0;
+}
+
+static int on_header_value(http_parser *p, const char *at, size_t len)
+{
+    http_request_t *r = p->data;
+    if (!r->in_value) {
+        r->in_value = true;
+        if (r->name_len <= sizeof r->name) {
+            if (lower_equals(r->name, r->name_len, "host"))
+                r->header_kind = HDR_HOST, r->has_host = true;
+            else if (lower_equals(r->name, r->name_len, "expect"))
+                r->header_kind = HDR_EXPECT;
+        }
+    }
+    if (r->header_kind == HDR_EXPECT) {
+        if (r->value_len + len <= sizeof r->value) {
+            memcpy(r->value + r->value_len, at, len);
+            r->value_len += (unsigned)len;
+        } else {
+            r->value_len = sizeof r->value + 1;
+        }
+    }
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    http_request_t *r = p->data;
+    if (r->in_value)
+        finish_header(r);
+    r->method = p->method;
+    r->keep_alive = http_should_keep_alive(p) != 0;
+    if (p->http_major != 1) {
+        r->fail_status = 505;
+        return -1;
+    }
+    /* RFC 9112 3.2: a 1.1 request without Host must get 400. */
+    if (p->http_minor >= 1 && !r->has_host) {
+        r->fail_status = 400;
+        return -1;
+    }
+    bool has_length = (p->flags & F_CONTENTLENGTH) != 0;
+    if (has_length && p->content_length > HTTP_BODY_MAX) {
+        r->fail_status = 413;
+        return -1;
+    }
+    bool body_coming = (has_length && p->content_length > 0) || (p->flags & F_CHUNKED);
+    if (!body_coming || p->http_minor < 1)
+        r->expect_continue = false;
+    r->headers_done = true;
+    return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t len)
+{
+    (void)at; /* bodies are consumed and dropped */
+    http_request_t *r = p->data;
+    r->body_seen += len;
+    if (r->body_seen > HTTP_BODY_MAX) { /* chunked bodies have no length up front */
+        r->fail_status = 413;
+        return -1;
+    }
+    return 0;
+}
+
+static int on_message_complete(http_parser *p)
+{
+    http_request_t *r = p->data;
+    r->complete = true;
+    /* After an upgrade the bytes that follow are not HTTP: answer, then close. */
+    r->keep_alive = http_should_keep_alive(p) != 0 && !p->upgrade;
+    http_parser_pause(p, 1);
+    return 0;
+}
+
+static const http_parser_settings settings = {
+    .on_message_begin = on_message_begin,
+    .on_url = on_url,
+    .on_header_field = on_header_field,
+    .on_header_value = on_header_value,
+    .on_headers_complete = on_headers_complete,
+    .on_body = on_body,
+    .on_message_complete = on_message_complete,
+};
+
+void http_request_global_init(void)
+{
+    /* Counted by the parser over the request line and the headers. */
+    http_parser_set_max_header_size(HTTP_HEAD_MAX);
+}
+
+void http_request_init(http_request_t *r)
+{
+    memset(r, 0, sizeof *r);
+    http_parser_init(&r->parser, HTTP_REQUEST);
+    r->parser.data = r;
+}
+
+req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, size_t *consumed, int *status)
+{
+    size_t n = http_parser_execute(&r->parser, &settings, data, len);
+    *consumed = n;
+    if (r->complete)
+        return REQ_COMPLETE;
+    enum http_errno err = HTTP_PARSER_ERRNO(&r->parser);
+    if (err == HPE_OK && n == len)
+        return REQ_MORE;
+    if (r->fail_status)
+        *status = r->fail_status;
+    else if (err == HPE_HEADER_OVERFLOW)
+        *status = 431;
+    else
+        *status = 400;
+    return REQ_FAILED;
+}
+
+void http_request_next(http_request_t *r)
+{
+    r->complete = false;
+    r->in_message = false;
+    http_parser_pause(&r->parser, 0);
+}

@@ -1,0 +1,63 @@
+/* Incremental HTTP/1.x request parsing on top of http_parser (Debian libhttp-parser-dev).
+ *
+ * Bytes are fed as they arrive; the parser pauses after each complete request so that pipelined
+ * requests are answered strictly one at a time, in order: the rest waits in the caller's buffer. */
+#ifndef C10K_HTTP_REQUEST_H
+#define C10K_HTTP_REQUEST_H
+
+#include <http_parser.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_HEAD_MAX 8192       /* request line + headers; beyond: 431 */
+#define HTTP_URL_MAX 1024        /* beyond: 414 */
+#define HTTP_BODY_MAX (1u << 20) /* request body; beyond: 413 */
+
+typedef enum req_status {
+    REQ_MORE,     /* everything fed was consumed; the request is not complete yet */
+    REQ_COMPLETE, /* a request is complete: read its fields, then call http_request_next() */
+    REQ_FAILED,   /* malformed or over a limit: answer *status and close the connection */
+} req_status_t;
+
+typedef struct http_request {
+    http_parser parser;
+    /* The current message. */
+    bool in_message;      /* some of it has been seen (a close now means a truncated request) */
+    bool headers_done;
+    bool complete;
+    bool keep_alive;      /* http_should_keep_alive(): 1.1 default, 1.0 + Connection: keep-alive */
+    bool has_host;
+    bool expect_continue; /* Expect: 100-continue, and a body is coming */
+    bool continue_sent;   /* owned by the caller: the interim 100 response was queued */
+    int fail_status;      /* set by a callback before it aborts the parser */
+    int method;           /* enum http_method */
+    uint64_t body_seen;
+    size_t url_len;
+    /* Matching the few header names we care about, across split callbacks. */
+    int header_kind;
+    bool in_value;
+    unsigned name_len, value_len;
+    char name[8];
+    char value[16];
+    char url[HTTP_URL_MAX];
+} http_request_t;
+
+/* Sets the library-wide header limit; call once before any parsing. */
+void http_request_global_init(void);
+
+void http_request_init(http_request_t *r);
+
+/* Feeds up to len bytes; *consumed tells how many were used. */
+req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, size_t *consumed, int *status);
+
+/* After REQ_COMPLETE: get ready for the next request on the connection. */
+void http_request_next(http_request_t *r);
+
+/* The peer closed its side: was a request cut short? */
+static inline bool http_request_truncated(const http_request_t *r)
+{
+    return r->in_message && !r->complete;
+}
+
+#endif

@@ -1,0 +1,83 @@
+#include "listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int listener_open(const server_options_t *opts, const char *model, bool nonblocking)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char port[8];
+    snprintf(port, sizeof port, "%u", opts->port);
+    int rc = getaddrinfo(opts->host, port, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, "server-%s: cannot resolve --host '%s': %s\n", model, opts->host, gai_strerror(rc));
+        exit(2);
+    }
+    int fd = -1, last_errno = 0;
+    const char *step = "socket";
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        int type = ai->ai_socktype | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0);
+        fd = socket(ai->ai_family, type, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno, step = "socket";
+            continue;
+        }
+        int one = 1;
+        /* Restarted benchmarks must not wait for TIME_WAIT on the port. */
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+            last_errno = errno, step = "setsockopt(SO_REUSEADDR)";
+        } else if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            last_errno = errno, step = "bind";
+        } else if (listen(fd, opts->backlog) != 0) {
+            last_errno = errno, step = "listen";
+        } else {
+            break;
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        fprintf(stderr, "server-%s: cannot listen on %s:%u: %s: %s\n", model, opts->host, opts->port, step,
+                strerror(last_errno));
+        exit(1);
+    }
+    return fd;
+}
+
+void listener_announce(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+        perror("getsockname");
+        exit(1);
+    }
+    char host[INET6_ADDRSTRLEN];
+    unsigned port;
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+        port = ntohs(s6->sin6_port);
+        printf("listening on [%s]:%u\n", host, port);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+        port = ntohs(s4->sin_port);
+        printf("listening on %s:%u\n", host, port);
+    }
+    if (fflush(stdout) != 0) {
+        perror("stdout");
+        exit(1);
+    }
+}

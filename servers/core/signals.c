@@ -1,0 +1,67 @@
+#include "signals.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t wake_listen_fd = -1;
+static volatile sig_atomic_t wake_conn_fd = -1;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    int saved = errno;
+    g_stop = 1;
+    /* shutdown() is async-signal-safe; it closes the race between checking g_stop and blocking. */
+    int fd = wake_listen_fd;
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+    fd = wake_conn_fd;
+    if (fd >= 0)
+        shutdown(fd, SHUT_RDWR);
+    errno = saved;
+}
+
+void signals_stop_set(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+void signals_init(int listen_fd)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPIPE, &sa, NULL) != 0) {
+        perror("sigaction(SIGPIPE)");
+        exit(1);
+    }
+    wake_listen_fd = listen_fd;
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = 0; /* no SA_RESTART: blocked calls must return EINTR */
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
+        perror("sigaction(SIGINT/SIGTERM)");
+        exit(1);
+    }
+}
+
+void signals_watch_conn(int fd)
+{
+    wake_conn_fd = fd;
+}
+
+void signals_block_stop(sigset_t *wait_mask)
+{
+    sigset_t stop;
+    signals_stop_set(&stop);
+    if (sigprocmask(SIG_BLOCK, &stop, wait_mask) != 0) {
+        perror("sigprocmask");
+        exit(1);
+    }
+    sigdelset(wait_mask, SIGINT);
+    sigdelset(wait_mask, SIGTERM);
+}

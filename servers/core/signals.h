@@ -1,0 +1,25 @@
+/* Signal handling shared by the models: SIGPIPE ignored, SIGINT/SIGTERM request a clean stop. */
+#ifndef C10K_SIGNALS_H
+#define C10K_SIGNALS_H
+
+#include <signal.h>
+
+extern volatile sig_atomic_t g_stop;
+
+/* Ignores SIGPIPE and installs the stop handler for SIGINT and SIGTERM without SA_RESTART, so a
+ * blocked system call returns EINTR. When listen_fd >= 0 the handler also shuts that socket down:
+ * a thread blocked in accept() then wakes up even if the signal landed just before the call. */
+void signals_init(int listen_fd);
+
+/* Blocking models: the connection being served in this (single-threaded) process is shut down by
+ * the stop handler, so a blocked read() returns at once. Pass -1 when the connection is done. */
+void signals_watch_conn(int fd);
+
+/* Fills *set with SIGINT and SIGTERM. */
+void signals_stop_set(sigset_t *set);
+
+/* Blocks SIGINT/SIGTERM in the calling thread and stores in *wait_mask the mask to use while
+ * waiting (pselect/epoll_pwait), so a stop request can only arrive while the loop sleeps. */
+void signals_block_stop(sigset_t *wait_mask);
+
+#endif

@@ -1,0 +1,15 @@
+/* One client connection on the event loop: the shared per-connection state machine used by both
+ * the select and the epoll backends (non-blocking socket, session from core/session.h). */
+#ifndef C10K_CONN_H
+#define C10K_CONN_H
+
+#include "loop.h"
+#include "options.h"
+
+/* Takes over an accepted, admitted, non-blocking fd. On failure the fd is closed and counted. */
+void conn_open(loop_t *loop, int fd, const server_options_t *opts);
+
+/* Closes every connection still registered (at shutdown). */
+void conn_close_all(loop_t *loop);
+
+#endif

@@ -1,0 +1,224 @@
+#include "loop.h"
+
+#include "backend.h"
+#include "signals.h"
+#include "work.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FIRED 1024
+
+typedef struct fd_entry {
+    bool used;
+    unsigned events;
+    loop_io_cb cb;
+    void *data;
+} fd_entry_t;
+
+struct loop {
+    backend_t *backend;
+    uint64_t now;
+    fd_entry_t *fds;
+    size_t fds_cap;
+    loop_timer_t **heap;
+    size_t heap_len, heap_cap;
+    loop_fired_t fired[MAX_FIRED];
+};
+
+loop_t *loop_new(void)
+{
+    loop_t *loop = calloc(1, sizeof *loop);
+    if (!loop || !(loop->backend = backend_new())) {
+        perror("event loop");
+        exit(1);
+    }
+    loop->now = now_ns();
+    return loop;
+}
+
+void loop_free(loop_t *loop)
+{
+    backend_free(loop->backend);
+    free(loop->fds);
+    free(loop->heap);
+    free(loop);
+}
+
+long loop_fd_limit(const loop_t *loop)
+{
+    (void)loop;
+    return backend_fd_limit();
+}
+
+uint64_t loop_now(const loop_t *loop)
+{
+    return loop->now;
+}
+
+static int grow_fds(loop_t *loop, int fd)
+{
+    size_t cap = loop->fds_cap ? loop->fds_cap : 1024;
+    while (cap <= (size_t)fd)
+        cap *= 2;
+    fd_entry_t *p = realloc(loop->fds, cap * sizeof *p);
+    if (!p)
+        return -1;
+    memset(p + loop->fds_cap, 0, (cap - loop->fds_cap) * sizeof *p);
+    loop->fds = p;
+    loop->fds_cap = cap;
+    return 0;
+}
+
+int loop_watch(loop_t *loop, int fd, unsigned events, loop_io_cb cb, void *data)
+{
+    if (fd < 0 || fd >= backend_fd_limit()) {
+        errno = EINVAL;
+        return -1;
+    }
+    if ((size_t)fd >= loop->fds_cap && grow_fds(loop, fd) != 0)
+        return -1;
+    fd_entry_t *e = &loop->fds[fd];
+    if (!e->used) {
+        if (backend_add(loop->backend, fd, events) != 0)
+            return -1;
+    } else if (e->events != events) {
+        if (backend_mod(loop->backend, fd, e->events, events) != 0)
+            return -1;
+    }
+    *e = (fd_entry_t){.used = true, .events = events, .cb = cb, .data = data};
+    return 0;
+}
+
+void loop_unwatch(loop_t *loop, int fd)
+{
+    if (fd < 0 || (size_t)fd >= loop->fds_cap || !loop->fds[fd].used)
+        return;
+    backend_del(loop->backend, fd, loop->fds[fd].events);
+    loop->fds[fd] = (fd_entry_t){0};
+}
+
+void loop_each(loop_t *loop, void (*fn)(loop_t *loop, int fd, loop_io_cb cb, void *data))
+{
+    for (size_t fd = 0; fd < loop->fds_cap; fd++)
+        if (loop->fds[fd].used)
+            fn(loop, (int)fd, loop->fds[fd].cb, loop->fds[fd].data);
+}
+
+/* ---- timer heap (min-heap on deadline; each timer knows its slot for O(log n) removal) ---- */
+
+static void heap_place(loop_t *loop, size_t i, loop_timer_t *t)
+{
+    loop->heap[i] = t;
+    t->heap_index = i;
+}
+
+static void heap_up(loop_t *loop, size_t i)
+{
+    loop_timer_t *t = loop->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (loop->heap[parent]->deadline_ns <= t->deadline_ns)
+            break;
+        heap_place(loop, i, loop->heap[parent]);
+        i = parent;
+    }
+    heap_place(loop, i, t);
+}
+
+static void heap_down(loop_t *loop, size_t i)
+{
+    loop_timer_t *t = loop->heap[i];
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= loop->heap_len)
+            break;
+        if (child + 1 < loop->heap_len && loop->heap[child + 1]->deadline_ns < loop->heap[child]->deadline_ns)
+            child++;
+        if (loop->heap[child]->deadline_ns >= t->deadline_ns)
+            break;
+        heap_place(loop, i, loop->heap[child]);
+        i = child;
+    }
+    heap_place(loop, i, t);
+}
+
+int loop_timer_start(loop_t *loop, loop_timer_t *t, uint64_t deadline_ns, loop_timer_cb cb)
+{
+    loop_timer_stop(loop, t);
+    if (loop->heap_len == loop->heap_cap) {
+        size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 256;
+        loop_timer_t **p = realloc(loop->heap, cap * sizeof *p);
+        if (!p) {
+            errno = ENOMEM;
+            return -1;
+        }
+        loop->heap = p;
+        loop->heap_cap = cap;
+    }
+    t->deadline_ns = deadline_ns;
+    t->cb = cb;
+    heap_place(loop, loop->heap_len++, t);
+    heap_up(loop, t->heap_index);
+    return 0;
+}
+
+void loop_timer_stop(loop_t *loop, loop_timer_t *t)
+{
+    if (!loop_timer_active(t))
+        return;
+    size_t i = t->heap_index;
+    t->heap_index = LOOP_TIMER_IDLE;
+    loop_timer_t *last = loop->heap[--loop->heap_len];
+    if (i == loop->heap_len)
+        return;
+    heap_place(loop, i, last);
+    heap_down(loop, i);
+    heap_up(loop, last->heap_index);
+}
+
+static void run_due_timers(loop_t *loop)
+{
+    while (loop->heap_len > 0 && loop->heap[0]->deadline_ns <= loop->now) {
+        loop_timer_t *t = loop->heap[0];
+        loop_timer_stop(loop, t);
+        t->cb(loop, t);
+    }
+}
+
+int loop_run(loop_t *loop, const sigset_t *wait_mask)
+{
+    while (!g_stop) {
+        struct timespec ts, *timeout = NULL;
+        if (loop->heap_len > 0) {
+            uint64_t now = now_ns();
+            uint64_t due = loop->heap[0]->deadline_ns;
+            uint64_t wait = due > now ? due - now : 0;
+            ts.tv_sec = (time_t)(wait / 1000000000u);
+            ts.tv_nsec = (long)(wait % 1000000000u);
+            timeout = &ts;
+        }
+        int n = backend_wait(loop->backend, timeout, wait_mask, loop->fired, MAX_FIRED);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            perror("event loop wait");
+            return -1;
+        }
+        loop->now = now_ns();
+        for (int i = 0; i < n; i++) {
+            int fd = loop->fired[i].fd;
+            /* An earlier callback in this batch may have closed (or reused) this fd. */
+            if ((size_t)fd >= loop->fds_cap || !loop->fds[fd].used)
+                continue;
+            fd_entry_t *e = &loop->fds[fd];
+            unsigned ev = loop->fired[i].events & (e->events | LOOP_ERROR);
+            if (ev)
+                e->cb(loop, fd, ev, e->data);
+        }
+        run_due_timers(loop);
+    }
+    return 0;
+}

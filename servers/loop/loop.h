@@ -1,0 +1,59 @@
+/* A small event loop: fd interest (read/write) through a backend, plus a min-heap of timers
+ * for the per-request delays. It never sleeps except in the backend's wait. */
+#ifndef C10K_LOOP_H
+#define C10K_LOOP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum { LOOP_READ = 1u, LOOP_WRITE = 2u, LOOP_ERROR = 4u /* error/hang-up, reported regardless of interest */ };
+
+typedef struct loop loop_t;
+typedef struct loop_timer loop_timer_t;
+typedef void (*loop_io_cb)(loop_t *loop, int fd, unsigned events, void *data);
+typedef void (*loop_timer_cb)(loop_t *loop, loop_timer_t *timer);
+
+struct loop_timer {
+    uint64_t deadline_ns;
+    size_t heap_index; /* LOOP_TIMER_IDLE when not scheduled */
+    loop_timer_cb cb;
+};
+#define LOOP_TIMER_IDLE SIZE_MAX
+
+/* Exits with a message when the backend cannot be created. */
+loop_t *loop_new(void);
+void loop_free(loop_t *loop);
+
+/* fds at or above this cannot be watched. */
+long loop_fd_limit(const loop_t *loop);
+
+/* Registers fd (or changes its interest and callback). events may be 0: registered, nothing
+ * wanted (errors are still reported). Returns 0, or -1 with errno. */
+int loop_watch(loop_t *loop, int fd, unsigned events, loop_io_cb cb, void *data);
+void loop_unwatch(loop_t *loop, int fd);
+
+/* Calls fn for every registered fd (for shutdown). fn may unwatch that fd. */
+void loop_each(loop_t *loop, void (*fn)(loop_t *loop, int fd, loop_io_cb cb, void *data));
+
+/* Monotonic time of the last wake-up, in ns. */
+uint64_t loop_now(const loop_t *loop);
+
+static inline void loop_timer_init(loop_timer_t *t)
+{
+    t->heap_index = LOOP_TIMER_IDLE;
+    t->cb = NULL;
+}
+static inline bool loop_timer_active(const loop_timer_t *t)
+{
+    return t->heap_index != LOOP_TIMER_IDLE;
+}
+/* Returns -1 (ENOMEM) if the heap cannot grow. */
+int loop_timer_start(loop_t *loop, loop_timer_t *t, uint64_t deadline_ns, loop_timer_cb cb);
+void loop_timer_stop(loop_t *loop, loop_timer_t *t);
+
+/* Runs until g_stop is set. Returns 0, or -1 when the backend fails. */
+int loop_run(loop_t *loop, const sigset_t *wait_mask);
+
+#endif

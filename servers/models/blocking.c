@@ -1,0 +1,37 @@
+/* Blocking model: one connection at a time, served to the end before the next accept(). */
+#include "acceptor.h"
+#include "blocking_conn.h"
+#include "listener.h"
+#include "server_init.h"
+#include "signals.h"
+#include "stats.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+    server_options_t opts;
+    server_init(argc, argv, "blocking", &opts);
+    int lfd = listener_open(&opts, "blocking", false);
+    signals_init(lfd);
+    acceptor_t acc;
+    acceptor_init(&acc, lfd, 0);
+    listener_announce(lfd);
+
+    int fd;
+    while ((fd = acceptor_next_blocking(&acc)) >= 0) {
+        if (!acceptor_admit(fd, opts.max_conns, LONG_MAX))
+            continue;
+        signals_watch_conn(fd); /* a stop request now also ends this connection */
+        if (!g_stop)
+            serve_connection_blocking(fd, &opts);
+        else
+            close(fd);
+        signals_watch_conn(-1);
+        stats_conn_closed();
+    }
+    acceptor_close(&acc);
+    close(lfd);
+    return 0;
+}

@@ -1,0 +1,346 @@
+/* libuv model: uv_tcp for the sockets, uv_timer for the delay, uv_signal for the stop; the HTTP
+ * side is the shared session (core/session.h). libuv sheds connections itself at EMFILE
+ * (its reserve-fd trick) and reports it to the connection callback, where it is counted. */
+#include "acceptor.h"
+#include "listener.h"
+#include "server_init.h"
+#include "session.h"
+#include "signals.h"
+#include "stats.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#define LINGER_MS 500
+#define LINGER_BYTES (256 * 1024)
+
+typedef struct uconn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;   /* the pending request's delay, or the linger deadline */
+    uv_write_t write_req;
+    int open_handles;   /* freed when both handles are closed */
+    bool closing, writing, reading, lingering;
+    size_t linger_bytes;
+    uint64_t delay_deadline; /* uv_hrtime() at which the pending request may be answered */
+    session_t s;
+} uconn_t;
+
+static server_options_t opts;
+static uv_loop_t *loop;
+static uv_tcp_t server;
+static uv_signal_t sigint_watcher, sigterm_watcher;
+/* Used only to accept-and-drop a connection when no memory is left for a real one. */
+static uv_tcp_t emergency;
+static bool emergency_busy;
+
+static void drive(uconn_t *c);
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    uconn_t *c = h->data;
+    if (--c->open_handles == 0)
+        free(c);
+}
+
+static void conn_close(uconn_t *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    session_abandon(&c->s);
+    stats_conn_closed();
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    uconn_t *c = h->data;
+    size_t avail;
+    if (c->lingering) /* dropped input: reuse the buffer */
+        c->s.in_pos = c->s.in_len = 0;
+    buf->base = session_in_space(&c->s, &avail);
+    buf->len = avail;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+
+static void start_reading(uconn_t *c)
+{
+    if (!c->reading && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+        c->reading = true;
+}
+
+static void stop_reading(uconn_t *c)
+{
+    if (c->reading)
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+}
+
+static void on_linger_timeout(uv_timer_t *t)
+{
+    conn_close(t->data);
+}
+
+static void start_linger(uconn_t *c)
+{
+    /* Nothing is queued in libuv here (writes finished), so the socket can be shut directly. */
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0 || shutdown(fd, SHUT_WR) != 0) {
+        conn_close(c);
+        return;
+    }
+    c->lingering = true;
+    uv_timer_start(&c->timer, on_linger_timeout, LINGER_MS, 0);
+    start_reading(c);
+}
+
+static void on_delay(uv_timer_t *t)
+{
+    uconn_t *c = t->data;
+    uint64_t now = uv_hrtime();
+    if (now < c->delay_deadline) { /* uv timers count whole ms of a cached clock: never answer early */
+        uv_timer_start(t, on_delay, (c->delay_deadline - now + 999999) / 1000000, 0);
+        return;
+    }
+    session_delay_done(&c->s);
+    drive(c);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    uconn_t *c = req->data;
+    c->writing = false;
+    if (c->closing)
+        return;
+    if (status < 0) {
+        stats_error(ERR_IO);
+        conn_close(c);
+        return;
+    }
+    outq_init(&c->s.out); /* uv_write completes only once every byte is written */
+    drive(c);
+}
+
+/* Writes what the socket takes now; the rest goes to uv_write. Returns false if c was closed. */
+static bool flush(uconn_t *c)
+{
+    outq_t *q = &c->s.out;
+    if (outq_empty(q))
+        return true;
+    /* uv_buf_t is laid out like struct iovec on Unix. */
+    uv_buf_t *bufs = (uv_buf_t *)&q->iov[q->first];
+    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, q->count);
+    if (n > 0)
+        outq_consume(q, (size_t)n);
+    else if (n != UV_EAGAIN) {
+        stats_error(ERR_IO);
+        conn_close(c);
+        return false;
+    }
+    if (outq_empty(q))
+        return true;
+    bufs = (uv_buf_t *)&q->iov[q->first];
+    c->write_req.data = c;
+    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, q->count, on_write) != 0) {
+        stats_error(ERR_IO);
+        conn_close(c);
+        return false;
+    }
+    c->writing = true;
+    return true;
+}
+
+static void drive(uconn_t *c)
+{
+    while (!c->closing && !c->writing) {
+        session_step_t step = session_advance(&c->s);
+        if (!flush(c))
+            return;
+        if (step == SESSION_DELAY && !uv_is_active((uv_handle_t *)&c->timer)) {
+            c->delay_deadline = uv_hrtime() + c->s.pending.delay_ns;
+            uv_update_time(loop);
+            uv_timer_start(&c->timer, on_delay, (c->s.pending.delay_ns + 999999) / 1000000, 0);
+        }
+        if (c->writing) { /* the client is not reading: stop reading from it too */
+            stop_reading(c);
+            return;
+        }
+        switch (step) {
+        case SESSION_WRITE:
+            continue;
+        case SESSION_READ:
+            start_reading(c);
+            return;
+        case SESSION_DELAY: {
+            bool can_read = !c->s.peer_eof && (c->s.in_len < SESSION_IN_CAP || c->s.in_pos > 0);
+            if (can_read)
+                start_reading(c);
+            else
+                stop_reading(c);
+            return;
+        }
+        case SESSION_CLOSE:
+            if (c->s.linger)
+                start_linger(c);
+            else
+                conn_close(c);
+            return;
+        }
+    }
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    (void)buf;
+    uconn_t *c = stream->data;
+    if (c->closing)
+        return;
+    if (c->lingering) {
+        if (nread < 0 || (c->linger_bytes += (size_t)nread) >= LINGER_BYTES)
+            conn_close(c);
+        return;
+    }
+    if (nread > 0) {
+        session_in_added(&c->s, (size_t)nread);
+    } else if (nread == UV_EOF) {
+        c->s.peer_eof = true;
+        stop_reading(c);
+    } else if (nread == UV_ENOBUFS) {
+        stop_reading(c); /* buffer full of unanswered requests; drive() resumes reading */
+    } else if (nread < 0) {
+        stats_error(ERR_IO);
+        conn_close(c);
+        return;
+    }
+    drive(c);
+}
+
+static void on_emergency_idle(uv_handle_t *h)
+{
+    (void)h;
+    emergency_busy = false;
+}
+
+static void drop_with_emergency(void);
+
+static void on_emergency_closed(uv_handle_t *h)
+{
+    (void)h;
+    emergency_busy = false;
+    drop_with_emergency(); /* the next pending connection, if any; this also resumes the listener */
+}
+
+/* Out of memory for a connection: accept it into a static handle and close it, since libuv
+ * pauses the listener until the pending connection is accepted. */
+static void drop_with_emergency(void)
+{
+    if (emergency_busy || uv_tcp_init(loop, &emergency) != 0)
+        return;
+    emergency_busy = true;
+    emergency.data = NULL;
+    int rc = uv_accept((uv_stream_t *)&server, (uv_stream_t *)&emergency);
+    if (rc == 0) {
+        stats_conn_accepted();
+        stats_error(ERR_IO);
+    }
+    uv_close((uv_handle_t *)&emergency, rc == 0 ? on_emergency_closed : on_emergency_idle);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    if (status < 0) { /* EMFILE/ENFILE (after libuv shed a connection) or another accept error */
+        stats_error(ERR_ACCEPT);
+        return;
+    }
+    uconn_t *c = malloc(sizeof *c);
+    if (!c || uv_tcp_init(loop, &c->tcp) != 0) {
+        free(c);
+        drop_with_emergency();
+        return;
+    }
+    c->tcp.data = c;
+    c->open_handles = 1;
+    c->closing = c->writing = c->reading = c->lingering = false;
+    c->linger_bytes = 0;
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        return;
+    }
+    stats_conn_accepted();
+    uv_os_fd_t fd;
+    uv_fileno((uv_handle_t *)&c->tcp, &fd);
+    if (opts.max_conns > 0 && stats_active() >= (int64_t)opts.max_conns) {
+        refusal_send(fd);
+        stats_error(ERR_REFUSED);
+        c->closing = true;
+        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        return;
+    }
+    stats_conn_opened();
+    uv_timer_init(loop, &c->timer);
+    c->timer.data = c;
+    c->open_handles = 2;
+    uv_tcp_nodelay(&c->tcp, 1);
+    session_init(&c->s, &opts);
+    start_reading(c);
+    if (!c->reading) {
+        stats_error(ERR_IO);
+        conn_close(c);
+    }
+}
+
+static void close_any(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    if (uv_is_closing(h))
+        return;
+    if (h->data) /* a connection's tcp or timer: close the whole connection */
+        conn_close(h->data);
+    else
+        uv_close(h, NULL);
+}
+
+static void on_stop_signal(uv_signal_t *w, int signum)
+{
+    (void)w, (void)signum;
+    g_stop = 1;
+    uv_walk(loop, close_any, NULL); /* with every handle closed, uv_run returns */
+}
+
+static void check(int rc, const char *what)
+{
+    if (rc != 0) {
+        fprintf(stderr, "server-libuv: %s: %s\n", what, uv_strerror(rc));
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    server_init(argc, argv, "libuv", &opts);
+    int lfd = listener_open(&opts, "libuv", true);
+    signals_init(-1); /* SIGPIPE ignored; uv_signal takes SIGINT/SIGTERM over below */
+    loop = uv_default_loop();
+    check(uv_tcp_init(loop, &server), "uv_tcp_init");
+    server.data = NULL;
+    check(uv_tcp_open(&server, lfd), "uv_tcp_open");
+    check(uv_listen((uv_stream_t *)&server, opts.backlog, on_connection), "uv_listen");
+    check(uv_signal_init(loop, &sigint_watcher), "uv_signal_init");
+    check(uv_signal_init(loop, &sigterm_watcher), "uv_signal_init");
+    sigint_watcher.data = sigterm_watcher.data = NULL;
+    check(uv_signal_start(&sigint_watcher, on_stop_signal, SIGINT), "uv_signal_start");
+    check(uv_signal_start(&sigterm_watcher, on_stop_signal, SIGTERM), "uv_signal_start");
+    listener_announce(lfd);
+
+    uv_run(loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(loop);
+    if (rc != 0)
+        fprintf(stderr, "server-libuv: uv_loop_close: %s\n", uv_strerror(rc));
+    return 0;
+}

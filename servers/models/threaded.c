@@ -1,0 +1,74 @@
+/* Threaded model: one detached thread per connection, each running the blocking driver. */
+#include "acceptor.h"
+#include "blocking_conn.h"
+#include "listener.h"
+#include "server_init.h"
+#include "signals.h"
+#include "stats.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Small stacks so that thousands of connections fit: the driver keeps its buffers on the heap. */
+#define THREAD_STACK_BYTES (256 * 1024)
+
+static server_options_t opts;
+
+static void *connection_thread(void *arg)
+{
+    serve_connection_blocking((int)(intptr_t)arg, &opts);
+    stats_conn_closed();
+    return NULL;
+}
+
+static void init_attr(pthread_attr_t *attr)
+{
+    sigset_t stop;
+    signals_stop_set(&stop);
+    int rc = pthread_attr_init(attr);
+    if (rc == 0)
+        rc = pthread_attr_setdetachstate(attr, PTHREAD_CREATE_DETACHED);
+    if (rc == 0)
+        rc = pthread_attr_setstacksize(attr, THREAD_STACK_BYTES);
+    /* Stop signals go to the accepting thread only; workers just end with the process. */
+    if (rc == 0)
+        rc = pthread_attr_setsigmask_np(attr, &stop);
+    if (rc != 0) {
+        fprintf(stderr, "server-threaded: pthread attributes: %s\n", strerror(rc));
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    server_init(argc, argv, "threaded", &opts);
+    int lfd = listener_open(&opts, "threaded", false);
+    signals_init(lfd);
+    acceptor_t acc;
+    acceptor_init(&acc, lfd, 0);
+    pthread_attr_t attr;
+    init_attr(&attr);
+    listener_announce(lfd);
+
+    int fd;
+    while ((fd = acceptor_next_blocking(&acc)) >= 0) {
+        if (!acceptor_admit(fd, opts.max_conns, LONG_MAX))
+            continue;
+        pthread_t tid;
+        if (pthread_create(&tid, &attr, connection_thread, (void *)(intptr_t)fd) != 0) {
+            stats_conn_closed();
+            refuse_connection(fd, ERR_SPAWN);
+        }
+    }
+    /* Connection threads die with the process; the listener is closed first so no client is
+     * left waiting in the backlog. */
+    close(lfd);
+    acceptor_close(&acc);
+    pthread_attr_destroy(&attr);
+    return 0;
+}
