@@ -136,9 +136,11 @@ class Runner:
             return False
 
         load_t0 = time.monotonic()
+        loadgen_pid = []
         try:
             res = processes.run_bounded(lg_args, self.pinning["loadgen_cpus"],
-                                        scen.point_timeout_s(self.scenario, series), poll=server_gone)
+                                        scen.point_timeout_s(self.scenario, series), poll=server_gone,
+                                        on_start=lambda proc: loadgen_pid.append(proc.pid))
         finally:
             samples = sampler.stop(load_t0)
         server_alive = server.alive()
@@ -165,6 +167,7 @@ class Runner:
             "repetition": k, "status": status, "detail": detail,
             "started": started, "wall_s": round(time.monotonic() - t_start, 3),
             "server_args": server_args, "loadgen_args": lg_args,
+            "server_pid": server.pid, "loadgen_pid": loadgen_pid[0] if loadgen_pid else None,
             "loadgen_exit": res.exit_status, "loadgen_stderr_tail": res.stderr_tail[-2000:],
             "server_exit": server.proc.returncode if status == "server_died" else None,
             "server_stderr_tail": server.stderr_tail() if status != "ok" else "",
@@ -286,7 +289,7 @@ def _main(args, log):
             wanted = scen.load(args.scenario, quick=args.quick)
             if wanted["name"] != scenario.get("name"):
                 raise UsageError(f"{args.resume} holds scenario {scenario.get('name')!r}, not {wanted['name']!r}")
-        folder = args.resume
+        folder = os.path.abspath(args.resume)
     else:
         scenario = scen.load(args.scenario, quick=args.quick)
         folder = None
@@ -326,7 +329,7 @@ def _main(args, log):
     if folder is None:
         parent = args.out or os.path.join(ROOT, "results")
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        folder = os.path.join(parent, f"{scenario['name']}-{stamp}")
+        folder = os.path.abspath(os.path.join(parent, f"{scenario['name']}-{stamp}"))
         if os.path.exists(folder):
             raise UsageError(f"{folder} already exists")
         os.makedirs(os.path.join(folder, "points"))

@@ -1,0 +1,387 @@
+"""The runner end to end: smoke on the real binaries, interruption and resume, bad input.
+
+Every process the runner starts is its own session leader (sid == pid) and every repetition
+records the server's and the loadgen's pid, so "nothing left behind" is checked exactly: no
+process on the machine may still belong to one of those sessions.
+"""
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import harness
+from harness import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from c10k import results, scenario as scen  # noqa: E402
+
+RUN = os.path.join(ROOT, "scripts", "run_scenario.py")
+PY = sys.executable
+SANITIZE = bool(os.environ.get("C10K_SANITIZE"))
+READY_TIMEOUT = "30" if SANITIZE else "10"
+
+
+def runner_env(bin_dir=None):
+    env = dict(os.environ)
+    env["C10K_BIN_DIR"] = bin_dir or harness.BIN_DIR
+    return env
+
+
+def run_runner(*args, bin_dir=None, timeout=240):
+    return subprocess.run([PY, RUN, *args, "--ready-timeout", READY_TIMEOUT], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=timeout, env=runner_env(bin_dir))
+
+
+def start_runner(*args, bin_dir=None):
+    return subprocess.Popen([PY, RUN, *args, "--ready-timeout", READY_TIMEOUT], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=runner_env(bin_dir), start_new_session=True)
+
+
+def sessions_alive(sids):
+    """Pids of processes that belong to any of the sessions `sids`."""
+    sids, alive = set(sids), []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        fields = data[data.rindex(")") + 2:].split()
+        if int(fields[3]) in sids:  # field 6: session id
+            alive.append(int(name))
+    return alive
+
+
+def children_of(pid):
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                data = f.read()
+        except OSError:
+            continue
+        if int(data[data.rindex(")") + 2:].split()[1]) == pid:
+            out.append(int(name))
+    return out
+
+
+def the_folder(out_dir):
+    (folder,) = glob.glob(os.path.join(str(out_dir), "*-*"))
+    return folder
+
+
+def rep_files(folder):
+    return sorted(glob.glob(os.path.join(folder, "points", "*", "c*", "rep*.json")))
+
+
+def recorded_pids(folder):
+    pids = set()
+    for f in rep_files(folder):
+        with open(f) as fh:
+            doc = json.load(fh)
+        pids.update(p for p in (doc.get("server_pid"), doc.get("loadgen_pid")) if p)
+    return pids
+
+
+def write_tiny_scenario(path, models=("epoll", "threaded", "forking"), concurrency=(1, 4), duration=0.4):
+    doc = {"schema_version": 1, "name": "tiny", "description": "a tiny test scenario",
+           "server_options": {"delay_ms": 20}, "loadgen": {"duration_s": duration, "timeout_s": 5},
+           "series": list(models), "concurrency": list(concurrency)}
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def assert_complete(folder, sc):
+    manifest = results.read_manifest(folder)
+    for s in sc["series"]:
+        for c in s["concurrency"]:
+            for k in range(1, sc["repeats"] + 1):
+                path = results.rep_path(folder, s["name"], c, k)
+                assert os.path.exists(path), path
+    assert not glob.glob(os.path.join(folder, "points", "**", "*.tmp"), recursive=True)
+    return manifest
+
+
+def test_smoke_end_to_end(tmp_path):
+    t0 = time.monotonic()
+    r = run_runner("smoke", "--quick", "--out", str(tmp_path), "--no-progress")
+    wall = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    folder = the_folder(tmp_path)
+    assert os.path.basename(folder).startswith("smoke-")
+    sc = scen.load("smoke", quick=True)
+    manifest = assert_complete(folder, sc)
+    assert manifest["schema_version"] == 1 and manifest["kind"] == "c10k-bench-results"
+    assert manifest["scenario"] == sc and manifest["quick"] is True
+    assert manifest["finished"] and manifest["started"] <= manifest["finished"]
+    assert manifest["interrupted"] is None and manifest["skipped_points"] == []
+    env = manifest["environment"]
+    for key in ("cpu_model", "cores", "kernel", "hostname", "nofile_limit", "somaxconn", "port_range",
+                "pid_max", "tool_versions", "git_revision"):
+        assert key in env, key
+    assert env["nofile_limit"] > 1000 and len(env["port_range"]) == 2 and env["pid_max"] > 0
+    assert "loadgen" in env["tool_versions"]
+    if (os.cpu_count() or 1) >= 2:
+        assert env["pinning"]["server_cpus"] != env["pinning"]["loadgen_cpus"]
+
+    for f in rep_files(folder):
+        with open(f) as fh:
+            doc = json.load(fh)
+        assert doc["status"] == "ok", (f, doc["detail"], doc["loadgen_stderr_tail"], doc["server_stderr_tail"])
+        assert doc["server_args"][0].endswith("server-" + doc["server"])
+        assert "--delay-ms" in doc["server_args"]
+        summary = doc["loadgen"]["summary"]
+        assert summary["complete"] > 0 and summary["failed"] == 0
+        assert doc["loadgen"]["latency"]["total"]["percentiles"]["50"] >= 50  # the 50 ms delay
+        usage = doc["server_usage"]
+        assert usage["interval_s"] == 0.1 and len(usage["samples"]) >= 3
+        for key in ("t_s", "cpu_user_s", "cpu_sys_s", "rss_kib", "pss_kib", "threads", "processes",
+                    "ctx_voluntary", "ctx_involuntary"):
+            assert key in usage["samples"][0]
+        assert usage["peak_pss_kib"] > 0 and usage["peak_threads"] >= 1 and usage["peak_processes"] >= 1
+        assert usage["requests"] >= summary["complete"]
+        stats = doc["server_stats"]
+        assert stats["after"]["requests"] > stats["before"]["requests"]
+        if doc["server"] == "forking" and doc["concurrency"] > 1:
+            assert usage["peak_processes"] > 1  # a child per connection was seen
+        if doc["server"] == "threaded" and doc["concurrency"] > 1:
+            assert usage["peak_threads"] > 1
+    # The report came with it.
+    for name in ("throughput", "latency", "memory", "cpu", "failures"):
+        assert os.path.getsize(os.path.join(folder, "plots", f"{name}.png")) > 0
+    assert os.path.exists(os.path.join(folder, "index.html"))
+    assert sessions_alive(recorded_pids(folder)) == []
+    if not SANITIZE:
+        assert wall < 60, f"smoke --quick took {wall:.1f} s"
+
+
+def test_sigterm_mid_run_keeps_finished_points_and_resume_completes(tmp_path):
+    scenario_file = write_tiny_scenario(tmp_path / "tiny.json")
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = start_runner(scenario_file, "--out", str(out), "--no-plots", "--no-progress")
+    try:
+        deadline = time.monotonic() + 60
+        folder = None
+        while time.monotonic() < deadline:
+            found = glob.glob(os.path.join(str(out), "tiny-*"))
+            if found and len(rep_files(found[0])) >= 2:
+                folder = found[0]
+                break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        assert folder, "no repetition finished in time"
+        # Mid-point: the runner has a server (and usually a loadgen) running right now.
+        live_children = children_of(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "interrupted by SIGTERM" in stderr and "--resume" in stderr
+    manifest = results.read_manifest(folder)
+    assert manifest["interrupted"] == "SIGTERM" and manifest["finished"] is None
+    kept = {f: open(f).read() for f in rep_files(folder)}
+    assert len(kept) >= 2
+    for text in kept.values():
+        json.loads(text)  # whole files only
+    assert sessions_alive(recorded_pids(folder) | set(live_children)) == []
+
+    r = run_runner("--resume", folder, "--no-plots", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    sc = scen.load(scenario_file)
+    manifest = assert_complete(folder, sc)
+    assert manifest["finished"] and manifest["interrupted"] is None and len(manifest["runs"]) == 2
+    for f, text in kept.items():
+        assert open(f).read() == text, f"{f} was redone on resume"
+    assert sessions_alive(recorded_pids(folder)) == []
+
+    # A finished folder resumes to nothing.
+    r = run_runner("--resume", folder, "--no-plots", "--no-progress")
+    assert r.returncode == 0 and "already finished" in r.stderr
+
+
+def test_sigint_stops_cleanly(tmp_path):
+    scenario_file = write_tiny_scenario(tmp_path / "tiny.json", models=("forking",), concurrency=(8,),
+                                        duration=3)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = start_runner(scenario_file, "--out", str(out), "--no-plots", "--no-progress")
+    try:
+        # Wait until the server and the loadgen both run, then Ctrl-C.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(children_of(proc.pid)) < 2:
+            time.sleep(0.05)
+        kids = children_of(proc.pid)
+        assert len(kids) >= 2, "server and loadgen never both ran"
+        time.sleep(0.5)  # the forking server has children now
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGINT, stderr
+    folder = the_folder(out)
+    assert rep_files(folder) == []  # the point in progress is not half-written
+    assert results.read_manifest(folder)["interrupted"] == "SIGINT"
+    assert sessions_alive(kids) == []
+
+
+FAKE_SERVER = textwrap.dedent("""\
+    #!/usr/bin/env python3
+    # A stand-in server with the servers' CLI: MODE decides how it misbehaves.
+    import os, socket, sys, threading, time
+    MODE = {mode!r}
+    with open(os.environ["FAKE_PID_FILE"], "a") as f:
+        f.write(f"{{os.getpid()}}\\n")
+    if MODE == "never_ready":
+        sys.stderr.write("fake server: stuck before listening\\n")
+        sys.stderr.flush()
+        time.sleep(600)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(128)
+    print(f"listening on 127.0.0.1:{{s.getsockname()[1]}}", flush=True)
+    served = [0]
+    def handle(c):
+        try:
+            data = b""
+            while b"\\r\\n\\r\\n" not in data:
+                chunk = c.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            served[0] += 1
+            if MODE == "dies" and served[0] >= 3:
+                sys.stderr.write("fake server: dying on purpose\\n")
+                sys.stderr.flush()
+                os._exit(3)
+            body = b'{{"requests": %d}}' % served[0]
+            c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(body) + body)
+        finally:
+            c.close()
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=handle, args=(c,), daemon=True).start()
+    """)
+
+
+def fake_bin_dir(tmp_path, modes):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    os.symlink(harness.binary("loadgen"), bin_dir / "loadgen")
+    for model, mode in modes.items():
+        if mode == "real":
+            os.symlink(harness.server_binary(model), bin_dir / f"server-{model}")
+            continue
+        path = bin_dir / f"server-{model}"
+        path.write_text(FAKE_SERVER.format(mode=mode).replace("/usr/bin/env python3", sys.executable, 1))
+        path.chmod(0o755)
+    return str(bin_dir)
+
+
+def fake_pids(tmp_path):
+    try:
+        return {int(x) for x in (tmp_path / "fake.pids").read_text().split()}
+    except FileNotFoundError:
+        return set()
+
+
+def test_server_that_never_gets_ready_is_an_error_with_its_stderr(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_PID_FILE", str(tmp_path / "fake.pids"))
+    bin_dir = fake_bin_dir(tmp_path, {"stuck": "never_ready"})
+    scenario_file = write_tiny_scenario(tmp_path / "s.json", models=("stuck",), concurrency=(1,))
+    out = tmp_path / "out"
+    out.mkdir()
+    t0 = time.monotonic()
+    r = subprocess.run([PY, RUN, scenario_file, "--out", str(out), "--no-plots", "--no-progress",
+                        "--ready-timeout", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=60, env=runner_env(bin_dir))
+    assert r.returncode == 1
+    assert "printed no 'listening on HOST:PORT' line within 1 s" in r.stderr
+    assert "fake server: stuck before listening" in r.stderr
+    assert time.monotonic() - t0 < 20
+    pids = fake_pids(tmp_path)
+    assert pids and sessions_alive(pids) == []
+    assert results.read_manifest(the_folder(out))["interrupted"] == "error"
+
+
+def test_server_that_dies_mid_point_is_recorded_and_the_suite_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_PID_FILE", str(tmp_path / "fake.pids"))
+    bin_dir = fake_bin_dir(tmp_path, {"dying": "dies", "epoll": "real"})
+    scenario_file = write_tiny_scenario(tmp_path / "s.json", models=("dying", "epoll"), concurrency=(2,),
+                                        duration=1)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = subprocess.run([PY, RUN, scenario_file, "--out", str(out), "--no-progress", "--ready-timeout",
+                        READY_TIMEOUT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
+                       env=runner_env(bin_dir))
+    assert r.returncode == 0, r.stderr
+    folder = the_folder(out)
+    with open(results.rep_path(folder, "dying", 2, 1)) as f:
+        died = json.load(f)
+    assert died["status"] == "server_died" and died["server_exit"] == 3
+    assert "dying on purpose" in died["server_stderr_tail"]
+    assert "server_died" in r.stderr
+    with open(results.rep_path(folder, "epoll", 2, 1)) as f:
+        assert json.load(f)["status"] == "ok"
+    assert sessions_alive(fake_pids(tmp_path) | recorded_pids(folder)) == []
+    # The report shows the failure instead of hiding it.
+    html = open(os.path.join(folder, "index.html")).read()
+    assert "server_died" in html
+
+
+def test_resume_refuses_what_is_not_a_results_folder(tmp_path):
+    r = run_runner("--resume", str(tmp_path), "--no-plots")
+    assert r.returncode == 2 and "is not a results folder (no manifest.json)" in r.stderr
+    (tmp_path / "manifest.json").write_text(json.dumps({"kind": "something-else"}))
+    r = run_runner("--resume", str(tmp_path), "--no-plots")
+    assert r.returncode == 2 and "is not a results folder" in r.stderr
+    (tmp_path / "manifest.json").write_text(json.dumps({"kind": "c10k-bench-results", "schema_version": 7}))
+    r = run_runner("--resume", str(tmp_path), "--no-plots")
+    assert r.returncode == 2 and "schema_version 7" in r.stderr
+    (tmp_path / "manifest.json").write_text("{not json")
+    r = run_runner("--resume", str(tmp_path), "--no-plots")
+    assert r.returncode == 2 and "not valid JSON" in r.stderr
+    r = run_runner("--resume", str(tmp_path / "missing"), "--no-plots")
+    assert r.returncode == 2 and "is not a directory" in r.stderr
+
+
+def test_resume_refuses_another_scenario(tmp_path):
+    scenario_file = write_tiny_scenario(tmp_path / "tiny.json", models=("epoll",), concurrency=(1,), duration=0.2)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run_runner(scenario_file, "--out", str(out), "--no-plots", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    r = run_runner("smoke", "--resume", the_folder(out), "--no-plots")
+    assert r.returncode == 2 and "holds scenario 'tiny', not 'smoke'" in r.stderr
+
+
+def test_check_reports_points_that_cannot_run_here(tmp_path):
+    doc = {"schema_version": 1, "name": "big", "description": "beyond this machine",
+           "server_options": {"delay_ms": 1000}, "loadgen": {"duration_s": 1},
+           "series": ["threaded", "select", "epoll"], "concurrency": [100, 2000, 50000]}
+    f = tmp_path / "big.json"
+    f.write_text(json.dumps(doc))
+    r = run_runner(str(f), "--check")
+    assert r.returncode == 0, r.stderr
+    nofile = int(subprocess.run(["sh", "-c", "ulimit -Hn"], stdout=subprocess.PIPE, text=True).stdout.strip())
+    if nofile < 50000:
+        assert "cannot run epoll at c=50000 here: needs about 50064 open files" in r.stderr
+    assert "note: select at c=2000: select() cannot watch fds >= FD_SETSIZE (1024)" in r.stderr
+    assert "cannot run epoll at c=100" not in r.stderr
+    assert "3 series" in r.stdout
+    assert not os.path.exists(os.path.join(ROOT, "results", "big-"))  # --check writes nothing
