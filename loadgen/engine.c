@@ -242,8 +242,12 @@ static void retry_request(lg_thread *t, conn *c, uint64_t now)
     open_connection(t, c, now);
 }
 
-static void read_response(lg_thread *t, conn *c, uint64_t now)
+/* ev: the epoll events that woke us. A short read normally means the socket is drained (the
+ * next arrival raises a new edge), but a FIN or error that came before this wake-up raises no
+ * new edge: then read on until EOF or EAGAIN. */
+static void read_response(lg_thread *t, conn *c, uint64_t now, uint32_t ev)
 {
+    int hangup = (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
     const lg_options *o = t->sh->o;
     for (;;) {
         ssize_t n = read(c->fd, t->rbuf, sizeof t->rbuf);
@@ -263,7 +267,7 @@ static void read_response(lg_thread *t, conn *c, uint64_t now)
                 finish_response(t, c, extra, now);
                 return;
             }
-            if ((size_t)n < sizeof t->rbuf)
+            if ((size_t)n < sizeof t->rbuf && !hangup)
                 return; /* drained: edge-triggered epoll reports the next arrival */
             continue;
         }
@@ -431,18 +435,18 @@ static void handle_event(lg_thread *t, conn *c, uint32_t ev, uint64_t now)
             connected(t, c, now);
         /* Edge-triggered: bytes that came with this event are not reported again. */
         if ((c->state == C_READING || c->state == C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
-            read_response(t, c, now);
+            read_response(t, c, now, ev);
         return;
     case C_WRITING:
         if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
             write_request(t, c, now);
         /* The server may answer (e.g. 413) before it read the whole request. */
         if ((c->state == C_READING || c->state == C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
-            read_response(t, c, now);
+            read_response(t, c, now, ev);
         return;
     case C_READING:
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-            read_response(t, c, now);
+            read_response(t, c, now, ev);
         return;
     case C_IDLE:
         /* --rate: the server closed (or wrote to) a kept-alive connection between requests. */

@@ -1,0 +1,146 @@
+"""Every hostile server behaviour is classified into the right error class, and none of them
+hangs the run: each run is bounded by a subprocess timeout well above what it should take."""
+import time
+
+import pytest
+
+from hostile_servers import BODY, HostileServer, closed_port
+from test_loadgen_util import run_json
+
+ERRORS = ["connect", "read", "write", "timeout", "length", "parse", "exceptions"]
+
+
+def only_errors(doc, **expected):
+    """The error counts, with every class not named expected to be zero."""
+    want = {k: 0 for k in ERRORS}
+    want.update(expected)
+    assert doc["errors"] == want, doc["errors"]
+    assert doc["summary"]["failed"] == sum(want.values())
+
+
+def test_refused_connections_give_a_message_a_report_and_no_hang():
+    url = f"http://127.0.0.1:{closed_port()}/"
+    t0 = time.monotonic()
+    doc, proc = run_json("-n", 100000, "-c", 5, url, timeout=30, check_rc=1)
+    assert time.monotonic() - t0 < 10
+    assert "refused every connection" in proc.stderr
+    assert "Connection refused" in proc.stderr
+    assert doc["summary"]["complete"] == 0
+    assert doc["summary"]["stop_reason"] == "refused"
+    # Like ab, it gives up after about 10 refusals instead of trying 100,000 times.
+    assert 10 <= doc["errors"]["connect"] <= 20
+    only_errors(doc, connect=doc["errors"]["connect"])
+
+
+def test_few_refused_requests_are_each_counted():
+    doc, proc = run_json("-n", 3, f"http://127.0.0.1:{closed_port()}/", timeout=30, check_rc=1)
+    only_errors(doc, connect=3)
+    assert doc["summary"]["attempts"] == 3
+
+
+@pytest.mark.parametrize("keepalive", [False, True])
+def test_reset_mid_response_is_a_read_error(keepalive):
+    with HostileServer("reset") as srv:
+        doc, _ = run_json("-n", 20, "-c", 2, *(["-k"] if keepalive else []), srv.url, timeout=30)
+    only_errors(doc, read=20)
+    assert doc["summary"]["complete"] == 0
+
+
+def test_close_before_the_body_ends_is_a_read_error():
+    with HostileServer("close_early") as srv:
+        doc, _ = run_json("-n", 20, "-c", 2, srv.url, timeout=30)
+    only_errors(doc, read=20)
+    assert doc["summary"]["complete"] == 0
+
+
+def test_garbage_is_a_parse_error():
+    with HostileServer("garbage") as srv:
+        doc, _ = run_json("-n", 20, "-c", 2, srv.url, timeout=30)
+    only_errors(doc, parse=20)
+
+
+def test_never_answering_is_a_timeout_within_s():
+    with HostileServer("silent") as srv:
+        t0 = time.monotonic()
+        doc, _ = run_json("-n", 4, "-c", 2, "-s", "0.3", srv.url, timeout=30)
+        elapsed = time.monotonic() - t0
+    only_errors(doc, timeout=4)
+    assert 0.55 <= elapsed < 5  # two rounds of 0.3 s timeouts, not the default 30 s
+
+
+def test_time_limit_stops_a_run_against_a_silent_server():
+    with HostileServer("silent") as srv:
+        t0 = time.monotonic()
+        doc, _ = run_json("-t", "0.5", "-c", 3, srv.url, timeout=30)
+        elapsed = time.monotonic() - t0
+    assert elapsed < 3
+    assert doc["summary"]["stop_reason"] == "time"
+    assert doc["summary"]["complete"] == 0
+    assert abs(doc["summary"]["duration_s"] - 0.5) < 0.05
+
+
+def test_trickling_server_completes_slowly():
+    with HostileServer("trickle", trickle_delay=0.02) as srv:
+        doc, _ = run_json("-n", 4, "-c", 2, "-k", srv.url, timeout=30)
+    only_errors(doc)
+    assert doc["summary"]["complete"] == 4
+    # The response is sent in 8-byte pieces 20 ms apart: at least ~8 pieces.
+    assert doc["latency"]["total"]["min_ms"] >= 120
+    assert doc["latency"]["waiting"]["min_ms"] < doc["latency"]["total"]["min_ms"]
+
+
+def test_trickling_server_times_out_with_short_s():
+    with HostileServer("trickle", trickle_delay=0.05) as srv:
+        doc, _ = run_json("-n", 2, "-c", 2, "-s", "0.2", srv.url, timeout=30)
+    only_errors(doc, timeout=2)
+
+
+def test_500_is_counted_as_non_2xx_not_as_failure():
+    with HostileServer("status500") as srv:
+        doc, _ = run_json("-n", 50, "-c", 2, "-k", srv.url, timeout=30)
+    only_errors(doc)
+    s = doc["summary"]
+    assert s["complete"] == 50 and s["non_2xx"] == 50
+    assert doc["status_codes"] == {"500": 50}
+
+
+def test_chunked_responses_with_keepalive_reuse():
+    with HostileServer("chunked") as srv:
+        doc, _ = run_json("-n", 100, "-c", 4, "-k", srv.url, timeout=30)
+        accepted = srv.accepted
+    only_errors(doc)
+    s = doc["summary"]
+    assert s["complete"] == 100
+    assert s["body_bytes"] == 100 * len(b"hello world\n")  # chunk framing not counted
+    assert s["document_length"] == 12
+    assert accepted == 4 and s["connections_opened"] == 4 and s["keepalive_requests"] == 96
+
+
+def test_http10_body_delimited_by_close():
+    with HostileServer("http10") as srv:
+        doc, _ = run_json("-n", 20, "-c", 2, "-k", srv.url, timeout=30)
+        accepted = srv.accepted
+    only_errors(doc)
+    assert doc["summary"]["complete"] == 20
+    assert doc["summary"]["body_bytes"] == 20 * len(BODY)
+    assert accepted == 20  # HTTP/1.0 without keep-alive: one connection per request
+
+
+def test_variable_length_counts_length_failures_unless_l():
+    with HostileServer("varlen") as srv:
+        doc, _ = run_json("-n", 20, "-c", 1, "-k", srv.url, timeout=30)
+    only_errors(doc, length=10)
+    s = doc["summary"]
+    assert s["complete"] == 20 and s["failed"] == 10 and s["attempts"] == 20
+    with HostileServer("varlen") as srv:
+        doc, _ = run_json("-l", "-n", 20, "-c", 1, "-k", srv.url, timeout=30)
+    only_errors(doc)
+
+
+def test_keepalive_connection_closed_while_idle_is_reopened_without_error():
+    with HostileServer("one_per_conn") as srv:
+        doc, _ = run_json("-n", 40, "-c", 2, "-k", srv.url, timeout=30)
+        accepted = srv.accepted
+    only_errors(doc)
+    assert doc["summary"]["complete"] == 40
+    assert accepted >= 40
