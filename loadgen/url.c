@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 int lg_url_parse(const char *text, lg_url *u, char *err, size_t errlen)
 {
@@ -76,6 +78,19 @@ int lg_url_parse(const char *text, lg_url *u, char *err, size_t errlen)
     return 0;
 }
 
+/* Whether a blocking connect with a 1 s timeout succeeds. */
+static int probe(const struct addrinfo *a)
+{
+    int fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct timeval tv = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int ok = connect(fd, a->ai_addr, a->ai_addrlen) == 0;
+    close(fd);
+    return ok;
+}
+
 int lg_url_resolve(const lg_url *u, struct sockaddr_storage *ss, socklen_t *len, char *err,
                    size_t errlen)
 {
@@ -88,8 +103,19 @@ int lg_url_resolve(const lg_url *u, struct sockaddr_storage *ss, socklen_t *len,
         snprintf(err, errlen, "cannot resolve host '%s': %s", u->host, gai_strerror(rc));
         return -1;
     }
-    memcpy(ss, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
+    /* A name with several addresses (localhost: ::1 and 127.0.0.1): use the first that accepts
+     * a connection, so a server listening on only one family is still found. */
+    struct addrinfo *pick = res;
+    if (res->ai_next) {
+        for (struct addrinfo *a = res; a; a = a->ai_next) {
+            if (probe(a)) {
+                pick = a;
+                break;
+            }
+        }
+    }
+    memcpy(ss, pick->ai_addr, pick->ai_addrlen);
+    *len = pick->ai_addrlen;
     freeaddrinfo(res);
     return 0;
 }

@@ -41,6 +41,9 @@ class HostileServer:
         self.delay = delay
         self.accepted = 0
         self.requests = 0
+        self.accept_times = []   # time.monotonic() of each accept
+        self.peers = []          # (address, port) of each accepted connection
+        self.last_request = b""  # head and body of the latest request
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._conns = []
@@ -86,6 +89,8 @@ class HostileServer:
             conn.settimeout(0.2)
             with self._lock:
                 self.accepted += 1
+                self.accept_times.append(time.monotonic())
+                self.peers.append(conn.getpeername()[:2])
                 self._conns.append(conn)
             t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             self._threads.append(t)
@@ -125,6 +130,7 @@ class HostileServer:
             rest += chunk
         with self._lock:
             self.requests += 1
+            self.last_request = head + b"\r\n\r\n" + rest[:length]
         return head, rest[length:]
 
     @staticmethod

@@ -1,0 +1,355 @@
+"""What loadgen measures, checked against the project's servers and the Python test servers:
+exact counts, time limits, latency against a known server delay, keep-alive reuse (server's
+accepted-connection counter), open loop, warm-up, ramp, SIGINT, threads, IPv6, source
+addresses, request bodies, the per-second series, and the seed scenario."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from hostile_servers import HostileServer
+from test_loadgen_util import loadgen_path, parse_text_report, run_json, validate
+
+SANITIZED = bool(os.environ.get("C10K_SANITIZE"))
+
+
+@pytest.mark.parametrize("keepalive, threads", [(True, 1), (False, 1), (True, 2)])
+def test_exact_counts(server_factory, keepalive, threads):
+    srv = server_factory("epoll")
+    before = srv.stats()["requests"]
+    doc, _ = run_json("-n", 1001, "-c", 10, "--threads", threads, *(["-k"] if keepalive else []),
+                      srv.url, timeout=60)
+    s = doc["summary"]
+    assert s["complete"] == 1001 and s["attempts"] == 1001 and s["failed"] == 0
+    assert s["stop_reason"] == "requests"
+    assert doc["latency"]["total"]["count"] == 1001
+    assert doc["status_codes"] == {"200": 1001}
+    assert srv.stats()["requests"] - before == 1001
+    assert doc["config"]["threads"] == threads and doc["config"]["requests"] == 1001
+    assert s["bytes_total"] > s["body_bytes"] == 1001 * s["document_length"]
+
+
+def test_time_limit_stops_in_time_without_request_cap(server_factory):
+    srv = server_factory("epoll")
+    t0 = time.monotonic()
+    doc, _ = run_json("-t", 1, "-c", 4, "-k", srv.url, timeout=30)
+    elapsed = time.monotonic() - t0
+    s = doc["summary"]
+    assert 0.95 <= elapsed < 3
+    assert abs(s["duration_s"] - 1.0) < 0.02
+    assert s["stop_reason"] == "time" and doc["config"]["requests"] is None
+    assert s["complete"] > 100
+    assert s["complete"] == sum(e["completed"] for e in doc["timeseries"])
+
+
+def test_duration_option_is_a_time_limit(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("--duration", "300ms", "-c", 2, "-k", srv.url, timeout=30)
+    assert abs(doc["summary"]["duration_s"] - 0.3) < 0.02
+    assert doc["config"]["time_limit_s"] == pytest.approx(0.3)
+
+
+def test_latency_is_at_least_the_server_delay(server_factory):
+    srv = server_factory("epoll", "--delay-ms", 50)
+    doc, proc = run_json("-n", 40, "-c", 4, "-k", srv.url, timeout=60)
+    total = doc["latency"]["total"]
+    assert total["count"] == 40
+    assert total["min_ms"] >= 50
+    assert 50 <= total["median_ms"] < 50 + (25 if SANITIZED else 10)
+    assert doc["latency"]["waiting"]["min_ms"] >= 49.9
+    # connect is recorded only for the requests that opened a connection
+    assert doc["latency"]["connect"]["count"] == 4
+
+
+@pytest.mark.parametrize("keepalive", [True, False])
+def test_keepalive_reuses_connections(server_factory, keepalive):
+    srv = server_factory("epoll")
+    before = srv.stats()["accepted"]
+    doc, _ = run_json("-n", 300, "-c", 5, *(["-k"] if keepalive else []), srv.url, timeout=60)
+    opened = srv.stats()["accepted"] - before - 1  # minus the second /__stats connection
+    s = doc["summary"]
+    assert s["complete"] == 300
+    if keepalive:
+        assert opened == 5 and s["connections_opened"] == 5 and s["keepalive_requests"] == 295
+    else:
+        assert opened == 300 and s["connections_opened"] == 300 and s["keepalive_requests"] == 0
+
+
+def test_chunked_responses_from_nginx_style_server():
+    with HostileServer("chunked") as srv:
+        doc, _ = run_json("-n", 30, "-c", 3, srv.url, timeout=30)
+    assert doc["summary"]["complete"] == 30 and doc["summary"]["failed"] == 0
+    assert doc["summary"]["body_bytes"] == 30 * 12
+
+
+def test_seed_scenario_blocking_vs_threaded(server_factory):
+    """ab -n 5 -c 5 with a 3 s delay takes ~15 s on the blocking server and ~3 s on the threaded
+    one; same ratio with a 0.6 s delay. Debian's ab would take 2 D on the threaded one."""
+    d = 0.6
+    times = {}
+    for model in ("blocking", "threaded"):
+        srv = server_factory(model, "--delay-ms", int(d * 1000))
+        t0 = time.monotonic()
+        doc, _ = run_json("-n", 5, "-c", 5, srv.url, timeout=60)
+        times[model] = time.monotonic() - t0
+        assert doc["summary"]["complete"] == 5
+        assert doc["latency"]["total"]["min_ms"] >= d * 1000
+    assert times["blocking"] >= 4.5 * d, times
+    assert times["threaded"] < 2.5 * d, times  # all five connections opened at once
+
+
+def test_json_validates_and_is_consistent(server_factory, tmp_path):
+    srv = server_factory("threaded")
+    out = tmp_path / "r.json"
+    proc = subprocess.run([loadgen_path(), "-q", "-n", "500", "-c", "5", "-k", "-H", "X-A: 1",
+                           "--json", str(out), srv.url], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "Complete requests:      500" in proc.stdout  # the text report still goes to stdout
+    doc = json.loads(out.read_text())
+    validate(doc)
+    assert doc["config"]["headers"] == ["X-A: 1"]
+    assert doc["config"]["url"] == srv.url
+    env = doc["environment"]
+    assert env["cores"] >= 1 and env["nofile_limit"] >= 1024 and env["loadgen_version"]
+    for name, table in doc["latency"].items():
+        h = table["histogram"]
+        assert h["count"] == table["count"] == sum(n for _, n in h["buckets"])
+        pct = list(table["percentiles"].values())
+        assert pct == sorted(pct)
+        assert table["percentiles"]["100"] == table["max_ms"]
+        assert table["min_ms"] <= table["median_ms"] <= table["max_ms"]
+        assert table["median_ms"] == table["percentiles"]["50"]
+        assert h["min_us"] / 1000 == pytest.approx(table["min_ms"], abs=1e-9)
+        assert h["sum_us"] / h["count"] / 1000 == pytest.approx(table["mean_ms"])
+    text = parse_text_report(proc.stdout)
+    assert text["times"]["Total"][0] == pytest.approx(doc["latency"]["total"]["min_ms"], abs=1e-3)
+    assert text["percentiles"]["99"] == pytest.approx(doc["latency"]["total"]["percentiles"]["99"],
+                                                      abs=1e-3)
+
+
+def _percentile_from_buckets(buckets, count, p, max_us):
+    """Nearest rank over [lowest value, count] buckets, reporting the bucket's highest value."""
+    import math
+    rank = max(1, min(count, math.ceil(p / 100 * count)))
+    cum = 0
+    for value, n in sorted(buckets):
+        cum += n
+        if cum >= rank:
+            if value < 2048:
+                top = value
+            else:
+                shift = value.bit_length() - 11
+                top = value + (1 << shift) - 1
+            return min(top, max_us)
+    return max_us
+
+
+def test_merge_of_two_runs_is_exact(server_factory, tmp_path):
+    srv = server_factory("epoll", "--delay-ms", 2)
+    files = []
+    procs = []
+    for i, n in enumerate((300, 500)):
+        f = tmp_path / f"part{i}.json"
+        files.append(f)
+        procs.append(subprocess.Popen([loadgen_path(), "-q", "-n", str(n), "-c", "4", "-k",
+                                       "--json", str(f), srv.url], stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE))
+    for p in procs:  # two processes side by side, as a multi-process run would
+        assert p.wait(timeout=60) == 0
+        p.stderr.close()
+    parts = [json.loads(f.read_text()) for f in files]
+    merged_path = tmp_path / "merged.json"
+    proc = subprocess.run([loadgen_path(), "--merge", *map(str, files), "--json", str(merged_path)],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert "Complete requests:      800" in proc.stdout
+    m = json.loads(merged_path.read_text())
+    validate(m)
+    for key in ("complete", "failed", "attempts", "bytes_total", "body_bytes",
+                "keepalive_requests", "connections_opened", "non_2xx"):
+        assert m["summary"][key] == sum(p["summary"][key] for p in parts), key
+    assert m["summary"]["complete"] == 800
+    assert m["summary"]["duration_s"] == max(p["summary"]["duration_s"] for p in parts)
+    assert m["config"]["concurrency"] == 8
+    assert m["status_codes"] == {"200": 800}
+    assert [x["file"] for x in m["merged_from"]] == [str(f) for f in files]
+    for name in ("connect", "waiting", "processing", "total"):
+        mt = m["latency"][name]
+        hs = [p["latency"][name]["histogram"] for p in parts]
+        buckets = {}
+        for h in hs:
+            for v, n in h["buckets"]:
+                buckets[v] = buckets.get(v, 0) + n
+        assert sorted(buckets.items()) == [tuple(b) for b in mt["histogram"]["buckets"]]
+        assert mt["count"] == sum(h["count"] for h in hs)
+        assert mt["histogram"]["sum_us"] == sum(h["sum_us"] for h in hs)
+        assert mt["histogram"]["min_us"] == min(h["min_us"] for h in hs)
+        assert mt["histogram"]["max_us"] == max(h["max_us"] for h in hs)
+        for p in ("50", "90", "99", "99.9"):
+            want = _percentile_from_buckets(list(buckets.items()), mt["count"], float(p),
+                                            mt["histogram"]["max_us"])
+            assert mt["percentiles"][p] == pytest.approx(want / 1000, abs=1e-9), (name, p)
+    assert sum(e["completed"] for e in m["timeseries"]) == 800
+
+
+def test_merge_rejects_bad_input(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": 1, "tool": "ab"}')
+    proc = subprocess.run([loadgen_path(), "--merge", str(bad)], capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == 2 and "bad.json" in proc.stderr and "tool" in proc.stderr
+    notjson = tmp_path / "x.json"
+    notjson.write_text("not json")
+    proc = subprocess.run([loadgen_path(), "--merge", str(notjson)], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 2 and "cannot read JSON" in proc.stderr
+
+
+def test_open_loop_rate_and_coordinated_omission(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("--rate", 400, "-t", 1, "-c", 4, "-k", srv.url, timeout=30)
+    s = doc["summary"]
+    assert 360 <= s["complete"] <= 404, s["complete"]
+    assert "latency_uncorrected" in doc and doc["config"]["rate"] == 400
+    # A server slower than the rate: 2 connections x 10 req/s each < 100 req/s asked. The
+    # corrected latency counts the time requests waited for their intended send time.
+    slow = server_factory("epoll", "--delay-ms", 100)
+    doc, _ = run_json("--rate", 100, "-n", 40, "-c", 2, "-k", slow.url, timeout=60)
+    corrected = doc["latency"]["total"]
+    uncorrected = doc["latency_uncorrected"]["total"]
+    assert uncorrected["median_ms"] < 150
+    assert corrected["percentiles"]["99"] > 2 * uncorrected["percentiles"]["99"]
+    assert corrected["max_ms"] > 1000
+
+
+def test_warmup_is_not_counted(server_factory):
+    srv = server_factory("epoll")
+    t0 = time.monotonic()
+    doc, _ = run_json("--warmup", "0.4", "-t", "0.4", "-c", 2, "-k", srv.url, timeout=30)
+    elapsed = time.monotonic() - t0
+    s = doc["summary"]
+    assert elapsed >= 0.8
+    assert abs(s["duration_s"] - 0.4) < 0.02
+    assert s["warmup_requests"] > 0 and s["complete"] > 0
+    # with -n, warm-up requests do not use up the count
+    doc, _ = run_json("--warmup", "0.2", "-n", 50, "-c", 2, "-k", srv.url, timeout=30)
+    assert doc["summary"]["complete"] == 50 and doc["summary"]["warmup_requests"] > 0
+
+
+def test_ramp_spreads_connection_opening():
+    with HostileServer("ok") as srv:
+        doc, _ = run_json("--ramp", "0.6", "-c", 4, "-t", "1", "-k", srv.url, timeout=30)
+        times = sorted(srv.accept_times)
+    assert len(times) == 4
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert times[-1] - times[0] >= 0.4  # slots at 0, 0.15, 0.3, 0.45 s
+    assert min(gaps) >= 0.1
+    assert doc["summary"]["failed"] == 0
+
+
+def test_all_connections_open_at_once_without_ramp():
+    with HostileServer("ok", delay=0.3) as srv:
+        run_json("-n", 6, "-c", 6, srv.url, timeout=30)
+        times = sorted(srv.accept_times)
+    assert len(times) == 6 and times[-1] - times[0] < 0.2
+
+
+def test_sigint_stops_and_reports_what_was_done(server_factory, tmp_path):
+    srv = server_factory("epoll", "--delay-ms", 1)
+    out = tmp_path / "r.json"
+    proc = subprocess.Popen([loadgen_path(), "-q", "-t", "30", "-c", "4", "-k", "--json", str(out),
+                             srv.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.7)
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        stdout, _ = proc.communicate(timeout=10)
+        stopped_in = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert stopped_in < 2
+    assert "Complete requests:" in stdout and "interrupted" in stdout
+    doc = json.loads(out.read_text())
+    validate(doc)
+    s = doc["summary"]
+    assert s["interrupted"] is True and s["stop_reason"] == "interrupted"
+    assert s["complete"] > 0 and 0.4 < s["duration_s"] < 3
+
+
+def test_ipv6_literal_url(server_factory):
+    srv = server_factory("threaded", host="::1")
+    assert srv.url.startswith("http://[::1]:")
+    doc, _ = run_json("-n", 20, "-c", 2, "-k", srv.url, timeout=30)
+    assert doc["summary"]["complete"] == 20 and doc["summary"]["failed"] == 0
+
+
+def test_host_name_url(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("-n", 10, f"http://localhost:{srv.port}/", timeout=30)
+    assert doc["summary"]["complete"] == 10
+
+
+def test_source_addresses_are_used_in_turn():
+    with HostileServer("ok") as srv:
+        doc, _ = run_json("--source", "127.0.0.1-127.0.0.4", "-n", 80, "-c", 8, "-k", srv.url,
+                          timeout=30)
+        peers = {host for host, _ in srv.peers}
+    assert doc["summary"]["complete"] == 80 and doc["summary"]["failed"] == 0
+    assert peers == {"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"}
+    assert doc["config"]["source"] == "127.0.0.1-127.0.0.4"
+
+
+def test_post_body_headers_and_method(tmp_path):
+    body = tmp_path / "body.txt"
+    body.write_bytes(b"a=1&b=2")
+    with HostileServer("ok") as srv:
+        doc, _ = run_json("-n", 3, "-p", str(body), "-T", "application/x-www-form-urlencoded",
+                          "-H", "X-Trace: abc", srv.url + "path?q=1", timeout=30)
+        req = srv.last_request
+    assert doc["summary"]["complete"] == 3 and doc["config"]["method"] == "POST"
+    head, _, sent_body = req.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"POST /path?q=1 HTTP/1.1"
+    assert b"Content-Type: application/x-www-form-urlencoded" in lines
+    assert b"Content-Length: 7" in lines and b"X-Trace: abc" in lines
+    assert b"Connection: close" in lines  # no -k
+    assert sent_body == b"a=1&b=2"
+    with HostileServer("ok") as srv:
+        run_json("-n", 1, "-m", "PUT", "-H", "Host: example.test", srv.url, timeout=30)
+        req = srv.last_request
+    assert req.startswith(b"PUT / HTTP/1.1\r\n")
+    assert req.count(b"Host:") == 1 and b"Host: example.test" in req
+
+
+def test_timeseries_has_one_entry_per_second(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("-t", "2.5", "-c", 3, "-k", srv.url, timeout=30)
+    ts = doc["timeseries"]
+    assert [e["t_s"] for e in ts] == [0, 1, 2]
+    assert sum(e["completed"] for e in ts) == doc["summary"]["complete"]
+    assert all(e["open_connections"] == 3 for e in ts[:2])
+    for e in ts:
+        assert e["histogram"]["count"] == e["completed"]
+        if e["completed"]:
+            assert 0 < e["p50_ms"] <= e["p99_ms"]
+
+
+def test_memory_does_not_grow_with_n(server_factory):
+    """Peak RSS after 20,000 and after 200,000 requests: the same (histograms are fixed-size)."""
+    srv = server_factory("epoll")
+    rss = {}
+    for n in (20000, 200000):
+        proc = subprocess.Popen([loadgen_path(), "-q", "-n", str(n), "-c", "10", "-k", srv.url],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        assert proc.returncode == 0
+        rss[n] = usage.ru_maxrss  # KiB
+    assert rss[200000] < rss[20000] * 1.2 + 2048, rss
