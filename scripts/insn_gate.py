@@ -16,7 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from perfcheck import PerfCheckError, ci_formats, insn  # noqa: E402
+from perfcheck import PerfCheckError, ci_formats, insn, slowdown  # noqa: E402
 from perfcheck.cli import (EXIT_ERROR, EXIT_PASS, EXIT_REGRESSION, main_wrapper,  # noqa: E402
                            parse_fraction, write_json, write_text)
 
@@ -53,14 +53,20 @@ def targets_from_args(args):
     loadgen = _binary(bin_dir, "loadgen")
     base_args = ["--host", "127.0.0.1", "--port", "0"]
     targets = []
+    server_env = _parse_env(args.env)
+    # The shim slows programs whose name contains the match; for a server given by path, its name.
     for spec in args.server:
         path = _server_path(bin_dir, spec)
         name = f"server-{spec}" if os.sep not in spec else os.path.basename(spec)
-        targets.append(insn.Target(name, "server", [path] + base_args + args.server_arg,
-                                   _parse_env(args.env)))
+        env = dict(server_env)
+        env.update(slowdown.env_for(args.slowdown_iters, match=os.path.basename(path)))
+        targets.append(insn.Target(name, "server", [path] + base_args + args.server_arg, env))
     native = [_server_path(bin_dir, args.loadgen_server)] + base_args
     if not args.no_loadgen:
-        targets.append(insn.Target("loadgen", "loadgen", native, _parse_env(args.loadgen_env)))
+        env = _parse_env(args.loadgen_env)
+        env.update(slowdown.env_for(args.loadgen_slowdown_iters, match="loadgen"))
+        targets.append(insn.Target("loadgen", "loadgen", native, env,
+                                   collect_fn=args.loadgen_collect))
     if not targets:
         raise PerfCheckError("nothing to measure: give --server or drop --no-loadgen")
     return targets, loadgen, native
@@ -107,6 +113,14 @@ def add_measure_options(p):
                    help="environment for the measured servers, e.g. C10K_EXTRA_WORK_ITERS=100")
     p.add_argument("--loadgen-env", action="append", default=[], metavar="NAME=VALUE",
                    help="environment for the measured loadgen")
+    p.add_argument("--slowdown-iters", type=int, default=0, metavar="N",
+                   help="inject a known slowdown into the measured servers: N extra iterations of a "
+                        "multiply-add chain per write (LD_PRELOAD shim, no rebuild; about 4 instructions each)")
+    p.add_argument("--loadgen-slowdown-iters", type=int, default=0, metavar="N",
+                   help="the same for the measured loadgen")
+    p.add_argument("--loadgen-collect", default="thread_main", metavar="FUNCTION",
+                   help="count the loadgen only inside this function (its event loop; default "
+                        "%(default)s) so its exit report does not add timing-dependent noise; '' = all")
     p.add_argument("--loadgen-server", default="epoll",
                    help="native server the loadgen is measured against (default epoll)")
     p.add_argument("--no-loadgen", action="store_true", help="do not measure the loadgen")

@@ -33,22 +33,32 @@ RUN_TIMEOUT_S = 300
 
 
 class Target:
-    """What to measure: a server binary (+ args, + env) or the loadgen against a server."""
+    """What to measure: a server binary (+ args, + env) or the loadgen against a server.
 
-    def __init__(self, name, kind, server_cmd, env=None):
+    collect_fn: count only instructions executed inside this function and its callees (callgrind
+    --toggle-collect). The loadgen needs it: its report at exit (histogram percentiles, JSON)
+    costs a timing-dependent amount that would not cancel between the two runs.
+    """
+
+    def __init__(self, name, kind, server_cmd, env=None, collect_fn=None):
         self.name, self.kind = name, kind  # kind: "server" or "loadgen"
         self.server_cmd = server_cmd
         self.env = dict(env or {})
+        self.collect_fn = collect_fn or None
 
 
-def _valgrind_argv(tool, out_pattern):
+def _valgrind_argv(tool, out_pattern, collect_fn=None):
     if not shutil.which("valgrind"):
         raise PerfCheckError("valgrind is not installed (scripts/install-deps.sh installs it)")
+    if collect_fn:
+        tool = "callgrind"  # only callgrind can count inside one function
     argv = ["valgrind", f"--tool={tool}", "-q", "--trace-children=yes"]
     if tool == "cachegrind":
         argv += ["--cache-sim=no", "--branch-sim=no", f"--cachegrind-out-file={out_pattern}"]
     elif tool == "callgrind":
         argv += [f"--callgrind-out-file={out_pattern}"]
+        if collect_fn:
+            argv += [f"--toggle-collect={collect_fn}"]
     else:
         raise PerfCheckError(f"unknown valgrind tool {tool!r} (cachegrind or callgrind)")
     return argv
@@ -162,7 +172,7 @@ def count_once(target, loadgen, n, tool, native_server_cmd):
     try:
         vg_dir = os.path.join(workdir, "vg")
         os.mkdir(vg_dir)
-        vg = _valgrind_argv(tool, os.path.join(vg_dir, "vg.out.%p"))
+        vg = _valgrind_argv(tool, os.path.join(vg_dir, "vg.out.%p"), target.collect_fn)
         if target.kind == "server":
             server = _Proc(vg + target.server_cmd, workdir, "server", _env(target.env))
             try:
@@ -200,7 +210,12 @@ def count_once(target, loadgen, n, tool, native_server_cmd):
             finally:
                 server.stop()
                 server.kill()
-        return total_instructions(vg_dir)
+        total = total_instructions(vg_dir)
+        if total == 0:
+            raise PerfCheckError(f"{target.name}: no instruction counted"
+                                 + (f" inside {target.collect_fn}() (is that function in the binary?)"
+                                    if target.collect_fn else ""))
+        return total
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -233,6 +248,7 @@ def measure(targets, loadgen, native_server_cmd, n1=DEFAULT_N1, n2=DEFAULT_N2, r
             "kind": t.kind,
             "command": t.server_cmd if t.kind == "server" else ["loadgen"],
             "env": t.env,
+            "collect_fn": t.collect_fn,
             "insn_per_request": med,
             "min_insn_per_request": min(values), "max_insn_per_request": max(values),
             "spread": (max(values) - min(values)) / med if med else 0.0,
@@ -272,6 +288,9 @@ def check(baseline, candidate, tolerance=DEFAULT_TOLERANCE):
         ct = candidate["targets"].get(name)
         if ct is None:
             raise PerfCheckError(f"target {name!r} is in the baseline but was not measured")
+        if bt.get("collect_fn") != ct.get("collect_fn"):
+            raise PerfCheckError(f"{name}: counted inside {ct.get('collect_fn')!r} now, "
+                                 f"{bt.get('collect_fn')!r} in the baseline; re-measure both the same way")
         if bt.get("command", [])[1:] != ct.get("command", [])[1:]:
             warnings.append(f"{name}: command line differs: baseline {bt.get('command')}, "
                             f"candidate {ct.get('command')}")

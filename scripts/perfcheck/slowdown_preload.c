@@ -1,0 +1,99 @@
+/* LD_PRELOAD shim that makes a program slower by a known, deterministic amount, without editing or
+ * rebuilding it: used to validate the performance gates honestly (scripts/perfcheck/slowdown.py
+ * builds it on demand).
+ *
+ *   C10K_SLOWDOWN_ITERS=N    before every write(), writev(), send() and sendmsg() the program makes,
+ *                            run N iterations of a serial multiply-add chain (about 4 instructions
+ *                            and 1-1.5 ns each): a fixed cost per response, the same under valgrind
+ *                            and natively.
+ *   C10K_SLOWDOWN_MATCH=S    only programs whose name contains S are slowed (default "server-"), so
+ *                            the loadgen sharing the environment is not.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static uint64_t slowdown_iters;
+static volatile uint64_t slowdown_sink; /* keeps the compiler from deleting the chain */
+
+__attribute__((constructor)) static void slowdown_init(void)
+{
+    const char *iters = getenv("C10K_SLOWDOWN_ITERS");
+    const char *match = getenv("C10K_SLOWDOWN_MATCH");
+    if (!match || !*match)
+        match = "server-";
+    if (!iters || !*iters || !strstr(program_invocation_short_name, match))
+        return;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = strtoull(iters, &end, 10);
+    if (errno || *end || iters[0] == '-' || n > 1000000000ULL) {
+        fprintf(stderr, "c10k slowdown shim: invalid C10K_SLOWDOWN_ITERS '%s': expected 0..1000000000\n",
+                iters);
+        exit(2);
+    }
+    slowdown_iters = n;
+}
+
+static void slowdown_burn(void)
+{
+    uint64_t x = slowdown_sink;
+    for (uint64_t i = 0; i < slowdown_iters; i++)
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    slowdown_sink = x;
+}
+
+/* The real function, looked up once; a missing symbol is a broken libc: fail loudly. */
+static void *slowdown_next(const char *name)
+{
+    void *f = dlsym(RTLD_NEXT, name);
+    if (!f) {
+        fprintf(stderr, "c10k slowdown shim: dlsym(%s) failed: %s\n", name, dlerror());
+        abort();
+    }
+    return f;
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+    static ssize_t (*real)(int, const void *, size_t);
+    if (!real)
+        real = (ssize_t (*)(int, const void *, size_t))slowdown_next("write");
+    slowdown_burn();
+    return real(fd, buf, len);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int count)
+{
+    static ssize_t (*real)(int, const struct iovec *, int);
+    if (!real)
+        real = (ssize_t (*)(int, const struct iovec *, int))slowdown_next("writev");
+    slowdown_burn();
+    return real(fd, iov, count);
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    static ssize_t (*real)(int, const void *, size_t, int);
+    if (!real)
+        real = (ssize_t (*)(int, const void *, size_t, int))slowdown_next("send");
+    slowdown_burn();
+    return real(fd, buf, len, flags);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    static ssize_t (*real)(int, const struct msghdr *, int);
+    if (!real)
+        real = (ssize_t (*)(int, const struct msghdr *, int))slowdown_next("sendmsg");
+    slowdown_burn();
+    return real(fd, msg, flags);
+}
