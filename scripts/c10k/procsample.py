@@ -78,7 +78,9 @@ def _smaps_rollup(pid):
     return rss, pss
 
 
-def _ctx_switches(pid):
+def _threads(pid, thread_ns):
+    """Context switches (voluntary, involuntary) summed over pid's live threads; records each
+    thread's run time in nanoseconds (schedstat) in thread_ns[(pid, tid)]."""
     vol = invol = 0
     try:
         tids = os.listdir(f"/proc/{pid}/task")
@@ -86,23 +88,75 @@ def _ctx_switches(pid):
         return 0, 0
     for tid in tids:
         data = _read(f"/proc/{pid}/task/{tid}/status")
-        if not data:
-            continue
-        for line in data.split(b"\n"):
-            if line.startswith(b"voluntary_ctxt_switches:"):
-                vol += int(line.split()[1])
-            elif line.startswith(b"nonvoluntary_ctxt_switches:"):
-                invol += int(line.split()[1])
+        if data:
+            for line in data.split(b"\n"):
+                if line.startswith(b"voluntary_ctxt_switches:"):
+                    vol += int(line.split()[1])
+                elif line.startswith(b"nonvoluntary_ctxt_switches:"):
+                    invol += int(line.split()[1])
+        data = _read(f"/proc/{pid}/task/{tid}/schedstat")
+        if data:
+            try:
+                thread_ns[(pid, int(tid))] = int(data.split()[0])
+            except (ValueError, IndexError):
+                pass
     return vol, invol
 
 
-def sample(root_pid):
-    """One sample of root_pid's tree; None when root_pid no longer exists."""
+class CpuTracker:
+    """Keeps a tree's CPU total from going backwards when threads or processes exit.
+
+    Per process the total is the larger of two lower bounds: utime+stime (exact time truncated to
+    10 ms clock ticks, includes exited threads) and the live threads' schedstat run time
+    (nanoseconds) plus the last run time seen of its threads that have exited since. Reaped
+    children count through cutime+cstime, or the last total seen of the children that vanished,
+    whichever is larger. Without this, a few cheap requests at low concurrency measure as 0 s.
+    """
+
+    def __init__(self):
+        self.thread_ns = {}     # (pid, tid) -> last run time seen
+        self.gone_thread_ns = {}  # pid -> run time of its threads that exited
+        self.proc_total = {}    # pid -> (ppid, last total seen, in seconds)
+        self.gone_child_s = {}  # ppid -> last totals of its children that vanished
+        self.high_water = 0.0
+
+    def total(self, tree, thread_ns):
+        seen_threads = {}
+        for (pid, tid), ns in thread_ns.items():
+            seen_threads[(pid, tid)] = ns
+        for key, ns in self.thread_ns.items():
+            if key not in seen_threads and key[0] in tree:
+                self.gone_thread_ns[key[0]] = self.gone_thread_ns.get(key[0], 0) + ns
+        self.thread_ns = seen_threads
+        for pid, (ppid, last) in self.proc_total.items():
+            if pid not in tree:
+                self.gone_child_s[ppid] = self.gone_child_s.get(ppid, 0.0) + last
+        live_ns = {}
+        for (pid, _), ns in seen_threads.items():
+            live_ns[pid] = live_ns.get(pid, 0) + ns
+        totals, grand = {}, 0.0
+        for pid, st in tree.items():
+            own = max((st["utime"] + st["stime"]) / CLK_TCK,
+                      (live_ns.get(pid, 0) + self.gone_thread_ns.get(pid, 0)) / 1e9)
+            reaped = max((st["cutime"] + st["cstime"]) / CLK_TCK, self.gone_child_s.get(pid, 0.0))
+            totals[pid] = (st["ppid"], own + reaped)
+            grand += own + reaped
+        self.proc_total = totals
+        self.high_water = max(self.high_water, grand)
+        return self.high_water
+
+
+def sample(root_pid, tracker=None):
+    """One sample of root_pid's tree; None when root_pid no longer exists.
+
+    Pass the same CpuTracker to successive calls for a monotonic, fine-grained cpu_total_s."""
     tree = descendants(root_pid)
     if not tree:
         return None
+    tracker = tracker or CpuTracker()
     user = sys_ = 0
     rss = pss = threads = vol = invol = 0
+    thread_ns = {}
     for pid, st in tree.items():
         user += st["utime"]
         sys_ += st["stime"]
@@ -116,11 +170,13 @@ def sample(root_pid):
         r, p = _smaps_rollup(pid)
         rss += r
         pss += p
-        v, i = _ctx_switches(pid)
+        v, i = _threads(pid, thread_ns)
         vol += v
         invol += i
-    return {"cpu_user_s": user / CLK_TCK, "cpu_sys_s": sys_ / CLK_TCK, "rss_kib": rss, "pss_kib": pss,
-            "threads": threads, "processes": len(tree), "ctx_voluntary": vol, "ctx_involuntary": invol}
+    return {"cpu_user_s": user / CLK_TCK, "cpu_sys_s": sys_ / CLK_TCK,
+            "cpu_total_s": round(tracker.total(tree, thread_ns), 6),
+            "rss_kib": rss, "pss_kib": pss, "threads": threads, "processes": len(tree),
+            "ctx_voluntary": vol, "ctx_involuntary": invol}
 
 
 class Sampler:
@@ -133,6 +189,7 @@ class Sampler:
     def __init__(self, pid, interval_s=0.1):
         self.pid, self.interval_s = pid, interval_s
         self._taken = []  # (monotonic time, sample); appended by one thread at a time
+        self._tracker = CpuTracker()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sampler-{pid}", daemon=True)
 
@@ -143,7 +200,7 @@ class Sampler:
 
     def _take(self):
         t = time.monotonic()
-        s = sample(self.pid)
+        s = sample(self.pid, self._tracker)
         if s is not None:
             self._taken.append((t, s))
 
@@ -175,10 +232,10 @@ def summarize(samples, interval_s, concurrency, requests):
     first, last = samples[0], samples[-1]
     user = max(0.0, last["cpu_user_s"] - first["cpu_user_s"])
     sys_ = max(0.0, last["cpu_sys_s"] - first["cpu_sys_s"])
-    cpu = user + sys_
+    cpu = max(0.0, last["cpu_total_s"] - first["cpu_total_s"])
     peak_pss = max(s["pss_kib"] for s in samples)
     out.update({
-        "cpu_s": round(cpu, 3), "cpu_user_s": round(user, 3), "cpu_sys_s": round(sys_, 3),
+        "cpu_s": round(cpu, 6), "cpu_user_s": round(user, 3), "cpu_sys_s": round(sys_, 3),
         "requests": requests,
         "cpu_per_request_us": round(cpu / requests * 1e6, 2) if requests else None,
         "baseline_pss_kib": first["pss_kib"],

@@ -3,6 +3,7 @@
 Readers: plot.py, the HTML report and the compare tool (`from c10k import results`).
 """
 import json
+import math
 import os
 import statistics
 import tempfile
@@ -90,8 +91,7 @@ def _get(doc, *keys):
 
 def ideal_requests_per_sec(series, concurrency):
     """Little's law: C concurrent requests that each take D seconds finish at C / D per second."""
-    opts = series.get("server_options", {})
-    d = opts.get("delay_ms", 0) / 1000.0 + opts.get("work_us", 0) / 1e6
+    d = series_service_time_s(series)
     return concurrency / d if d > 0 else None
 
 
@@ -141,10 +141,51 @@ class Folder:
         return out
 
 
+def steady_requests_per_sec(loadgen_doc, service_time_s):
+    """Median of the per-second completions of a time-bound run, in its steady state.
+
+    The loadgen counts a request only when it started after the warm-up and finished before the
+    end, so requests in flight at either edge are lost and `summary.requests_per_sec` reads low
+    by up to 2D/T (D = service time, T = duration): 75 % of C/D for D = 1 s, T = 4 s. The whole
+    seconds from ceil(D) on are clear of the first edge, and leaving out the last second keeps
+    clear of the second one (a response that arrives with the deadline may still be counted);
+    the median of those seconds is the rate the server sustained. None when the run was bounded
+    by a request count or has no such second (callers then use the summary rate)."""
+    config = _get(loadgen_doc, "config") or {}
+    summary = _get(loadgen_doc, "summary") or {}
+    if config.get("requests") is not None or not config.get("time_limit_s"):
+        return None
+    duration = summary.get("duration_s") or 0
+    skip = math.ceil(service_time_s - 1e-9) if service_time_s > 0 else 0
+    seconds = [e["completed"] for e in (loadgen_doc.get("timeseries") or [])
+               if isinstance(e, dict) and e.get("t_s", -1) >= skip and e["t_s"] + 2 <= duration + 1e-6]
+    if not seconds:
+        return None
+    return float(statistics.median(seconds))
+
+
+def repetition_rate(rep, series):
+    """(requests/s, how it was measured) of one repetition: "steady" or "loadgen" (see above)."""
+    doc = rep.get("loadgen")
+    if not isinstance(doc, dict):
+        return None, None
+    d = series_service_time_s(series)
+    steady = steady_requests_per_sec(doc, d)
+    if steady is not None:
+        return steady, "steady"
+    return _get(doc, "summary", "requests_per_sec"), "loadgen"
+
+
+def series_service_time_s(series):
+    opts = series.get("server_options", {})
+    return opts.get("delay_ms", 0) / 1000.0 + opts.get("work_us", 0) / 1e6
+
+
 def summarize_point(series, concurrency, reps):
     ok = [r for r in reps if r.get("status") == "ok"]
-    rps = [_get(r, "loadgen", "summary", "requests_per_sec") for r in ok]
-    rps = [v for v in rps if v is not None]
+    rates = [repetition_rate(r, series) for r in ok]
+    rps = [v for v, _ in rates if v is not None]
+    raw_rps = [v for v in (_get(r, "loadgen", "summary", "requests_per_sec") for r in ok) if v is not None]
     bad = attempts = complete = failed = non2xx = 0
     with_doc = 0
     for r in reps:
@@ -179,6 +220,8 @@ def summarize_point(series, concurrency, reps):
         "requests_per_sec": _median(rps),
         "requests_per_sec_min": min(rps) if rps else None,
         "requests_per_sec_max": max(rps) if rps else None,
+        "requests_per_sec_method": sorted({m for v, m in rates if v is not None}),
+        "loadgen_requests_per_sec": _median(raw_rps),
         "latency_p50_ms": _median([_get(r, "loadgen", "latency", "total", "percentiles", "50") for r in ok
                                    if _get(r, "loadgen", "latency", "total", "count")]),
         "latency_p99_ms": _median([_get(r, "loadgen", "latency", "total", "percentiles", "99") for r in ok

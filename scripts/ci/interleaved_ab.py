@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Interleaved A/B: run a scenario with two builds taking turns in one session, then compare.
+
+  scripts/ci/interleaved_ab.py --baseline-bin OLD/bin --candidate-bin NEW/bin [--scenario ci]
+        [--rounds N] [--candidate-env NAME=VALUE ...] [--out DIR] [--quick] [compare options]
+
+Round k runs the whole scenario once with each build (order A B, then B A, ...); the rounds are
+merged into OUT/baseline/<scenario>-<stamp> and OUT/candidate/<scenario>-<stamp> (ordinary results
+folders, rep<k> = round k) and compared with the same statistics as scripts/compare.py.
+Why: see docs/perf-regression.md ("Why interleave").
+
+Exit status: 0 pass, 1 regression, 2 bad input or a failed run.
+"""
+import argparse
+import datetime
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from perfcheck import PerfCheckError, cli, interleave  # noqa: E402
+
+
+def parse_env(items, flag):
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise PerfCheckError(f"{flag} wants NAME=VALUE, got {item!r}")
+        env[key] = value
+    return env
+
+
+def scenario_path(name):
+    if os.sep in name or name.endswith(".json"):
+        return name
+    return os.path.join(ROOT, "scenarios", f"{name}.json")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[1],
+                                epilog="Exit status: 0 pass, 1 regression, 2 error.")
+    p.add_argument("--scenario", default="ci", help="scenario name or file (default ci)")
+    p.add_argument("--baseline-bin", required=True, help="bin dir of the baseline build")
+    p.add_argument("--candidate-bin", help="bin dir of the candidate build (default: the baseline's: A/A)")
+    p.add_argument("--baseline-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="environment for the baseline's runs")
+    p.add_argument("--candidate-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="environment for the candidate's runs, e.g. C10K_EXTRA_WORK_US=1 to inject a slowdown")
+    p.add_argument("--rounds", type=int, help="rounds (default: the scenario's repeats)")
+    p.add_argument("--quick", action="store_true", help="use the scenario's quick settings")
+    p.add_argument("--out", help="where the two merged folders go (default results/ab-<stamp>)")
+    cli.add_compare_options(p)
+    args = p.parse_args(argv)
+
+    def go():
+        cli.options_from_args(args)  # reject bad compare options before running anything
+        out = args.out or os.path.join(ROOT, "results",
+                                       "ab-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+        base = interleave.Side("baseline", os.path.abspath(args.baseline_bin),
+                               parse_env(args.baseline_env, "--baseline-env"))
+        cand = interleave.Side("candidate", os.path.abspath(args.candidate_bin or args.baseline_bin),
+                               parse_env(args.candidate_env, "--candidate-env"))
+        log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+        bdir, cdir = interleave.run(scenario_path(args.scenario), base, cand, out,
+                                    rounds=args.rounds, quick=args.quick, log=log)
+        print(f"baseline: {bdir}\ncandidate: {cdir}", flush=True)
+        return cli.run_compare(bdir, cdir, args)
+    return cli.main_wrapper(go)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
