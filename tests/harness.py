@@ -60,10 +60,13 @@ class Server:
         return self.proc.returncode
 
 
-def start_server(model_or_path, *args, host="127.0.0.1", ready_timeout=10):
+def start_server(model_or_path, *args, host="127.0.0.1", ready_timeout=10, env=None, preexec_fn=None):
+    """env: variables added to this process's environment; preexec_fn: run in the child before
+    exec (e.g. to lower resource limits)."""
     path = model_or_path if os.sep in model_or_path else server_binary(model_or_path)
     proc = subprocess.Popen([path, "--host", host, "--port", "0", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **env) if env else None, preexec_fn=preexec_fn)
     deadline = time.monotonic() + ready_timeout
     line = ""
     while time.monotonic() < deadline:
