@@ -1,6 +1,10 @@
-/* libuv model: uv_tcp for the sockets, uv_timer for the delay, uv_signal for the stop; the HTTP
- * side is the shared session (core/session.h). libuv sheds connections itself at EMFILE
- * (its reserve-fd trick) and reports it to the connection callback, where it is counted. */
+/* libuv model: uv_tcp for the connections, uv_timer for the delay, uv_signal for the stop; the
+ * HTTP side is the shared session (core/session.h).
+ *
+ * The listener is watched with uv_poll and accepted through the shared acceptor rather than
+ * uv_listen/uv_accept: at EMFILE libuv sheds pending connections itself without telling the
+ * application, so they could not be counted like in the other models. Same trick (a reserve fd),
+ * same counters; each accepted fd is then handed to a uv_tcp_t with uv_tcp_open. */
 #include "acceptor.h"
 #include "listener.h"
 #include "server_init.h"
@@ -11,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define LINGER_MS 500
+#define ACCEPT_BATCH 64 /* accepts per wake-up, so busy connections get a turn */
 #define LINGER_BYTES (256 * 1024)
 
 typedef struct uconn {
@@ -29,11 +35,10 @@ typedef struct uconn {
 
 static server_options_t opts;
 static uv_loop_t *loop;
-static uv_tcp_t server;
 static uv_signal_t sigint_watcher, sigterm_watcher;
-/* Used only to accept-and-drop a connection when no memory is left for a real one. */
-static uv_tcp_t emergency;
-static bool emergency_busy;
+static uv_poll_t listener_watch;
+static uv_timer_t backoff_timer;
+static acceptor_t acceptor;
 
 static void drive(uconn_t *c);
 
@@ -220,78 +225,68 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     drive(c);
 }
 
-static void on_emergency_idle(uv_handle_t *h)
+/* Takes over an accepted, admitted socket. */
+static void conn_start(int fd)
 {
-    (void)h;
-    emergency_busy = false;
-}
-
-static void drop_with_emergency(void);
-
-static void on_emergency_closed(uv_handle_t *h)
-{
-    (void)h;
-    emergency_busy = false;
-    drop_with_emergency(); /* the next pending connection, if any; this also resumes the listener */
-}
-
-/* Out of memory for a connection: accept it into a static handle and close it, since libuv
- * pauses the listener until the pending connection is accepted. */
-static void drop_with_emergency(void)
-{
-    if (emergency_busy || uv_tcp_init(loop, &emergency) != 0)
-        return;
-    emergency_busy = true;
-    emergency.data = NULL;
-    int rc = uv_accept((uv_stream_t *)&server, (uv_stream_t *)&emergency);
-    if (rc == 0) {
-        stats_conn_accepted();
-        stats_error(ERR_IO);
-    }
-    uv_close((uv_handle_t *)&emergency, rc == 0 ? on_emergency_closed : on_emergency_idle);
-}
-
-static void on_connection(uv_stream_t *listener, int status)
-{
-    if (status < 0) { /* EMFILE/ENFILE (after libuv shed a connection) or another accept error */
-        stats_error(ERR_ACCEPT);
-        return;
-    }
     uconn_t *c = malloc(sizeof *c);
     if (!c || uv_tcp_init(loop, &c->tcp) != 0) {
         free(c);
-        drop_with_emergency();
+        stats_error(ERR_IO);
+        close(fd);
+        stats_conn_closed();
         return;
     }
     c->tcp.data = c;
     c->open_handles = 1;
     c->closing = c->writing = c->reading = c->lingering = false;
     c->linger_bytes = 0;
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
+    session_init(&c->s, &opts);
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+        stats_error(ERR_IO);
+        close(fd);
+        stats_conn_closed();
         c->closing = true;
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
         return;
     }
-    stats_conn_accepted();
-    uv_os_fd_t fd;
-    uv_fileno((uv_handle_t *)&c->tcp, &fd);
-    if (opts.max_conns > 0 && stats_active() >= (int64_t)opts.max_conns) {
-        refusal_send(fd);
-        stats_error(ERR_REFUSED);
-        c->closing = true;
-        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-        return;
-    }
-    stats_conn_opened();
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     c->open_handles = 2;
-    uv_tcp_nodelay(&c->tcp, 1);
-    session_init(&c->s, &opts);
     start_reading(c);
     if (!c->reading) {
         stats_error(ERR_IO);
         conn_close(c);
+    }
+}
+
+static void on_listener(uv_poll_t *w, int status, int events);
+
+static void resume_accepting(uv_timer_t *t)
+{
+    (void)t;
+    uv_poll_start(&listener_watch, UV_READABLE, on_listener);
+}
+
+static void on_listener(uv_poll_t *w, int status, int events)
+{
+    (void)w, (void)status, (void)events;
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
+        int fd;
+        switch (acceptor_accept(&acceptor, &fd)) {
+        case ACCEPT_OK:
+            if (acceptor_admit(fd, opts.max_conns, 0x7fffffffL))
+                conn_start(fd);
+            break;
+        case ACCEPT_EMPTY:
+            return;
+        case ACCEPT_RETRY:
+        case ACCEPT_INTERRUPTED:
+            break;
+        case ACCEPT_BACKOFF: /* nothing to shed: pause instead of spinning on a readable listener */
+            uv_poll_stop(&listener_watch);
+            uv_timer_start(&backoff_timer, resume_accepting, ACCEPT_BACKOFF_MS, 0);
+            return;
+        }
     }
 }
 
@@ -327,10 +322,12 @@ int main(int argc, char **argv)
     int lfd = listener_open(&opts, "libuv", true);
     signals_init(-1); /* SIGPIPE ignored; uv_signal takes SIGINT/SIGTERM over below */
     loop = uv_default_loop();
-    check(uv_tcp_init(loop, &server), "uv_tcp_init");
-    server.data = NULL;
-    check(uv_tcp_open(&server, lfd), "uv_tcp_open");
-    check(uv_listen((uv_stream_t *)&server, opts.backlog, on_connection), "uv_listen");
+    acceptor_init(&acceptor, lfd, SOCK_NONBLOCK);
+    check(uv_poll_init_socket(loop, &listener_watch, lfd), "uv_poll_init_socket");
+    listener_watch.data = NULL;
+    check(uv_poll_start(&listener_watch, UV_READABLE, on_listener), "uv_poll_start");
+    check(uv_timer_init(loop, &backoff_timer), "uv_timer_init");
+    backoff_timer.data = NULL;
     check(uv_signal_init(loop, &sigint_watcher), "uv_signal_init");
     check(uv_signal_init(loop, &sigterm_watcher), "uv_signal_init");
     sigint_watcher.data = sigterm_watcher.data = NULL;
@@ -342,5 +339,7 @@ int main(int argc, char **argv)
     int rc = uv_loop_close(loop);
     if (rc != 0)
         fprintf(stderr, "server-libuv: uv_loop_close: %s\n", uv_strerror(rc));
+    close(lfd); /* uv_poll does not own the fd */
+    acceptor_close(&acceptor);
     return 0;
 }

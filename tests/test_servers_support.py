@@ -1,0 +1,155 @@
+"""Helpers for the test_servers_* modules (no tests in here).
+
+A raw HTTP/1.x client over a plain socket, so tests control every byte (pipelining, malformed,
+truncated and reset requests), plus /proc readers for CPU time and child processes.
+"""
+import os
+import socket
+import struct
+import time
+
+import harness
+
+TIMEOUT = 10  # seconds: any single socket operation in these tests; a hang fails, never blocks CI
+SANITIZED = bool(os.environ.get("C10K_SANITIZE"))
+NON_BLOCKING_MODELS = [m for m in harness.MODELS if m != "blocking"]
+EVENT_MODELS = ["select", "epoll", "libuv"]
+
+
+class Response:
+    def __init__(self, status, reason, headers, body, version):
+        self.status, self.reason, self.headers, self.body, self.version = status, reason, headers, body, version
+
+    def header(self, name):
+        return self.headers.get(name.lower())
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.headers} body={len(self.body)}B>"
+
+
+class RawClient:
+    """One connection; send raw bytes, read responses framed by Content-Length."""
+
+    def __init__(self, addr, timeout=TIMEOUT):
+        family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(addr)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def request(self, method="GET", path="/", version="1.1", headers=None, body=b""):
+        self.send(build_request(method, path, version, headers, body))
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("connection closed by the server")
+        self.buf += chunk
+
+    def read_response(self, head=False):
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head_bytes, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        lines = head_bytes.decode("latin-1").split("\r\n")
+        version, status, reason = (lines[0].split(" ", 2) + [""])[:3]
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = 0 if head or int(status) in (100, 204, 304) else int(headers.get("content-length", "0"))
+        while len(self.buf) < length:
+            self._fill()
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return Response(int(status), reason, headers, body, version)
+
+    def at_eof(self, timeout=TIMEOUT):
+        """True once the server closed the connection (EOF or reset), False if it is still open."""
+        self.sock.settimeout(timeout)
+        try:
+            return self.sock.recv(1) == b"" and not self.buf
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def reset(self):
+        """Close with RST instead of FIN."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def close(self):
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+def build_request(method="GET", path="/", version="1.1", headers=None, body=b""):
+    lines = [f"{method} {path} HTTP/{version}", "Host: test"]
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    if body and not any(k.lower() in ("content-length", "transfer-encoding") for k in (headers or {})):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def exchange(addr, raw, head=False):
+    """Send raw bytes on a fresh connection, return the first response."""
+    with RawClient(addr) as c:
+        c.send(raw)
+        return c.read_response(head=head)
+
+
+def cpu_seconds(pid):
+    """User+system CPU of a process, including its reaped children (forking model)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children_of(pid):
+    """(pid, state) of the live or zombie children of pid."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append((int(entry), fields[0]))
+    return out
+
+
+def wait_until(predicate, timeout=5.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval)
+
+
+def wait_stats(server, predicate, timeout=5.0):
+    """Poll /__stats until predicate(stats) holds; returns the last stats."""
+    last = {}
+
+    def check():
+        nonlocal last
+        try:
+            last = server.stats()
+        except (ValueError, OSError):  # refused (503, not JSON) while the server is at a limit
+            return False
+        return predicate(last)
+
+    wait_until(check, timeout)
+    return last
