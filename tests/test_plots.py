@@ -1,0 +1,358 @@
+"""plot.py on synthetic results folders: every PNG/SVG, a valid index.html, the numbers behind
+the lines, bad folders, and the page in headless Chromium."""
+import html.parser
+import json
+import os
+import random
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+import zlib
+
+import pytest
+
+from harness import ROOT
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from c10k import pagecheck, pngcheck, procsample, results, scenario as scen  # noqa: E402
+
+PLOT = os.path.join(ROOT, "scripts", "plot.py")
+PY = sys.executable
+PLOTS = ["throughput", "latency", "memory", "cpu", "failures"]
+MODELS = ["blocking", "threaded", "forking", "select", "epoll", "libuv"]
+SWEEP = [1, 10, 100, 1000, 10000]
+
+
+def loadgen_doc(rate, d_s, duration, complete=None, failed=0, requests=None, p50=None, p99=None):
+    """A loadgen --json document shaped like the real one (only the keys readers use)."""
+    complete = int(rate * max(duration - d_s, 0)) if complete is None else complete
+    seconds = int(duration)
+    ts = [{"t_s": k, "completed": 0 if k < d_s else round(rate), "errors": 0, "p50_ms": 0, "p99_ms": 0,
+           "open_connections": 0} for k in range(seconds)]
+    pct = {"50": p50 or d_s * 1000, "99": p99 or d_s * 1100}
+    return {"schema_version": 1, "tool": "c10k-loadgen",
+            "config": {"requests": requests, "time_limit_s": None if requests else duration},
+            "summary": {"complete": complete, "failed": failed, "attempts": complete + failed,
+                        "duration_s": duration, "requests_per_sec": complete / duration, "non_2xx": 0},
+            "latency": {"total": {"count": complete, "percentiles": pct}},
+            "errors": {"connect": failed, "read": 0, "write": 0, "timeout": 0, "length": 0, "parse": 0,
+                       "exceptions": 0},
+            "status_codes": {"200": complete}, "timeseries": ts}
+
+
+def usage(c, model, requests, cores_busy=0.01):
+    samples = []
+    for k in range(31):
+        t = k / 10
+        pss = 1500 + (0 if k == 0 else {"forking": 120, "threaded": 20, "blocking": 0}.get(model, 4) * c)
+        samples.append({"t_s": t, "cpu_user_s": 0.0, "cpu_sys_s": 0.0, "cpu_total_s": t * cores_busy,
+                        "rss_kib": 3 * pss, "pss_kib": pss,
+                        "threads": c + 1 if model == "threaded" and k else 1,
+                        "processes": c + 1 if model == "forking" and k else 1,
+                        "ctx_voluntary": k, "ctx_involuntary": 0})
+    return procsample.summarize(samples, 0.1, c, requests)
+
+
+def make_folder(path, repeats=2, with_points=True):
+    """A c10k-like results folder with known numbers, one skipped point and some failures."""
+    doc = {"schema_version": 1, "name": "synthetic", "description": "Synthetic results for the plot tests.",
+           "server_options": {"delay_ms": 1000}, "loadgen": {"keepalive": True, "duration_s": 5},
+           "series": MODELS, "concurrency": SWEEP, "repeats": repeats}
+    sc = scen.validate(doc)
+    os.makedirs(path)
+    env = {"cpu_model": "Test CPU 3000", "cores": 2, "kernel": "Linux 6.0 test", "hostname": "testbox",
+           "nofile_limit": 20000, "somaxconn": 4096, "port_range": [32768, 60999], "pid_max": 32768,
+           "tool_versions": {"loadgen": "1.0.0"}, "git_revision": "deadbeef",
+           "pinning": {"server_cpus": [0], "loadgen_cpus": [1]}}
+    skipped = [{"series": "forking", "concurrency": 10000, "reason": "needs 10000 processes, test skip"}]
+    results.write_json_atomic(os.path.join(path, "manifest.json"), {
+        "schema_version": 1, "kind": "c10k-bench-results", "scenario": sc, "environment": env,
+        "started": "2025-01-01T00:00:00+00:00", "finished": "2025-01-01T00:09:00+00:00",
+        "skipped_points": skipped, "warnings": [{"series": "select", "concurrency": 10000,
+                                                  "reason": "select() FD_SETSIZE"}]})
+    if not with_points:
+        return path, sc
+    rnd = random.Random(7)
+    for s in sc["series"]:
+        m = s["server"]
+        for c in s["concurrency"]:
+            if m == "forking" and c == 10000:
+                continue
+            for k in range(1, repeats + 1):
+                status, detail, lg = "ok", None, None
+                rate = {"blocking": 1.0, "select": c if c < 1000 else 90.0,
+                        "threaded": c if c < 10000 else c * 0.5}.get(m, float(c))
+                rate *= rnd.uniform(0.97, 1.0)
+                failed = int(c * 2) if m == "select" and c >= 1000 else 0
+                lg = loadgen_doc(rate, 1.0, 5, failed=failed,
+                                 p99=1000 * (c if m == "blocking" else 1.2))
+                if m == "libuv" and c == 1000 and k == 2:
+                    status, detail = "server_died", "server exited with status 134 during the point"
+                if m == "threaded" and c == 1:
+                    status, detail, lg = "loadgen_failed", "loadgen exited with status 1: boom", None
+                complete = lg["summary"]["complete"] if lg else 0
+                busy = 0.97 if m == "threaded" and c == 10000 else 0.01
+                rep = {"series": s["name"], "server": m, "concurrency": c, "repetition": k, "status": status,
+                       "detail": detail, "server_args": [f"/bin/server-{m}"], "loadgen_args": ["/bin/loadgen"],
+                       "loadgen": lg, "server_usage": usage(c, m, complete, busy),
+                       "server_stats": {"before": {"requests": 0, "errors": {"accept": 0}},
+                                        "after": {"requests": complete + 1, "errors": {"accept": failed}}}}
+                results.write_json_atomic(results.rep_path(path, s["name"], c, k), rep)
+    return path, sc
+
+
+def run_plot(*args):
+    return subprocess.run([PY, PLOT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          timeout=300)
+
+
+class StrictHTML(html.parser.HTMLParser):
+    """Checks that every element is closed in order (void elements excepted) and collects imgs."""
+    VOID = {"meta", "img", "br", "hr", "link", "input", "col", "area", "base", "wbr", "source"}
+    IMPLIED = {"p", "li", "td", "th", "tr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.errors, self.imgs, self.text = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.imgs.append(dict(attrs))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack[-1] != tag and self.stack[-1] in self.IMPLIED:
+            self.stack.pop()
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unexpected </{tag}> with open {self.stack[-3:]}")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    folder, sc = make_folder(str(tmp_path_factory.mktemp("plots") / "synthetic-20250101-000000"))
+    r = run_plot(folder)
+    assert r.returncode == 0, r.stderr
+    return folder, sc
+
+
+def test_every_png_and_svg_is_written_and_not_blank(rendered):
+    folder, _ = rendered
+    for name in PLOTS:
+        png = os.path.join(folder, "plots", f"{name}.png")
+        ink, colours, size = pngcheck.ink_fraction(png)
+        assert size == (1100, 640), name
+        assert colours > 10 and ink > 0.01, f"{name}.png looks blank ({colours} colours, {ink:.4f} ink)"
+        svg = os.path.join(folder, "plots", f"{name}.svg")
+        root = ET.parse(svg).getroot()
+        assert root.tag.endswith("svg")
+        text = open(svg, encoding="utf-8").read()
+        assert "concurrent connections C" in text and "<path" in text
+        assert not os.path.exists(png + ".tmp") and not os.path.exists(svg + ".tmp")
+
+
+def test_legends_and_axes_name_every_series(rendered):
+    folder, _ = rendered
+    svg = open(os.path.join(folder, "plots", "throughput.svg"), encoding="utf-8").read()
+    for m in MODELS:
+        assert f">{m}<" in svg or f"{m}</text>" in svg, m
+    assert "ideal C/D (D = 1 s)" in svg and "log scale" in svg
+    lat = open(os.path.join(folder, "plots", "latency.svg"), encoding="utf-8").read()
+    assert "epoll p50" in lat and "epoll p99" in lat
+
+
+def test_data_files_hold_the_aggregated_numbers(rendered):
+    folder, sc = rendered
+    points = {(p["series"], p["concurrency"]): p for p in results.load(folder).points()}
+    rows = {}
+    with open(os.path.join(folder, "plots", "epoll.dat")) as f:
+        header = [l for l in f if l.startswith("# concurrency")][0].split()[1:]
+    with open(os.path.join(folder, "plots", "epoll.dat")) as f:
+        for line in f:
+            if not line.startswith("#"):
+                vals = line.split()
+                rows[int(vals[0])] = dict(zip(header, vals))
+    assert sorted(rows) == SWEEP
+    for c in SWEEP:
+        p = points[("epoll", c)]
+        assert float(rows[c]["requests_per_sec"]) == pytest.approx(p["requests_per_sec"], rel=1e-5)
+        assert float(rows[c]["ideal_requests_per_sec"]) == pytest.approx(c)  # C / 1 s
+        # The steady rate ignores the loadgen's edge losses: synthetic rate is 97-100 % of C.
+        assert 0.96 * c <= p["requests_per_sec"] <= c
+        assert p["loadgen_requests_per_sec"] < 0.85 * c
+    with open(os.path.join(folder, "plots", "forking.dat")) as f:
+        assert not any(l.startswith("10000 ") for l in f)  # the skipped point has no row
+
+
+def test_aggregation_medians_failures_and_diagnosis(rendered):
+    folder, _ = rendered
+    points = {(p["series"], p["concurrency"]): p for p in results.load(folder).points()}
+    died = points[("libuv", 1000)]
+    assert died["repetitions"] == 2 and died["ok_repetitions"] == 1
+    assert died["statuses"] == ["ok", "server_died"] and "status 134" in died["detail"]
+    lg_failed = points[("threaded", 1)]
+    assert lg_failed["requests_per_sec"] is None and lg_failed["failed_pct"] == 100.0
+    assert "boom" in lg_failed["diagnosis"]
+    sel = points[("select", 10000)]
+    assert sel["failed_pct"] > 50 and "connect" in sel["diagnosis"]
+    thr = points[("threaded", 10000)]
+    assert "server CPU saturated" in thr["diagnosis"]
+    assert points[("epoll", 1000)]["diagnosis"] is None
+    assert points[("blocking", 100)]["requests_per_sec"] == pytest.approx(1.0, rel=0.05)
+    fork = points[("forking", 1000)]
+    assert fork["pss_per_connection_kib"] == pytest.approx(120)
+    assert fork["peak_processes"] == 1001
+
+
+def test_index_html_is_valid_and_complete(rendered):
+    folder, sc = rendered
+    page = open(os.path.join(folder, "index.html"), encoding="utf-8").read()
+    assert page.startswith("<!DOCTYPE html>")
+    parser = StrictHTML()
+    parser.feed(page)
+    parser.close()
+    assert parser.errors == [] and [t for t in parser.stack if t not in StrictHTML.IMPLIED] == []
+    srcs = [img["src"] for img in parser.imgs]
+    assert srcs == [f"plots/{n}.png" for n in PLOTS]
+    for img in parser.imgs:
+        assert img.get("alt") and os.path.exists(os.path.join(folder, img["src"]))
+    text = " ".join(parser.text)
+    assert "How to read this" in text and "Environment" in text
+    assert "Test CPU 3000" in text and "deadbeef" in text and "20000" in text
+    assert "needs 10000 processes, test skip" in text
+    assert "server_died" in text and "select() FD_SETSIZE" in text
+    # One row per point of every series (skipped ones included).
+    for s in sc["series"]:
+        assert f'id="series-{s["name"]}"' in page
+    point_rows = re.findall(r"<tr(?: class=\w+)?><td>([0-9,]+)</td>", page)
+    assert point_rows == [f"{c:,}" for _ in MODELS for c in SWEEP]
+    for link in ("points/epoll/c1000/rep1.json", "points/epoll/c1000/rep2.json", "plots/throughput.svg"):
+        assert link in page and os.path.exists(os.path.join(folder, link))
+
+
+def test_summary_md_has_the_headline_tables(rendered):
+    folder, _ = rendered
+    text = open(os.path.join(folder, "summary.md"), encoding="utf-8").read()
+    assert "| series | C=1 | C=10 | C=100 | C=1,000 | C=10,000 |" in text
+    assert "| forking |" in text and "skipped" in text
+    assert "threaded at C=10,000" in text and "server CPU saturated" in text
+
+
+def test_replotting_is_idempotent(rendered, tmp_path):
+    folder, _ = rendered
+    copy = str(tmp_path / "again")
+    shutil.copytree(folder, copy)
+    r = run_plot(copy)
+    assert r.returncode == 0, r.stderr
+    for n in PLOTS:
+        assert os.path.exists(os.path.join(copy, "plots", f"{n}.png"))
+    gp = open(os.path.join(copy, "plots", "throughput-png.gp")).read()
+    assert "throughput.png\"" in gp and ".tmp" not in gp
+
+
+def test_folder_without_points_still_renders_every_plot(tmp_path):
+    folder, _ = make_folder(str(tmp_path / "empty"), with_points=False)
+    r = run_plot(folder)
+    assert r.returncode == 0, r.stderr
+    for name in PLOTS:
+        ink, colours, _ = pngcheck.ink_fraction(os.path.join(folder, "plots", f"{name}.png"))
+        assert ink > 0.002 and colours > 2
+    assert "no data for this plot" in open(os.path.join(folder, "plots", "throughput.svg")).read()
+    assert "not run (yet)" in open(os.path.join(folder, "index.html")).read()
+
+
+def test_plot_refuses_what_is_not_a_results_folder(tmp_path):
+    r = run_plot(str(tmp_path))
+    assert r.returncode == 2 and "is not a results folder (no manifest.json)" in r.stderr
+    r = run_plot(str(tmp_path / "nope"))
+    assert r.returncode == 2 and "is not a directory" in r.stderr
+    (tmp_path / "manifest.json").write_text(json.dumps({"kind": "c10k-bench-results", "schema_version": 2,
+                                                        "scenario": {}, "environment": {},
+                                                        "skipped_points": []}))
+    r = run_plot(str(tmp_path))
+    assert r.returncode == 2 and "schema_version 2" in r.stderr
+    (tmp_path / "manifest.json").write_text(json.dumps({"schema_version": 1}))
+    r = run_plot(str(tmp_path))
+    assert r.returncode == 2 and "kind" in r.stderr
+
+
+def test_steady_rate_skips_the_edges_and_falls_back_for_request_counts():
+    doc = loadgen_doc(100, 1.0, 5)
+    doc["timeseries"][-1]["completed"] = 190  # a straggler burst in the last second is ignored
+    assert results.steady_requests_per_sec(doc, 1.0) == 100
+    assert doc["summary"]["requests_per_sec"] == 80
+    counted = loadgen_doc(5 / 15, 3.0, 15, complete=5, requests=5)
+    assert results.steady_requests_per_sec(counted, 3.0) is None
+    short = loadgen_doc(100, 1.0, 2)
+    assert results.steady_requests_per_sec(short, 1.0) is None
+
+
+def _write_png(path, width, height, rgb):
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    with open(path, "wb") as f:
+        f.write(pngcheck.SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_png_check_tells_blank_from_drawn(tmp_path, rendered):
+    blank = str(tmp_path / "blank.png")
+    _write_png(blank, 40, 30, (255, 255, 255))
+    ink, colours, size = pngcheck.ink_fraction(blank)
+    assert (ink, colours, size) == (0.0, 1, (40, 30))
+    with pytest.raises(pagecheck.PageCheckError, match="looks blank"):
+        pagecheck.check_png(blank)
+    folder, _ = rendered
+    assert pagecheck.check_png(os.path.join(folder, "plots", "latency.png")) > 0.01
+    (tmp_path / "not.png").write_text("hello")
+    with pytest.raises(pngcheck.PngError, match="not a PNG"):
+        pngcheck.decode(str(tmp_path / "not.png"))
+
+
+chromium = pytest.mark.skipif(pagecheck.find_chromium() is None,
+                              reason="chromium is not installed (scripts/install-deps.sh installs it)")
+
+
+@chromium
+def test_page_loads_in_headless_chromium_with_every_image(rendered):
+    folder, _ = rendered
+    r = run_plot(folder, "--check-page")
+    assert r.returncode == 0, r.stderr
+    assert "chromium loaded 5/5 images" in r.stdout
+
+
+@chromium
+def test_chromium_check_catches_a_blank_or_missing_image(rendered, tmp_path):
+    folder, _ = rendered
+    broken = str(tmp_path / "broken")
+    shutil.copytree(folder, broken)
+    _write_png(os.path.join(broken, "plots", "cpu.png"), 1100, 640, (255, 255, 255))
+    with pytest.raises(pagecheck.PageCheckError, match="cpu.png looks blank"):
+        pagecheck.check_page(os.path.join(broken, "index.html"))
+    os.unlink(os.path.join(broken, "plots", "cpu.png"))
+    with pytest.raises(pagecheck.PageCheckError, match="plots/cpu.png referenced by the page does not exist"):
+        pagecheck.check_page(os.path.join(broken, "index.html"))
+
+
+@chromium
+def test_chromium_itself_reports_an_image_it_cannot_decode(rendered, tmp_path):
+    folder, _ = rendered
+    broken = str(tmp_path / "undecodable")
+    shutil.copytree(folder, broken)
+    index = os.path.join(broken, "index.html")
+    page = open(index, encoding="utf-8").read().replace('src="plots/cpu.png"', 'src="plots/cpu.gif"')
+    open(index, "w", encoding="utf-8").write(page)
+    with open(os.path.join(broken, "plots", "cpu.gif"), "wb") as f:
+        f.write(b"GIF89a not really")
+    with pytest.raises(pagecheck.PageCheckError, match="chromium loaded 4 of 5 images"):
+        pagecheck.check_page(index)
