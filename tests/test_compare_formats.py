@@ -72,7 +72,9 @@ def test_bmf_shape_and_values(compared):
     bmf = docs["bmf"]
     validate_bmf(bmf)
     assert set(bmf) == {"synthetic/epoll/c10", "synthetic/epoll/c100"}
-    assert set(bmf["synthetic/epoll/c10"]) == set(ci_formats.BMF_SLUGS.values())
+    assert set(bmf["synthetic/epoll/c100"]) == set(ci_formats.BMF_SLUGS.values())
+    # Memory per connection is not meaningful (nor reported) below c=16.
+    assert set(bmf["synthetic/epoll/c10"]) == set(ci_formats.BMF_SLUGS.values()) - {"memory-per-connection-kib"}
     # The value is the candidate's median over its repetitions, the bounds its min and max.
     cand = Results(cand_path)
     reps = cand.ok_reps(("epoll", 10))
@@ -90,7 +92,7 @@ def test_github_action_benchmark_shapes(compared):
     assert all(e["unit"] == "req/s" for e in docs["bigger"])
     assert len(docs["bigger"]) == 2
     assert {e["unit"] for e in docs["smaller"]} == {"ms", "us", "KiB"}
-    assert len(docs["smaller"]) == 2 * 4
+    assert len(docs["smaller"]) == 4 + 3  # c=100: p50, p99, CPU, memory; c=10: no memory
     assert all(e["range"].startswith("± ") for e in docs["smaller"] + docs["bigger"])
 
 
@@ -107,7 +109,7 @@ def test_outputs_skip_metrics_that_were_not_recorded(tmp_path):
     res = Results(path)
     bmf = ci_formats.bmf(res, METRICS)
     validate_bmf(bmf)
-    assert "memory-per-connection-kib" not in bmf["synthetic/epoll/c10"]
+    assert "memory-per-connection-kib" not in bmf["synthetic/epoll/c100"]
 
 
 def fake_insn_report():

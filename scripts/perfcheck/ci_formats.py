@@ -33,6 +33,8 @@ def summarize(results, metrics):
     for point in sorted(results.points):
         reps = results.ok_reps(point)
         for metric in metrics:
+            if point[1] < metric.min_concurrency:
+                continue
             values = [v for v in (metric.value(r) for r in reps) if v is not None]
             if values:
                 out.append((benchmark_name(results.scenario_name, point), metric,

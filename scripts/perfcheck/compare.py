@@ -149,6 +149,11 @@ def compare(baseline, candidate, options):
         _note_failed_runs(result, p)
         base_ok, cand_ok = baseline.ok_reps(p), candidate.ok_reps(p)
         for metric in options.metrics:
+            if p[1] < metric.min_concurrency:
+                row = Row(p, metric, [], [])
+                row.note = f"not compared below c={metric.min_concurrency}"
+                result.rows.append(row)
+                continue
             b = [v for v in (metric.value(r) for r in base_ok) if v is not None]
             c = [v for v in (metric.value(r) for r in cand_ok) if v is not None]
             row = Row(p, metric, b, c)

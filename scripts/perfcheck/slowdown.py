@@ -1,11 +1,12 @@
 """Injecting a known slowdown without editing code: the slowdown_preload.c shim.
 
-env_for(iters) builds the shim (once per process, into a private temporary directory) and returns
+env_for(iters) builds the shim (once, into a per-user cache in the temporary directory named after
+the source's hash, so a changed source is rebuilt and a child started later still finds it) and returns
 the environment that makes every program named server-* run `iters` extra iterations of a
 multiply-add chain before each write: a deterministic cost per response, so the instruction-count
 gate sees exactly the same extra count on every run, and the wall-clock gate a fixed extra CPU time.
 """
-import atexit
+import hashlib
 import os
 import shutil
 import subprocess
@@ -21,20 +22,28 @@ def build():
     """Path of the compiled shim (compiled on first use with the system C compiler)."""
     if "path" in _built:
         return _built["path"]
-    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not cc:
-        raise PerfCheckError("no C compiler (cc) to build the slowdown shim")
-    tmp = tempfile.mkdtemp(prefix="c10k-slowdown-")
-    atexit.register(shutil.rmtree, tmp, True)
-    out = os.path.join(tmp, "libc10k_slowdown.so")
-    argv = [cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared",
-            "-o", out, SOURCE, "-ldl"]
     try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise PerfCheckError(f"cannot build the slowdown shim: {e}") from None
-    if p.returncode != 0:
-        raise PerfCheckError(f"building the slowdown shim failed:\n{p.stderr[-2000:]}")
+        with open(SOURCE, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()[:16]
+    except OSError as e:
+        raise PerfCheckError(f"cannot read {SOURCE}: {e}") from None
+    cache = os.path.join(tempfile.gettempdir(), f"c10k-slowdown-{os.getuid()}")
+    out = os.path.join(cache, f"libc10k_slowdown-{digest}.so")
+    if not os.path.exists(out):
+        cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+        if not cc:
+            raise PerfCheckError("no C compiler (cc) to build the slowdown shim")
+        os.makedirs(cache, mode=0o700, exist_ok=True)
+        tmp = f"{out}.tmp{os.getpid()}"
+        argv = [cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared",
+                "-o", tmp, SOURCE, "-ldl"]
+        try:
+            p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise PerfCheckError(f"cannot build the slowdown shim: {e}") from None
+        if p.returncode != 0:
+            raise PerfCheckError(f"building the slowdown shim failed:\n{p.stderr[-2000:]}")
+        os.replace(tmp, out)  # atomic: a concurrent build never sees half a library
     _built["path"] = out
     return out
 
