@@ -250,7 +250,8 @@ static void read_response(lg_thread *t, conn *c, uint64_t now, uint32_t ev)
     int hangup = (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
     const lg_options *o = t->sh->o;
     for (;;) {
-        ssize_t n = read(c->fd, t->rbuf, sizeof t->rbuf);
+        /* recv/send skip the VFS layer that read/write go through: cheaper per request. */
+        ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
         if (n > 0) {
             if (c->bytes == 0)
                 c->t_first_byte = now;
@@ -302,7 +303,7 @@ static void write_request(lg_thread *t, conn *c, uint64_t now)
 {
     lg_shared *sh = t->sh;
     while (c->written < sh->req_len) {
-        ssize_t n = write(c->fd, sh->req + c->written, sh->req_len - c->written);
+        ssize_t n = send(c->fd, sh->req + c->written, sh->req_len - c->written, MSG_NOSIGNAL);
         if (n > 0) {
             c->written += (size_t)n;
             continue;

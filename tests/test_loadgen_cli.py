@@ -92,3 +92,21 @@ def test_failed_requests_breakdown_in_text_report():
     assert int(rep["fields"]["Failed requests"]) == 3
     assert rep["failed_breakdown"]["Connect"] == 3
     assert rep["failed_breakdown"]["Receive"] == 0
+
+
+def test_progress_lines_on_stderr_when_asked():
+    with HostileServer("ok") as srv:
+        proc = run_loadgen("--progress", "-t", "1.6", "-c", 2, "-k", srv.url, timeout=30,
+                           check_rc=0)
+        quiet = run_loadgen("-q", "--progress", "-n", 5, srv.url, timeout=30, check_rc=0)
+    lines = [l for l in proc.stderr.splitlines() if "completed" in l]
+    assert len(lines) >= 1 and "rate" in lines[0] and "errors 0" in lines[0]
+    assert "completed" not in quiet.stderr  # -q wins, as in ab
+
+
+def test_verbose_levels_print_failures_and_status():
+    with HostileServer("status500") as srv:
+        proc = run_loadgen("-v", 3, "-n", 2, srv.url, timeout=30, check_rc=0)
+    assert proc.stderr.count("LOG: Response code = 500") == 2
+    proc = run_loadgen("-v", 2, "-n", 1, f"http://127.0.0.1:{closed_port()}/", timeout=30)
+    assert "WARNING: request failed (connect): Connection refused" in proc.stderr
