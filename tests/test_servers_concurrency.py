@@ -3,14 +3,14 @@ in-flight requests, CPU burned, connections refused, children reaped, clean stop
 import os
 import signal
 import socket
-import subprocess
 import time
 
 import pytest
 
 import harness
-from test_servers_support import (EVENT_MODELS, NON_BLOCKING_MODELS, RawClient, build_request, children_of,
-                                  cpu_seconds, exchange, wait_stats, wait_until)
+from test_servers_support import (EVENT_MODELS, NON_BLOCKING_MODELS, RawClient, children_of, cpu_seconds,
+                                  wait_stats, wait_until)
+from test_servers_support import server_factory  # noqa: F401  (overrides conftest: checked teardown)
 
 MODELS = harness.MODELS
 

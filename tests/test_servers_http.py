@@ -9,6 +9,7 @@ import pytest
 
 import harness
 from test_servers_support import RawClient, build_request, exchange
+from test_servers_support import server_factory  # noqa: F401  (overrides conftest: checked teardown)
 
 MODELS = harness.MODELS
 STATS_KEYS = {"model", "accepted", "active", "requests", "inflight", "peak_inflight", "errors"}

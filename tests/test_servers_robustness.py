@@ -8,8 +8,8 @@ import time
 import pytest
 
 import harness
-from test_servers_support import (SANITIZED, RawClient, build_request, cpu_seconds, exchange, wait_stats,
-                                  wait_until)
+from test_servers_support import RawClient, build_request, cpu_seconds, exchange, wait_stats, wait_until
+from test_servers_support import server_factory  # noqa: F401  (overrides conftest: checked teardown)
 
 MODELS = harness.MODELS
 

@@ -4,9 +4,13 @@ A raw HTTP/1.x client over a plain socket, so tests control every byte (pipelini
 truncated and reset requests), plus /proc readers for CPU time and child processes.
 """
 import os
+import signal
 import socket
 import struct
+import subprocess
 import time
+
+import pytest
 
 import harness
 
@@ -153,3 +157,33 @@ def wait_stats(server, predicate, timeout=5.0):
 
     wait_until(check, timeout)
     return last
+
+
+@pytest.fixture
+def server_factory(server_factory):
+    """conftest's server_factory, plus a check at teardown: every server must stop on SIGTERM
+    with status 0 and without a sanitizer report (leaks included) on stderr.
+
+    Test modules import this fixture so that it overrides the conftest one for them."""
+    started = []
+
+    def start(model, *args, **kw):
+        srv = server_factory(model, *args, **kw)
+        started.append(srv)
+        return srv
+
+    yield start
+    problems = []
+    for srv in started:
+        if srv.proc.poll() is None:
+            srv.proc.send_signal(signal.SIGTERM)
+            try:
+                srv.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                srv.proc.kill()
+                srv.proc.wait()
+                problems.append(f"pid {srv.proc.pid} ignored SIGTERM")
+        err = srv.proc.stderr.read() if srv.proc.stderr and not srv.proc.stderr.closed else ""
+        if srv.proc.returncode != 0 or "Sanitizer" in err or "runtime error" in err:
+            problems.append(f"pid {srv.proc.pid} exited {srv.proc.returncode}: {err[-3000:]}")
+    assert not problems, "\n".join(problems)
