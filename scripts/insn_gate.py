@@ -65,8 +65,8 @@ def targets_from_args(args):
     if not args.no_loadgen:
         env = _parse_env(args.loadgen_env)
         env.update(slowdown.env_for(args.loadgen_slowdown_iters, match="loadgen"))
-        targets.append(insn.Target("loadgen", "loadgen", native, env,
-                                   collect_fn=args.loadgen_collect))
+        targets.append(insn.Target("loadgen", "loadgen", native, env, collect_fn=args.loadgen_collect,
+                                   n1=args.loadgen_n1, n2=args.loadgen_n2))
     if not targets:
         raise PerfCheckError("nothing to measure: give --server or drop --no-loadgen")
     return targets, loadgen, native
@@ -126,6 +126,10 @@ def add_measure_options(p):
     p.add_argument("--no-loadgen", action="store_true", help="do not measure the loadgen")
     p.add_argument("--n1", type=int, default=insn.DEFAULT_N1, help="requests of the short run (default %(default)s)")
     p.add_argument("--n2", type=int, default=insn.DEFAULT_N2, help="requests of the long run (default %(default)s)")
+    p.add_argument("--loadgen-n1", type=int, default=insn.DEFAULT_LOADGEN_N1,
+                   help="requests of the loadgen's short run (default %(default)s)")
+    p.add_argument("--loadgen-n2", type=int, default=insn.DEFAULT_LOADGEN_N2,
+                   help="requests of the loadgen's long run (default %(default)s)")
     p.add_argument("--runs", type=int, default=1,
                    help="measure each target this many times and keep the median (default 1)")
     p.add_argument("--tool", choices=("cachegrind", "callgrind"), default="cachegrind")

@@ -78,6 +78,6 @@ def insn_github_action_benchmark(report):
              "value": t["insn_per_request"],
              "range": f"± {(t['max_insn_per_request'] - t['min_insn_per_request']) / 2:.4g}",
              "extra": f"{report['params']['tool']}, (I(N2)-I(N1))/(N2-N1), "
-                      f"N1={report['params']['n1']}, N2={report['params']['n2']}, "
-                      f"{len(t['runs'])} run(s)"}
+                      f"N1={t.get('n1', report['params']['n1'])}, "
+                      f"N2={t.get('n2', report['params']['n2'])}, {len(t['runs'])} run(s)"}
             for name, t in report["targets"].items()]
