@@ -356,3 +356,13 @@ def test_chromium_itself_reports_an_image_it_cannot_decode(rendered, tmp_path):
         f.write(b"GIF89a not really")
     with pytest.raises(pagecheck.PageCheckError, match="chromium loaded 4 of 5 images"):
         pagecheck.check_page(index)
+
+
+def test_throughput_counts_only_successful_responses():
+    doc = loadgen_doc(1000, 1.0, 5)
+    doc["status_codes"] = {"200": 400, "503": 3600}
+    doc["summary"]["non_2xx"] = 3600
+    series = {"name": "select", "server": "select", "server_options": {"delay_ms": 1000}}
+    rate, method = results.repetition_rate({"loadgen": doc}, series)
+    assert method == "steady" and rate == pytest.approx(100.0)
+    assert results.repetition_rate({"loadgen": None}, series) == (None, None)

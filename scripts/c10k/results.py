@@ -164,16 +164,27 @@ def steady_requests_per_sec(loadgen_doc, service_time_s):
     return float(statistics.median(seconds))
 
 
+def success_fraction(loadgen_doc):
+    """Share of complete responses that were 2xx (a 503 answered fast is not throughput)."""
+    codes = _get(loadgen_doc, "status_codes") or {}
+    complete = _get(loadgen_doc, "summary", "complete") or 0
+    if not complete:
+        return 1.0
+    good = sum(v for k, v in codes.items() if str(k).startswith("2") and isinstance(v, int))
+    return min(1.0, good / complete)
+
+
 def repetition_rate(rep, series):
-    """(requests/s, how it was measured) of one repetition: "steady" or "loadgen" (see above)."""
+    """(2xx responses/s, how it was measured) of one repetition: "steady" or "loadgen" (see above)."""
     doc = rep.get("loadgen")
     if not isinstance(doc, dict):
         return None, None
     d = series_service_time_s(series)
     steady = steady_requests_per_sec(doc, d)
     if steady is not None:
-        return steady, "steady"
-    return _get(doc, "summary", "requests_per_sec"), "loadgen"
+        return steady * success_fraction(doc), "steady"
+    rate = _get(doc, "summary", "requests_per_sec")
+    return (None if rate is None else rate * success_fraction(doc)), "loadgen"
 
 
 def series_service_time_s(series):

@@ -8,6 +8,7 @@ gate sees exactly the same extra count on every run, and the wall-clock gate a f
 """
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -48,13 +49,31 @@ def build():
     return out
 
 
+def _check(iters):
+    if not isinstance(iters, int) or iters < 0 or iters > 1_000_000_000:
+        raise PerfCheckError(f"slowdown iterations must be 0..1000000000, got {iters!r}")
+
+
+def _preload():
+    existing = os.environ.get("LD_PRELOAD", "")
+    return f"{build()} {existing}".strip()
+
+
 def env_for(iters, match="server-"):
     """Environment additions that slow programs whose name contains `match` by `iters` per write."""
     if iters is None or iters == 0:
         return {}
-    if iters < 0 or iters > 1_000_000_000:
-        raise PerfCheckError(f"slowdown iterations must be 0..1000000000, got {iters}")
-    preload = build()
-    existing = os.environ.get("LD_PRELOAD", "")
-    return {"LD_PRELOAD": f"{preload} {existing}".strip(), "C10K_SLOWDOWN_ITERS": str(iters),
-            "C10K_SLOWDOWN_MATCH": match}
+    _check(iters)
+    return {"LD_PRELOAD": _preload(), "C10K_SLOWDOWN_ITERS": str(iters), "C10K_SLOWDOWN_MATCH": match}
+
+
+def env_per_program(iters_by_program):
+    """Environment that slows each named program (e.g. "server-epoll") by its own count."""
+    env = {}
+    for program, iters in iters_by_program.items():
+        _check(iters)
+        if iters:
+            env["C10K_SLOWDOWN_ITERS_" + re.sub(r"[^A-Za-z0-9]", "_", program)] = str(iters)
+    if env:
+        env["LD_PRELOAD"] = _preload()
+    return env

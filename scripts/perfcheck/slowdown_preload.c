@@ -8,6 +8,9 @@
  *                            and natively.
  *   C10K_SLOWDOWN_MATCH=S    only programs whose name contains S are slowed (default "server-"), so
  *                            the loadgen sharing the environment is not.
+ *   C10K_SLOWDOWN_ITERS_<program>=N   a count for one program, e.g. C10K_SLOWDOWN_ITERS_server_epoll
+ *                            (characters other than letters and digits become '_'); it wins over
+ *                            the two above, so each server can be slowed by its own share.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -24,20 +27,44 @@
 static uint64_t slowdown_iters;
 static volatile uint64_t slowdown_sink; /* keeps the compiler from deleting the chain */
 
+/* getenv("C10K_SLOWDOWN_ITERS_<this program's name, sanitized>"). */
+static const char *slowdown_program_iters(void)
+{
+    static const char prefix[] = "C10K_SLOWDOWN_ITERS_";
+    char name[sizeof prefix + 64];
+    const char *prog = program_invocation_short_name;
+    size_t len = strlen(prog);
+    if (len > 64)
+        return NULL;
+    memcpy(name, prefix, sizeof prefix - 1);
+    for (size_t i = 0; i < len; i++) {
+        char c = prog[i];
+        int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        name[sizeof prefix - 1 + i] = alnum ? c : '_';
+    }
+    name[sizeof prefix - 1 + len] = '\0';
+    return getenv(name);
+}
+
 __attribute__((constructor)) static void slowdown_init(void)
 {
-    const char *iters = getenv("C10K_SLOWDOWN_ITERS");
-    const char *match = getenv("C10K_SLOWDOWN_MATCH");
-    if (!match || !*match)
-        match = "server-";
-    if (!iters || !*iters || !strstr(program_invocation_short_name, match))
+    const char *iters = slowdown_program_iters();
+    if (!iters) {
+        const char *match = getenv("C10K_SLOWDOWN_MATCH");
+        if (!match || !*match)
+            match = "server-";
+        if (!strstr(program_invocation_short_name, match))
+            return;
+        iters = getenv("C10K_SLOWDOWN_ITERS");
+    }
+    if (!iters || !*iters)
         return;
     char *end = NULL;
     errno = 0;
     unsigned long long n = strtoull(iters, &end, 10);
     if (errno || *end || iters[0] == '-' || n > 1000000000ULL) {
-        fprintf(stderr, "c10k slowdown shim: invalid C10K_SLOWDOWN_ITERS '%s': expected 0..1000000000\n",
-                iters);
+        fprintf(stderr, "c10k slowdown shim: invalid iteration count '%s' for %s: expected 0..1000000000\n",
+                iters, program_invocation_short_name);
         exit(2);
     }
     slowdown_iters = n;
