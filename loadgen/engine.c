@@ -105,6 +105,7 @@ typedef struct lg_thread {
     lg_header_capture cap;
     uint64_t end_us;
     int failed_alloc;
+    int no_pwait2;          /* epoll_pwait2 is missing: epoll_wait with ms timeouts */
     atomic_ullong prog_complete, prog_errors;
     char rbuf[READ_BUF];
 } lg_thread;
@@ -529,8 +530,13 @@ static int wait_events(lg_thread *t, struct epoll_event *evs, uint64_t now, uint
         ts.tv_nsec = (long)(d % 1000000) * 1000;
         tsp = &ts;
     }
-    int n = epoll_pwait2(t->epfd, evs, MAX_EVENTS, tsp, NULL);
-    if (n < 0 && errno == ENOSYS) {
+    int n = -1;
+    if (!t->no_pwait2) {
+        n = epoll_pwait2(t->epfd, evs, MAX_EVENTS, tsp, NULL);
+        if (n < 0 && errno == ENOSYS)
+            t->no_pwait2 = 1; /* old kernel, or valgrind: ask once, then use epoll_wait */
+    }
+    if (t->no_pwait2) {
         int ms = -1;
         if (tsp)
             ms = (int)((deadline > now ? deadline - now + 999 : 0) / 1000);
