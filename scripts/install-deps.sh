@@ -8,6 +8,7 @@ packages=(
   python3 python3-pytest gnuplot-nox
   apache2-utils wrk nghttp2-client nginx-light curl
   util-linux procps valgrind
+  chromium  # headless check of the HTML report (tests/test_plots.py)
 )
 
 missing=()

@@ -107,6 +107,15 @@ def _rel(folder, *parts):
     return "/".join(parts)
 
 
+def wall_time_text(manifest):
+    """'6m12s over 1 run' from the runs the runner recorded (None when it recorded none)."""
+    from .progress import fmt_duration
+    walls = [r.get("wall_s") for r in manifest.get("runs") or [] if r.get("wall_s") is not None]
+    if not walls:
+        return None
+    return f"{fmt_duration(sum(walls))} over {len(walls)} run{'s' if len(walls) > 1 else ''}"
+
+
 def write_summary(folder, res, points):
     """summary.md: throughput against C/D and memory per connection, one row per series."""
     concurrencies = sorted({c for s in res.series() for c in s["concurrency"]})
@@ -114,7 +123,8 @@ def write_summary(folder, res, points):
     skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
     lines = [f"# {res.scenario['name']}: summary", "",
              f"Results folder `{os.path.basename(os.path.abspath(folder))}`, "
-             f"started {res.manifest.get('started')}, finished {res.manifest.get('finished') or 'not finished'}.",
+             f"started {res.manifest.get('started')}, finished {res.manifest.get('finished') or 'not finished'}"
+             + (f", wall time {wall_time_text(res.manifest)}." if wall_time_text(res.manifest) else "."),
              "", "## Throughput, requests/s (and % of the ideal C/D)", "",
              "| series | " + " | ".join(f"C={c:,}" for c in concurrencies) + " |",
              "|---|" + "---:|" * len(concurrencies)]
@@ -228,7 +238,9 @@ def write_html(folder, res, points, styles):
         f"<title>c10k-bench: {_e(sc['name'])} results</title>", f"<style>{CSS}</style>", "</head>", "<body>",
         f"<h1>c10k-bench: <code>{_e(sc['name'])}</code> results</h1>",
         f"<p>{_e(sc['description'])}</p>",
-        f"<p>Started {_e(m.get('started'))}, {state}. {'<strong>Quick run</strong> (reduced sweep). ' if m.get('quick') else ''}"
+        f"<p>Started {_e(m.get('started'))}, {state}. "
+        f"{'Wall time ' + _e(wall_time_text(m)) + '. ' if wall_time_text(m) else ''}"
+        f"{'<strong>Quick run</strong> (reduced sweep). ' if m.get('quick') else ''}"
         f"{sc['repeats']} repetition(s) per point. Generated {_e(datetime.datetime.now().isoformat(timespec='seconds'))} "
         f"by scripts/plot.py. Machine: {_e(res.environment.get('cpu_model'))}, {_e(res.environment.get('cores'))} "
         f"cores, {_e(res.environment.get('kernel'))}.</p>",

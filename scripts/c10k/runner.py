@@ -375,6 +375,7 @@ def _main(args, log):
         processes.end_all()
         runner.server = None
         run_entry["finished"], run_entry["interrupted"] = now_iso(), signame
+        run_entry["wall_s"] = round(time.monotonic() - t0, 1)
         manifest["interrupted"] = signame
         results.write_json_atomic(manifest_path, manifest)
         log(f"run_scenario: interrupted by {signame}; {runner.written} repetition(s) written this run are kept "
@@ -383,6 +384,7 @@ def _main(args, log):
     except processes.ServerStartError:
         progress.close()
         run_entry["finished"], run_entry["interrupted"] = now_iso(), "error"
+        run_entry["wall_s"] = round(time.monotonic() - t0, 1)
         manifest["interrupted"] = "error"
         results.write_json_atomic(manifest_path, manifest)
         raise
@@ -391,6 +393,7 @@ def _main(args, log):
             signal.signal(sig, h)
     progress.close()
     run_entry["finished"] = manifest["finished"] = now_iso()
+    run_entry["wall_s"] = round(time.monotonic() - t0, 1)
     results.write_json_atomic(manifest_path, manifest)
     log(f"run_scenario: {scenario['name']} done in {fmt_duration(time.monotonic() - t0)} "
         f"({runner.written} repetition(s) this run); results in {folder}")
