@@ -9,10 +9,10 @@ from . import results
 
 PLOT_CAPTIONS = {
     "throughput": ("Throughput vs concurrency",
-                   "Requests per second each model sustained in the steady state (median of the per-second "
-                   "completions of a time-bound run; the loadgen's own average, which loses the requests in "
-                   "flight at the edges of the window, is in the tables), median of the repetitions "
-                   "(error bars: min and max). "
+                   "Successful (2xx) responses per second each model sustained, median of the repetitions "
+                   "(error bars: min and max). Corrected for the requests in flight at the edges of the "
+                   "measured window, which the loadgen does not count (its own average is in the tables; "
+                   "see docs/results-format.md). "
                    "The dashed black line is Little's law: C connections whose requests each take D seconds "
                    "can at best finish C/D requests per second."),
     "latency": ("Latency vs concurrency",

@@ -141,27 +141,25 @@ class Folder:
         return out
 
 
-def steady_requests_per_sec(loadgen_doc, service_time_s):
-    """Median of the per-second completions of a time-bound run, in its steady state.
+def edge_corrected_requests_per_sec(loadgen_doc):
+    """The rate a time-bound run sustained, corrected for what the loadgen leaves out at the edges.
 
-    The loadgen counts a request only when it started after the warm-up and finished before the
-    end, so requests in flight at either edge are lost and `summary.requests_per_sec` reads low
-    by up to 2D/T (D = service time, T = duration): 75 % of C/D for D = 1 s, T = 4 s. The whole
-    seconds from ceil(D) on are clear of the first edge, and leaving out the last second keeps
-    clear of the second one (a response that arrives with the deadline may still be counted);
-    the median of those seconds is the rate the server sustained. None when the run was bounded
-    by a request count or has no such second (callers then use the summary rate)."""
+    The loadgen counts a request only if it started after the warm-up and finished before the end,
+    so in a closed loop each connection loses about one mean latency L of the window T:
+    `complete` is about rate * (T - L), not rate * T, and `summary.requests_per_sec` reads low by
+    L/T (75 % of C/D for L = 1 s, T = 4 s). complete / (T - L) undoes that; it holds for random
+    and for synchronised request phases alike. None for runs bounded by a request count (every
+    request is counted there) and when L is not small enough against T to correct reliably."""
     config = _get(loadgen_doc, "config") or {}
     summary = _get(loadgen_doc, "summary") or {}
     if config.get("requests") is not None or not config.get("time_limit_s"):
         return None
     duration = summary.get("duration_s") or 0
-    skip = math.ceil(service_time_s - 1e-9) if service_time_s > 0 else 0
-    seconds = [e["completed"] for e in (loadgen_doc.get("timeseries") or [])
-               if isinstance(e, dict) and e.get("t_s", -1) >= skip and e["t_s"] + 2 <= duration + 1e-6]
-    if not seconds:
+    complete = summary.get("complete") or 0
+    mean_s = (_get(loadgen_doc, "latency", "total", "mean_ms") or 0) / 1000.0
+    if duration <= 0 or complete <= 0 or duration - mean_s < 0.25 * duration:
         return None
-    return float(statistics.median(seconds))
+    return complete / (duration - mean_s)
 
 
 def success_fraction(loadgen_doc):
@@ -175,14 +173,13 @@ def success_fraction(loadgen_doc):
 
 
 def repetition_rate(rep, series):
-    """(2xx responses/s, how it was measured) of one repetition: "steady" or "loadgen" (see above)."""
+    """(2xx responses/s, how it was measured) of one repetition: "edge_corrected" or "loadgen"."""
     doc = rep.get("loadgen")
     if not isinstance(doc, dict):
         return None, None
-    d = series_service_time_s(series)
-    steady = steady_requests_per_sec(doc, d)
-    if steady is not None:
-        return steady * success_fraction(doc), "steady"
+    corrected = edge_corrected_requests_per_sec(doc)
+    if corrected is not None:
+        return corrected * success_fraction(doc), "edge_corrected"
     rate = _get(doc, "summary", "requests_per_sec")
     return (None if rate is None else rate * success_fraction(doc)), "loadgen"
 

@@ -267,7 +267,8 @@ def main(argv=None):
         for name in scen.available():
             try:
                 doc = scen.load(name)
-                print(f"{name:12s} {doc['description'].splitlines()[0]}")
+                first = doc["description"].split(". ")[0].rstrip(".")
+                print(f"{name:12s} {first[:110]}{'...' if len(first) > 110 else ''}")
             except scen.ScenarioError as e:
                 print(f"{name:12s} INVALID: {e}")
         return 0
