@@ -140,6 +140,14 @@ def write_summary(folder, res, points):
                 pct = _pct_of_ideal(p)
                 cells.append(_num(p["requests_per_sec"]) + (f" ({_pct(pct)})" if pct is not None else ""))
         lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+    if any("duration_s" not in s["loadgen"] for s in res.series()):
+        # Request-count runs (the seed's -n 5 -c 5): the time they took is the headline.
+        lines += ["", "## Time taken per repetition, s (median)", "",
+                  "| series | " + " | ".join(f"C={c:,}" for c in concurrencies) + " |",
+                  "|---|" + "---:|" * len(concurrencies)]
+        for s in res.series():
+            cells = [_num(by[(s["name"], c)]["duration_s"]) if (s["name"], c) in by else "–" for c in concurrencies]
+            lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
     lines += ["", "## Server memory per connection, KiB of PSS ((peak - idle) / C)", "",
               "| series | " + " | ".join(f"C={c:,}" for c in concurrencies) + " |",
               "|---|" + "---:|" * len(concurrencies)]
@@ -181,18 +189,18 @@ def _env_table(env):
 
 def _series_table(folder, s, points_by, skipped, warnings, repeats):
     head = ("<tr><th>C</th><th>reps ok</th><th class=l>status</th><th>req/s</th><th>min–max</th><th>C/D</th>"
-            "<th>% of C/D</th><th>loadgen req/s</th><th>p50 ms</th><th>p99 ms</th><th>failed %</th><th>complete</th><th>failed</th>"
+            "<th>% of C/D</th><th>loadgen req/s</th><th>time s</th><th>p50 ms</th><th>p99 ms</th><th>failed %</th><th>complete</th><th>failed</th>"
             "<th>server CPU cores</th><th>CPU/req µs</th><th>peak PSS MiB</th><th>PSS/conn KiB</th>"
             "<th>peak threads</th><th>peak procs</th><th class=l>why (measured)</th><th class=l>files</th></tr>")
     rows = [head]
     for c in s["concurrency"]:
         key = (s["name"], c)
         if key in skipped:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=20 class=l>skipped: {_e(skipped[key])}</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=21 class=l>skipped: {_e(skipped[key])}</td></tr>")
             continue
         p = points_by.get(key)
         if p is None:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=20 class=l>not run (yet)</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=21 class=l>not run (yet)</td></tr>")
             continue
         pct = _pct_of_ideal(p)
         bad = p["ok_repetitions"] < p["repetitions"] or (p["failed_pct"] or 0) > 0
@@ -209,7 +217,7 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
             f"<tr{' class=bad' if bad else ''}><td>{c:,}</td><td>{p['ok_repetitions']}/{p['repetitions']}</td>"
             f"<td class=l>{_e(', '.join(p['statuses']))}</td><td>{_num(p['requests_per_sec'])}</td><td>{rng}</td>"
             f"<td>{_num(p['ideal_requests_per_sec'])}</td><td>{'–' if pct is None else _pct(pct)}</td>"
-            f"<td>{_num(p['loadgen_requests_per_sec'])}</td>"
+            f"<td>{_num(p['loadgen_requests_per_sec'])}</td><td>{_num(p['duration_s'])}</td>"
             f"<td>{_num(p['latency_p50_ms'])}</td><td>{_num(p['latency_p99_ms'])}</td>"
             f"<td>{_num(p['failed_pct'])}</td><td>{_num(p['complete'])}</td><td>{_num(p['failed'])}</td>"
             f"<td>{_num(p['server_cpu_cores'])}</td><td>{_num(p['cpu_per_request_us'])}</td>"

@@ -234,6 +234,7 @@ def summarize_point(series, concurrency, reps):
                                    if _get(r, "loadgen", "latency", "total", "count")]),
         "latency_p99_ms": _median([_get(r, "loadgen", "latency", "total", "percentiles", "99") for r in ok
                                    if _get(r, "loadgen", "latency", "total", "count")]),
+        "duration_s": _median([_get(r, "loadgen", "summary", "duration_s") for r in ok]),
         "complete": complete, "failed": failed, "non_2xx": non2xx, "failed_pct": round(failed_pct, 3),
         "cpu_per_request_us": _median([u.get("cpu_per_request_us") for u in usage]),
         "peak_pss_kib": _median([u.get("peak_pss_kib") for u in usage]),
