@@ -103,6 +103,7 @@ typedef struct lg_thread {
     int first_connect_errno;
     int capture_active;
     lg_header_capture cap;
+    lg_head_cache head_cache;
     uint64_t end_us;
     int failed_alloc;
     int no_pwait2;          /* epoll_pwait2 is missing: epoll_wait with ms timeouts */
@@ -260,12 +261,21 @@ static void read_response(lg_thread *t, conn *c, uint64_t now, uint32_t ev)
             if (o->verbosity >= 4)
                 fprintf(stderr, "LOG: received %zd bytes:\n%.*s\n", n, (int)n, t->rbuf);
             size_t extra;
+            int whole = c->bytes == (uint64_t)n; /* this read began the response */
+            if (whole && !c->resp.capture && lg_head_cache_match(&t->head_cache, t->rbuf, (size_t)n,
+                                                                 &c->resp, &extra)) {
+                c->bytes -= extra;
+                finish_response(t, c, extra, now);
+                return;
+            }
             if (lg_response_feed(&c->resp, t->rbuf, (size_t)n, &extra) != LG_RESP_OK) {
                 fail_request(t, c, LG_ERR_PARSE, 0, lg_response_error(&c->resp), now);
                 return;
             }
             if (c->resp.complete) {
                 c->bytes -= extra;
+                if (whole)
+                    lg_head_cache_store(&t->head_cache, t->rbuf, (size_t)n - extra, &c->resp);
                 finish_response(t, c, extra, now);
                 return;
             }

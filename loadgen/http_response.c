@@ -93,6 +93,7 @@ void lg_response_begin(lg_response *r, int head_request, lg_header_capture *capt
     r->complete = 0;
     r->head_request = (unsigned char)head_request;
     r->capture = capture;
+    r->cached_keepalive = -1;
     if (capture) {
         capture->in_value = 0;
         capture->flen = 0;
@@ -126,7 +127,40 @@ int lg_response_eof(lg_response *r)
 
 int lg_response_keepalive(const lg_response *r)
 {
+    if (r->cached_keepalive >= 0)
+        return r->cached_keepalive;
     return http_should_keep_alive(&r->parser);
+}
+
+int lg_head_cache_match(const lg_head_cache *hc, const char *data, size_t len, lg_response *r,
+                        size_t *extra)
+{
+    size_t h = hc->head_len;
+    if (h == 0 || len < h || len - h < hc->body_len || memcmp(data, hc->head, h) != 0)
+        return 0;
+    r->status = hc->status;
+    r->body_bytes = hc->body_len;
+    r->complete = 1;
+    r->cached_keepalive = (signed char)hc->keepalive;
+    *extra = len - h - (size_t)hc->body_len;
+    return 1;
+}
+
+void lg_head_cache_store(lg_head_cache *hc, const char *data, size_t consumed,
+                         const lg_response *r)
+{
+    unsigned flags = r->parser.flags;
+    if (!r->complete || r->head_request || r->status < 200 || r->parser.upgrade ||
+        !(flags & F_CONTENTLENGTH) || (flags & F_CHUNKED) || consumed < r->body_bytes)
+        return;
+    size_t h = consumed - (size_t)r->body_bytes;
+    if (h == 0 || h > sizeof hc->head)
+        return;
+    memcpy(hc->head, data, h);
+    hc->head_len = h;
+    hc->body_len = r->body_bytes;
+    hc->status = r->status;
+    hc->keepalive = lg_response_keepalive(r);
 }
 
 const char *lg_response_error(const lg_response *r)

@@ -24,7 +24,29 @@ typedef struct lg_response {
     unsigned char complete;
     unsigned char head_request; /* a HEAD response has no body whatever its headers say */
     lg_header_capture *capture; /* non-NULL: collect headers for this response */
+    signed char cached_keepalive; /* -1: ask the parser; else the memoized answer */
 } lg_response;
+
+/* Memo of the last Content-Length-framed head http_parser parsed on this thread. A head that
+ * is byte-for-byte the same gets the same status, body length and keep-alive answer from the
+ * parser (they are a function of those bytes), so it is not parsed again. Every head that
+ * differs (another status, length, Date second, header) goes through http_parser. */
+typedef struct lg_head_cache {
+    char head[1024];
+    size_t head_len;  /* 0 = empty */
+    uint64_t body_len;
+    unsigned status;
+    int keepalive;
+} lg_head_cache;
+
+/* If data (the first bytes of a response) holds a whole response whose head equals the
+ * memoized one, completes r from the memo, sets *extra and returns 1; else returns 0. */
+int lg_head_cache_match(const lg_head_cache *hc, const char *data, size_t len, lg_response *r,
+                        size_t *extra);
+/* After r completed while parsing data[0..consumed) from the response's first byte, memoizes
+ * its head if the framing was Content-Length. */
+void lg_head_cache_store(lg_head_cache *hc, const char *data, size_t consumed,
+                         const lg_response *r);
 
 enum { LG_RESP_OK = 0, LG_RESP_PARSE_ERROR = -1, LG_RESP_TRUNCATED = -2 };
 

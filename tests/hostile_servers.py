@@ -10,6 +10,7 @@ Behaviours (the `behaviour` argument):
   http10      HTTP/1.0 200 without Content-Length: the body ends when the server closes
   status500   500 with a body, keep-alive
   varlen      200 whose body length alternates (ab's Length failures)
+  alternate   200 and 201 in turn: heads of the same length that differ in one byte
   reset       sends half a response, then resets the connection (RST)
   close_early sends the headers and part of a Content-Length body, then closes (FIN)
   garbage     answers with bytes that are not HTTP
@@ -176,8 +177,10 @@ class HostileServer:
             close = self._wants_close(head)
             conn_hdr = b"Connection: close\r\n" if close else b""
             b = self.behaviour
-            if b in ("ok", "status500", "varlen", "one_per_conn"):
+            if b in ("ok", "status500", "varlen", "one_per_conn", "alternate"):
                 status = b"500 Internal Server Error" if b == "status500" else b"200 OK"
+                if b == "alternate" and count % 2 == 0:
+                    status = b"201 OK"
                 body = BODY + (b"x" * (count % 2) if b == "varlen" else b"")
                 resp = (b"HTTP/1.1 " + status + b"\r\nServer: hostile/1\r\nContent-Length: "
                         + str(len(body)).encode() + b"\r\n" + conn_hdr + b"\r\n" + body)

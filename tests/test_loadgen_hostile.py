@@ -144,3 +144,12 @@ def test_keepalive_connection_closed_while_idle_is_reopened_without_error():
     only_errors(doc)
     assert doc["summary"]["complete"] == 40
     assert accepted >= 40
+
+
+def test_heads_that_differ_only_in_status_are_counted_apart():
+    """Identical heads are parsed once per thread; one differing byte must not be missed."""
+    with HostileServer("alternate") as srv:
+        doc, _ = run_json("-n", 40, "-c", 1, "-k", srv.url, timeout=30)
+    only_errors(doc)
+    assert doc["status_codes"] == {"200": 20, "201": 20}
+    assert doc["summary"]["non_2xx"] == 0 and doc["summary"]["complete"] == 40
