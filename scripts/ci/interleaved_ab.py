@@ -48,6 +48,9 @@ def main(argv=None):
                    help="environment for the baseline's runs")
     p.add_argument("--candidate-env", action="append", default=[], metavar="NAME=VALUE",
                    help="environment for the candidate's runs, e.g. C10K_EXTRA_WORK_US=1 to inject a slowdown")
+    p.add_argument("--loadgen-from", choices=("candidate", "baseline", "own"), default="candidate",
+                   help="whose loadgen both sides measure with (default candidate: the instrument "
+                        "stays fixed, so a loadgen change cannot look like a server change)")
     p.add_argument("--rounds", type=int, help="rounds (default: the scenario's repeats)")
     p.add_argument("--quick", action="store_true", help="use the scenario's quick settings")
     p.add_argument("--out", help="where the two merged folders go (default results/ab-<stamp>)")
@@ -64,7 +67,8 @@ def main(argv=None):
                                parse_env(args.candidate_env, "--candidate-env"))
         log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
         bdir, cdir = interleave.run(scenario_path(args.scenario), base, cand, out,
-                                    rounds=args.rounds, quick=args.quick, log=log)
+                                    rounds=args.rounds, quick=args.quick, log=log,
+                                    loadgen_from=args.loadgen_from)
         print(f"baseline: {bdir}\ncandidate: {cdir}", flush=True)
         return cli.run_compare(bdir, cdir, args)
     return cli.main_wrapper(go)

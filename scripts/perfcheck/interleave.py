@@ -9,6 +9,10 @@ share of every slow or fast stretch, so their difference is the builds' differen
 Each round runs the whole scenario once per build with repeats = 1 (scripts/run_scenario.py,
 fresh server per point); the rounds are then merged into two ordinary results folders, one per
 side, with rep<k>.json = round k, so scripts/compare.py reads them like any other run.
+
+The measuring instrument is held fixed: by default both sides use the candidate build's loadgen
+(loadgen_from="candidate"), so a change to the loadgen in the candidate cannot pass for a change in
+the servers. "own" lets each side use its own loadgen.
 """
 import copy
 import datetime
@@ -33,6 +37,23 @@ class Side:
         if name not in SIDES:
             raise ValueError(name)
         self.name, self.bin_dir, self.env = name, bin_dir, dict(env or {})
+        self.run_bin_dir = bin_dir  # what the runner gets (may hold another side's loadgen)
+        self.loadgen = os.path.join(bin_dir, "loadgen")
+
+
+def _with_loadgen(side, loadgen, workdir):
+    """A bin dir of symlinks: the side's servers, the given loadgen."""
+    if os.path.realpath(loadgen) == os.path.realpath(os.path.join(side.bin_dir, "loadgen")):
+        return side.bin_dir
+    if not os.access(loadgen, os.X_OK):
+        raise PerfCheckError(f"{loadgen}: no loadgen to measure with")
+    mixed = os.path.join(workdir, f"bin-{side.name}")
+    os.makedirs(mixed)
+    for name in os.listdir(side.bin_dir):
+        if name != "loadgen":
+            os.symlink(os.path.abspath(os.path.join(side.bin_dir, name)), os.path.join(mixed, name))
+    os.symlink(os.path.abspath(loadgen), os.path.join(mixed, "loadgen"))
+    return mixed
 
 
 def one_round_scenario(scenario_path, workdir):
@@ -53,7 +74,7 @@ def one_round_scenario(scenario_path, workdir):
 
 
 def _run_once(scenario_file, side, out_dir, quick, timeout_s, log):
-    argv = [sys.executable, RUNNER, scenario_file, "--out", out_dir, "--bin-dir", side.bin_dir,
+    argv = [sys.executable, RUNNER, scenario_file, "--out", out_dir, "--bin-dir", side.run_bin_dir,
             "--no-build", "--no-plots", "--no-progress"]
     if quick:
         argv.append("--quick")
@@ -97,7 +118,7 @@ def merge_rounds(folders, dest_parent, side, order):
     manifest["started"] = first.manifest.get("started")
     manifest["finished"] = Results(folders[-1]).manifest.get("finished")
     manifest["interleaved"] = {"side": side.name, "rounds": len(folders), "order": order,
-                               "bin_dir": side.bin_dir, "env": side.env}
+                               "bin_dir": side.bin_dir, "loadgen": side.loadgen, "env": side.env}
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     dest = os.path.join(dest_parent, side.name, f"{first.scenario_name}-{stamp}")
     if os.path.exists(dest):
@@ -123,15 +144,22 @@ def _write_json(path, doc):
 
 
 def run(scenario_path, baseline, candidate, out_dir, rounds=None, quick=False, log=None,
-        round_timeout_s=900):
+        round_timeout_s=900, loadgen_from="candidate"):
     """Runs the interleaved session; returns (baseline folder, candidate folder)."""
     if not os.path.exists(RUNNER):
         raise PerfCheckError(f"{RUNNER} is missing (the scenario runner)")
+    if loadgen_from not in ("candidate", "baseline", "own"):
+        raise PerfCheckError(f"loadgen_from must be candidate, baseline or own, got {loadgen_from!r}")
     for side in (baseline, candidate):
         if not os.path.isdir(side.bin_dir):
             raise PerfCheckError(f"{side.name} bin dir {side.bin_dir} does not exist")
     workdir = tempfile.mkdtemp(prefix="c10k-ab-")
     try:
+        if loadgen_from != "own":
+            source = candidate if loadgen_from == "candidate" else baseline
+            for side in (baseline, candidate):
+                side.loadgen = os.path.join(source.bin_dir, "loadgen")
+                side.run_bin_dir = _with_loadgen(side, side.loadgen, workdir)
         scenario_file, repeats, quick_repeats = one_round_scenario(scenario_path, workdir)
         rounds = rounds or (quick_repeats if quick else repeats)
         if rounds < 1:
