@@ -101,7 +101,8 @@ typedef struct lg_thread {
     uint64_t status[LG_STATUS_MAX];
     uint64_t connect_failures;
     int first_connect_errno;
-    int capture_active;
+    int capture_active;     /* the Server header has not been seen yet */
+    conn *capture_owner;    /* the one connection collecting headers into cap */
     lg_header_capture cap;
     lg_head_cache head_cache;
     uint64_t end_us;
@@ -133,6 +134,22 @@ static void push_idle(lg_thread *t, conn *c)
     t->idle[t->nidle++] = c;
 }
 
+/* b - a, or 0 if the events came in the other order (e.g. an answer before the request was
+ * fully written): a histogram never gets a wrapped-around value. */
+static inline uint64_t span(uint64_t a, uint64_t b)
+{
+    return b > a ? b - a : 0;
+}
+
+/* Header collection (for "Server Software") runs on one connection at a time. */
+static lg_header_capture *capture_for(lg_thread *t, conn *c)
+{
+    if (!t->capture_active || (t->capture_owner && t->capture_owner != c))
+        return NULL;
+    t->capture_owner = c;
+    return &t->cap;
+}
+
 static void verbose_failure(const lg_thread *t, enum lg_err cls, int err, const char *what)
 {
     if (t->sh->o->verbosity >= 2)
@@ -142,6 +159,8 @@ static void verbose_failure(const lg_thread *t, enum lg_err cls, int err, const 
 
 static void end_request(lg_thread *t, conn *c, uint64_t now)
 {
+    if (t->capture_owner == c)
+        t->capture_owner = NULL;
     lg_timer_remove(&c->timer);
     t->inflight--;
     if (c->counted)
@@ -185,8 +204,8 @@ static void finish_response(lg_thread *t, conn *c, size_t extra, uint64_t now)
     }
     if (o->variable_length)
         length_error = 0;
-    if (t->capture_active) {
-        t->capture_active = 0;
+    if (t->capture_owner == c) {
+        t->capture_active = 0; /* the first complete response tells, header or not */
         if (t->cap.found) {
             pthread_mutex_lock(&sh->info_lock);
             if (!sh->has_server) {
@@ -212,15 +231,15 @@ static void finish_response(lg_thread *t, conn *c, size_t extra, uint64_t now)
             t->errors[LG_ERR_LENGTH]++;
             t->ts.errors++;
         }
-        uint64_t total = now - c->t_start;
+        uint64_t total = span(c->t_start, now);
         hist_record(&t->h_total, total);
         hist_record(&t->ts.interval, total);
         if (t->rate_interval_us > 0)
-            hist_record(&t->h_uncorrected, now - c->t_actual);
+            hist_record(&t->h_uncorrected, span(c->t_actual, now));
         if (!c->reused)
-            hist_record(&t->h_connect, c->t_connected - c->t_actual);
-        hist_record(&t->h_processing, now - (c->reused ? c->t_actual : c->t_connected));
-        hist_record(&t->h_waiting, c->t_first_byte - c->t_write_end);
+            hist_record(&t->h_connect, span(c->t_actual, c->t_connected));
+        hist_record(&t->h_processing, span(c->reused ? c->t_actual : c->t_connected, now));
+        hist_record(&t->h_waiting, span(c->t_write_end, c->t_first_byte));
     } else {
         t->warmup++;
     }
@@ -240,7 +259,7 @@ static void retry_request(lg_thread *t, conn *c, uint64_t now)
     c->retried = 1;
     c->reused = 0;
     c->bytes = 0;
-    lg_response_begin(&c->resp, t->sh->head, t->capture_active ? &t->cap : NULL);
+    lg_response_begin(&c->resp, t->sh->head, capture_for(t, c));
     open_connection(t, c, now);
 }
 
@@ -418,9 +437,10 @@ static void start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended
     c->bytes = 0;
     c->retried = 0;
     c->written = 0;
+    c->t_write_end = now; /* until the write ends; an early answer then waits 0, not garbage */
     t->inflight++;
     lg_timer_add(&t->timers, &c->timer, now + sh->timeout_us);
-    lg_response_begin(&c->resp, sh->head, t->capture_active ? &t->cap : NULL);
+    lg_response_begin(&c->resp, sh->head, capture_for(t, c));
     if (c->fd >= 0) {
         c->reused = 1;
         c->t_connected = now;
