@@ -355,3 +355,30 @@ def test_memory_does_not_grow_with_n(server_factory):
         assert proc.returncode == 0
         rss[n] = usage.ru_maxrss  # KiB
     assert rss[200000] < rss[20000] * 1.2 + 2048, rss
+
+
+def test_open_loop_without_keepalive_opens_a_connection_per_request(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("--rate", 100, "-t", "0.5", "-c", 2, srv.url, timeout=30)
+    s = doc["summary"]
+    assert 45 <= s["complete"] <= 51
+    assert s["connections_opened"] == s["complete"] and s["keepalive_requests"] == 0
+    assert doc["latency"]["connect"]["count"] == s["complete"]
+
+
+def test_time_limit_wins_over_a_large_n(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("-n", 100000000, "-t", "0.3", "-c", 2, "-k", srv.url, timeout=30)
+    s = doc["summary"]
+    assert s["stop_reason"] == "time" and 0 < s["complete"] < 100000000
+    assert doc["config"]["requests"] == 100000000 and doc["config"]["time_limit_s"] == 0.3
+
+
+def test_unwritable_json_path_is_an_error_after_the_report(server_factory, tmp_path):
+    srv = server_factory("epoll")
+    proc = subprocess.run([loadgen_path(), "-q", "-n", "5", "--json",
+                           str(tmp_path / "no" / "such" / "dir.json"), srv.url],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert "Complete requests:      5" in proc.stdout
+    assert "cannot write the JSON result" in proc.stderr
