@@ -130,18 +130,19 @@ def plot_commands(name, scenario, data, styles, env):
             clauses.append(_line(path, using, s["name"], styles[s["name"]]).replace(
                 "with linespoints", "with yerrorlines"))
         if clauses:
-            ds = sorted({results.ideal_requests_per_sec(s, 1) for s in series_list} - {None})
-            for inv_d in ds:
-                d = 1.0 / inv_d
+            # One ideal line per distinct (D, CPU cap): C/D, capped at CPUs/work when requests cost CPU.
+            n_cpus = results.server_cpu_count(env)
+            ideals = sorted({(results.series_service_time_s(s), s["server_options"].get("work_us", 0))
+                             for s in series_list if results.series_service_time_s(s) > 0})
+            for d, work_us in ideals:
                 label = f"{d:g} s" if d >= 1 else f"{d * 1000:g} ms"
-                clauses.append(f"x * {inv_d!r} with lines lc rgb '#000000' dt 2 lw 1.5 "
-                               f"title {_gp_str(f'ideal C/D (D = {label})')}")
-            works = sorted({s["server_options"].get("work_us", 0) for s in series_list} - {0})
-            cpus = (env.get("pinning") or {}).get("server_cpus") or [None] * (env.get("cores") or 1)
-            for w in works:
-                ceiling = len(cpus) * 1e6 / w
-                clauses.append(f"{ceiling!r} with lines lc rgb '#555555' dt 3 lw 1.5 "
-                               f"title {_gp_str(f'CPU limit: {len(cpus)} core(s) / {w} µs')}")
+                if work_us:
+                    cap = n_cpus * 1e6 / work_us
+                    clauses.append(f"(x / {d!r} < {cap!r} ? x / {d!r} : {cap!r}) with lines lc rgb '#000000' "
+                                   f"dt 2 lw 1.5 title {_gp_str(f'ideal min(C/D, {n_cpus} CPU / {label})')}")
+                else:
+                    clauses.append(f"x / {d!r} with lines lc rgb '#000000' dt 2 lw 1.5 "
+                                   f"title {_gp_str(f'ideal C/D (D = {label})')}")
     elif name == "latency":
         for s in series_list:
             path, rows = data[s["name"]]

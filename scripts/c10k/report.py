@@ -20,7 +20,8 @@ PLOT_CAPTIONS = {
                 "response, as the loadgen measured it. The ideal is D itself; queueing shows as growth above it."),
     "memory": ("Server memory per connection",
                "(Peak PSS - idle PSS) / C over the server's whole process tree. PSS shares each page among the "
-               "processes that map it, so a forking server's shared code is not counted once per child."),
+               "processes that map it, so a forking server's shared code is not counted once per child. It is user-space "
+               "memory: the kernel's socket buffers and thread stacks' kernel parts are not in it."),
     "cpu": ("Server CPU time per request",
             "User + system CPU of the server's process tree (including reaped children) divided by the requests "
             "it served, warm-up included in both."),

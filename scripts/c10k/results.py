@@ -89,10 +89,25 @@ def _get(doc, *keys):
     return doc
 
 
-def ideal_requests_per_sec(series, concurrency):
-    """Little's law: C concurrent requests that each take D seconds finish at C / D per second."""
+def ideal_requests_per_sec(series, concurrency, server_cpus=None):
+    """Little's law: C concurrent requests that each take D seconds finish at C / D per second.
+
+    With CPU work per request (work_us) and the number of CPUs the server may use, the ideal is
+    also capped by what those CPUs can do: server_cpus / work."""
     d = series_service_time_s(series)
-    return concurrency / d if d > 0 else None
+    if d <= 0:
+        return None
+    ideal = concurrency / d
+    work_s = series.get("server_options", {}).get("work_us", 0) / 1e6
+    if work_s > 0 and server_cpus:
+        ideal = min(ideal, server_cpus / work_s)
+    return ideal
+
+
+def server_cpu_count(environment):
+    """CPUs the server could run on: its pinned set, else all cores."""
+    pinned = (environment.get("pinning") or {}).get("server_cpus")
+    return len(pinned) if pinned else (environment.get("cores") or 1)
 
 
 class Folder:
@@ -137,7 +152,7 @@ class Folder:
             for c in s.get("concurrency", []):
                 reps = by_point.get((s["name"], c))
                 if reps:
-                    out.append(summarize_point(s, c, reps))
+                    out.append(summarize_point(s, c, reps, server_cpu_count(self.environment)))
         return out
 
 
@@ -189,7 +204,7 @@ def series_service_time_s(series):
     return opts.get("delay_ms", 0) / 1000.0 + opts.get("work_us", 0) / 1e6
 
 
-def summarize_point(series, concurrency, reps):
+def summarize_point(series, concurrency, reps, server_cpus=None):
     ok = [r for r in reps if r.get("status") == "ok"]
     rates = [repetition_rate(r, series) for r in ok]
     rps = [v for v, _ in rates if v is not None]
@@ -242,7 +257,7 @@ def summarize_point(series, concurrency, reps):
         "peak_rss_kib": _median([u.get("peak_rss_kib") for u in usage]),
         "peak_threads": _median([u.get("peak_threads") for u in usage]),
         "peak_processes": _median([u.get("peak_processes") for u in usage]),
-        "ideal_requests_per_sec": ideal_requests_per_sec(series, concurrency),
+        "ideal_requests_per_sec": ideal_requests_per_sec(series, concurrency, server_cpus),
         "server_cpu_cores": _median([_cpu_cores(u) for u in usage]),
         "loadgen_errors": {k: v for k, v in lg_errors.items() if v},
         "server_errors": srv_errors,

@@ -9,3 +9,4 @@ set tics nomirror out
 set mxtics 10
 set bmargin 4
 set pointsize 1.1
+set offsets 0, 0, graph 0.04, graph 0.04  # lines at the edge of the range stay visible
