@@ -231,3 +231,19 @@ def test_false_alarm_rate_and_power_on_the_noise_model(tmp_path):
         detected += compare(base, slow, Options()).failed
     assert false_alarms <= 3          # expected <= 5 % of 60 = 3
     assert detected >= trials - 3     # power >= 95 %
+
+
+def test_zero_baseline_and_non_finite_values_do_not_break_the_comparison(tmp_path):
+    a = make(tmp_path, "a", 1, memory_kib=0.0)
+    b = make(tmp_path, "b", 2, memory_kib=5.0)
+    # A NaN figure in one repetition is ignored, not sorted into the ranks.
+    rep = tmp_path / "b" / "points" / "epoll" / "c100" / "rep1.json"
+    doc = json.loads(rep.read_text())
+    doc["server_usage"]["cpu_per_request_us"] = float("nan")
+    rep.write_text(json.dumps(doc))
+    status, out, err = run_compare(a, b, "--json", tmp_path / "r.json")
+    assert status == 1, out + err
+    by_key = {(r["concurrency"], r["metric"]): r for r in rows(tmp_path / "r.json")}
+    mem = by_key[(100, "mem_per_connection")]
+    assert mem["verdict"] == "REGRESSION" and mem["ratio"] is None  # infinite ratio written as null
+    assert len(by_key[(100, "cpu_per_request")]["candidate_values"]) == 7

@@ -1,4 +1,5 @@
 """The metrics the wall-clock gate compares, where each comes from, and which direction is worse."""
+import math
 
 
 class Metric:
@@ -14,7 +15,7 @@ class Metric:
             if path is None:
                 continue
             v = _dig(rep, path)
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
                 return float(v)
         return None
 
