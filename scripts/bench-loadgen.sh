@@ -266,24 +266,38 @@ try:
         emit(f"loadgen reports open-file limit {nofile:,} and at most -c {cmax:,}. nginx "
              f"(1 worker, worker_connections 20000) has the same per-process limit.")
         emit()
-        emit("| -c | complete | failed | open connections (last full second) | result |")
+        emit("| -c | complete | failed (by class) | open connections (most in a second) | result |")
         emit("|---:|---:|---:|---:|---|")
-        best = None
-        for c in [cmax, 19_000, 18_000, 16_000, 12_000, 8_000, 4_000, 1_000]:
-            if c > cmax or (best is not None):
-                continue
+
+        def try_c(c):
             out, err, cpu, rss, rc = run_pinned(
                 [loadgen, "-q", "-k", "-c", str(c), "-t", str(opts["maxc_time"]), "-s", "20",
                  "--ramp", "1", "--source", "127.0.0.1-127.0.0.8", "--json", "-", url], 300)
             doc = json.loads(out)
             s = doc["summary"]
-            ts = [e["open_connections"] for e in doc["timeseries"] if e["t_s"] >= 1]
-            held = max(ts) if ts else 0
+            held = max([e["open_connections"] for e in doc["timeseries"]] or [0])
             ok = s["failed"] == 0 and held >= c
-            emit(f"| {c:,} | {s['complete']:,} | {s['failed']} | {held:,} | "
+            classes = ", ".join(f"{k} {v}" for k, v in doc["errors"].items() if v) or "0"
+            emit(f"| {c:,} | {s['complete']:,} | {classes} | {held:,} | "
                  f"{'held, zero errors' if ok else 'errors'} |")
-            if ok:
+            return ok
+
+        # Down from the tool's own limit until one holds, then bisect between it and the last
+        # failure (to within 1 % of it).
+        best, failed_at = None, None
+        for c in [cmax, 19_000, 18_000, 16_000, 12_000, 8_000, 4_000, 1_000]:
+            if c > cmax:
+                continue
+            if try_c(c):
                 best = c
+                break
+            failed_at = c
+        while best and failed_at and failed_at - best > max(failed_at // 100, 1):
+            mid = (best + failed_at) // 2
+            if try_c(mid):
+                best = mid
+            else:
+                failed_at = mid
         emit()
         emit(f"- largest -c held with zero errors: **{best:,}**" if best else
              "- no tested -c was held with zero errors")
