@@ -4,6 +4,7 @@ Data goes to plots/<series>.dat (one row per concurrency), each plot's script to
 (kept, so a plot can be re-made or tweaked by hand: `gnuplot plots/throughput-png.gp`).
 """
 import argparse
+import math
 import os
 import re
 import shutil
@@ -175,6 +176,46 @@ TITLES = {"throughput": "throughput vs concurrency", "latency": "latency (p50 so
           "failures": "failed requests vs concurrency"}
 
 
+Y_COLUMNS = {"throughput": ["requests_per_sec", "requests_per_sec_min", "requests_per_sec_max"],
+             "latency": ["latency_p50_ms", "latency_p99_ms"], "memory": ["pss_per_connection_kib"],
+             "cpu": ["cpu_per_request_us"]}
+
+
+def _y_values(name, scenario, data, env, concurrencies):
+    """Every positive y a log plot will draw (data and ideal lines), to choose its ticks."""
+    ys = [r[c] for _, rows in data.values() for r in rows for c in Y_COLUMNS[name]
+          if r[c] is not None and r[c] > 0]
+    for s in scenario["series"]:
+        d = results.series_service_time_s(s)
+        if d > 0 and name == "throughput":
+            ys += [v for v in (results.ideal_requests_per_sec(s, c, results.server_cpu_count(env))
+                               for c in (min(concurrencies), max(concurrencies))) if v]
+        elif d > 0 and name == "latency":
+            ys.append(d * 1000)
+    return ys
+
+
+def _log_ticks(ys):
+    """1-2-5 ticks when the values span less than two decades: gnuplot's decade-only ticks would
+    leave such a plot with one label or none. None (gnuplot's own ticks) otherwise."""
+    if not ys:
+        return None
+    lo, hi = min(ys), max(ys)
+    if hi / lo >= 100:
+        return None
+    lo, hi = lo / 2.6, hi * 2.6  # ticks beyond the drawn range are simply not shown
+    ticks, exp = [], math.floor(math.log10(lo))
+    while True:
+        for m in (1, 2, 5):
+            t = m * 10.0 ** exp
+            if lo <= t <= hi:
+                ticks.append(float(f"{t:.6g}"))
+        if 10.0 ** exp > hi:
+            break
+        exp += 1
+    return ticks if len(ticks) >= 2 else None
+
+
 def gnuplot_script(name, fmt, out_path, scenario, data, styles, env, concurrencies):
     with open(os.path.join(TEMPLATE_DIR, "common.gp")) as f:
         common = f.read()
@@ -194,6 +235,9 @@ def gnuplot_script(name, fmt, out_path, scenario, data, styles, env, concurrenci
     lines.append(f"set xrange [{lo / 1.5!r}:{hi * 1.5!r}]")
     lines.append("set xtics (" + ", ".join(f'"{c:,}" {c}' for c in concurrencies) + ")")
     clauses = plot_commands(name, scenario, data, styles, env)
+    ticks = _log_ticks(_y_values(name, scenario, data, env, concurrencies)) if name != "failures" else None
+    if ticks:
+        lines.append("set ytics (" + ", ".join(f'"{t:g}" {t!r}' for t in ticks) + ")")
     if clauses:
         lines.append("plot " + ", \\\n     ".join(clauses))
     else:

@@ -9,4 +9,5 @@ set tics nomirror out
 set mxtics 10
 set bmargin 4
 set pointsize 1.1
-set offsets 0, 0, graph 0.04, graph 0.04  # lines at the edge of the range stay visible
+set autoscale noextend  # the data decides the range, not the next decade
+set offsets 0, 0, graph 0.06, graph 0.06  # lines at the edge of the range stay visible
