@@ -262,7 +262,7 @@ def summarize_point(series, concurrency, reps, server_cpus=None):
         "loadgen_errors": {k: v for k, v in lg_errors.items() if v},
         "server_errors": srv_errors,
     }
-    point["diagnosis"] = diagnose(point)
+    point["diagnosis"] = diagnose(point, series_service_time_s(series))
     return point
 
 
@@ -275,7 +275,19 @@ def _cpu_cores(usage):
     return round(usage["cpu_s"] / window, 3) if window > 0 else None
 
 
-def diagnose(p):
+# What the servers' /__stats error counters mean (servers/core/stats.h).
+SERVER_ERROR_MEANING = {
+    "accept": "accept() failed {n} times (EMFILE/ENFILE/ENOMEM: out of descriptors or memory)",
+    "spawn": "pthread_create()/fork() failed {n} times (threads, processes or memory ran out)",
+    "refused": "server refused {n} connections (over --max-conns, or an fd select() cannot watch)",
+    "io": "{n} read/write errors or resets",
+    "bad_request": "{n} bad requests (400)",
+    "header_too_large": "{n} headers too large (431)",
+    "body_too_large": "{n} bodies too large (413)",
+}
+
+
+def diagnose(p, service_time_s=None):
     """Why a point falls short of C/D, from what was measured (not guessed); None when it does not."""
     ideal, rps = p["ideal_requests_per_sec"], p["requests_per_sec"]
     if p["ok_repetitions"] == 0:
@@ -285,14 +297,18 @@ def diagnose(p):
             return None
     evidence = []
     if rps is not None and ideal:
-        evidence.append(f"{100 * rps / ideal:.0f}% of C/D")
+        pct = 100 * rps / ideal
+        evidence.append(f"{pct:.0f}% of C/D" if pct >= 9.5 else f"{pct:.2g}% of C/D")
     cores = p.get("server_cpu_cores")
     if cores is not None and cores >= 0.85:
         evidence.append(f"server CPU saturated ({cores:.2f} cores busy)")
     elif cores is not None:
         evidence.append(f"server CPU {cores:.2f} cores (not saturated)")
-    if p.get("server_errors"):
-        evidence.append("server errors " + ", ".join(f"{k} {v}" for k, v in sorted(p["server_errors"].items())))
+    for kind, n in sorted((p.get("server_errors") or {}).items()):
+        evidence.append(SERVER_ERROR_MEANING.get(kind, "server error '{kind}' x{n}").format(kind=kind, n=n))
+    d = service_time_s
+    if p["server"] == "blocking" and d and rps is not None and rps <= 1.2 / d:
+        evidence.append("one connection at a time by design: throughput 1/D")
     if p.get("loadgen_errors"):
         evidence.append("loadgen errors " + ", ".join(f"{k} {v}" for k, v in sorted(p["loadgen_errors"].items())))
     c = p["concurrency"]

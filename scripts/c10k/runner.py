@@ -38,26 +38,39 @@ def now_iso():
     return datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
-def fetch_stats(host, port, timeout=STATS_TIMEOUT_S):
-    """GET /__stats as a dict, or {"error": ...}: a busy or dead server must not stall the run."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as s:
-            s.settimeout(timeout)
-            s.sendall(b"GET /__stats HTTP/1.0\r\nHost: c10k\r\n\r\n")
-            data = b""
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        status = head.split(b" ", 2)[1] if head.startswith(b"HTTP/") else b"?"
-        if status != b"200":
-            return {"error": f"status {status.decode('latin-1')}"}
-        return json.loads(body.decode("utf-8"))
-    except (OSError, ValueError, IndexError) as e:
-        return {"error": f"{type(e).__name__}: {e}"}
+def _fetch_stats_once(host, port, timeout):
+    with socket.create_connection((host, port), timeout=timeout) as s:
+        s.settimeout(timeout)
+        s.sendall(b"GET /__stats HTTP/1.0\r\nHost: c10k\r\n\r\n")
+        data = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status = head.split(b" ", 2)[1] if head.startswith(b"HTTP/") else b"?"
+    if status != b"200":
+        return {"error": f"status {status.decode('latin-1')}"}
+    return json.loads(body.decode("utf-8"))
+
+
+def fetch_stats(host, port, timeout=STATS_TIMEOUT_S, attempts=4):
+    """GET /__stats as a dict, or {"error": ...}: a busy or dead server must not stall the run.
+
+    A refusal right after a big point (select answers 503 while its fds past FD_SETSIZE are still
+    closing) is retried a few times, 0.25 s apart."""
+    result = {"error": "not tried"}
+    for i in range(attempts):
+        try:
+            result = _fetch_stats_once(host, port, timeout)
+        except (OSError, ValueError, IndexError) as e:
+            return {"error": f"{type(e).__name__}: {e}"}
+        if "error" not in result:
+            return result
+        time.sleep(0.25)
+    return result
 
 
 def _requests_served(before, after, loadgen_doc):
