@@ -56,11 +56,11 @@ def _fetch_stats_once(host, port, timeout):
     return json.loads(body.decode("utf-8"))
 
 
-def fetch_stats(host, port, timeout=STATS_TIMEOUT_S, attempts=4):
+def fetch_stats(host, port, timeout=STATS_TIMEOUT_S, attempts=12):
     """GET /__stats as a dict, or {"error": ...}: a busy or dead server must not stall the run.
 
     A refusal right after a big point (select answers 503 while its fds past FD_SETSIZE are still
-    closing) is retried a few times, 0.25 s apart."""
+    closing) is retried for up to 3 s, 0.25 s apart."""
     result = {"error": "not tried"}
     for i in range(attempts):
         try:
