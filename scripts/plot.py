@@ -10,4 +10,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from c10k.plots import main  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:  # the reader of our output left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
