@@ -28,6 +28,7 @@ def write_json_atomic(path, doc):
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         try:
