@@ -46,7 +46,7 @@ core they run on is not saturated (CPU plot, and the <em>server CPU</em> column 
 </ul>
 <p>Log scales: equal distances are equal ratios. A point missing from a log plot had no value
 (e.g. zero throughput); the tables below show every point, including those that failed or were skipped,
-and the <em>why</em> column gives the measured reason a point falls short of C/D. The server and the
+and the <em>why</em> line under a point gives the measured reason a point falls short of C/D. The server and the
 loadgen run pinned to different CPUs when the machine has two or more. Raw data: the
 <code>points/</code> folder (one JSON per repetition, format in docs/results-format.md) and
 <code>plots/*.dat</code>.</p>
@@ -67,12 +67,13 @@ window.addEventListener("load", function () {
 """
 
 CSS = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.85em; }
 th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; vertical-align: top; }
-th { background: #f2f2f2; } td.l, th.l { text-align: left; }
-tr.bad td { background: #fff0f0; } tr.skip td { background: #f6f6f6; color: #777; }
+th { background: #f2f2f2; } td.l, th.l { text-align: left; } td { white-space: nowrap; }
+tr.why td, tr.skip td { white-space: normal; }
+tr.bad td { background: #fff0f0; } tr.why td { background: #fafafa; color: #444; border-top: none; } tr.skip td { background: #f6f6f6; color: #777; }
 figure { margin: 1em 0 2em; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { font-size: 0.9em; color: #444; max-width: 1100px; }
 .tw { overflow-x: auto; }
@@ -192,16 +193,16 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
     head = ("<tr><th>C</th><th>reps ok</th><th class=l>status</th><th>req/s</th><th>min–max</th><th>C/D</th>"
             "<th>% of C/D</th><th>loadgen req/s</th><th>time s</th><th>p50 ms</th><th>p99 ms</th><th>failed %</th><th>complete</th><th>failed</th>"
             "<th>server CPU cores</th><th>CPU/req µs</th><th>peak PSS MiB</th><th>PSS/conn KiB</th>"
-            "<th>peak threads</th><th>peak procs</th><th class=l>why (measured)</th><th class=l>files</th></tr>")
+            "<th>peak threads</th><th>peak procs</th><th class=l>files</th></tr>")
     rows = [head]
     for c in s["concurrency"]:
         key = (s["name"], c)
         if key in skipped:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=21 class=l>skipped: {_e(skipped[key])}</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=20 class=l>skipped: {_e(skipped[key])}</td></tr>")
             continue
         p = points_by.get(key)
         if p is None:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=21 class=l>not run (yet)</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=20 class=l>not run (yet)</td></tr>")
             continue
         pct = _pct_of_ideal(p)
         bad = p["ok_repetitions"] < p["repetitions"] or (p["failed_pct"] or 0) > 0
@@ -224,7 +225,11 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
             f"<td>{_num(p['server_cpu_cores'])}</td><td>{_num(p['cpu_per_request_us'])}</td>"
             f"<td>{_num(peak_mib)}</td><td>{_num(p['pss_per_connection_kib'])}</td>"
             f"<td>{_num(p['peak_threads'])}</td><td>{_num(p['peak_processes'])}</td>"
-            f"<td class=l>{_e(why)}</td><td class=l>{files}</td></tr>")
+            f"<td class=l>{files}</td></tr>")
+        if why:
+            # On its own row under the point: a long reason in a narrow column would make the
+            # whole row tall.
+            rows.append(f"<tr class=why><td></td><td colspan=20 class=l>why: {_e(why)}</td></tr>")
     return "<div class=tw><table>\n" + "\n".join(rows) + "\n</table></div>"
 
 
