@@ -323,7 +323,7 @@ def test_server_that_dies_mid_point_is_recorded_and_the_suite_goes_on(tmp_path, 
     monkeypatch.setenv("FAKE_PID_FILE", str(tmp_path / "fake.pids"))
     bin_dir = fake_bin_dir(tmp_path, {"dying": "dies", "epoll": "real"})
     scenario_file = write_tiny_scenario(tmp_path / "s.json", models=("dying", "epoll"), concurrency=(2,),
-                                        duration=1)
+                                        duration=4)
     out = tmp_path / "out"
     out.mkdir()
     r = subprocess.run([PY, RUN, scenario_file, "--out", str(out), "--no-progress", "--ready-timeout",
@@ -334,6 +334,7 @@ def test_server_that_dies_mid_point_is_recorded_and_the_suite_goes_on(tmp_path, 
     with open(results.rep_path(folder, "dying", 2, 1)) as f:
         died = json.load(f)
     assert died["status"] == "server_died" and died["server_exit"] == 3
+    assert died["wall_s"] < 3.5  # the loadgen was stopped when the server died, not at its 4 s end
     assert "dying on purpose" in died["server_stderr_tail"]
     assert "server_died" in r.stderr
     with open(results.rep_path(folder, "epoll", 2, 1)) as f:
@@ -358,6 +359,11 @@ def test_resume_refuses_what_is_not_a_results_folder(tmp_path):
     assert r.returncode == 2 and "not valid JSON" in r.stderr
     r = run_runner("--resume", str(tmp_path / "missing"), "--no-plots")
     assert r.returncode == 2 and "is not a directory" in r.stderr
+    (tmp_path / "manifest.json").write_text(json.dumps({
+        "kind": "c10k-bench-results", "schema_version": 1, "environment": {}, "skipped_points": [],
+        "scenario": {"schema_version": 1, "name": "x", "repeats": 1, "series": [{"name": "epoll"}]}}))
+    r = run_runner("--resume", str(tmp_path), "--no-plots")
+    assert r.returncode == 2 and "series[0] is not a complete expanded series" in r.stderr
 
 
 def test_resume_refuses_another_scenario(tmp_path):

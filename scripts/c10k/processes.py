@@ -192,8 +192,8 @@ class LoadgenResult:
 
 def run_bounded(args, cpus, timeout_s, on_start=None, workdir=None, poll=None):
     """Runs a command in its own group with a hard wall-clock bound; ends the group on timeout
-    or on any exception (Ctrl-C, SIGTERM) raised while waiting. `poll()` is called every 50 ms
-    (e.g. to notice the server died). Returns a LoadgenResult."""
+    or on any exception (Ctrl-C, SIGTERM) raised while waiting. `poll()` is called every 50 ms;
+    when it returns true (e.g. the server died) the command is ended early. Returns a LoadgenResult."""
     fd, err_path = tempfile.mkstemp(prefix="c10k-loadgen-", suffix=".stderr", dir=workdir)
     t0 = time.monotonic()
     timed_out = False
@@ -210,8 +210,8 @@ def run_bounded(args, cpus, timeout_s, on_start=None, workdir=None, poll=None):
                 if time.monotonic() >= deadline:
                     timed_out = True
                     break
-                if poll:
-                    poll()
+                if poll and poll():
+                    break  # e.g. the server died: no point in loading nothing until the deadline
                 try:
                     proc.wait(0.05)
                 except subprocess.TimeoutExpired:

@@ -297,8 +297,7 @@ def _main(args, log):
     manifest = None
     if args.resume:
         manifest = results.read_manifest(args.resume)
-        scenario = manifest["scenario"]
-        # The stored scenario is the expanded one; validate it like a fresh file anyway.
+        scenario = scen.check_expanded(manifest["scenario"], os.path.join(args.resume, "manifest.json"))
         if args.scenario:
             wanted = scen.load(args.scenario, quick=args.quick)
             if wanted["name"] != scenario.get("name"):

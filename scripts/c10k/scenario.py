@@ -46,7 +46,7 @@ LOADGEN_FIELDS = {
     "timeout_s": ("number_pos", 0, "-s: per-request timeout"),
     "warmup_s": ("number", 0, "--warmup: unmeasured seconds before each repetition"),
     "ramp_s": ("number", 0, "--ramp: spread opening the connections over this many seconds"),
-    "source": ("str", None, "--source ADDR-ADDR: spread source addresses"),
+    "source": ("str_or_null", None, "--source ADDR-ADDR: spread source addresses (null = none)"),
     "extra_args": ("str_list", None, "more arguments, passed verbatim"),
 }
 SWEEP_FIELDS = {
@@ -95,9 +95,11 @@ def _check_field(path, kind, bound, value, problems):
     elif kind == "bool":
         if not isinstance(value, bool):
             want = "true or false"
-    elif kind == "str":
+    elif kind in ("str", "str_or_null"):
+        if value is None and kind == "str_or_null":
+            return
         if not isinstance(value, str) or not value:
-            want = "a non-empty string"
+            want = "a non-empty string" + (" or null" if kind == "str_or_null" else "")
     elif kind == "str_list":
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
             want = "a list of strings"
@@ -295,6 +297,42 @@ def _check_loadgen_semantics(path, loadgen, sweep, problems):
     elif bounds == ["requests"] and sweep and _is_int(loadgen["requests"]) and loadgen["requests"] < sweep[-1]:
         problems.append(f"{path}: loadgen.requests ({loadgen['requests']}) is below the highest "
                         f"concurrency ({sweep[-1]}); every connection needs a request")
+
+
+def check_expanded(scenario, source):
+    """Checks a scenario as the runner stored it in a manifest (the expanded form validate()
+    returns): a hand-edited or foreign manifest must fail here, not halfway through a resume."""
+    problems = []
+    if not isinstance(scenario, dict):
+        raise ScenarioError(source, ["manifest scenario: not an object"])
+    if scenario.get("schema_version") != SCHEMA_VERSION:
+        problems.append(f"manifest scenario: schema_version {scenario.get('schema_version')!r} is not {SCHEMA_VERSION}")
+    if not isinstance(scenario.get("name"), str) or not NAME_RE.match(scenario.get("name", "")):
+        problems.append("manifest scenario: bad or missing name")
+    if not _is_int(scenario.get("repeats")) or scenario["repeats"] < 1:
+        problems.append("manifest scenario: bad or missing repeats")
+    series = scenario.get("series")
+    if not isinstance(series, list) or not series:
+        problems.append("manifest scenario: no series")
+        series = []
+    for i, s in enumerate(series):
+        ok = (isinstance(s, dict) and isinstance(s.get("name"), str) and NAME_RE.match(s["name"])
+              and isinstance(s.get("server"), str) and MODEL_RE.match(s["server"])
+              and isinstance(s.get("server_options"), dict) and isinstance(s.get("loadgen"), dict)
+              and isinstance(s.get("concurrency"), list) and s["concurrency"]
+              and all(_is_int(c) and c >= 1 for c in s["concurrency"]))
+        if not ok:
+            problems.append(f"manifest scenario: series[{i}] is not a complete expanded series")
+            continue
+        sub = []
+        _check_object("x", s["server_options"], SERVER_OPTION_FIELDS, sub)
+        _check_object("x", s["loadgen"], LOADGEN_FIELDS, sub)
+        _check_loadgen_semantics("x", s["loadgen"], s["concurrency"], sub)
+        if sub or "timeout_s" not in s["loadgen"] or "keepalive" not in s["loadgen"]:
+            problems.append(f"manifest scenario: series[{i}] has bad options ({'; '.join(sub) or 'defaults missing'})")
+    if problems:
+        raise ScenarioError(source, problems)
+    return scenario
 
 
 def point_timeout_s(scenario, series):
