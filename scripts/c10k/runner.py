@@ -1,9 +1,9 @@
 """Runs a scenario end to end into a results folder (docs/results-format.md).
 
 Order of work: validate the scenario and the binaries, check the machine's limits (points that
-cannot run are listed with the reason), then for every series and concurrency start a fresh
-server, run the repetitions (the loadgen does the warm-up), sample the server tree from /proc,
-write each repetition atomically, and end the server. Ctrl-C/SIGTERM end the current loadgen and
+cannot run are listed with the reason), then for every series, concurrency and repetition start
+a fresh server, run the loadgen (it does the warm-up), sample the server tree from /proc, write
+the repetition atomically, and end the server. Ctrl-C/SIGTERM end the current loadgen and
 server and keep every finished repetition; --resume continues where the run stopped.
 """
 import argparse
@@ -104,24 +104,24 @@ class Runner:
         self.written = 0
 
     def run_point(self, series, concurrency, reps):
-        """Runs the missing repetitions `reps` of one point against one fresh server."""
+        """Runs the missing repetitions `reps` of one point, each against a fresh server: the
+        repetitions stay independent and each one's idle baseline (memory per connection is
+        measured against it) is not inflated by the connections of the one before."""
         args = scen.server_args(os.path.join(self.bin_dir, f"server-{series['server']}"), series)
-        try:
-            for k in reps:
-                if self.server is None or not self.server.alive():
-                    self._stop_server()
-                    self.server = processes.Server(args, self.pinning["server_cpus"], self.ready_timeout)
-                label = f"{series['name']} c={concurrency} rep {k}/{self.scenario['repeats']}"
-                self.progress.start_item(label)
-                t0 = time.monotonic()
+        for k in reps:
+            label = f"{series['name']} c={concurrency} rep {k}/{self.scenario['repeats']}"
+            self.progress.start_item(label)
+            t0 = time.monotonic()
+            try:
+                self.server = processes.Server(args, self.pinning["server_cpus"], self.ready_timeout)
                 doc = self.run_repetition(series, concurrency, k, args)
-                results.write_json_atomic(results.rep_path(self.folder, series["name"], concurrency, k), doc)
-                self.written += 1
-                self.progress.finish_item(time.monotonic() - t0)
-                if doc["status"] != "ok":
-                    self.progress.message(f"{label}: {doc['status']}: {doc['detail']}")
-        finally:
-            self._stop_server()
+            finally:
+                self._stop_server()
+            results.write_json_atomic(results.rep_path(self.folder, series["name"], concurrency, k), doc)
+            self.written += 1
+            self.progress.finish_item(time.monotonic() - t0)
+            if doc["status"] != "ok":
+                self.progress.message(f"{label}: {doc['status']}: {doc['detail']}")
 
     def _stop_server(self):
         if self.server is not None:
