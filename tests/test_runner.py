@@ -370,8 +370,9 @@ def test_resume_refuses_another_scenario(tmp_path):
     scenario_file = write_tiny_scenario(tmp_path / "tiny.json", models=("epoll",), concurrency=(1,), duration=0.2)
     out = tmp_path / "out"
     out.mkdir()
-    r = run_runner(scenario_file, "--out", str(out), "--no-plots", "--no-progress")
+    r = run_runner(scenario_file, "--out", str(out), "--no-plots")
     assert r.returncode == 0, r.stderr
+    assert "0/1 epoll c=1 rep 1/1" in r.stderr and "ETA" in r.stderr  # the progress line
     r = run_runner("smoke", "--resume", the_folder(out), "--no-plots")
     assert r.returncode == 2 and "holds scenario 'tiny', not 'smoke'" in r.stderr
 
