@@ -125,7 +125,8 @@ def collect(bin_dir, servers=()):
     for name in ["loadgen"] + [f"server-{s}" for s in sorted(set(servers))]:
         path = os.path.join(bin_dir, name)
         if os.access(path, os.X_OK):
-            tools[name] = _first_line([path, "--version"]) or "unknown"
+            # Short timeout: a binary that ignores --version and starts serving must not stall us.
+            tools[name] = _first_line([path, "--version"], timeout=2) or "unknown (no --version)"
     uname = platform.uname()
     return {
         "cpu_model": _cpu_model(),
