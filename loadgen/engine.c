@@ -44,7 +44,7 @@ typedef struct conn {
     unsigned char state;
     unsigned char reused;   /* this request went out on an already open connection */
     unsigned char retried;  /* it was already retried once after a stale keep-alive close */
-    unsigned char counted;  /* started after the warm-up: it counts */
+    unsigned char counted;  /* started after the warm-up (or, -t only, ended after it): it counts */
     unsigned char connected;
     size_t written;
     uint32_t gidx;          /* global connection index: ramp slot and source address */
@@ -168,9 +168,18 @@ static void end_request(lg_thread *t, conn *c, uint64_t now)
     push_idle(t, c);
 }
 
+/* A time-bound run measures a window: a request that ends inside it counts even if it began during
+ * the warm-up, so a closed loop's complete / window is its rate, with nothing lost at the edges. */
+static void count_if_in_window(lg_thread *t, conn *c, uint64_t now)
+{
+    if (t->unlimited && !c->counted && now >= t->sh->measure_start)
+        c->counted = 1;
+}
+
 static void fail_request(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what,
                          uint64_t now)
 {
+    count_if_in_window(t, c, now);
     if (c->counted) {
         t->errors[cls]++;
         t->attempts++;
@@ -192,6 +201,7 @@ static void finish_response(lg_thread *t, conn *c, size_t extra, uint64_t now)
     const lg_options *o = sh->o;
     unsigned status = c->resp.status < LG_STATUS_MAX ? c->resp.status : 0;
     uint64_t body = c->resp.body_bytes;
+    count_if_in_window(t, c, now);
     /* ab -l semantics: every body must be as long as the first complete response's. */
     long long expected = atomic_load_explicit(&sh->doclen, memory_order_relaxed);
     int length_error = 0;

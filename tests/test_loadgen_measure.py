@@ -240,6 +240,19 @@ def test_warmup_is_not_counted(server_factory):
     assert doc["summary"]["complete"] == 50 and doc["summary"]["warmup_requests"] > 0
 
 
+def test_time_bound_rate_counts_requests_ending_in_the_window(server_factory):
+    # 10 connections, 300 ms per request: responses at 0.3, 0.6, 0.9, 1.2 s... The window after a
+    # 0.45 s warm-up is 1 s long and holds the ones at 0.6, 0.9 and 1.2 s of each connection,
+    # including the 0.6 s one that began during the warm-up: 30 requests, C/D = 33/s minus the
+    # phase. Counting only requests begun after the warm-up would give 20.
+    srv = server_factory("epoll", "--delay-ms", 300)
+    doc, _ = run_json("--warmup", "0.45", "-t", "1", "-c", 10, "-k", srv.url, timeout=30)
+    s = doc["summary"]
+    assert s["complete"] == 30 and s["failed"] == 0
+    assert s["duration_s"] == pytest.approx(1.0, abs=0.02)
+    assert s["requests_per_sec"] == pytest.approx(30, rel=0.05)
+
+
 def test_ramp_spreads_connection_opening():
     # Each connection is busy 0.5 s with its one request, so each of the four opens in its own
     # ramp slot (0, 0.15, 0.3, 0.45 s) and the Python server is idle enough to accept on time.

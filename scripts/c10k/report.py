@@ -10,9 +10,7 @@ from . import results
 PLOT_CAPTIONS = {
     "throughput": ("Throughput vs concurrency",
                    "Successful (2xx) responses per second each model sustained, median of the repetitions "
-                   "(error bars: min and max). Corrected for the requests in flight at the edges of the "
-                   "measured window, which the loadgen does not count (its own average is in the tables; "
-                   "see docs/results-format.md). "
+                   "(error bars: min and max), counted over the measured window after the warm-up. "
                    "The dashed black line is Little's law: C connections whose requests each take D seconds "
                    "can at best finish C/D requests per second."),
     "latency": ("Latency vs concurrency",

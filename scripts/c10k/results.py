@@ -157,27 +157,6 @@ class Folder:
         return out
 
 
-def edge_corrected_requests_per_sec(loadgen_doc):
-    """The rate a time-bound run sustained, corrected for what the loadgen leaves out at the edges.
-
-    The loadgen counts a request only if it started after the warm-up and finished before the end,
-    so in a closed loop each connection loses about one mean latency L of the window T:
-    `complete` is about rate * (T - L), not rate * T, and `summary.requests_per_sec` reads low by
-    L/T (75 % of C/D for L = 1 s, T = 4 s). complete / (T - L) undoes that; it holds for random
-    and for synchronised request phases alike. None for runs bounded by a request count (every
-    request is counted there) and when L is not small enough against T to correct reliably."""
-    config = _get(loadgen_doc, "config") or {}
-    summary = _get(loadgen_doc, "summary") or {}
-    if config.get("requests") is not None or not config.get("time_limit_s"):
-        return None
-    duration = summary.get("duration_s") or 0
-    complete = summary.get("complete") or 0
-    mean_s = (_get(loadgen_doc, "latency", "total", "mean_ms") or 0) / 1000.0
-    if duration <= 0 or complete <= 0 or duration - mean_s < 0.25 * duration:
-        return None
-    return complete / (duration - mean_s)
-
-
 def success_fraction(loadgen_doc):
     """Share of complete responses that were 2xx (a 503 answered fast is not throughput)."""
     codes = _get(loadgen_doc, "status_codes") or {}
@@ -189,15 +168,13 @@ def success_fraction(loadgen_doc):
 
 
 def repetition_rate(rep, series):
-    """(2xx responses/s, how it was measured) of one repetition: "edge_corrected" or "loadgen"."""
+    """2xx responses/s of one repetition: the loadgen's rate times the share that was 2xx.
+
+    For a time-bound run the loadgen counts every request that ends inside the measured window
+    (including one that began during the warm-up), so its rate needs no edge correction."""
     doc = rep.get("loadgen")
-    if not isinstance(doc, dict):
-        return None, None
-    corrected = edge_corrected_requests_per_sec(doc)
-    if corrected is not None:
-        return corrected * success_fraction(doc), "edge_corrected"
-    rate = _get(doc, "summary", "requests_per_sec")
-    return (None if rate is None else rate * success_fraction(doc)), "loadgen"
+    rate = _get(doc, "summary", "requests_per_sec") if isinstance(doc, dict) else None
+    return None if rate is None else rate * success_fraction(doc)
 
 
 def series_service_time_s(series):
@@ -207,8 +184,7 @@ def series_service_time_s(series):
 
 def summarize_point(series, concurrency, reps, server_cpus=None):
     ok = [r for r in reps if r.get("status") == "ok"]
-    rates = [repetition_rate(r, series) for r in ok]
-    rps = [v for v, _ in rates if v is not None]
+    rps = [v for v in (repetition_rate(r, series) for r in ok) if v is not None]
     raw_rps = [v for v in (_get(r, "loadgen", "summary", "requests_per_sec") for r in ok) if v is not None]
     bad = attempts = complete = failed = non2xx = 0
     with_doc = 0
@@ -244,7 +220,6 @@ def summarize_point(series, concurrency, reps, server_cpus=None):
         "requests_per_sec": _median(rps),
         "requests_per_sec_min": min(rps) if rps else None,
         "requests_per_sec_max": max(rps) if rps else None,
-        "requests_per_sec_method": sorted({m for v, m in rates if v is not None}),
         "loadgen_requests_per_sec": _median(raw_rps),
         "latency_p50_ms": _median([_get(r, "loadgen", "latency", "total", "percentiles", "50") for r in ok
                                    if _get(r, "loadgen", "latency", "total", "count")]),
