@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Configures and builds c10k-bench. Usage: scripts/build.sh [--sanitize] [--werror]
+# Installs missing Debian packages first (set C10K_NO_INSTALL=1 to skip).
 # Plain build goes to build/, the ASan+UBSan build to build-asan/; binaries land in <dir>/bin.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,5 +13,7 @@ for arg in "$@"; do
     *) echo "build.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
 done
+# A fresh Debian box has none of the packages: install what is missing (a no-op when all are there).
+[ -n "${C10K_NO_INSTALL:-}" ] || "$root/scripts/install-deps.sh"
 cmake -S "$root" -B "$dir" "${flags[@]}" >/dev/null
 cmake --build "$dir" -j "$(nproc)"
