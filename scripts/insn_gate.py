@@ -113,11 +113,12 @@ def add_measure_options(p):
                    help="environment for the measured servers, e.g. C10K_EXTRA_WORK_ITERS=100")
     p.add_argument("--loadgen-env", action="append", default=[], metavar="NAME=VALUE",
                    help="environment for the measured loadgen")
-    p.add_argument("--slowdown-iters", type=int, default=0, metavar="N",
+    p.add_argument("--slowdown-iters", type=int, metavar="N",
                    help="inject a known slowdown into the measured servers: N extra iterations of a "
                         "multiply-add chain per write (LD_PRELOAD shim, no rebuild; about 4 instructions each)")
-    p.add_argument("--loadgen-slowdown-iters", type=int, default=0, metavar="N",
-                   help="the same for the measured loadgen")
+    p.add_argument("--loadgen-slowdown-iters", type=int, metavar="N",
+                   help="the same for the measured loadgen (0 loads the shim without extra work: "
+                        "its wrapper alone adds ~10 instructions per write)")
     p.add_argument("--loadgen-collect", default="thread_main", metavar="FUNCTION",
                    help="count the loadgen only inside this function (its event loop; default "
                         "%(default)s) so its exit report does not add timing-dependent noise; '' = all")

@@ -122,7 +122,13 @@ def insn_measure(bin_dir, runs, out, slowdown_args=(), quiet=True):
 
 
 def insn_validation(bin_dir, workdir, runs, trials, levels):
-    """Spread over `runs` runs, then detection of each injected level (percent) over `trials`."""
+    """Spread over `runs` runs, then detection of injected slowdowns over `trials` each.
+
+    Each level (percent of a target's instructions per request) becomes a shim iteration count
+    from a two-point cost model (the shim's wrapper is a fixed cost, each iteration a slope); the
+    increase actually injected is measured and reported, since the wrapper sets a floor (~10
+    instructions per write: 0.3 % of a server request, 1.4 % of a loadgen request).
+    """
     log(f"instruction counts: {runs} runs of the unchanged build")
     t0 = time.monotonic()
     base = insn_measure(bin_dir, runs, os.path.join(workdir, "insn-base.json"))
@@ -130,37 +136,44 @@ def insn_validation(bin_dir, workdir, runs, trials, levels):
     spread = {name: {"median": t["insn_per_request"], "min": t["min_insn_per_request"],
                      "max": t["max_insn_per_request"], "spread": t["spread"]}
               for name, t in base["targets"].items()}
-    # Shim cost model per target: fixed (the wrapper) + slope * iterations, from two counts.
     model = {}
-    for iters in (1, 41):
+    for iters in (0, 40):
         rep = insn_measure(bin_dir, 1, os.path.join(workdir, f"insn-cal{iters}.json"),
                            ["--slowdown-iters", str(iters), "--loadgen-slowdown-iters", str(iters)])
         for name, t in rep["targets"].items():
             model.setdefault(name, {})[iters] = t["insn_per_request"]
-    levels_out = []
+    results = {name: [] for name in model}
     for level in levels:
         iters = {}
         for name, m in model.items():
-            slope = (m[41] - m[1]) / 40
-            fixed = m[1] - base["targets"][name]["insn_per_request"] - slope
+            slope = (m[40] - m[0]) / 40
+            fixed = m[0] - base["targets"][name]["insn_per_request"]
             want = level / 100 * base["targets"][name]["insn_per_request"]
             iters[name] = max(0, round((want - fixed) / slope)) if slope > 0 else 0
-        server_iters = iters.get("server-epoll", 0)
-        loadgen_iters = iters.get("loadgen", 0)
-        caught, injected = {n: 0 for n in model}, {n: [] for n in model}
         for k in range(trials):
-            log(f"instruction counts: injected {level}% (server {server_iters}, loadgen {loadgen_iters} "
-                f"iterations), trial {k + 1}/{trials}")
+            log(f"instruction counts: level {level}% (iterations {iters}), trial {k + 1}/{trials}")
             cand = insn_measure(bin_dir, 1, os.path.join(workdir, f"insn-{level}-{k}.json"),
-                                ["--slowdown-iters", str(server_iters),
-                                 "--loadgen-slowdown-iters", str(loadgen_iters)])
+                                ["--slowdown-iters", str(iters.get("server-epoll", 0)),
+                                 "--loadgen-slowdown-iters", str(iters.get("loadgen", 0))])
             rows, _ = insn.check(base, cand, insn.DEFAULT_TOLERANCE)
             for r in rows:
-                injected[r["target"]].append(r["ratio"] - 1)
-                caught[r["target"]] += r["verdict"] == "REGRESSION"
-        levels_out.append({"level_pct": level, "iters": iters, "caught": caught,
-                           "injected_pct": {n: 100 * stats.median(v) for n, v in injected.items() if v}})
-    return {"runs": runs, "spread": spread, "levels": levels_out, "trials": trials,
+                results[r["target"]].append({"level_pct": level, "iters": iters[r["target"]],
+                                             "injected_pct": 100 * (r["ratio"] - 1),
+                                             "caught": r["verdict"] == "REGRESSION"})
+    per_target = {}
+    for name, items in results.items():
+        by_injection = {}
+        for it in items:
+            key = round(it["injected_pct"], 2)
+            entry = by_injection.setdefault(key, {"iters": it["iters"], "trials": 0, "caught": 0})
+            entry["trials"] += 1
+            entry["caught"] += it["caught"]
+        always = [p for p, e in by_injection.items() if e["caught"] == e["trials"]]
+        missed = [p for p, e in by_injection.items() if e["caught"] < e["trials"]]
+        per_target[name] = {"injections": dict(sorted(by_injection.items())),
+                            "smallest_always_caught_pct": min(always) if always else None,
+                            "largest_missed_pct": max(missed) if missed else None}
+    return {"runs": runs, "spread": spread, "targets": per_target, "trials": trials,
             "one_run_s": one_run_s}
 
 
@@ -203,10 +216,13 @@ def summary(args, data):
         worst = max(t["spread"] for t in ins["spread"].values())
         out.append(f"| instructions/request, run-to-run spread (worst target, {ins['runs']} runs) "
                    f"| {100 * worst:.3f} % | < 0.5 % |")
-        always = [lv for lv in ins["levels"] if all(c == ins["trials"] for c in lv["caught"].values())]
-        smallest = min((lv["level_pct"] for lv in always), default=None)
-        out.append(f"| smallest injected instruction slowdown caught every time | "
-                   f"{'%g %%' % smallest if smallest is not None else 'none of the levels'} | <= 2 % |")
+        parts = []
+        for name, t in ins["targets"].items():
+            s_ = t["smallest_always_caught_pct"]
+            parts.append(f"{name} {'%.2f %%' % s_ if s_ is not None else 'none'}"
+                         + (f" (largest missed {t['largest_missed_pct']:.2f} %)"
+                            if t["largest_missed_pct"] is not None else ""))
+        out.append(f"| smallest injected instruction increase caught every time | {'; '.join(parts)} | <= 2 % |")
     if data.get("wall"):
         w = data["wall"]
         out.append(f"| wall time, perf-check.sh (ci scenario interleaved A/B + both gates) | "
@@ -245,12 +261,11 @@ def summary(args, data):
         for name, t in ins["spread"].items():
             out.append(f"| {name} | {t['median']:,.1f} | {t['min']:,.1f} | {t['max']:,.1f} | "
                        f"{100 * t['spread']:.3f} % |")
-        out += ["", f"Injected slowdowns (tolerance {insn.DEFAULT_TOLERANCE:.0%}, {ins['trials']} trial(s) each):",
-                "", "| level | target | iterations | measured increase | caught |", "|---:|---|---:|---:|---:|"]
-        for lv in ins["levels"]:
-            for name in lv["caught"]:
-                out.append(f"| {lv['level_pct']:g} % | {name} | {lv['iters'].get(name, 0)} | "
-                           f"{lv['injected_pct'].get(name, 0):.2f} % | {lv['caught'][name]}/{ins['trials']} |")
+        out += ["", f"Injected slowdowns (shim; tolerance {insn.DEFAULT_TOLERANCE:.0%}):", "",
+                "| target | shim iterations | measured increase | caught |", "|---|---:|---:|---:|"]
+        for name, t in ins["targets"].items():
+            for pct, e in t["injections"].items():
+                out.append(f"| {name} | {e['iters']} | {pct:.2f} % | {e['caught']}/{e['trials']} |")
     return "\n".join(out) + "\n"
 
 

@@ -70,15 +70,27 @@ __attribute__((constructor)) static void slowdown_init(void)
     slowdown_iters = n;
 }
 
-static void slowdown_burn(void)
+/* Inlined, and free when the count is 0, so the wrapper itself adds only a few instructions:
+ * that sets the smallest slowdown the shim can inject. */
+static inline void slowdown_burn(void)
 {
+    uint64_t n = slowdown_iters;
+    if (n == 0)
+        return;
     uint64_t x = slowdown_sink;
-    for (uint64_t i = 0; i < slowdown_iters; i++)
+    for (uint64_t i = 0; i < n; i++)
         x = x * 6364136223846793005ULL + 1442695040888963407ULL;
     slowdown_sink = x;
 }
 
-/* The real function, looked up once; a missing symbol is a broken libc: fail loudly. */
+/* The real functions, resolved in the constructor so the wrappers stay a handful of instructions
+ * (the wrapper's own cost is the smallest slowdown the shim can inject). A call that arrives
+ * before the constructor ran (another library's constructor writing) resolves them on the spot. */
+static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_writev)(int, const struct iovec *, int);
+static ssize_t (*real_send)(int, const void *, size_t, int);
+static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
+
 static void *slowdown_next(const char *name)
 {
     void *f = dlsym(RTLD_NEXT, name);
@@ -89,38 +101,47 @@ static void *slowdown_next(const char *name)
     return f;
 }
 
+__attribute__((cold, noinline)) static void slowdown_resolve(void)
+{
+    real_write = (ssize_t (*)(int, const void *, size_t))slowdown_next("write");
+    real_writev = (ssize_t (*)(int, const struct iovec *, int))slowdown_next("writev");
+    real_send = (ssize_t (*)(int, const void *, size_t, int))slowdown_next("send");
+    real_sendmsg = (ssize_t (*)(int, const struct msghdr *, int))slowdown_next("sendmsg");
+}
+
+__attribute__((constructor)) static void slowdown_resolve_early(void)
+{
+    slowdown_resolve();
+}
+
 ssize_t write(int fd, const void *buf, size_t len)
 {
-    static ssize_t (*real)(int, const void *, size_t);
-    if (!real)
-        real = (ssize_t (*)(int, const void *, size_t))slowdown_next("write");
+    if (__builtin_expect(!real_write, 0))
+        slowdown_resolve();
     slowdown_burn();
-    return real(fd, buf, len);
+    return real_write(fd, buf, len);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int count)
 {
-    static ssize_t (*real)(int, const struct iovec *, int);
-    if (!real)
-        real = (ssize_t (*)(int, const struct iovec *, int))slowdown_next("writev");
+    if (__builtin_expect(!real_writev, 0))
+        slowdown_resolve();
     slowdown_burn();
-    return real(fd, iov, count);
+    return real_writev(fd, iov, count);
 }
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-    static ssize_t (*real)(int, const void *, size_t, int);
-    if (!real)
-        real = (ssize_t (*)(int, const void *, size_t, int))slowdown_next("send");
+    if (__builtin_expect(!real_send, 0))
+        slowdown_resolve();
     slowdown_burn();
-    return real(fd, buf, len, flags);
+    return real_send(fd, buf, len, flags);
 }
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
-    static ssize_t (*real)(int, const struct msghdr *, int);
-    if (!real)
-        real = (ssize_t (*)(int, const struct msghdr *, int))slowdown_next("sendmsg");
+    if (__builtin_expect(!real_sendmsg, 0))
+        slowdown_resolve();
     slowdown_burn();
-    return real(fd, msg, flags);
+    return real_sendmsg(fd, msg, flags);
 }
