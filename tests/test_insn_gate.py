@@ -143,16 +143,16 @@ def test_gate_passes_an_unchanged_build_and_catches_injected_work(tmp_path):
 
 
 @needs_valgrind
-def test_gate_catches_a_two_percent_deterministic_slowdown(tmp_path):
+def test_gate_catches_a_small_deterministic_slowdown(tmp_path):
     base = tmp_path / "base.json"
     assert gate("measure", "--bin-dir", harness.BIN_DIR, "--no-loadgen", "--out", base, *TINY)[0] == 0
     base_ipr = json.loads(base.read_text())["targets"]["server-epoll"]["insn_per_request"]
     cand = tmp_path / "cand.json"
-    # A few multiply-add iterations per response (LD_PRELOAD shim): about +2 % instructions.
+    # A few multiply-add iterations per response (LD_PRELOAD shim): about +1.5 % instructions.
     status, out, err = gate("measure", "--bin-dir", harness.BIN_DIR, "--no-loadgen", "--out", cand,
-                            "--slowdown-iters", "6", *TINY)
+                            "--slowdown-iters", "8", *TINY)
     assert status == 0, err
     cand_ipr = json.loads(cand.read_text())["targets"]["server-epoll"]["insn_per_request"]
-    assert 1.01 < cand_ipr / base_ipr < 1.05
+    assert 1.01 < cand_ipr / base_ipr < 1.03
     status, out, _ = gate("check", cand, "--baseline", base)
     assert status == 1 and "REGRESSION" in out
