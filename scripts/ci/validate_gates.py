@@ -162,15 +162,20 @@ def insn_validation(bin_dir, workdir, runs, trials, levels):
                                              "caught": r["verdict"] == "REGRESSION"})
     per_target = {}
     for name, items in results.items():
-        by_injection = {}
+        by_iters = {}
         for it in items:
-            key = round(it["injected_pct"], 2)
-            entry = by_injection.setdefault(key, {"iters": it["iters"], "trials": 0, "caught": 0})
+            entry = by_iters.setdefault(it["iters"], {"injected": [], "trials": 0, "caught": 0})
+            entry["injected"].append(it["injected_pct"])
             entry["trials"] += 1
             entry["caught"] += it["caught"]
-        always = [p for p, e in by_injection.items() if e["caught"] == e["trials"]]
-        missed = [p for p, e in by_injection.items() if e["caught"] < e["trials"]]
-        per_target[name] = {"injections": dict(sorted(by_injection.items())),
+        injections = {}
+        for iters, e in sorted(by_iters.items()):
+            injections[iters] = {"injected_pct": stats.median(e["injected"]),
+                                 "min_pct": min(e["injected"]), "max_pct": max(e["injected"]),
+                                 "trials": e["trials"], "caught": e["caught"]}
+        always = [e["max_pct"] for e in injections.values() if e["caught"] == e["trials"]]
+        missed = [e["min_pct"] for e in injections.values() if e["caught"] < e["trials"]]
+        per_target[name] = {"injections": injections,
                             "smallest_always_caught_pct": min(always) if always else None,
                             "largest_missed_pct": max(missed) if missed else None}
     return {"runs": runs, "spread": spread, "targets": per_target, "trials": trials,
@@ -262,10 +267,12 @@ def summary(args, data):
             out.append(f"| {name} | {t['median']:,.1f} | {t['min']:,.1f} | {t['max']:,.1f} | "
                        f"{100 * t['spread']:.3f} % |")
         out += ["", f"Injected slowdowns (shim; tolerance {insn.DEFAULT_TOLERANCE:.0%}):", "",
-                "| target | shim iterations | measured increase | caught |", "|---|---:|---:|---:|"]
+                "| target | shim iterations | measured increase (median, range) | caught |",
+                "|---|---:|---:|---:|"]
         for name, t in ins["targets"].items():
-            for pct, e in t["injections"].items():
-                out.append(f"| {name} | {e['iters']} | {pct:.2f} % | {e['caught']}/{e['trials']} |")
+            for iters, e in t["injections"].items():
+                out.append(f"| {name} | {iters} | {e['injected_pct']:.2f} % ({e['min_pct']:.2f}-"
+                           f"{e['max_pct']:.2f}) | {e['caught']}/{e['trials']} |")
     return "\n".join(out) + "\n"
 
 
