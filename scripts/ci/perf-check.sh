@@ -11,6 +11,7 @@
 #     --candidate-bin DIR   candidate binaries (default: build this checkout with scripts/build.sh)
 #     --candidate-env N=V   environment for the candidate's servers (validation: C10K_EXTRA_WORK_US=1)
 #     --save-baseline DIR   afterwards, save this run (results + instruction counts) as a baseline
+#     --scenario NAME|FILE  the scenario to run (default ci; e.g. your copy listing your server)
 #     --out DIR             reports go here (default perf-report/)
 #     --quick               the scenario's quick settings (pipeline smoke test, low power)
 #     --no-insn             skip the instruction-count gate
@@ -25,23 +26,27 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
-mode= ; baseline_arg= ; candidate_bin= ; save_dir= ; out="$root/perf-report"
+mode= ; baseline_arg= ; candidate_bin= ; save_dir= ; out="$root/perf-report" ; scenario=ci
 quick=() ; insn=1 ; wall=1 ; cand_env=() ; compare_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
+    --baseline-rev|--baseline-bin|--baseline-dir|--candidate-bin|--candidate-env|--save-baseline|--out|--scenario)
+      [ $# -ge 2 ] && [ -n "$2" ] || { echo "perf-check: $1 needs a value" >&2; exit 2; } ;;
+  esac
+  case "$1" in
     --baseline-rev|--baseline-bin|--baseline-dir)
       [ -z "$mode" ] || { echo "perf-check: give only one of --baseline-rev/-bin/-dir" >&2; exit 2; }
-      [ $# -ge 2 ] || { echo "perf-check: $1 needs a value" >&2; exit 2; }
       mode=${1#--baseline-}; baseline_arg=$2; shift 2 ;;
     --candidate-bin) candidate_bin=$2; shift 2 ;;
     --candidate-env) cand_env+=("$2"); shift 2 ;;
     --save-baseline) save_dir=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --scenario) scenario=$2; shift 2 ;;
     --quick) quick=(--quick); shift ;;
     --no-insn) insn=0; shift ;;
     --no-wall) wall=0; shift ;;
     --) shift; compare_args=("$@"); break ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "perf-check: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -57,19 +62,27 @@ log() { echo "perf-check: $*" >&2; }
 # --- builds --------------------------------------------------------------------------------
 if [ -z "$candidate_bin" ]; then
   log "building the candidate (scripts/build.sh)"
-  "$root/scripts/build.sh" >/dev/null
+  "$root/scripts/build.sh" >/dev/null || { log "building the candidate failed"; exit 2; }
   candidate_bin="$root/build/bin"
 fi
+[ -x "$candidate_bin/loadgen" ] || { log "--candidate-bin: no loadgen in $candidate_bin"; exit 2; }
 baseline_bin=
 case "$mode" in
   rev)
     log "building the baseline revision $baseline_arg"
     mkdir -p "$work/base-src"
+    if ! git -C "$root" rev-parse --verify --quiet "$baseline_arg^{commit}" >/dev/null; then
+      log "--baseline-rev: '$baseline_arg' is not a commit of this repository"; exit 2
+    fi
     git -C "$root" archive --format=tar "$baseline_arg" | tar -x -C "$work/base-src"
-    cmake -S "$work/base-src" -B "$work/base-build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$work/base-build" -j "$(nproc)" >/dev/null
+    if ! { cmake -S "$work/base-src" -B "$work/base-build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work/base-build.log" 2>&1 &&
+           cmake --build "$work/base-build" -j "$(nproc)" >>"$work/base-build.log" 2>&1; }; then
+      tail -n 30 "$work/base-build.log" >&2; log "building the baseline revision failed"; exit 2
+    fi
     baseline_bin="$work/base-build/bin" ;;
-  bin) baseline_bin=$baseline_arg ;;
+  bin) baseline_bin=$baseline_arg
+       [ -x "$baseline_bin/loadgen" ] || { log "--baseline-bin: no loadgen in $baseline_bin"; exit 2; } ;;
+  dir) [ -f "$baseline_arg/fingerprint.json" ] || { log "--baseline-dir: $baseline_arg is not a saved baseline"; exit 2; } ;;
 esac
 
 status=0
@@ -86,21 +99,21 @@ if [ "$wall" = 1 ]; then
   if [ -n "$baseline_bin" ]; then
     log "interleaved A/B run of the ci scenario"
     rc=0
-    "$py" "$root/scripts/ci/interleaved_ab.py" --scenario ci --baseline-bin "$baseline_bin" \
+    "$py" "$root/scripts/ci/interleaved_ab.py" --scenario "$scenario" --baseline-bin "$baseline_bin" \
       --candidate-bin "$candidate_bin" "${env_args[@]+"${env_args[@]}"}" --out "$out/results" \
       "${quick[@]+"${quick[@]}"}" "${outputs[@]}" "${compare_args[@]+"${compare_args[@]}"}" \
       | tee "$out/compare.txt" || rc=${PIPESTATUS[0]}
     worst "$rc"
     results_dir=$(sed -n 's/^candidate: //p' "$out/compare.txt" | tail -n 1)
   else
-    log "run of the ci scenario"
+    log "run of the $scenario scenario"
     rc=0
-    env "${cand_env[@]+"${cand_env[@]}"}" "$py" "$root/scripts/run_scenario.py" ci --out "$out/results" \
+    env "${cand_env[@]+"${cand_env[@]}"}" "$py" "$root/scripts/run_scenario.py" "$scenario" --out "$out/results" \
       --bin-dir "$candidate_bin" --no-build --no-plots --no-progress "${quick[@]+"${quick[@]}"}" \
       >"$work/run.txt" || rc=$?
     cat "$work/run.txt" >&2
     results_dir=$(sed -n 's/^results: //p' "$work/run.txt" | tail -n 1)
-    if [ "$rc" -ne 0 ] || [ -z "$results_dir" ]; then log "the ci scenario failed (exit $rc)"; worst 2; fi
+    if [ "$rc" -ne 0 ] || [ -z "$results_dir" ]; then log "the $scenario scenario failed (exit $rc)"; worst 2; fi
   fi
 fi
 
