@@ -112,3 +112,13 @@ def test_save_rejects_a_non_results_folder(tmp_path):
     status, _, err = run("save", tmp_path / "junk", "--dir", tmp_path / "b")
     assert status == 2 and "manifest.json" in err
     assert not (tmp_path / "b").exists()
+
+
+def test_compare_accepts_a_saved_baseline_directory(tmp_path):
+    base = synthetic.make_results(str(tmp_path), "base", 1)
+    slow = synthetic.make_results(str(tmp_path), "slow", 3, slowdown=1.3)
+    bdir = tmp_path / "b"
+    run("save", base, "--dir", bdir)
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "compare.py"), str(bdir), slow],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and f"baseline {bdir}/results" in p.stdout

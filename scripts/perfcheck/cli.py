@@ -93,9 +93,20 @@ def _json_safe(doc):
     return doc
 
 
+def _results_path(path):
+    """A saved baseline directory (scripts/baseline.py) stands for the results folder inside it."""
+    inner = os.path.join(path, "results")
+    if (not os.path.exists(os.path.join(path, "manifest.json"))
+            and os.path.exists(os.path.join(path, "fingerprint.json"))
+            and os.path.exists(os.path.join(inner, "manifest.json"))):
+        return inner
+    return path
+
+
 def run_compare(baseline_path, candidate_path, args, extra_warnings=()):
     """Load, compare, print and write outputs; returns the exit status."""
     options = options_from_args(args)
+    baseline_path, candidate_path = _results_path(baseline_path), _results_path(candidate_path)
     baseline, candidate = Results(baseline_path), Results(candidate_path)
     cmp = compare(baseline, candidate, options)
     cmp.warnings[:0] = list(extra_warnings)
