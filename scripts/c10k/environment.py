@@ -26,7 +26,7 @@ def _read_int(path, default=None):
         return default
 
 
-def _cpu_model():
+def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -129,7 +129,7 @@ def collect(bin_dir, servers=()):
             tools[name] = _first_line([path, "--version"], timeout=2) or "unknown (no --version)"
     uname = platform.uname()
     return {
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "cores": os.cpu_count(),
         "kernel": f"{uname.system} {uname.release} {uname.version} {uname.machine}",
         "hostname": socket.gethostname(),

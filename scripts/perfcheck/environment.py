@@ -11,6 +11,8 @@ import shutil
 import socket
 import subprocess
 
+from c10k.environment import cpu_model  # the same reading the results manifest records
+
 # Differences worth a warning for the wall-clock gate (the issue's list).
 WALL_CLOCK_KEYS = ("cpu_model", "cores", "kernel")
 # The instruction-count gate also depends on the code actually executed.
@@ -27,17 +29,6 @@ def environment_differences(base, cand, keys=WALL_CLOCK_KEYS):
         if a != b:
             diffs.append(f"{key}: baseline {a!r}, candidate {b!r}")
     return diffs
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _command_version(argv, pattern):
@@ -70,7 +61,7 @@ def fingerprint(root=None):
     """The live machine's fingerprint (keys shared with the results manifest's environment)."""
     libc = os.confstr("CS_GNU_LIBC_VERSION") if hasattr(os, "confstr") else None
     fp = {
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "cores": os.cpu_count(),
         "kernel": platform.release(),
         "hostname": socket.gethostname(),
