@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from perfcheck import PerfCheckError, ci_formats, insn, slowdown  # noqa: E402
-from perfcheck.cli import (EXIT_ERROR, EXIT_PASS, EXIT_REGRESSION, main_wrapper,  # noqa: E402
+from perfcheck.cli import (EXIT_ERROR, EXIT_PASS, EXIT_REGRESSION, main_wrapper, parse_env,  # noqa: E402
                            parse_fraction, write_json, write_text)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,22 +38,12 @@ def _server_path(bin_dir, spec):
     return _binary(bin_dir, spec if os.sep in spec else f"server-{spec}")
 
 
-def _parse_env(items):
-    env = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise PerfCheckError(f"--env wants NAME=VALUE, got {item!r}")
-        env[key] = value
-    return env
-
-
 def targets_from_args(args):
     bin_dir = _bin_dir(args)
     loadgen = _binary(bin_dir, "loadgen")
     base_args = ["--host", "127.0.0.1", "--port", "0"]
     targets = []
-    server_env = _parse_env(args.env)
+    server_env = parse_env(args.env, "--env")
     # The shim slows programs whose name contains the match; for a server given by path, its name.
     for spec in args.server:
         path = _server_path(bin_dir, spec)
@@ -63,7 +53,7 @@ def targets_from_args(args):
         targets.append(insn.Target(name, "server", [path] + base_args + args.server_arg, env))
     native = [_server_path(bin_dir, args.loadgen_server)] + base_args
     if not args.no_loadgen:
-        env = _parse_env(args.loadgen_env)
+        env = parse_env(args.loadgen_env, "--loadgen-env")
         env.update(slowdown.env_for(args.loadgen_slowdown_iters, match="loadgen"))
         targets.append(insn.Target("loadgen", "loadgen", native, env, collect_fn=args.loadgen_collect,
                                    n1=args.loadgen_n1, n2=args.loadgen_n2))

@@ -19,17 +19,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from perfcheck import PerfCheckError, cli, interleave  # noqa: E402
-
-
-def parse_env(items, flag):
-    env = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise PerfCheckError(f"{flag} wants NAME=VALUE, got {item!r}")
-        env[key] = value
-    return env
+from perfcheck import cli, interleave  # noqa: E402
+from perfcheck.cli import parse_env  # noqa: E402
 
 
 def scenario_path(name):

@@ -10,6 +10,17 @@ from .results import Results
 EXIT_PASS, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
 
 
+def parse_env(items, flag):
+    """NAME=VALUE options (repeatable) as a dict; flag names the option in the error."""
+    env = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise PerfCheckError(f"{flag} wants NAME=VALUE, got {item!r}")
+        env[key] = value
+    return env
+
+
 def parse_fraction(text):
     """'5%' or '0.05' -> 0.05."""
     t = text.strip()
