@@ -107,6 +107,7 @@ typedef struct lg_thread {
     lg_head_cache head_cache;
     uint64_t end_us;
     int failed_alloc;
+    uint64_t last_event_us; /* for --busy-poll */
     int no_pwait2;          /* epoll_pwait2 is missing: epoll_wait with ms timeouts */
     atomic_ullong prog_complete, prog_errors;
     char rbuf[READ_BUF];
@@ -645,7 +646,19 @@ static void *thread_main(void *arg)
         uint64_t tick = now >= sh->measure_start ? t->next_tick : sh->measure_start;
         if (tick < deadline)
             deadline = tick;
-        int n = wait_events(t, evs, now, deadline);
+        int n;
+        if (now - t->last_event_us < (uint64_t)sh->o->busy_poll_us) {
+            /* Busy-poll: under load the next response is microseconds away, and sleeping costs
+             * a schedule-out here and a cross-CPU wake-up (an IPI, a VM exit on VMs) charged to
+             * the server that sends it. Polling keeps both sides on their fast path. */
+            n = epoll_wait(t->epfd, evs, MAX_EVENTS, 0);
+            if (n == 0)
+                continue;
+        } else {
+            n = wait_events(t, evs, now, deadline);
+        }
+        if (n > 0)
+            t->last_event_us = lg_now_us();
         if (n < 0) {
             if (errno == EINTR)
                 continue;

@@ -39,6 +39,8 @@ static const char usage_text[] =
     "  --duration D     Time limit like -t; accepts 500ms, 10s, 2m, 1h\n"
     "  --warmup S       Run S seconds first without counting anything\n"
     "  --ramp S         Spread opening the connections over S seconds\n"
+    "  --busy-poll US   Poll for US microseconds after the last event before sleeping\n"
+    "                   (default 50; 0 sleeps at once, using the least CPU at low rates)\n"
     "  --json FILE|-    Write the result as JSON (- = stdout, replacing the text report)\n"
     "  --source A[-B]   Bind client sockets to local addresses A..B in turn (IP_BIND_ADDRESS_NO_PORT)\n"
     "  --progress       Progress on stderr (default: on when stderr is a terminal)\n"
@@ -200,7 +202,7 @@ static int parse_sources(lg_options *o, const char *spec)
 
 enum {
     OPT_THREADS = 1000, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP, OPT_JSON, OPT_SOURCE,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL
 };
 
 static int add_header(lg_options *o, const char *h)
@@ -221,6 +223,7 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
         {"duration", required_argument, NULL, OPT_DURATION},
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"ramp", required_argument, NULL, OPT_RAMP},
+        {"busy-poll", required_argument, NULL, OPT_BUSY_POLL},
         {"json", required_argument, NULL, OPT_JSON},
         {"source", required_argument, NULL, OPT_SOURCE},
         {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -235,6 +238,7 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
     o->concurrency = 1;
     o->timeout_s = 30;
     o->threads = 1;
+    o->busy_poll_us = 50;
     o->progress = -1;
     int merge = 0, method_set = 0;
     const char *put_file = NULL;
@@ -345,6 +349,14 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
             if (parse_seconds(optarg, -1e-300, &o->ramp_s) && strcmp(optarg, "0") != 0)
                 return usage_error("--ramp needs a number of seconds >= 0, got '%s'", optarg);
             break;
+        case OPT_BUSY_POLL: {
+            uint64_t v;
+            if (parse_u64(optarg, 0, 1000000, &v))
+                return usage_error("--busy-poll needs microseconds from 0 to 1000000, got '%s'",
+                                   optarg);
+            o->busy_poll_us = (int)v;
+            break;
+        }
         case OPT_JSON:
             if (!*optarg)
                 return usage_error("--json needs a file name or -, got '%s'", optarg);

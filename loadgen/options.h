@@ -30,6 +30,7 @@ typedef struct lg_options {
     double rate;            /* --rate, total requests/s; 0 = closed loop */
     double warmup_s;
     double ramp_s;
+    int busy_poll_us;       /* --busy-poll: poll this long after the last event before sleeping */
     const char *json_path;  /* --json FILE|- */
     const char *source_spec;
     struct sockaddr_storage *sources;

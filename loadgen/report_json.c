@@ -71,7 +71,7 @@ json_t *lg_config_json(const lg_options *o)
     for (size_t i = 0; i < o->nheaders; i++)
         json_array_append_new(headers, json_string(o->headers[i]));
     int unlimited = !o->requests_set && o->time_limit_s > 0;
-    return json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
+    return json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:i}",
                      "url", o->url_text, "method", o->method, "requests",
                      unlimited ? json_null() : json_integer((json_int_t)o->requests), "concurrency",
                      o->concurrency, "time_limit_s", opt_num(o->time_limit_s, o->time_limit_s > 0),
@@ -79,7 +79,7 @@ json_t *lg_config_json(const lg_options *o)
                      "rate", opt_num(o->rate, o->rate > 0), "warmup_s", num(o->warmup_s), "ramp_s",
                      num(o->ramp_s), "headers", headers, "source", opt_str(o->source_spec),
                      "body_file", opt_str(o->body_file), "content_type", opt_str(o->content_type),
-                     "variable_length", o->variable_length);
+                     "variable_length", o->variable_length, "busy_poll_us", o->busy_poll_us);
 }
 
 json_t *lg_report_json(const lg_result *r)

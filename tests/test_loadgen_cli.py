@@ -18,6 +18,9 @@ from test_loadgen_util import parse_text_report, run_loadgen, number
     (["--rate", "0", "http://127.0.0.1:1/"], "--rate needs a positive number"),
     (["--duration", "5parsecs", "http://127.0.0.1:1/"], "--duration needs a positive duration"),
     (["--threads", "0", "http://127.0.0.1:1/"], "--threads needs a number"),
+    (["--busy-poll", "-1", "http://127.0.0.1:1/"], "--busy-poll needs microseconds"),
+    (["--busy-poll", "2000000", "http://127.0.0.1:1/"], "--busy-poll needs microseconds"),
+    (["--busy-poll", "fast", "http://127.0.0.1:1/"], "--busy-poll needs microseconds"),
     (["--source", "127.0.0.9-127.0.0.1", "http://127.0.0.1:1/"], "--source needs an address"),
     (["--source", "bogus", "http://127.0.0.1:1/"], "--source needs an address"),
     (["-H", "NoColon", "http://127.0.0.1:1/"], "-H needs 'Name: value'"),
@@ -45,7 +48,7 @@ def test_help_and_version_exit_0():
     h = run_loadgen("-h", timeout=10, check_rc=0)
     for flag in ["-n requests", "-c concurrency", "-t timelimit", "-s timeout", "-k", "-H header",
                  "-m method", "-p file", "-T type", "-q", "-v level", "-l", "-r", "--threads",
-                 "--rate", "--duration", "--warmup", "--ramp", "--json", "--source", "--progress",
+                 "--rate", "--duration", "--warmup", "--ramp", "--busy-poll", "--json", "--source", "--progress",
                  "--no-progress", "--merge", "--version"]:
         assert flag in h.stdout, flag
     v = run_loadgen("--version", timeout=10, check_rc=0)

@@ -370,6 +370,29 @@ def test_memory_does_not_grow_with_n(server_factory):
     assert rss[200000] < rss[20000] * 1.2 + 2048, rss
 
 
+def _cpu_seconds_of(args):
+    proc = subprocess.Popen([loadgen_path(), "-q", *map(str, args)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return usage.ru_utime + usage.ru_stime
+
+
+def test_busy_poll_is_bounded_and_off_when_idle(server_factory):
+    """Waiting 200 ms per response, loadgen busy-polls at most --busy-poll us after each event and
+    then sleeps: a bounded poll costs a few ms of CPU in 1.2 s, polling throughout would cost ~1.2 s.
+    A 300 ms poll window spans the whole 200 ms wait, so that run does poll throughout."""
+    srv = server_factory("epoll", "--delay-ms", 200)
+    args = ["-n", 12, "-c", 2, "-k", srv.url]
+    default = _cpu_seconds_of(args)
+    off = _cpu_seconds_of(["--busy-poll", 0, *args])
+    always = _cpu_seconds_of(["--busy-poll", 300000, *args])
+    assert always > 0.6, always
+    assert default < always / 4 and off < always / 4, (default, off, always)
+    doc, _ = run_json("--busy-poll", 0, "-n", 10, "-c", 5, "-k", srv.url, timeout=60)
+    assert doc["summary"]["complete"] == 10 and doc["config"]["busy_poll_us"] == 0
+
+
 def test_open_loop_without_keepalive_opens_a_connection_per_request(server_factory):
     srv = server_factory("epoll")
     doc, _ = run_json("--rate", 100, "-t", "0.5", "-c", 2, srv.url, timeout=30)
