@@ -657,8 +657,6 @@ static void *thread_main(void *arg)
         } else {
             n = wait_events(t, evs, now, deadline);
         }
-        if (n > 0)
-            t->last_event_us = lg_now_us();
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -674,7 +672,8 @@ static void *thread_main(void *arg)
                 (void)r;
                 continue;
             }
-            handle_event(t, c, evs[i].events, lg_now_us());
+            t->last_event_us = lg_now_us(); /* starts the --busy-poll window */
+            handle_event(t, c, evs[i].events, t->last_event_us);
         }
     }
     now = lg_now_us();

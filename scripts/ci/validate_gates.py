@@ -204,7 +204,8 @@ def summary(args, data):
     out = ["# Performance gates: validation", "",
            f"Machine: {data['machine']}. Scenario `{args.scenario}`"
            f"{' (quick settings)' if args.quick else ''}; compare defaults (alpha {args.alpha} "
-           f"Holm-corrected, threshold {args.threshold:.0%}); {args.sessions} session(s) each.", ""]
+           f"family-wise by Westfall-Young maxT, threshold {args.threshold:.0%}); "
+           f"{args.sessions} session(s) each.", ""]
     aa, ab = data.get("aa"), data.get("ab")
     out += ["| figure | measured | goal |", "|---|---|---|"]
     if aa is not None:

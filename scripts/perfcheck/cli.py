@@ -4,7 +4,7 @@ import os
 import sys
 
 from . import PerfCheckError, ci_formats, metrics, report
-from .compare import DEFAULT_ALPHA, DEFAULT_THRESHOLD, Options, compare
+from .compare import CORRECTIONS, DEFAULT_ALPHA, DEFAULT_THRESHOLD, Options, compare
 from .results import Results
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_ERROR = 0, 1, 2
@@ -37,7 +37,7 @@ def add_compare_options(parser):
     g = parser.add_argument_group("statistics")
     g.add_argument("--alpha", default=str(DEFAULT_ALPHA),
                    help=f"significance level of the one-sided test (default {DEFAULT_ALPHA}; "
-                        "family-wise over all tests with --correction holm)")
+                        "family-wise over all tests unless --correction none)")
     g.add_argument("--threshold", default=f"{DEFAULT_THRESHOLD:.0%}",
                    help="how much worse the candidate median must be to count as a regression, "
                         f"e.g. 5%% or 0.05 (default {DEFAULT_THRESHOLD:.0%})")
@@ -45,8 +45,9 @@ def add_compare_options(parser):
                    help="a metric's own threshold, e.g. latency_p99=10%% (repeatable)")
     g.add_argument("--metrics", default=",".join(m.key for m in metrics.METRICS),
                    help="comma-separated metrics to compare (default: all: %(default)s)")
-    g.add_argument("--correction", choices=("holm", "none"), default="holm",
-                   help="multiple-testing correction over every point and metric (default holm)")
+    g.add_argument("--correction", choices=CORRECTIONS, default="maxt",
+                   help="multiple-testing correction over every point and metric: maxt "
+                        "(Westfall-Young, re-labelling whole runs; default), holm, or none")
     g.add_argument("--allow-scenario-diff", action="store_true",
                    help="compare even if the scenario settings differ (same name required)")
     o = parser.add_argument_group("outputs")

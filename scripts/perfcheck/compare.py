@@ -1,12 +1,12 @@
 """The wall-clock gate: compare a candidate results folder with a baseline, per point and metric.
 
 A row is a regression when the candidate is worse with significance (one-sided Mann-Whitney U,
-p below alpha after Holm's correction over every test in the comparison) AND its median is worse
-than the baseline median by more than the threshold. Either condition alone is not enough: the
+family-wise over every test in the comparison: Westfall-Young maxT by default, see maxt.py) AND its
+median is worse than the baseline median by more than the threshold. Either condition alone is not enough: the
 test alone flags 1 % differences that nobody cares about once repetitions are many; the threshold
 alone cries wolf on noise.
 """
-from . import PerfCheckError, stats
+from . import PerfCheckError, maxt, stats
 from .environment import environment_differences
 from .metrics import METRICS
 from .results import point_label
@@ -22,17 +22,19 @@ BETTER = "better"
 SAME = "no significant change"
 NOT_AVAILABLE = "n/a"
 FAILED_RUNS = "FAILED RUNS"
+CORRECTIONS = ("maxt", "holm", "none")
 
 
 class Options:
     def __init__(self, alpha=DEFAULT_ALPHA, threshold=DEFAULT_THRESHOLD, thresholds=None,
-                 metrics=None, correction="holm", allow_scenario_diff=False):
+                 metrics=None, correction="maxt", allow_scenario_diff=False):
         if not 0 < alpha < 1:
             raise PerfCheckError(f"alpha must be between 0 and 1, got {alpha}")
         if threshold < 0:
             raise PerfCheckError(f"threshold must be >= 0, got {threshold}")
-        if correction not in ("holm", "none"):
-            raise PerfCheckError(f"correction must be 'holm' or 'none', got {correction!r}")
+        if correction not in CORRECTIONS:
+            raise PerfCheckError(f"correction must be one of {', '.join(CORRECTIONS)}, "
+                                 f"got {correction!r}")
         self.alpha, self.threshold = alpha, threshold
         self.thresholds = dict(thresholds or {})
         self.metrics = list(metrics or METRICS)
@@ -46,12 +48,16 @@ class Options:
 class Row:
     """One point and metric: samples, medians, ratio, interval, p-values and the verdict."""
 
-    def __init__(self, point, metric, base_values, cand_values):
+    def __init__(self, point, metric, base_values, cand_values, base_units=(), cand_units=()):
         self.point, self.metric = point, metric
         self.base_values, self.cand_values = base_values, cand_values
+        # Which run each value came from (the repetition number; in an interleaved session,
+        # the round), so the maxT correction can re-label whole runs.
+        self.base_units, self.cand_units = list(base_units), list(cand_units)
         self.base_median = self.cand_median = self.ratio = None
         self.estimate = self.ci_low = self.ci_high = None
         self.p_worse = self.p_better = None
+        self.p_worse_adjusted = self.p_better_adjusted = None
         self.significant_worse = self.significant_better = False
         self.threshold = None
         self.verdict = NOT_AVAILABLE
@@ -75,6 +81,7 @@ class Row:
             "ratio": self.ratio, "ratio_estimate_hl": self.estimate,
             "ratio_interval": [self.ci_low, self.ci_high],
             "p_worse": self.p_worse, "p_better": self.p_better,
+            "p_worse_adjusted": self.p_worse_adjusted, "p_better_adjusted": self.p_better_adjusted,
             "threshold": self.threshold, "verdict": self.verdict, "note": self.note,
         }
 
@@ -83,6 +90,7 @@ class Comparison:
     def __init__(self, baseline, candidate, options):
         self.baseline, self.candidate, self.options = baseline, candidate, options
         self.rows, self.warnings, self.failures = [], [], []
+        self.correction_info = None
 
     @property
     def regressions(self):
@@ -104,7 +112,8 @@ class Comparison:
             "baseline": self.baseline.path, "candidate": self.candidate.path,
             "test": "one-sided Mann-Whitney U (exact, mid-ranks for ties)",
             "interval": f"Hodges-Lehmann ratio, {self.interval_level:.0%} (per test, uncorrected)",
-            "alpha": o.alpha, "correction": o.correction, "threshold": o.threshold,
+            "alpha": o.alpha, "correction": o.correction,
+            "correction_details": self.correction_info, "threshold": o.threshold,
             "thresholds": {m.key: o.threshold_for(m) for m in o.metrics},
             "verdict": "regression" if self.failed else "pass",
             "failures": self.failures, "warnings": self.warnings,
@@ -154,9 +163,9 @@ def compare(baseline, candidate, options):
                 row.note = f"not compared below c={metric.min_concurrency}"
                 result.rows.append(row)
                 continue
-            b = [v for v in (metric.value(r) for r in base_ok) if v is not None]
-            c = [v for v in (metric.value(r) for r in cand_ok) if v is not None]
-            row = Row(p, metric, b, c)
+            b, bu = _values(metric, base_ok)
+            c, cu = _values(metric, cand_ok)
+            row = Row(p, metric, b, c, bu, cu)
             row.threshold = options.threshold_for(metric)
             if not row.testable:
                 row.note = "not recorded" if base_ok and cand_ok else "no successful repetition"
@@ -165,22 +174,93 @@ def compare(baseline, candidate, options):
     tests = [r for r in result.rows if r.testable]
     if not tests:
         raise PerfCheckError("no metric was recorded in both runs; nothing to compare")
-    level = options.alpha / len(tests) if options.correction == "holm" else options.alpha
-    _check_power(tests, options, level)
-
     for row in tests:
         _analyse(row, options.alpha)
-    for attr_p, attr_sig in (("p_worse", "significant_worse"), ("p_better", "significant_better")):
-        ps = [getattr(r, attr_p) for r in tests]
-        if options.correction == "holm":
-            flags = stats.holm(ps, options.alpha)
-        else:
-            flags = [p < options.alpha for p in ps]
-        for row, flag in zip(tests, flags):
-            setattr(row, attr_sig, flag)
+    if options.correction == "maxt":
+        _apply_maxt(result, tests, options)
+    else:
+        level = options.alpha / len(tests) if options.correction == "holm" else options.alpha
+        _check_power(tests, options, level)
+        for attr_p, attr_sig in (("p_worse", "significant_worse"),
+                                 ("p_better", "significant_better")):
+            ps = [getattr(r, attr_p) for r in tests]
+            if options.correction == "holm":
+                flags = stats.holm(ps, options.alpha)
+            else:
+                flags = [p < options.alpha for p in ps]
+            for row, flag in zip(tests, flags):
+                setattr(row, attr_sig, flag)
     for row in tests:
         row.verdict = _verdict(row)
     return result
+
+
+def _values(metric, reps):
+    """The metric's values and the run (repetition number) each came from."""
+    values, units = [], []
+    for i, rep in enumerate(reps, 1):
+        v = metric.value(rep)
+        if v is None:
+            continue
+        k = rep.get("repetition")
+        values.append(v)
+        units.append(k if isinstance(k, int) and not isinstance(k, bool) else i)
+    return values, units
+
+
+def is_paired(baseline, candidate):
+    """Both folders come from one interleaved session: run k of each side shares round k."""
+    a = baseline.manifest.get("interleaved")
+    b = candidate.manifest.get("interleaved")
+    return (isinstance(a, dict) and isinstance(b, dict) and a.get("rounds") == b.get("rounds")
+            and a.get("side") != b.get("side"))
+
+
+def _apply_maxt(result, tests, options):
+    paired = is_paired(result.baseline, result.candidate)
+    data = []
+    for row in tests:
+        sign = -1.0 if row.metric.higher_is_better else 1.0  # oriented: larger is worse
+        data.append(({u: sign * v for u, v in zip(row.base_units, row.base_values)},
+                     {u: sign * v for u, v in zip(row.cand_units, row.cand_values)}))
+    if any(len(set(r.base_units)) != len(r.base_units) or
+           len(set(r.cand_units)) != len(r.cand_units) for r in tests):
+        raise PerfCheckError("repetitions are not numbered consistently (two repetition files "
+                             "of one point claim the same 'repetition')")
+    _check_maxt_power(data, tests, paired, options)
+    worse, better, info = maxt.adjusted_p_values(data, paired)
+    result.correction_info = info
+    for row, pw, pb in zip(tests, worse, better):
+        row.p_worse_adjusted, row.p_better_adjusted = pw, pb
+        row.significant_worse = pw < options.alpha
+        row.significant_better = pb < options.alpha
+
+
+def _check_maxt_power(data, tests, paired, options):
+    """The smallest p-value maxT can give is 1 / (number of re-labellings): refuse below alpha."""
+    base_units = {u for b, _ in data for u in b}
+    cand_units = {u for _, c in data for u in c}
+    if paired:
+        count = maxt.labellings_count(n_rounds=len(base_units & cand_units))
+        what = f"{len(base_units & cand_units)} interleaved rounds"
+    else:
+        count = maxt.labellings_count(n_base=len(base_units), n_cand=len(cand_units))
+        what = f"{len(base_units)} baseline and {len(cand_units)} candidate repetitions"
+    short = [r for r in tests if len(r.base_values) < 2 or len(r.cand_values) < 2]
+    if 1 / count < options.alpha and not short:
+        return
+    need = 1
+    while 1 / (maxt.labellings_count(n_rounds=need) if paired
+               else maxt.labellings_count(n_base=need, n_cand=need)) >= options.alpha:
+        need += 1
+    need = max(need, 2)
+    first = short[0] if short else tests[0]
+    raise PerfCheckError(
+        f"too few repetitions: {what} (at {point_label(first.point)} {first.metric.key}: "
+        f"{len(first.base_values)} baseline and {len(first.cand_values)} candidate values); "
+        f"the smallest p-value a re-labelling test can give is 1/{count} = {1 / count:.4g}, "
+        f"not below alpha {options.alpha}. Run at least {need} repetitions per side "
+        f"(scenario 'repeats', or interleaved rounds), or raise --alpha.")
 
 
 def _note_failed_runs(result, point):

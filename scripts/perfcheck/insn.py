@@ -146,10 +146,26 @@ def _url(addr):
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
+_BUSY_POLL_SUPPORT = {}
+
+
+def _busy_poll_off(loadgen):
+    """['--busy-poll', '0'] when this loadgen has the option (older builds, e.g. a baseline
+    revision, do not): polling spins for wall-clock microseconds, a timing-dependent number of
+    instructions, while sleeping at once makes the count depend on the requests alone."""
+    if loadgen not in _BUSY_POLL_SUPPORT:
+        try:
+            h = subprocess.run([loadgen, "-h"], capture_output=True, text=True, timeout=30)
+            _BUSY_POLL_SUPPORT[loadgen] = "--busy-poll" in h.stdout
+        except (OSError, subprocess.TimeoutExpired):
+            _BUSY_POLL_SUPPORT[loadgen] = False
+    return ["--busy-poll", "0"] if _BUSY_POLL_SUPPORT[loadgen] else []
+
+
 def _loadgen_argv(loadgen, n, url):
     # One keep-alive connection, one thread: every request is one read and one write on each side.
     return [loadgen, "-n", str(n), "-c", "1", "-k", "--threads", "1", "--no-progress",
-            "--json", "-", url]
+            *_busy_poll_off(loadgen), "--json", "-", url]
 
 
 def _check_loadgen_output(stdout, n, what):

@@ -33,7 +33,7 @@ def fmt_interval(row):
 
 def _cells(cmp):
     head = ["point", "metric", "n", "baseline", "candidate", "ratio",
-            f"{cmp.interval_level:.0%} CI", "p(worse)", "verdict"]
+            f"{cmp.interval_level:.0%} CI", "p(worse)", "adj. p", "verdict"]
     body = []
     for r in cmp.rows:
         unit = r.metric.unit
@@ -41,11 +41,25 @@ def _cells(cmp):
             point_label(r.point), f"{r.metric.label} ({unit})",
             f"{len(r.base_values)}/{len(r.cand_values)}",
             fmt_num(r.base_median), fmt_num(r.cand_median), fmt_ratio(r.ratio),
-            fmt_interval(r), fmt_p(r.p_worse),
+            fmt_interval(r), fmt_p(r.p_worse), fmt_p(_adjusted(r, cmp)),
             r.verdict + (f" (>{r.threshold:.0%})" if r.verdict == REGRESSION else "")
             + (f" [{r.note}]" if r.note else ""),
         ])
     return head, body
+
+
+def _adjusted(row, cmp):
+    """The p-value the verdict used: family-wise adjusted (maxT), else the per-row one."""
+    if cmp.options.correction == "maxt":
+        return row.p_worse_adjusted
+    return row.p_worse
+
+
+CORRECTION_TEXT = {
+    "maxt": "family-wise by Westfall-Young maxT over all tests",
+    "holm": "Holm-corrected over all tests",
+    "none": "per test",
+}
 
 
 def _summary_line(cmp):
@@ -60,7 +74,11 @@ def _summary_line(cmp):
         verdict = "FAIL: " + "; ".join(parts)
     else:
         verdict = "PASS: no significant regression beyond the threshold"
-    corr = "Holm-corrected over all tests" if o.correction == "holm" else "per test"
+    corr = CORRECTION_TEXT[o.correction]
+    if o.correction == "maxt" and cmp.correction_info:
+        info = cmp.correction_info
+        corr += (f", {info['labellings']:,} {'' if info['exact'] else 'sampled '}re-labellings: "
+                 f"{info['relabelling']}")
     return (f"{verdict} (alpha {o.alpha} {corr}, threshold {o.threshold:.0%}, "
             f"one-sided Mann-Whitney U; ratio = candidate/baseline medians)")
 
@@ -68,7 +86,7 @@ def _summary_line(cmp):
 def text_table(cmp):
     head, body = _cells(cmp)
     widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
-    right = {2, 3, 4, 5, 7}
+    right = {2, 3, 4, 5, 7, 8}
     lines = [f"scenario {cmp.candidate.scenario_name}: baseline {cmp.baseline.path}, "
              f"candidate {cmp.candidate.path}"]
 
@@ -102,10 +120,10 @@ def markdown(cmp):
         for r in regressions:
             out.append(f"- {point_label(r.point)} {r.metric.label}: {fmt_num(r.base_median)} -> "
                        f"{fmt_num(r.cand_median)} {r.metric.unit} (ratio {fmt_ratio(r.ratio)}, "
-                       f"p {fmt_p(r.p_worse)})")
+                       f"adj. p {fmt_p(_adjusted(r, cmp))})")
         out.append("")
     out.append("| " + " | ".join(head) + " |")
-    out.append("|" + "|".join("---:" if i in (2, 3, 4, 5, 7) else "---" for i in range(len(head))) + "|")
+    out.append("|" + "|".join("---:" if i in (2, 3, 4, 5, 7, 8) else "---" for i in range(len(head))) + "|")
     for row in body:
         out.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
     if cmp.warnings:
