@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Closing-note figures for the load generator (issue 3), as one Markdown report:
 #  1. keep-alive, c=100, median of N runs side by side: req/s and generator CPU per request
-#     (user+sys of the generator process) for loadgen, wrk -t1, ab -k, h2load --h1 -t1;
+#     (user+sys of the generator process) for loadgen (default and --busy-poll 0), wrk -t1, ab -k,
+#     h2load --h1 -t1 and, when built, uring-floor (the lower bound, loadgen/probe/uring_floor.c);
+#     with nginx's CPU utilisation and CPU per request in each run;
 #  2. without keep-alive: loadgen vs ab;
 #  3. loadgen's peak RSS at -n 10,000,000 vs -n 100,000 (must be flat);
 #  4. the largest -c loadgen holds against nginx with zero errors (limit read from the tool).
@@ -43,6 +45,7 @@ if quick:
     opts.update(runs=1, requests=100_000, nokeep=5_000, rss_big=1_000_000, rss_small=100_000,
                 maxc_time=2)
 loadgen = os.path.join(opts["bin"], "loadgen")
+uring_floor_bin = os.path.join(opts["bin"], "uring-floor")  # optional (built with liburing)
 for tool in (loadgen, shutil.which("nginx") or "/usr/sbin/nginx"):
     if not os.access(tool, os.X_OK):
         sys.exit(f"bench-loadgen.sh: {tool} not found (build first: scripts/build.sh)")
@@ -131,18 +134,20 @@ class RusagePopen(subprocess.Popen):
 subprocess.Popen = RusagePopen  # used by run_pinned only (nginx is started before this point)
 
 
-def loadgen_ka(url, n):
-    out, err, cpu, rss, rc = run_pinned([loadgen, "-q", "-k", "-n", str(n), "-c", "100",
+def loadgen_ka(url, n, extra=()):
+    out, err, cpu, rss, rc = run_pinned([loadgen, "-q", "-k", "-n", str(n), "-c", "100", *extra,
                                          "--json", "-", url], 600)
     s = json.loads(out)["summary"]
-    return s["requests_per_sec"], cpu / max(s["complete"], 1), s["failed"], s["duration_s"]
+    return s["requests_per_sec"], cpu / max(s["complete"], 1), s["failed"], s["duration_s"], \
+        s["complete"]
 
 
 def loadgen_nokeep(url, n):
     out, err, cpu, rss, rc = run_pinned([loadgen, "-q", "-n", str(n), "-c", "100", "--json", "-",
                                          url], 600)
     s = json.loads(out)["summary"]
-    return s["requests_per_sec"], cpu / max(s["complete"], 1), s["failed"], s["duration_s"]
+    return s["requests_per_sec"], cpu / max(s["complete"], 1), s["failed"], s["duration_s"], \
+        s["complete"]
 
 
 def wrk(url, secs):
@@ -151,7 +156,7 @@ def wrk(url, secs):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errs = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     failed = sum(map(int, errs.groups())) if errs else 0
-    return rps, cpu / max(n, 1), failed, None
+    return rps, cpu / max(n, 1), failed, None, n
 
 
 def ab(url, n, keepalive):
@@ -160,7 +165,7 @@ def ab(url, n, keepalive):
     done = int(re.search(r"Complete requests:\s+(\d+)", out).group(1))
     rps = float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
     failed = int(re.search(r"Failed requests:\s+(\d+)", out).group(1))
-    return rps, cpu / max(done, 1), failed, None
+    return rps, cpu / max(done, 1), failed, None, done
 
 
 def h2load(url, n):
@@ -168,14 +173,61 @@ def h2load(url, n):
     m = re.search(r"finished in [\d.]+m?s, ([\d.]+) req/s", out)
     done = int(re.search(r"requests: \d+ total, \d+ started, (\d+) done", out).group(1))
     failed = int(re.search(r"(\d+) failed", out).group(1))
-    return float(m.group(1)), cpu / max(done, 1), failed, None
+    return float(m.group(1)), cpu / max(done, 1), failed, None, done
+
+
+def response_bytes(url):
+    """Size of nginx's whole keep-alive response to uring-floor's request (its only framing)."""
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += s.recv(4096)
+        head, body = data.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))
+        while len(body) < length:
+            body += s.recv(4096)
+        return len(head) + 4 + length
+
+
+def uring_floor(url, n):
+    port = url.rsplit(":", 1)[1].strip("/")
+    out, err, cpu, rss, rc = run_pinned([uring_floor_bin, port, "100", str(n),
+                                         str(response_bytes(url))], 600)
+    if rc != 0:
+        sys.exit(f"uring-floor failed: {err.strip()}")
+    f = dict(zip(out.split()[::2], out.split()[1::2]))
+    done = int(f["requests"])
+    return float(f["requests_per_sec"]), cpu / max(done, 1), 0, None, done
+
+
+def nginx_worker_ticks():
+    """CPU ticks (user+sys) of nginx's worker: the server side of every run, for its utilisation."""
+    total = 0
+    for pid in open(f"/proc/{nginx.pid}/task/{nginx.pid}/children").read().split():
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total
+
+
+def with_nginx_usage(fn, *args):
+    """fn's result plus nginx's busy share of the run's wall time and its CPU per request (µs)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    t0, c0 = time.monotonic(), nginx_worker_ticks()
+    res = fn(*args)
+    wall, ticks = time.monotonic() - t0, nginx_worker_ticks() - c0
+    return (*res, ticks / hz / wall, ticks / hz / max(res[4], 1) * 1e6)
 
 
 def median_row(name, results):
     rps = statistics.median(r[0] for r in results)
     cpu = statistics.median(r[1] for r in results)
     failed = sum(r[2] for r in results)
-    return name, rps, cpu * 1e6, failed
+    busy = statistics.median(r[5] for r in results) if len(results[0]) > 5 else None
+    ngx = statistics.median(r[6] for r in results) if len(results[0]) > 5 else None
+    return name, rps, cpu * 1e6, failed, busy, ngx
 
 
 lines = []
@@ -195,35 +247,47 @@ try:
          f"{os.cpu_count()} cores, kernel {os.uname().release}.")
     emit()
     # Keep-alive round robin. wrk runs for as long as loadgen's run took (>= 2 s).
-    ka = {k: [] for k in ("loadgen", "wrk", "ab", "h2load")}
+    ka = {k: [] for k in ("loadgen", "loadgen-sleep", "wrk", "ab", "h2load", "uring-floor")}
     wrk_secs = 2
     for r in range(opts["runs"]):
-        res = loadgen_ka(url, opts["requests"])
+        res = with_nginx_usage(loadgen_ka, url, opts["requests"])
         ka["loadgen"].append(res)
         if r == 0:
             wrk_secs = max(2, round(res[3]))
+        ka["loadgen-sleep"].append(with_nginx_usage(loadgen_ka, url, opts["requests"],
+                                                    ("--busy-poll", "0")))
         if have["wrk"]:
-            ka["wrk"].append(wrk(url, wrk_secs))
+            ka["wrk"].append(with_nginx_usage(wrk, url, wrk_secs))
         if have["ab"]:
-            ka["ab"].append(ab(url, opts["requests"], True))
+            ka["ab"].append(with_nginx_usage(ab, url, opts["requests"], True))
         if have["h2load"]:
-            ka["h2load"].append(h2load(url, opts["requests"]))
+            ka["h2load"].append(with_nginx_usage(h2load, url, opts["requests"]))
+        if os.access(uring_floor_bin, os.X_OK):
+            ka["uring-floor"].append(with_nginx_usage(uring_floor, url, opts["requests"]))
     emit("## Keep-alive, c=100")
     emit()
-    emit("| generator | req/s (median) | generator CPU per request (user+sys) | failed |")
-    emit("|---|---:|---:|---:|")
-    names = {"loadgen": "loadgen -k --threads 1", "wrk": f"wrk -t1 -d{wrk_secs}s",
-             "ab": "ab -k", "h2load": "h2load --h1 -t1"}
+    emit("nginx busy: the worker's CPU time over the run's wall time (100 % = its core is saturated, "
+         "and no generator can get more requests/s out of it).")
+    emit()
+    emit("| generator | req/s (median) | generator CPU per request (user+sys) | failed "
+         "| nginx busy | nginx CPU per request |")
+    emit("|---|---:|---:|---:|---:|---:|")
+    names = {"loadgen": "loadgen -k --threads 1", "loadgen-sleep": "loadgen -k --busy-poll 0",
+             "wrk": f"wrk -t1 -d{wrk_secs}s", "ab": "ab -k", "h2load": "h2load --h1 -t1",
+             "uring-floor": "uring-floor (lower bound: io_uring, no parsing, no timing)"}
     rows = {}
     for k, res in ka.items():
         if res:
             rows[k] = median_row(names[k], res)
-            n, rps, cpu, failed = rows[k]
-            emit(f"| {n} | {rps:,.0f} | {cpu:.2f} µs | {failed} |")
+            n, rps, cpu, failed, busy, ngx = rows[k]
+            emit(f"| {n} | {rps:,.0f} | {cpu:.2f} µs | {failed} | {busy:.0%} | {ngx:.2f} µs |")
     emit()
     if "ab" in rows:
         emit(f"- loadgen CPU per request / ab -k's: **{rows['loadgen'][2] / rows['ab'][2]:.2f}x** "
              f"(goal <= 0.70x)")
+        if "uring-floor" in rows:
+            emit(f"- uring-floor's CPU per request / ab -k's: "
+                 f"{rows['uring-floor'][2] / rows['ab'][2]:.2f}x (the floor for any design here)")
     if "wrk" in rows:
         emit(f"- loadgen req/s / wrk's: **{rows['loadgen'][1] / rows['wrk'][1]:.2f}x** (goal >= 1.10x)")
     emit()
@@ -239,7 +303,7 @@ try:
     emit("|---|---:|---:|---:|")
     for k, res in nk.items():
         if res:
-            n, rps, cpu, failed = median_row(k, res)
+            n, rps, cpu, failed, _, _ = median_row(k, res)
             emit(f"| {n} | {rps:,.0f} | {cpu:.2f} µs | {failed} |")
     emit()
 
