@@ -64,6 +64,7 @@ def test_rounds_alternate_and_merge_into_two_results_folders(tmp_path, scenario)
         assert all(r["status"] == "ok" for r in reps)
         meta = res.manifest["interleaved"]
         assert meta["side"] == side and meta["rounds"] == 2
+        assert meta["session"] == base.manifest["interleaved"]["session"]  # one id for the pair
         assert meta["order"] == [["baseline", "candidate"], ["candidate", "baseline"]]
         assert os.path.abspath(meta["bin_dir"]) == os.path.abspath(bin_dir)
         # The instrument is fixed: both sides measured with the candidate's loadgen.
@@ -76,8 +77,8 @@ def test_rounds_alternate_and_merge_into_two_results_folders(tmp_path, scenario)
 def test_default_rounds_come_from_the_scenario_and_too_few_is_an_error(tmp_path, scenario):
     status, out, err = run_ab("--scenario", scenario, "--baseline-bin", harness.BIN_DIR, "--rounds", "2",
                               "--out", tmp_path / "ab")
-    # 2 vs 2 can never reach alpha 0.05: the runs happen, then a clear error instead of a verdict.
-    assert status == 2 and "too few repetitions" in err
+    # 2 rounds can never reach alpha 0.05: the runs happen, then a clear error instead of a verdict.
+    assert status == 2 and "too few repetitions: 2 interleaved rounds" in err
 
 
 def test_bad_arguments(tmp_path, scenario):

@@ -99,10 +99,10 @@ def test_false_alarm_rate_is_alpha_with_correlated_rows():
     assert alarms / trials <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / trials)
 
 
-def _interleaved(path, side, rounds):
+def _interleaved(path, side, rounds, session="s1"):
     manifest = json.loads((path / "manifest.json").read_text())
-    manifest["interleaved"] = {"side": side, "rounds": rounds, "order": [], "bin_dir": "x",
-                               "loadgen": "x", "env": {}}
+    manifest["interleaved"] = {"side": side, "session": session, "rounds": rounds, "order": [],
+                               "bin_dir": "x", "loadgen": "x", "env": {}}
     (path / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -115,6 +115,12 @@ def test_interleaved_folders_are_compared_round_by_round(tmp_path):
     _interleaved(tmp_path / "cand", "candidate", 8)
     paired = compare(Results(base), Results(cand), Options())
     assert "within rounds" in paired.correction_info["relabelling"]
+    # Folders of two different sessions are not pairs, whatever their round numbers say.
+    _interleaved(tmp_path / "cand", "candidate", 8, session="s2")
+    assert "split the pooled" in compare(Results(base), Results(cand),
+                                         Options()).correction_info["relabelling"]
+    _interleaved(tmp_path / "cand", "candidate", 8)
+    paired = compare(Results(base), Results(cand), Options())
     assert paired.correction_info["labellings"] == 2 ** 8
     assert paired.failed and unpaired.failed
     row = paired.regressions[0]

@@ -212,7 +212,8 @@ def is_paired(baseline, candidate):
     """Both folders come from one interleaved session: run k of each side shares round k."""
     a = baseline.manifest.get("interleaved")
     b = candidate.manifest.get("interleaved")
-    return (isinstance(a, dict) and isinstance(b, dict) and a.get("rounds") == b.get("rounds")
+    return (isinstance(a, dict) and isinstance(b, dict) and bool(a.get("session"))
+            and a.get("session") == b.get("session") and a.get("rounds") == b.get("rounds")
             and a.get("side") != b.get("side"))
 
 

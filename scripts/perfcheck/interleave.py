@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 
 from . import PerfCheckError
 from .results import Results, read_json
@@ -97,7 +98,7 @@ def _run_once(scenario_file, side, out_dir, quick, timeout_s, log):
     return folders[0]
 
 
-def merge_rounds(folders, dest_parent, side, order):
+def merge_rounds(folders, dest_parent, side, order, session=None):
     """Round folders (each with rep1 per point) -> one results folder with rep<k> = round k."""
     first = Results(folders[0])
     manifest = copy.deepcopy(first.manifest)
@@ -117,7 +118,10 @@ def merge_rounds(folders, dest_parent, side, order):
     manifest["warnings"] = list(warnings.values())
     manifest["started"] = first.manifest.get("started")
     manifest["finished"] = Results(folders[-1]).manifest.get("finished")
-    manifest["interleaved"] = {"side": side.name, "rounds": len(folders), "order": order,
+    # session: the same id on both sides of one session, so compare pairs round k of each side
+    # only when the two folders really were measured together.
+    manifest["interleaved"] = {"side": side.name, "session": session,
+                               "rounds": len(folders), "order": order,
                                "bin_dir": side.bin_dir, "loadgen": side.loadgen, "env": side.env}
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     dest = os.path.join(dest_parent, side.name, f"{first.scenario_name}-{stamp}")
@@ -177,6 +181,8 @@ def run(scenario_path, baseline, candidate, out_dir, rounds=None, quick=False, l
                 done[side.name].append(_run_once(
                     scenario_file, side, os.path.join(workdir, side.name, f"round{k}"), quick,
                     round_timeout_s, log))
-        return tuple(merge_rounds(done[s.name], out_dir, s, order) for s in (baseline, candidate))
+        session = f"{datetime.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        return tuple(merge_rounds(done[s.name], out_dir, s, order, session)
+                     for s in (baseline, candidate))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

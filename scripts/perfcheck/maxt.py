@@ -16,9 +16,12 @@ rows in different units compare. Re-labelling:
 Up to EXACT_MAX re-labellings are enumerated; beyond that a fixed-seed sample of SAMPLES is drawn
 (plus the observed labelling), so the same folders always give the same verdict.
 """
+import collections
 import itertools
 import math
 import random
+
+from . import stats
 
 EXACT_MAX = 1 << 16
 SAMPLES = 20000
@@ -37,19 +40,8 @@ class _Row:
             if v is not None:
                 self.slot[(side, unit)] = len(values)
                 values.append(v)
-        order = sorted(range(len(values)), key=values.__getitem__)
-        self.rank = [0.0] * len(values)
-        ties = 0.0
-        i = 0
-        while i < len(order):
-            j = i
-            while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-                j += 1
-            for k in range(i, j + 1):
-                self.rank[order[k]] = (i + j + 2) / 2
-            t = j - i + 1
-            ties += t ** 3 - t
-            i = j + 1
+        self.rank = stats.midranks(values)
+        ties = sum(t ** 3 - t for t in collections.Counter(values).values())
         self.total = len(values)
         self.tie_term = ties / (self.total * (self.total - 1)) if self.total > 1 else 0.0
 
