@@ -77,6 +77,79 @@ static void queue_request(struct io_uring *ring, struct conn *c, int send_too)
     io_uring_sqe_set_data(s, c);
 }
 
+/* Opens the connections, runs the loop and prints the figures; returns the exit status. */
+static int run(struct io_uring *ring, struct conn *conns, int nconn, int port, long total,
+               long resp_bytes)
+{
+    int rc;
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < nconn; i++) {
+        int one = 1;
+        conns[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (conns[i].fd < 0 ||
+            setsockopt(conns[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
+            connect(conns[i].fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+            fprintf(stderr, "uring-floor: connection %d to 127.0.0.1:%d: %s\n", i + 1, port,
+                    strerror(errno));
+            return 1;
+        }
+    }
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long sent = 0, done = 0;
+    for (int i = 0; i < nconn; i++, sent++)
+        queue_request(ring, &conns[i], 1);
+    while (done < total) {
+        rc = io_uring_submit_and_wait(ring, 1);
+        if (rc < 0 && rc != -EINTR) {
+            fprintf(stderr, "uring-floor: io_uring_submit_and_wait: %s\n", strerror(-rc));
+            return 1;
+        }
+        struct io_uring_cqe *cqe;
+        unsigned head, seen = 0;
+        io_uring_for_each_cqe(ring, head, cqe) {
+            seen++;
+            struct conn *c = io_uring_cqe_get_data(cqe);
+            if (cqe->res <= 0) {
+                fprintf(stderr, "uring-floor: %s %s\n", c ? "recv" : "send",
+                        cqe->res == 0 ? "hit end of file (the server closed)" : strerror(-cqe->res));
+                return 1;
+            }
+            c->got += cqe->res;
+            int complete = c->got >= resp_bytes;
+            if (c->got > resp_bytes) {
+                fprintf(stderr, "uring-floor: got %ld bytes for a %ld-byte response: the response "
+                        "size is not fixed, or RESPONSE_BYTES is wrong\n", c->got, resp_bytes);
+                return 1;
+            }
+            if (complete) {
+                c->got = 0;
+                done++;
+                if (sent >= total)
+                    continue;
+                sent++;
+            }
+            queue_request(ring, c, complete);
+        }
+        io_uring_cq_advance(ring, seen);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) < 0) {
+        perror("uring-floor: getrusage");
+        return 1;
+    }
+    double cpu = seconds(&ru.ru_utime) + seconds(&ru.ru_stime);
+    printf("requests %ld seconds %.3f requests_per_sec %.0f cpu_us_per_request %.3f "
+           "user_s %.3f sys_s %.3f\n",
+           done, wall, (double)done / wall, cpu / (double)done * 1e6, seconds(&ru.ru_utime),
+           seconds(&ru.ru_stime));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -100,78 +173,15 @@ int main(int argc, char **argv)
         return 1;
     }
     struct conn *conns = calloc((size_t)nconn, sizeof *conns);
-    if (!conns) {
+    for (int i = 0; conns && i < nconn; i++)
+        conns[i].fd = -1;
+    int status = conns ? run(&ring, conns, nconn, port, total, resp_bytes) : 1;
+    if (!conns)
         fprintf(stderr, "uring-floor: out of memory\n");
-        return 1;
-    }
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    for (int i = 0; i < nconn; i++) {
-        int one = 1;
-        conns[i].fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (conns[i].fd < 0 ||
-            setsockopt(conns[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
-            connect(conns[i].fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-            fprintf(stderr, "uring-floor: connection %d to 127.0.0.1:%d: %s\n", i + 1, port,
-                    strerror(errno));
-            return 1;
-        }
-    }
-
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    long sent = 0, done = 0;
-    for (int i = 0; i < nconn; i++, sent++)
-        queue_request(&ring, &conns[i], 1);
-    while (done < total) {
-        rc = io_uring_submit_and_wait(&ring, 1);
-        if (rc < 0 && rc != -EINTR) {
-            fprintf(stderr, "uring-floor: io_uring_submit_and_wait: %s\n", strerror(-rc));
-            return 1;
-        }
-        struct io_uring_cqe *cqe;
-        unsigned head, seen = 0;
-        io_uring_for_each_cqe(&ring, head, cqe) {
-            seen++;
-            struct conn *c = io_uring_cqe_get_data(cqe);
-            if (cqe->res <= 0) {
-                fprintf(stderr, "uring-floor: %s %s\n", c ? "recv" : "send",
-                        cqe->res == 0 ? "hit end of file (the server closed)" : strerror(-cqe->res));
-                return 1;
-            }
-            c->got += cqe->res;
-            int complete = c->got >= resp_bytes;
-            if (c->got > resp_bytes) {
-                fprintf(stderr, "uring-floor: got %ld bytes for a %ld-byte response: the response "
-                        "size is not fixed, or RESPONSE_BYTES is wrong\n", c->got, resp_bytes);
-                return 1;
-            }
-            if (complete) {
-                c->got = 0;
-                done++;
-                if (sent >= total)
-                    continue;
-                sent++;
-            }
-            queue_request(&ring, c, complete);
-        }
-        io_uring_cq_advance(&ring, seen);
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double wall = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) < 0) {
-        perror("uring-floor: getrusage");
-        return 1;
-    }
-    double cpu = seconds(&ru.ru_utime) + seconds(&ru.ru_stime);
-    printf("requests %ld seconds %.3f requests_per_sec %.0f cpu_us_per_request %.3f "
-           "user_s %.3f sys_s %.3f\n",
-           done, wall, (double)done / wall, cpu / (double)done * 1e6, seconds(&ru.ru_utime),
-           seconds(&ru.ru_stime));
-    for (int i = 0; i < nconn; i++)
-        close(conns[i].fd);
-    io_uring_queue_exit(&ring);
+    for (int i = 0; conns && i < nconn; i++)
+        if (conns[i].fd >= 0)
+            close(conns[i].fd);
     free(conns);
-    return 0;
+    io_uring_queue_exit(&ring);
+    return status;
 }
