@@ -2,9 +2,9 @@
 
 A row is a regression when the candidate is worse with significance (one-sided Mann-Whitney U,
 family-wise over every test in the comparison: Westfall-Young maxT by default, see maxt.py) AND its
-median is worse than the baseline median by more than the threshold. Either condition alone is not enough: the
-test alone flags 1 % differences that nobody cares about once repetitions are many; the threshold
-alone cries wolf on noise.
+median is worse than the baseline median by more than the threshold. Either condition alone is not
+enough: the test alone flags 1 % differences that nobody cares about once repetitions are many;
+the threshold alone cries wolf on noise.
 """
 from . import PerfCheckError, maxt, stats
 from .environment import environment_differences
