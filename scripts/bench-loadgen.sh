@@ -24,6 +24,8 @@ exec /usr/bin/python3 - "$root" "$@" <<'PY'
 import json, os, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 
 root = sys.argv[1]
+sys.path.insert(0, os.path.join(root, "scripts"))
+from c10k import procsample  # noqa: E402  (the runner's /proc reader)
 args = sys.argv[2:]
 opts = {"runs": 5, "requests": 1_000_000, "nokeep": 50_000, "rss_big": 10_000_000,
         "rss_small": 100_000, "out": None, "bin": os.path.join(root, "build", "bin"),
@@ -203,18 +205,14 @@ def uring_floor(url, n):
 
 
 def nginx_worker_ticks():
-    """CPU ticks (user+sys) of nginx's worker: the server side of every run, for its utilisation."""
-    total = 0
-    for pid in open(f"/proc/{nginx.pid}/task/{nginx.pid}/children").read().split():
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total
+    """CPU ticks (user+sys) of nginx's workers: the server side of every run, for its utilisation."""
+    tree = procsample.descendants(nginx.pid)
+    return sum(st["utime"] + st["stime"] for pid, st in tree.items() if pid != nginx.pid)
 
 
 def with_nginx_usage(fn, *args):
     """fn's result plus nginx's busy share of the run's wall time and its CPU per request (µs)."""
-    hz = os.sysconf("SC_CLK_TCK")
+    hz = procsample.CLK_TCK
     t0, c0 = time.monotonic(), nginx_worker_ticks()
     res = fn(*args)
     wall, ticks = time.monotonic() - t0, nginx_worker_ticks() - c0

@@ -19,7 +19,7 @@ fi
 for tool in wrk taskset; do
   command -v "$tool" >/dev/null || { echo "bench-servers: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }
 done
-exec /usr/bin/python3 - "$bin" "$@" <<'PYTHON'
+C10K_SCRIPTS="$root/scripts" exec /usr/bin/python3 - "$bin" "$@" <<'PYTHON'
 import argparse
 import os
 import re
@@ -31,6 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.environ["C10K_SCRIPTS"])
+from c10k import procsample  # noqa: E402  (the runner's /proc reader)
 
 MODELS = ["blocking", "threaded", "forking", "select", "epoll", "libuv"]
 BODY_BYTES = 64  # the servers' default body; nginx returns the same size
@@ -67,29 +70,9 @@ def log(msg):
 
 def tree_cpu(pid):
     """CPU seconds of pid, its reaped children, and its live descendants."""
-    total = 0.0
-    tck = os.sysconf("SC_CLK_TCK")
-    parents = {}
-    stats = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields[1])
-        stats[int(entry)] = fields
-    todo = [pid]
-    while todo:
-        p = todo.pop()
-        fields = stats.get(p)
-        if fields is None:
-            continue
-        total += sum(int(x) for x in fields[11:15]) / tck  # utime stime cutime cstime
-        todo.extend(c for c, pp in parents.items() if pp == p)
-    return total
+    ticks = sum(st["utime"] + st["stime"] + st["cutime"] + st["cstime"]
+                for st in procsample.descendants(pid).values())
+    return ticks / procsample.CLK_TCK
 
 
 class Proc:

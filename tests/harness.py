@@ -8,9 +8,12 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from c10k import procsample  # noqa: E402  (the runner's /proc reader)
 BIN_DIR = os.environ.get("C10K_BIN_DIR", os.path.join(ROOT, "build", "bin"))
 
 MODELS = ["blocking", "threaded", "forking", "select", "epoll", "libuv"]
@@ -101,3 +104,16 @@ def http_get(addr, path="/", timeout=10, method="GET"):
     status = int(lines[0].split()[1])
     headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
     return status, headers, body.decode("latin-1")
+
+
+def children_of(pid):
+    """(pid, state) of the live or zombie children of pid."""
+    return [(p, st["state"]) for p, st in procsample.descendants(pid).items() if st["ppid"] == pid]
+
+
+def cpu_seconds(pid):
+    """User+system CPU of a process, including its reaped children (forking model)."""
+    st = procsample.descendants(pid).get(pid)
+    if st is None:
+        raise ProcessLookupError(pid)
+    return (st["utime"] + st["stime"] + st["cutime"] + st["cstime"]) / procsample.CLK_TCK

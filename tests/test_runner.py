@@ -27,6 +27,10 @@ SANITIZE = bool(os.environ.get("C10K_SANITIZE"))
 READY_TIMEOUT = "30" if SANITIZE else "10"
 
 
+def child_pids(pid):
+    return [p for p, _ in harness.children_of(pid)]
+
+
 def runner_env(bin_dir=None):
     env = dict(os.environ)
     env["C10K_BIN_DIR"] = bin_dir or harness.BIN_DIR
@@ -58,21 +62,6 @@ def sessions_alive(sids):
         if int(fields[3]) in sids:  # field 6: session id
             alive.append(int(name))
     return alive
-
-
-def children_of(pid):
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat") as f:
-                data = f.read()
-        except OSError:
-            continue
-        if int(data[data.rindex(")") + 2:].split()[1]) == pid:
-            out.append(int(name))
-    return out
 
 
 def the_folder(out_dir):
@@ -182,7 +171,7 @@ def test_sigterm_mid_run_keeps_finished_points_and_resume_completes(tmp_path):
             time.sleep(0.05)
         assert folder, "no repetition finished in time"
         # Mid-point: the runner has a server (and usually a loadgen) running right now.
-        live_children = children_of(proc.pid)
+        live_children = child_pids(proc.pid)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
@@ -222,9 +211,9 @@ def test_sigint_stops_cleanly(tmp_path):
     try:
         # Wait until the server and the loadgen both run, then Ctrl-C.
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(children_of(proc.pid)) < 2:
+        while time.monotonic() < deadline and len(child_pids(proc.pid)) < 2:
             time.sleep(0.05)
-        kids = children_of(proc.pid)
+        kids = child_pids(proc.pid)
         assert len(kids) >= 2, "server and loadgen never both ran"
         time.sleep(0.5)  # the forking server has children now
         proc.send_signal(signal.SIGINT)

@@ -13,6 +13,7 @@ import time
 import pytest
 
 import harness
+from harness import children_of, cpu_seconds  # noqa: F401  (re-exported for the tests)
 
 TIMEOUT = 10  # seconds: any single socket operation in these tests; a hang fails, never blocks CI
 SANITIZED = bool(os.environ.get("C10K_SANITIZE"))
@@ -108,30 +109,6 @@ def exchange(addr, raw, head=False):
     with RawClient(addr) as c:
         c.send(raw)
         return c.read_response(head=head)
-
-
-def cpu_seconds(pid):
-    """User+system CPU of a process, including its reaped children (forking model)."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def children_of(pid):
-    """(pid, state) of the live or zombie children of pid."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append((int(entry), fields[0]))
-    return out
 
 
 def wait_until(predicate, timeout=5.0, interval=0.02):
