@@ -99,6 +99,13 @@ def _pct_of_ideal(p):
     return 100.0 * p["requests_per_sec"] / p["ideal_requests_per_sec"]
 
 
+def _section(title, concurrencies):
+    """A Markdown section heading and the head of its series x concurrency table."""
+    return ["", f"## {title}", "",
+            "| series | " + " | ".join(f"C={c:,}" for c in concurrencies) + " |",
+            "|---|" + "---:|" * len(concurrencies)]
+
+
 def _pct(pct):
     return f"{pct:.0f}%" if pct >= 9.5 else f"{pct:.2g}%"
 
@@ -125,9 +132,7 @@ def write_summary(folder, res, points):
              f"Results folder `{os.path.basename(os.path.abspath(folder))}`, "
              f"started {res.manifest.get('started')}, finished {res.manifest.get('finished') or 'not finished'}"
              + (f", wall time {wall_time_text(res.manifest)}." if wall_time_text(res.manifest) else "."),
-             "", "## Throughput, requests/s (and % of the ideal C/D)", "",
-             "| series | " + " | ".join(f"C={c:,}" for c in concurrencies) + " |",
-             "|---|" + "---:|" * len(concurrencies)]
+             *_section("Throughput, requests/s (and % of the ideal C/D)", concurrencies)]
     for s in res.series():
         cells = []
         for c in concurrencies:
@@ -142,15 +147,11 @@ def write_summary(folder, res, points):
         lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
     if any("duration_s" not in s["loadgen"] for s in res.series()):
         # Request-count runs (the seed's -n 5 -c 5): the time they took is the headline.
-        lines += ["", "## Time taken per repetition, s (median)", "",
-                  "| series | " + " | ".join(f"C={c:,}" for c in concurrencies) + " |",
-                  "|---|" + "---:|" * len(concurrencies)]
+        lines += _section("Time taken per repetition, s (median)", concurrencies)
         for s in res.series():
             cells = [_num(by[(s["name"], c)]["duration_s"]) if (s["name"], c) in by else "–" for c in concurrencies]
             lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
-    lines += ["", "## Server memory per connection, KiB of PSS ((peak - idle) / C)", "",
-              "| series | " + " | ".join(f"C={c:,}" for c in concurrencies) + " |",
-              "|---|" + "---:|" * len(concurrencies)]
+    lines += _section("Server memory per connection, KiB of PSS ((peak - idle) / C)", concurrencies)
     for s in res.series():
         cells = []
         for c in concurrencies:
