@@ -5,9 +5,12 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libuv1-dev libjansson-dev libhttp-parser-dev liburing-dev
-  python3 python3-pytest gnuplot-nox
-  apache2-utils wrk nghttp2-client nginx-light curl
-  util-linux procps valgrind
+  node-llhttp  # llhttp's generated C sources (/usr/share/llhttp), built as a static library
+  clang libclang-rt-14-dev  # libFuzzer targets (-fsanitize=fuzzer)
+  python3 python3-pytest python3-jsonschema gnuplot-nox
+  apache2-utils wrk nghttp2-client nginx-light h2o curl
+  util-linux procps valgrind strace iproute2
+  openssh-server openssh-client parallel  # multi-host load over ssh (network-namespace tests)
   chromium  # headless check of the HTML report (tests/test_plots.py)
 )
 
