@@ -168,6 +168,26 @@ def test_emfile_neither_spins_nor_dies(server_factory, model):
     assert_still_serving(srv)
 
 
+def test_threaded_counts_an_emfile_episode_once(server_factory):
+    """At its open-file limit with every thread busy, accept() fails with EMFILE at once whether a
+    client waits or not. The server must count that once, not once per retry, and not spin."""
+    srv = server_factory("threaded", preexec_fn=limit_fds(48))
+    clients = []
+    try:
+        for _ in range(60):  # more than the limit: the last ones are shed
+            clients.append(RawClient(srv.addr))
+        time.sleep(1.0)  # a blind retry every 10 ms would count about 100 errors here
+        shed = sum(1 for c in clients if c.at_eof(timeout=0.01))
+        assert shed > 0
+    finally:
+        for c in clients:
+            c.close()
+    stats = wait_stats(srv, lambda s: s["active"] == 1, timeout=5)
+    assert 1 <= stats["errors"]["accept"] <= 5
+    assert stats["errors"]["refused"] >= shed  # every shed client is counted
+    assert_still_serving(srv)
+
+
 def unused_uid():
     """A uid that owns no process, so RLIMIT_NPROC counts only the server's own threads."""
     used = set()

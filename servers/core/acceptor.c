@@ -22,6 +22,7 @@ void acceptor_init(acceptor_t *a, int listen_fd, int accept_flags)
 {
     a->listen_fd = listen_fd;
     a->accept_flags = accept_flags | SOCK_CLOEXEC;
+    a->starved = false;
     a->reserve_fd = open_reserve();
     if (a->reserve_fd < 0)
         perror("open(/dev/null) for the reserve fd");
@@ -53,18 +54,31 @@ static accept_result_t shed_one(acceptor_t *a)
     do
         fd = accept(a->listen_fd, NULL, NULL);
     while (fd < 0 && errno == EINTR);
-    if (fd >= 0)
+    if (fd >= 0) {
+        stats_conn_accepted();
         close(fd);
+        stats_error(ERR_REFUSED);
+    }
     a->reserve_fd = open_reserve();
     if (fd < 0 || a->reserve_fd < 0)
         return ACCEPT_BACKOFF;
     return ACCEPT_RETRY;
 }
 
+/* Linux reports EMFILE on every accept() while the process is at its limit, pending connection
+ * or not: a server sitting at the limit would count hundreds of errors a second. */
+static void count_starvation(acceptor_t *a)
+{
+    if (!a->starved)
+        stats_error(ERR_ACCEPT);
+    a->starved = true;
+}
+
 accept_result_t acceptor_accept(acceptor_t *a, int *fd_out)
 {
     int fd = accept4(a->listen_fd, NULL, NULL, a->accept_flags);
     if (fd >= 0) {
+        a->starved = false;
         int one = 1;
         /* Small responses must leave at once, not wait for the previous one's ACK (Nagle). */
         if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 && errno != EINVAL &&
@@ -82,11 +96,11 @@ accept_result_t acceptor_accept(acceptor_t *a, int *fd_out)
         return ACCEPT_INTERRUPTED;
     case EMFILE:
     case ENFILE:
-        stats_error(ERR_ACCEPT);
+        count_starvation(a);
         return shed_one(a);
     case ENOBUFS:
     case ENOMEM:
-        stats_error(ERR_ACCEPT);
+        count_starvation(a);
         return ACCEPT_BACKOFF;
     default:
         /* ECONNABORTED, EPROTO, EPERM (firewall) and the network errors accept(2) passes on
@@ -123,6 +137,15 @@ bool acceptor_admit(int fd, unsigned max_conns, long fd_limit)
     return true;
 }
 
+/* Blocks until a connection is pending (or the stop handler shuts the listener down), so that
+ * accept() is not retried blindly while nothing could be accepted. */
+static void wait_pending(acceptor_t *a)
+{
+    struct pollfd pfd = {.fd = a->listen_fd, .events = POLLIN};
+    while (!g_stop && poll(&pfd, 1, -1) < 0 && errno == EINTR) {
+    }
+}
+
 int acceptor_next_blocking(acceptor_t *a)
 {
     while (!g_stop) {
@@ -131,7 +154,8 @@ int acceptor_next_blocking(acceptor_t *a)
         case ACCEPT_OK:
             return fd;
         case ACCEPT_BACKOFF:
-            work_sleep_ns((uint64_t)ACCEPT_BACKOFF_MS * 1000000u);
+            if (work_sleep_ns((uint64_t)ACCEPT_BACKOFF_MS * 1000000u) == 0)
+                wait_pending(a);
             break;
         default:
             break;

@@ -11,12 +11,13 @@ typedef struct acceptor {
     int listen_fd;
     int reserve_fd;   /* an fd kept on /dev/null, given up to shed a connection at EMFILE */
     int accept_flags; /* SOCK_CLOEXEC, plus SOCK_NONBLOCK for event loops */
+    bool starved;     /* out of fds or memory since the last successful accept: one episode, one count */
 } acceptor_t;
 
 typedef enum accept_result {
     ACCEPT_OK,          /* *fd_out is a new connection (TCP_NODELAY set), counted as accepted */
     ACCEPT_EMPTY,       /* nothing pending (non-blocking listener) */
-    ACCEPT_RETRY,       /* a transient error or a connection shed at EMFILE: try again now */
+    ACCEPT_RETRY,       /* a transient error or a connection shed at EMFILE (counted refused): try again */
     ACCEPT_INTERRUPTED, /* a signal or shutdown of the listener: check g_stop, then retry */
     ACCEPT_BACKOFF,     /* out of resources and nothing to shed: wait a little before retrying */
 } accept_result_t;
@@ -28,7 +29,8 @@ void acceptor_close(acceptor_t *a);
 accept_result_t acceptor_accept(acceptor_t *a, int *fd_out);
 
 /* Blocking models: waits for the next connection, riding out interruptions and backing off when
- * out of resources. Returns -1 once g_stop is set. */
+ * out of resources as the event loops do (a pause, then wait until a connection is pending).
+ * Returns -1 once g_stop is set. */
 int acceptor_next_blocking(acceptor_t *a);
 
 /* Counts the connection as active unless it must be refused: over max_conns (0 = no limit) or

@@ -10,8 +10,8 @@ typedef enum stats_error {
     ERR_BAD_REQUEST,       /* 400: malformed or truncated request, bad query override */
     ERR_HEADER_TOO_LARGE,  /* 431 (and 414 for an over-long URL) */
     ERR_BODY_TOO_LARGE,    /* 413 */
-    ERR_REFUSED,           /* over --max-conns, or an fd select() cannot watch */
-    ERR_ACCEPT,            /* accept() failed: EMFILE, ENFILE, ENOBUFS, ENOMEM, ... */
+    ERR_REFUSED,           /* over --max-conns, an fd select() cannot watch, or shed at EMFILE */
+    ERR_ACCEPT,            /* accept() failed; out of fds/memory counts once per episode */
     ERR_SPAWN,             /* pthread_create() or fork() failed */
     ERR_IO,                /* read/write errors, resets */
     ERR_KIND_COUNT
