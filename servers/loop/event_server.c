@@ -21,16 +21,30 @@ static loop_timer_t backoff_timer;
 
 static void on_listener(loop_t *loop, int fd, unsigned events, void *data);
 
+static void resume_accepting(loop_t *loop, loop_timer_t *t);
+
+/* Stops watching the listener for a moment rather than spin on it (it stays readable). If the
+ * pause cannot be scheduled the listener stays watched: a busy loop beats one that never
+ * accepts again. */
+static void pause_accepting(loop_t *loop)
+{
+    if (loop_timer_start(loop, &backoff_timer, loop_now(loop) + ACCEPT_BACKOFF_MS * 1000000ull,
+                         resume_accepting) != 0)
+        return;
+    if (loop_watch(loop, acceptor.listen_fd, 0, on_listener, NULL) != 0)
+        loop_timer_stop(loop, &backoff_timer);
+}
+
 static void resume_accepting(loop_t *loop, loop_timer_t *t)
 {
     (void)t;
     if (loop_watch(loop, acceptor.listen_fd, LOOP_READ, on_listener, NULL) != 0)
-        loop_timer_start(loop, &backoff_timer, loop_now(loop) + ACCEPT_BACKOFF_MS * 1000000ull, resume_accepting);
+        pause_accepting(loop); /* try again after another pause */
 }
 
 static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
 {
-    (void)events, (void)data;
+    (void)fd, (void)events, (void)data;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         int cfd;
         switch (acceptor_accept(&acceptor, &cfd)) {
@@ -43,12 +57,8 @@ static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
         case ACCEPT_RETRY:
         case ACCEPT_INTERRUPTED:
             break;
-        case ACCEPT_BACKOFF:
-            /* Out of fds or memory with nothing to shed: stop watching the listener for a moment
-             * rather than spin on it (it stays readable). */
-            if (loop_watch(loop, fd, 0, on_listener, NULL) == 0)
-                loop_timer_start(loop, &backoff_timer, loop_now(loop) + ACCEPT_BACKOFF_MS * 1000000ull,
-                                 resume_accepting);
+        case ACCEPT_BACKOFF: /* out of fds or memory with nothing to shed */
+            pause_accepting(loop);
             return;
         }
     }

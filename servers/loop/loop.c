@@ -14,6 +14,7 @@
 typedef struct fd_entry {
     bool used;
     unsigned events;
+    uint64_t since; /* the batch during which this registration began */
     loop_io_cb cb;
     void *data;
 } fd_entry_t;
@@ -21,6 +22,7 @@ typedef struct fd_entry {
 struct loop {
     backend_t *backend;
     uint64_t now;
+    uint64_t batch; /* counts backend waits: an fd registered during a batch is not its target */
     fd_entry_t *fds;
     size_t fds_cap;
     loop_timer_t **heap;
@@ -81,14 +83,16 @@ int loop_watch(loop_t *loop, int fd, unsigned events, loop_io_cb cb, void *data)
     if ((size_t)fd >= loop->fds_cap && grow_fds(loop, fd) != 0)
         return -1;
     fd_entry_t *e = &loop->fds[fd];
+    uint64_t since = e->since;
     if (!e->used) {
         if (backend_add(loop->backend, fd, events) != 0)
             return -1;
+        since = loop->batch;
     } else if (e->events != events) {
         if (backend_mod(loop->backend, fd, e->events, events) != 0)
             return -1;
     }
-    *e = (fd_entry_t){.used = true, .events = events, .cb = cb, .data = data};
+    *e = (fd_entry_t){.used = true, .events = events, .since = since, .cb = cb, .data = data};
     return 0;
 }
 
@@ -208,10 +212,12 @@ int loop_run(loop_t *loop, const sigset_t *wait_mask)
             return -1;
         }
         loop->now = now_ns();
+        loop->batch++;
         for (int i = 0; i < n; i++) {
             int fd = loop->fired[i].fd;
-            /* An earlier callback in this batch may have closed (or reused) this fd. */
-            if ((size_t)fd >= loop->fds_cap || !loop->fds[fd].used)
+            /* An earlier callback in this batch may have closed this fd, or closed it and
+             * registered a new connection under the same number: the event was the old one's. */
+            if ((size_t)fd >= loop->fds_cap || !loop->fds[fd].used || loop->fds[fd].since == loop->batch)
                 continue;
             fd_entry_t *e = &loop->fds[fd];
             unsigned ev = loop->fired[i].events & (e->events | LOOP_ERROR);

@@ -49,6 +49,14 @@ static void on_handle_closed(uv_handle_t *h)
         free(c);
 }
 
+/* Before the timer exists: only the tcp handle to close. */
+static void conn_close_tcp_only(uconn_t *c)
+{
+    c->closing = true;
+    stats_conn_closed();
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+}
+
 static void conn_close(uconn_t *c)
 {
     if (c->closing)
@@ -100,7 +108,10 @@ static void start_linger(uconn_t *c)
         return;
     }
     c->lingering = true;
-    uv_timer_start(&c->timer, on_linger_timeout, LINGER_MS, 0);
+    if (uv_timer_start(&c->timer, on_linger_timeout, LINGER_MS, 0) != 0) {
+        conn_close(c);
+        return;
+    }
     start_reading(c);
 }
 
@@ -109,7 +120,10 @@ static void on_delay(uv_timer_t *t)
     uconn_t *c = t->data;
     uint64_t now = uv_hrtime();
     if (now < c->delay_deadline) { /* uv timers count whole ms of a cached clock: never answer early */
-        uv_timer_start(t, on_delay, (c->delay_deadline - now + 999999) / 1000000, 0);
+        if (uv_timer_start(t, on_delay, (c->delay_deadline - now + 999999) / 1000000, 0) != 0) {
+            stats_error(ERR_IO);
+            conn_close(c);
+        }
         return;
     }
     session_delay_done(&c->s);
@@ -169,7 +183,11 @@ static void drive(uconn_t *c)
         if (step == SESSION_DELAY && !uv_is_active((uv_handle_t *)&c->timer)) {
             c->delay_deadline = uv_hrtime() + c->s.pending.delay_ns;
             uv_update_time(loop);
-            uv_timer_start(&c->timer, on_delay, (c->s.pending.delay_ns + 999999) / 1000000, 0);
+            if (uv_timer_start(&c->timer, on_delay, (c->s.pending.delay_ns + 999999) / 1000000, 0) != 0) {
+                stats_error(ERR_IO);
+                conn_close(c);
+                return;
+            }
         }
         if (c->writing) { /* the client is not reading: stop reading from it too */
             stop_reading(c);
@@ -249,7 +267,12 @@ static void conn_start(int fd)
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
         return;
     }
-    uv_timer_init(loop, &c->timer);
+    if (uv_timer_init(loop, &c->timer) != 0) {
+        stats_error(ERR_IO);
+        c->timer.data = NULL;
+        conn_close_tcp_only(c);
+        return;
+    }
     c->timer.data = c;
     c->open_handles = 2;
     start_reading(c);
@@ -263,8 +286,13 @@ static void on_listener(uv_poll_t *w, int status, int events);
 
 static void resume_accepting(uv_timer_t *t)
 {
-    (void)t;
-    uv_poll_start(&listener_watch, UV_READABLE, on_listener);
+    /* Without a watched listener the server would never accept again: retry after a pause. */
+    if (uv_poll_start(&listener_watch, UV_READABLE, on_listener) != 0 &&
+        uv_timer_start(t, resume_accepting, ACCEPT_BACKOFF_MS, 0) != 0) {
+        fprintf(stderr, "server-libuv: cannot watch the listener any more\n");
+        g_stop = 1;
+        uv_stop(loop);
+    }
 }
 
 static void on_listener(uv_poll_t *w, int status, int events)
@@ -283,8 +311,8 @@ static void on_listener(uv_poll_t *w, int status, int events)
         case ACCEPT_INTERRUPTED:
             break;
         case ACCEPT_BACKOFF: /* nothing to shed: pause instead of spinning on a readable listener */
-            uv_poll_stop(&listener_watch);
-            uv_timer_start(&backoff_timer, resume_accepting, ACCEPT_BACKOFF_MS, 0);
+            if (uv_timer_start(&backoff_timer, resume_accepting, ACCEPT_BACKOFF_MS, 0) == 0)
+                uv_poll_stop(&listener_watch);
             return;
         }
     }
