@@ -244,7 +244,7 @@ static void finish_response(lg_thread *t, conn *c, size_t extra, uint64_t now)
         }
         uint64_t total = span(c->t_start, now);
         hist_record(&t->h_total, total);
-        hist_record(&t->ts.interval, total);
+        lg_ts_record(&t->ts, total);
         if (t->rate_interval_us > 0)
             hist_record(&t->h_uncorrected, span(c->t_actual, now));
         if (!c->reused)
@@ -888,7 +888,7 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
     int failed_alloc = 0;
     for (int i = 0; i < sh.nthreads; i++) {
         merge_thread(r, th[i]);
-        if (lg_ts_merge_into(&th[i]->ts, r))
+        if (lg_ts_move_into(&th[i]->ts, r))
             failed_alloc = 1;
         failed_alloc |= th[i]->failed_alloc;
         if (th[i]->end_us > end)

@@ -16,32 +16,43 @@ void hist_reset(hist *h)
     hist_init(h);
 }
 
-static void index_split(uint32_t idx, unsigned *bucket, uint64_t *sub)
+static void index_split(uint32_t idx, unsigned half_mag, unsigned *bucket, uint64_t *sub)
 {
-    int b = (int)(idx >> HIST_SUB_HALF_MAG) - 1;
-    uint64_t s = (idx & (HIST_SUB_HALF - 1)) + HIST_SUB_HALF;
-    if (b < 0) { /* the first half-bucket holds 0..1023 exactly */
-        s -= HIST_SUB_HALF;
+    uint64_t half = UINT64_C(1) << half_mag;
+    int b = (int)(idx >> half_mag) - 1;
+    uint64_t s = (idx & (half - 1)) + half;
+    if (b < 0) { /* the first half-bucket holds 0..half-1 exactly */
+        s -= half;
         b = 0;
     }
     *bucket = (unsigned)b;
     *sub = s;
 }
 
-uint64_t hist_lowest_at(uint32_t idx)
+uint64_t loglin_lowest_at(uint32_t idx, unsigned half_mag)
 {
     unsigned b;
     uint64_t s;
-    index_split(idx, &b, &s);
+    index_split(idx, half_mag, &b, &s);
     return s << b;
+}
+
+uint64_t loglin_highest_at(uint32_t idx, unsigned half_mag)
+{
+    unsigned b;
+    uint64_t s;
+    index_split(idx, half_mag, &b, &s);
+    return (s << b) + ((UINT64_C(1) << b) - 1);
+}
+
+uint64_t hist_lowest_at(uint32_t idx)
+{
+    return loglin_lowest_at(idx, HIST_SUB_HALF_MAG);
 }
 
 uint64_t hist_highest_at(uint32_t idx)
 {
-    unsigned b;
-    uint64_t s;
-    index_split(idx, &b, &s);
-    return (s << b) + ((UINT64_C(1) << b) - 1);
+    return loglin_highest_at(idx, HIST_SUB_HALF_MAG);
 }
 
 int hist_add_bucket(hist *h, uint64_t v, uint64_t n)
@@ -131,8 +142,8 @@ void hist_percentiles(const hist *h, const double *ps, size_t n, uint64_t *out)
         out[k++] = h->max;
 }
 
-void hist_pairs_percentiles(const hist_pair *pairs, size_t npairs, uint64_t total, uint64_t max,
-                            const double *ps, size_t n, uint64_t *out)
+void hist_pairs_percentiles(const hist_pair *pairs, size_t npairs, unsigned half_mag,
+                            uint64_t total, uint64_t max, const double *ps, size_t n, uint64_t *out)
 {
     size_t k = 0;
     uint64_t cum = 0;
@@ -144,38 +155,12 @@ void hist_pairs_percentiles(const hist_pair *pairs, size_t npairs, uint64_t tota
     for (size_t i = 0; i < npairs && k < n; i++) {
         cum += pairs[i].n;
         while (k < n && cum >= rank_for(ps[k], total)) {
-            uint64_t v = hist_highest_at(pairs[i].idx);
+            uint64_t v = loglin_highest_at(pairs[i].idx, half_mag);
             out[k++] = v > max ? max : v;
         }
     }
     while (k < n)
         out[k++] = max;
-}
-
-long hist_drain_pairs(hist *h, hist_pair **pairs, size_t *len, size_t *cap)
-{
-    long added = 0;
-    uint64_t left = h->count;
-    for (uint32_t i = 0; i < HIST_COUNTS_LEN && left > 0; i++) {
-        if (!h->counts[i])
-            continue;
-        if (*len == *cap) {
-            size_t ncap = *cap ? *cap * 2 : 256;
-            hist_pair *np = realloc(*pairs, ncap * sizeof *np);
-            if (!np)
-                return -1;
-            *pairs = np;
-            *cap = ncap;
-        }
-        (*pairs)[(*len)++] = (hist_pair){i, h->counts[i]};
-        left = left > h->counts[i] ? left - h->counts[i] : 0;
-        h->counts[i] = 0;
-        added++;
-    }
-    h->count = h->sum = h->max = 0;
-    h->sumsq = 0;
-    h->min = UINT64_MAX;
-    return added;
 }
 
 static int pair_cmp(const void *a, const void *b)
@@ -191,10 +176,13 @@ size_t hist_pairs_normalize(hist_pair *pairs, size_t n)
     qsort(pairs, n, sizeof *pairs, pair_cmp);
     size_t out = 0;
     for (size_t i = 1; i < n; i++) {
-        if (pairs[i].idx == pairs[out].idx)
+        if (pairs[i].idx == pairs[out].idx) {
+            if (pairs[i].n > UINT32_MAX - pairs[out].n)
+                return 0;
             pairs[out].n += pairs[i].n;
-        else
+        } else {
             pairs[++out] = pairs[i];
+        }
     }
     return out + 1;
 }

@@ -26,21 +26,33 @@ typedef struct hist_summary {
     double sumsq;
 } hist_summary;
 
-/* One non-empty bucket: its counts index and its count. */
+/* One non-empty bucket of a compact (per-second) histogram: its counts index and its count. */
 typedef struct hist_pair {
     uint32_t idx;
-    uint64_t n;
+    uint32_t n;
 } hist_pair;
 
 void hist_init(hist *h);
 void hist_reset(hist *h);
 
+/* Counts index of v in a log-linear layout of 2^(half_mag+1) sub-buckets per power of two:
+ * values below 2^(half_mag+1) are exact, above that each bucket is 2^-half_mag of its values.
+ * Layouts differ only in half_mag, so a bucket of a finer one lies inside one of a coarser one. */
+static inline uint32_t loglin_index(uint64_t v, unsigned half_mag)
+{
+    unsigned pow2ceil = 64u - (unsigned)__builtin_clzll(v | ((UINT64_C(2) << half_mag) - 1));
+    unsigned bucket = pow2ceil - (half_mag + 1);
+    uint64_t sub = v >> bucket;
+    return (uint32_t)(((uint64_t)(bucket + 1) << half_mag) + (sub - (UINT64_C(1) << half_mag)));
+}
+
+/* Lowest and highest value that map to counts index idx of that layout. */
+uint64_t loglin_lowest_at(uint32_t idx, unsigned half_mag);
+uint64_t loglin_highest_at(uint32_t idx, unsigned half_mag);
+
 static inline uint32_t hist_index(uint64_t v)
 {
-    unsigned pow2ceil = 64u - (unsigned)__builtin_clzll(v | (HIST_SUB_BUCKET_COUNT - 1));
-    unsigned bucket = pow2ceil - (HIST_SUB_HALF_MAG + 1);
-    uint64_t sub = v >> bucket;
-    return (uint32_t)(((uint64_t)(bucket + 1) << HIST_SUB_HALF_MAG) + (sub - HIST_SUB_HALF));
+    return loglin_index(v, HIST_SUB_HALF_MAG);
 }
 
 static inline void hist_record(hist *h, uint64_t v)
@@ -74,15 +86,12 @@ double hist_stddev(const hist_summary *s);
  * bucket where the percentile falls, capped at the exact max. 0 for an empty histogram. */
 void hist_percentiles(const hist *h, const double *ps, size_t n, uint64_t *out);
 
-/* Same over sparse pairs sorted by idx. */
-void hist_pairs_percentiles(const hist_pair *pairs, size_t npairs, uint64_t total, uint64_t max,
-                            const double *ps, size_t n, uint64_t *out);
+/* Same over sparse pairs of the layout half_mag, sorted by idx. */
+void hist_pairs_percentiles(const hist_pair *pairs, size_t npairs, unsigned half_mag,
+                            uint64_t total, uint64_t max, const double *ps, size_t n, uint64_t *out);
 
-/* Appends h's non-empty buckets to *pairs (growing it), clearing them in h; returns the number
- * appended or -1 on allocation failure. Resets h's summary too. */
-long hist_drain_pairs(hist *h, hist_pair **pairs, size_t *len, size_t *cap);
-
-/* Sorts pairs by idx and adds up equal indexes; returns the new length. */
+/* Sorts pairs by idx and adds up equal indexes; returns the new length, or 0 when a sum
+ * would not fit a pair's count (n > 0). */
 size_t hist_pairs_normalize(hist_pair *pairs, size_t n);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timeseries.h"
 #include "url.h"
 
 typedef struct ctx {
@@ -37,7 +38,10 @@ static int get_obj(ctx *c, json_t *obj, const char *key, json_t **out)
     return 0;
 }
 
-/* Reads a histogram's summary and, through add_bucket, its buckets. */
+/* Reads a histogram's summary and its buckets: into full (the whole-run layout, which must match
+ * exactly) or, for a second of the series, as pairs in the series layout. Any layout of the same
+ * family at least as fine maps exactly into the series layout (a finer bucket lies inside one
+ * coarser bucket), so series written at the whole-run precision still merge. */
 static int read_hist(ctx *c, json_t *h, hist_summary *s, hist *full, hist_pair **pairs,
                      size_t *npairs)
 {
@@ -47,11 +51,15 @@ static int read_hist(ctx *c, json_t *h, hist_summary *s, hist *full, hist_pair *
     json_t *unit = json_object_get(h, "unit");
     if (!json_is_string(unit) || strcmp(json_string_value(unit), "us") != 0)
         return fail(c, "unsupported histogram", "unit");
-    if (get_u64(c, h, "sub_bucket_count", &sub) || get_u64(c, h, "highest_us", &highest) ||
-        get_u64(c, h, "significant_digits", &digits))
+    if (get_u64(c, h, "sub_bucket_count", &sub) || get_u64(c, h, "highest_us", &highest))
         return -1;
-    if (sub != HIST_SUB_BUCKET_COUNT || highest != HIST_HIGHEST || digits != HIST_SIGNIFICANT_DIGITS)
+    if (full && (get_u64(c, h, "significant_digits", &digits) || sub != HIST_SUB_BUCKET_COUNT ||
+                 digits != HIST_SIGNIFICANT_DIGITS))
         return fail(c, "histogram layout differs from this loadgen's", "sub_bucket_count");
+    if (!full && (sub < LG_TS_SUB_BUCKET_COUNT || sub > HIST_SUB_BUCKET_COUNT || (sub & (sub - 1))))
+        return fail(c, "per-second histogram layout is not mergeable", "sub_bucket_count");
+    if (highest != HIST_HIGHEST)
+        return fail(c, "histogram layout differs from this loadgen's", "highest_us");
     hist_summary hs;
     if (get_u64(c, h, "count", &hs.count) || get_u64(c, h, "min_us", &hs.min) ||
         get_u64(c, h, "max_us", &hs.max) || get_u64(c, h, "sum_us", &hs.sum))
@@ -66,6 +74,12 @@ static int read_hist(ctx *c, json_t *h, hist_summary *s, hist *full, hist_pair *
     size_t i;
     json_t *b;
     uint64_t total = 0;
+    if (!full && json_array_size(buckets)) {
+        hist_pair *np = realloc(*pairs, (*npairs + json_array_size(buckets)) * sizeof *np);
+        if (!np)
+            return fail(c, "out of memory reading", "buckets");
+        *pairs = np;
+    }
     json_array_foreach(buckets, i, b) {
         json_t *v = json_array_get(b, 0), *n = json_array_get(b, 1);
         if (!json_is_array(b) || json_array_size(b) != 2 || !json_is_integer(v) ||
@@ -77,11 +91,9 @@ static int read_hist(ctx *c, json_t *h, hist_summary *s, hist *full, hist_pair *
         if (full) {
             hist_add_bucket(full, value, cnt);
         } else {
-            hist_pair *np = realloc(*pairs, (*npairs + 1) * sizeof *np);
-            if (!np)
-                return fail(c, "out of memory reading", "buckets");
-            *pairs = np;
-            np[(*npairs)++] = (hist_pair){hist_index(value), cnt};
+            if (cnt > UINT32_MAX)
+                return fail(c, "bucket count too large in a second of", "timeseries");
+            (*pairs)[(*npairs)++] = (hist_pair){lg_ts_index(value), (uint32_t)cnt};
         }
     }
     if (total != hs.count)
@@ -229,11 +241,12 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
             free(pairs);
             return -1;
         }
-        np = hist_pairs_normalize(pairs, np);
-        int rc = lg_result_series_add(r, (size_t)t_s, completed, nerr, open, &s, pairs, np);
+        size_t merged = hist_pairs_normalize(pairs, np);
+        int rc = (np && !merged) || lg_result_series_add(r, (size_t)t_s, completed, nerr, open, &s,
+                                                         pairs, merged);
         free(pairs);
         if (rc)
-            return fail(c, "out of memory merging", "timeseries");
+            return fail(c, "out of memory or a bucket count overflow merging", "timeseries");
     }
     json_t *host = json_object_get(env, "hostname");
     json_array_append_new(r->merged_from,

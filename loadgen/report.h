@@ -11,9 +11,8 @@ void lg_report_text(FILE *f, const lg_result *r);
 
 /* The JSON "config" object for a run's options. */
 json_t *lg_config_json(const lg_options *o);
-/* The whole result document; NULL on allocation failure. */
-json_t *lg_report_json(const lg_result *r);
-/* Writes the document to path ("-" = stdout); 0 or -1 with a message on stderr. */
+/* Writes the result document to path ("-" = stdout), streaming the time series so that the
+ * document is never whole in memory; 0 or -1 with a message on stderr. */
 int lg_write_json(const lg_result *r, const char *path);
 
 #endif

@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
+#include "timeseries.h"
 
 static json_t *num(double v)
 {
@@ -26,43 +28,88 @@ static json_t *opt_str(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-/* Histogram as summary + sparse [lowest value, count] buckets (pairs sorted by index). */
-static json_t *hist_json_parts(const hist_summary *s, const hist_pair *pairs, size_t npairs,
-                               const hist *full)
+/* Writes obj without its closing brace, so that the caller appends streamed members. */
+static int write_open(FILE *f, json_t *obj, size_t flags)
 {
-    json_t *buckets = json_array();
-    if (!buckets)
-        return NULL;
-    if (full) {
-        for (uint32_t i = 0; i < HIST_COUNTS_LEN; i++)
-            if (full->counts[i])
-                json_array_append_new(buckets, json_pack("[I,I]", (json_int_t)hist_lowest_at(i),
-                                                         (json_int_t)full->counts[i]));
-    } else {
-        for (size_t i = 0; i < npairs; i++)
-            json_array_append_new(buckets, json_pack("[I,I]", (json_int_t)hist_lowest_at(pairs[i].idx),
-                                                     (json_int_t)pairs[i].n));
+    char *text = obj ? json_dumps(obj, flags | JSON_REAL_PRECISION(15)) : NULL;
+    json_decref(obj);
+    size_t len = text ? strlen(text) : 0;
+    if (len < 2 || text[len - 1] != '}') {
+        free(text);
+        errno = ENOMEM;
+        return -1;
     }
-    return json_pack("{s:s, s:i, s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:o, s:o}", "unit", "us",
-                     "lowest_us", 1, "highest_us", (json_int_t)HIST_HIGHEST, "significant_digits",
-                     HIST_SIGNIFICANT_DIGITS, "sub_bucket_count", HIST_SUB_BUCKET_COUNT, "count",
-                     (json_int_t)s->count, "min_us", (json_int_t)s->min, "max_us", (json_int_t)s->max,
-                     "sum_us", (json_int_t)s->sum, "sum_sq_us2", num(s->sumsq), "buckets", buckets);
+    len--;
+    while (text[len - 1] == '\n') /* an indented dump puts the brace on a line of its own */
+        len--;
+    int rc = fwrite(text, 1, len, f) == len ? 0 : -1;
+    free(text);
+    return rc;
 }
 
-static json_t *table_json(const hist *h)
+/* A histogram: summary and layout fields, then its non-empty buckets as [lowest value, count],
+ * ascending, written as text: a run's buckets never become a tree of JSON values in memory.
+ * Exactly one of full and pairs is given. The layout fields let a reader check that two
+ * histograms merge bucket by bucket. */
+static int write_hist(FILE *f, const hist_summary *s, unsigned half_mag, const hist *full,
+                      const hist_pair *pairs, size_t npairs)
+{
+    json_t *h = json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "unit", "us", "lowest_us", 1,
+                          "highest_us", (json_int_t)HIST_HIGHEST, "sub_bucket_count",
+                          (json_int_t)(UINT64_C(2) << half_mag), "count", (json_int_t)s->count,
+                          "min_us", (json_int_t)s->min, "max_us", (json_int_t)s->max, "sum_us",
+                          (json_int_t)s->sum, "sum_sq_us2", num(s->sumsq));
+    if (h && full)
+        json_object_set_new(h, "significant_digits", json_integer(HIST_SIGNIFICANT_DIGITS));
+    if (write_open(f, h, JSON_COMPACT) || fputs(",\"buckets\":[", f) == EOF)
+        return -1;
+    const char *sep = "";
+    size_t n = full ? HIST_COUNTS_LEN : npairs;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t idx = full ? (uint32_t)i : pairs[i].idx;
+        uint64_t count = full ? full->counts[i] : pairs[i].n;
+        if (count == 0)
+            continue;
+        if (fprintf(f, "%s[%llu,%llu]", sep, (unsigned long long)loglin_lowest_at(idx, half_mag),
+                    (unsigned long long)count) < 0)
+            return -1;
+        sep = ",";
+    }
+    return fputs("]}", f) == EOF ? -1 : 0;
+}
+
+static int write_series_entry(FILE *f, const lg_second *s, size_t t_s)
+{
+    double ps[2] = {50, 99};
+    uint64_t v[2];
+    hist_pairs_percentiles(s->pairs, s->npairs, LG_TS_HALF_MAG, s->sum.count, s->sum.max, ps, 2, v);
+    json_t *e = json_pack("{s:I, s:I, s:I, s:o, s:o, s:I}", "t_s", (json_int_t)t_s, "completed",
+                          (json_int_t)s->completed, "errors", (json_int_t)s->errors, "p50_ms",
+                          ms_json((double)v[0]), "p99_ms", ms_json((double)v[1]), "open_connections",
+                          (json_int_t)s->open_conns);
+    if (write_open(f, e, JSON_COMPACT) || fputs(",\"histogram\":", f) == EOF ||
+        write_hist(f, &s->sum, LG_TS_HALF_MAG, NULL, s->pairs, s->npairs))
+        return -1;
+    return fputs("}", f) == EOF ? -1 : 0;
+}
+
+/* One latency table (compact, on one line): the figures, then its exact histogram. */
+static int write_table(FILE *f, const char *key, const hist *h, const char *after)
 {
     hist_summary s = hist_get_summary(h);
     uint64_t v[LG_NPCT];
     hist_percentiles(h, lg_pcts, LG_NPCT, v);
     json_t *pct = json_object();
-    for (int i = 0; i < LG_NPCT; i++)
+    for (int i = 0; pct && i < LG_NPCT; i++)
         json_object_set_new(pct, lg_pct_names[i], ms_json((double)v[i]));
-    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "count", (json_int_t)s.count,
-                     "min_ms", ms_json((double)s.min), "mean_ms", num(hist_mean(&s) / 1000.0),
-                     "stddev_ms", num(hist_stddev(&s) / 1000.0), "median_ms", ms_json((double)v[0]),
-                     "max_ms", ms_json((double)s.max), "percentiles", pct, "histogram",
-                     hist_json_parts(&s, NULL, 0, h));
+    json_t *t = json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "count", (json_int_t)s.count,
+                          "min_ms", ms_json((double)s.min), "mean_ms", num(hist_mean(&s) / 1000.0),
+                          "stddev_ms", num(hist_stddev(&s) / 1000.0), "median_ms",
+                          ms_json((double)v[0]), "max_ms", ms_json((double)s.max), "percentiles", pct);
+    if (fprintf(f, "  \"%s\": ", key) < 0 || write_open(f, t, JSON_COMPACT) ||
+        fputs(",\"histogram\":", f) == EOF || write_hist(f, &s, HIST_SUB_HALF_MAG, h, NULL, 0))
+        return -1;
+    return fprintf(f, "}%s\n", after) < 0 ? -1 : 0;
 }
 
 json_t *lg_config_json(const lg_options *o)
@@ -82,7 +129,8 @@ json_t *lg_config_json(const lg_options *o)
                      "variable_length", o->variable_length, "busy_poll_us", o->busy_poll_us);
 }
 
-json_t *lg_report_json(const lg_result *r)
+/* Everything but the latency tables and the time series, which write_document streams after it. */
+static json_t *report_head_json(const lg_result *r)
 {
     double secs = r->duration_s;
     json_t *summary = json_pack(
@@ -98,9 +146,6 @@ json_t *lg_report_json(const lg_result *r)
         r->doclen >= 0 ? json_integer((json_int_t)r->doclen) : json_null(), "server_software",
         r->has_server_software ? json_string(r->server_software) : json_null(), "warmup_requests",
         (json_int_t)r->warmup_requests);
-    json_t *latency = json_pack("{s:o, s:o, s:o, s:o}", "connect", table_json(&r->connect), "waiting",
-                                table_json(&r->waiting), "processing", table_json(&r->processing),
-                                "total", table_json(&r->total));
     json_t *errors = json_object();
     for (int i = 0; i < LG_ERR_COUNT; i++)
         json_object_set_new(errors, lg_err_names[i], json_integer((json_int_t)r->errors[i]));
@@ -111,50 +156,49 @@ json_t *lg_report_json(const lg_result *r)
             snprintf(key, sizeof key, "%d", i);
             json_object_set_new(status, key, json_integer((json_int_t)r->status[i]));
         }
-    json_t *series = json_array();
-    for (size_t i = 0; i < r->nseries; i++) {
-        const lg_second *s = &r->series[i];
-        double ps[2] = {50, 99};
-        uint64_t v[2];
-        hist_pairs_percentiles(s->pairs, s->npairs, s->sum.count, s->sum.max, ps, 2, v);
-        json_array_append_new(
-            series, json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:o}", "t_s", (json_int_t)i,
-                              "completed", (json_int_t)s->completed, "errors", (json_int_t)s->errors,
-                              "p50_ms", ms_json((double)v[0]), "p99_ms", ms_json((double)v[1]),
-                              "open_connections", (json_int_t)s->open_conns, "histogram",
-                              hist_json_parts(&s->sum, s->pairs, s->npairs, NULL)));
-    }
-    json_t *root = json_pack("{s:i, s:s, s:s, s:O, s:O, s:o, s:o, s:o, s:o, s:o}", "schema_version", 1,
+    json_t *root = json_pack("{s:i, s:s, s:s, s:O, s:O, s:o, s:o, s:o}", "schema_version", 1,
                              "tool", "c10k-loadgen", "version", LG_VERSION, "config",
                              r->config ? r->config : json_null(), "environment",
                              r->environment ? r->environment : json_null(), "summary", summary,
-                             "latency", latency, "errors", errors, "status_codes", status,
-                             "timeseries", series);
-    if (root && r->has_uncorrected)
-        json_object_set_new(root, "latency_uncorrected",
-                            json_pack("{s:o}", "total", table_json(&r->total_uncorrected)));
+                             "errors", errors, "status_codes", status);
     if (root && r->merged_from)
         json_object_set(root, "merged_from", r->merged_from);
     return root;
 }
 
+/* The head object (indented), then the latency tables and the series, one line each: the
+ * document is written as it is produced, never whole in memory. */
+static int write_document(const lg_result *r, FILE *f)
+{
+    if (write_open(f, report_head_json(r), JSON_INDENT(1)) || fputs(",\n \"latency\": {\n", f) == EOF ||
+        write_table(f, "connect", &r->connect, ",") || write_table(f, "waiting", &r->waiting, ",") ||
+        write_table(f, "processing", &r->processing, ",") || write_table(f, "total", &r->total, "") ||
+        fputs(" },\n", f) == EOF)
+        return -1;
+    if (r->has_uncorrected &&
+        (fputs(" \"latency_uncorrected\": {\n", f) == EOF ||
+         write_table(f, "total", &r->total_uncorrected, "") || fputs(" },\n", f) == EOF))
+        return -1;
+    if (fputs(" \"timeseries\": [", f) == EOF)
+        return -1;
+    for (size_t i = 0; i < r->nseries; i++)
+        if (fputs(i ? ",\n  " : "\n  ", f) == EOF || write_series_entry(f, &r->series[i], i))
+            return -1;
+    return fputs(r->nseries ? "\n ]\n}\n" : "]\n}\n", f) == EOF ? -1 : 0;
+}
+
 int lg_write_json(const lg_result *r, const char *path)
 {
-    json_t *root = lg_report_json(r);
-    if (!root) {
-        fprintf(stderr, "loadgen: cannot build the JSON result (out of memory)\n");
-        return -1;
-    }
-    size_t flags = JSON_INDENT(1) | JSON_REAL_PRECISION(15);
-    int rc;
-    if (strcmp(path, "-") == 0) {
-        rc = json_dumpf(root, stdout, flags);
-        if (rc == 0 && (fputc('\n', stdout) == EOF || fflush(stdout) != 0))
+    int to_stdout = strcmp(path, "-") == 0;
+    errno = 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
+    int rc = f ? write_document(r, f) : -1;
+    if (f) {
+        if (fflush(f) != 0)
             rc = -1;
-    } else {
-        rc = json_dump_file(root, path, flags);
+        if (!to_stdout && fclose(f) != 0)
+            rc = -1;
     }
-    json_decref(root);
     if (rc != 0) {
         fprintf(stderr, "loadgen: cannot write the JSON result to '%s': %s\n", path,
                 errno ? strerror(errno) : "write error");

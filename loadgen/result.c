@@ -50,11 +50,17 @@ int lg_result_series_reserve(lg_result *r, size_t n)
 {
     if (n <= r->nseries)
         return 0;
-    lg_second *ns = realloc(r->series, n * sizeof *ns);
-    if (!ns)
-        return -1;
-    memset(ns + r->nseries, 0, (n - r->nseries) * sizeof *ns);
-    r->series = ns;
+    if (n > r->series_cap) {
+        size_t ncap = r->series_cap ? r->series_cap : 64;
+        while (ncap < n)
+            ncap *= 2;
+        lg_second *ns = realloc(r->series, ncap * sizeof *ns);
+        if (!ns)
+            return -1;
+        r->series = ns;
+        r->series_cap = ncap;
+    }
+    memset(r->series + r->nseries, 0, (n - r->nseries) * sizeof *r->series);
     r->nseries = n;
     return 0;
 }
@@ -77,6 +83,8 @@ int lg_result_series_add(lg_result *r, size_t sec, uint64_t completed, uint64_t 
         memcpy(np + s->npairs, pairs, npairs * sizeof *np);
         s->pairs = np;
         s->npairs = hist_pairs_normalize(np, s->npairs + npairs);
+        if (s->npairs == 0)
+            return -1; /* a bucket's count overflowed */
     }
     return 0;
 }

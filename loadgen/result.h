@@ -19,7 +19,7 @@ extern const char *const lg_err_names[LG_ERR_COUNT]; /* JSON keys */
 typedef struct lg_second {
     uint64_t completed, errors, open_conns;
     hist_summary sum;  /* of that second's total latencies */
-    hist_pair *pairs;  /* its non-empty buckets, sorted */
+    hist_pair *pairs;  /* its non-empty buckets in the series layout (timeseries.h), sorted */
     size_t npairs;
 } lg_second;
 
@@ -50,7 +50,7 @@ typedef struct lg_result {
     int has_uncorrected;
 
     lg_second *series; /* index = second since the start of measurement */
-    size_t nseries;
+    size_t nseries, series_cap;
 } lg_result;
 
 lg_result *lg_result_new(void);

@@ -7,7 +7,6 @@
 void lg_ts_init(lg_timeseries *ts)
 {
     memset(ts, 0, sizeof *ts);
-    hist_init(&ts->interval);
 }
 
 void lg_ts_free(lg_timeseries *ts)
@@ -16,39 +15,57 @@ void lg_ts_free(lg_timeseries *ts)
     free(ts->pairs);
     ts->entries = NULL;
     ts->pairs = NULL;
+    ts->n = ts->cap = ts->npairs = ts->pcap = 0;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : first;
+    while (ncap < need)
+        ncap *= 2;
+    void *np = realloc(*p, ncap * size);
+    if (!np)
+        return -1;
+    *p = np;
+    *cap = ncap;
+    return 0;
 }
 
 int lg_ts_close_second(lg_timeseries *ts, uint64_t open_conns)
 {
-    if (ts->n == ts->cap) {
-        size_t ncap = ts->cap ? ts->cap * 2 : 64;
-        lg_ts_entry *ne = realloc(ts->entries, ncap * sizeof *ne);
-        if (!ne)
-            return -1;
-        ts->entries = ne;
-        ts->cap = ncap;
-    }
-    lg_ts_entry *e = &ts->entries[ts->n];
+    size_t nonempty = 0;
+    for (size_t i = 0; i < LG_TS_COUNTS_LEN; i++)
+        nonempty += ts->counts[i] != 0;
+    if (grow((void **)&ts->entries, &ts->cap, ts->n + 1, sizeof *ts->entries, 64) ||
+        grow((void **)&ts->pairs, &ts->pcap, ts->npairs + nonempty, sizeof *ts->pairs, 1024))
+        return -1;
+    lg_ts_entry *e = &ts->entries[ts->n++];
     e->errors = ts->errors;
     e->open_conns = open_conns;
-    e->sum = hist_get_summary(&ts->interval);
+    e->sum = ts->cur;
     e->first_pair = ts->npairs;
-    long added = hist_drain_pairs(&ts->interval, &ts->pairs, &ts->npairs, &ts->pcap);
-    if (added < 0)
-        return -1;
-    e->npairs = (size_t)added;
+    e->npairs = nonempty;
+    for (uint32_t i = 0; i < LG_TS_COUNTS_LEN && nonempty; i++)
+        if (ts->counts[i]) {
+            ts->pairs[ts->npairs++] = (hist_pair){i, ts->counts[i]};
+            ts->counts[i] = 0;
+            nonempty--;
+        }
+    memset(&ts->cur, 0, sizeof ts->cur);
     ts->errors = 0;
-    ts->n++;
     return 0;
 }
 
-int lg_ts_merge_into(const lg_timeseries *ts, lg_result *r)
+int lg_ts_move_into(lg_timeseries *ts, lg_result *r)
 {
-    for (size_t i = 0; i < ts->n; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < ts->n && rc == 0; i++) {
         const lg_ts_entry *e = &ts->entries[i];
-        if (lg_result_series_add(r, i, e->sum.count, e->errors, e->open_conns, &e->sum,
-                                 ts->pairs + e->first_pair, e->npairs))
-            return -1;
+        rc = lg_result_series_add(r, i, e->sum.count, e->errors, e->open_conns, &e->sum,
+                                  ts->pairs + e->first_pair, e->npairs);
     }
-    return 0;
+    lg_ts_free(ts);
+    return rc;
 }

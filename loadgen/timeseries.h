@@ -1,6 +1,9 @@
 /* Per-thread per-second series: completions, errors, open connections and that second's latency
- * histogram, stored sparsely so memory grows with the run's duration (a few hundred bytes per
- * second), never with the number of requests. */
+ * histogram. The whole-run histograms are exact to 3 significant digits; a second's histogram
+ * uses a coarser layout of the same family (64 sub-buckets: every bucket is narrower than 1/32
+ * of its values) so that it holds at most LG_TS_COUNTS_LEN buckets, typically a few dozen, and
+ * is stored sparsely as 8-byte pairs. Memory grows with the run's duration by about a hundred
+ * bytes plus 8 per non-empty bucket a second, never with the number of requests. */
 #ifndef LG_TIMESERIES_H
 #define LG_TIMESERIES_H
 #include <stddef.h>
@@ -9,6 +12,11 @@
 #include "hist.h"
 #include "result.h"
 
+#define LG_TS_HALF_MAG 5 /* log2(LG_TS_SUB_BUCKET_COUNT / 2) */
+#define LG_TS_SUB_BUCKET_COUNT 64
+#define LG_TS_BUCKET_COUNT 31 /* 64 << 30 = 2^36 covers HIST_HIGHEST */
+#define LG_TS_COUNTS_LEN ((LG_TS_BUCKET_COUNT + 1) << LG_TS_HALF_MAG)
+
 typedef struct lg_ts_entry {
     uint64_t errors, open_conns;
     hist_summary sum;
@@ -16,18 +24,40 @@ typedef struct lg_ts_entry {
 } lg_ts_entry;
 
 typedef struct lg_timeseries {
-    hist interval;         /* the current second's total latencies */
-    uint64_t errors;       /* the current second's failures */
-    lg_ts_entry *entries;  /* index = second */
+    hist_summary cur;                  /* the current second's total latencies ... */
+    uint32_t counts[LG_TS_COUNTS_LEN]; /* ... and their buckets */
+    uint64_t errors;                   /* the current second's failures */
+    lg_ts_entry *entries;              /* index = second */
     size_t n, cap;
     hist_pair *pairs;
     size_t npairs, pcap;
 } lg_timeseries;
 
+static inline uint32_t lg_ts_index(uint64_t v)
+{
+    return loglin_index(v > HIST_HIGHEST ? HIST_HIGHEST : v, LG_TS_HALF_MAG);
+}
+
+/* Records one completed request's total latency (us) in the current second. */
+static inline void lg_ts_record(lg_timeseries *ts, uint64_t v)
+{
+    if (v > HIST_HIGHEST)
+        v = HIST_HIGHEST;
+    ts->counts[lg_ts_index(v)]++;
+    if (ts->cur.count == 0 || v < ts->cur.min)
+        ts->cur.min = v;
+    if (v > ts->cur.max)
+        ts->cur.max = v;
+    ts->cur.count++;
+    ts->cur.sum += v;
+    ts->cur.sumsq += (double)v * (double)v;
+}
+
 void lg_ts_init(lg_timeseries *ts);
 void lg_ts_free(lg_timeseries *ts);
 /* Ends the current second; -1 on allocation failure. */
 int lg_ts_close_second(lg_timeseries *ts, uint64_t open_conns);
-int lg_ts_merge_into(const lg_timeseries *ts, lg_result *r);
+/* Adds the series into r's and frees it (so that a run's end holds one copy); -1 on failure. */
+int lg_ts_move_into(lg_timeseries *ts, lg_result *r);
 
 #endif

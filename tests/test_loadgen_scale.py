@@ -1,0 +1,145 @@
+"""loadgen at scale: a time series that stays small for any run length and still merges exactly."""
+import copy
+import json
+import os
+import subprocess
+
+from test_loadgen_util import loadgen_path, run_json, run_loadgen, validate
+
+SERIES_HALF_MAG = 5  # 64 sub-buckets, as documented in docs/loadgen-json.md
+FINE_HALF_MAG = 10   # the whole-run layout, 2048 sub-buckets
+
+
+def loglin_index(v, half_mag):
+    """The counts index of v in the log-linear layout (mirrors loadgen/hist.h)."""
+    pow2ceil = max(v | ((2 << half_mag) - 1), 1).bit_length()
+    bucket = pow2ceil - (half_mag + 1)
+    return ((bucket + 1) << half_mag) + ((v >> bucket) - (1 << half_mag))
+
+
+def loglin_lowest(idx, half_mag):
+    b = (idx >> half_mag) - 1
+    s = (idx & ((1 << half_mag) - 1)) + (1 << half_mag)
+    if b < 0:
+        s -= 1 << half_mag
+        b = 0
+    return s << b
+
+
+def test_layouts_nest_so_fine_buckets_map_exactly():
+    """Every bucket of the whole-run layout lies inside one bucket of the series layout."""
+    for v in list(range(0, 5000)) + [2 ** k + d for k in range(12, 36) for d in (-1, 0, 1, 12345)]:
+        fine = loglin_index(v, FINE_HALF_MAG)
+        lo = loglin_lowest(fine, FINE_HALF_MAG)
+        hi = loglin_lowest(fine + 1, FINE_HALF_MAG) - 1
+        assert loglin_index(lo, SERIES_HALF_MAG) == loglin_index(hi, SERIES_HALF_MAG) == \
+            loglin_index(v, SERIES_HALF_MAG)
+
+
+def test_series_histograms_are_coarse_exact_in_summary_and_streamed(server_factory):
+    srv = server_factory("epoll")
+    doc, proc = run_json("-t", "2.5", "-c", 4, "-k", srv.url, timeout=30)
+    ts = doc["timeseries"]
+    assert [e["t_s"] for e in ts] == [0, 1, 2]
+    total = doc["latency"]["total"]["histogram"]
+    assert sum(e["histogram"]["count"] for e in ts) == total["count"] == doc["summary"]["complete"]
+    assert sum(e["histogram"]["sum_us"] for e in ts) == total["sum_us"]
+    assert max(e["histogram"]["max_us"] for e in ts) == total["max_us"]
+    assert min(e["histogram"]["min_us"] for e in ts if e["completed"]) == total["min_us"]
+    # The series histograms, re-bucketed from the whole-run one, add up to it exactly.
+    coarse_total = {}
+    for v, n in total["buckets"]:
+        i = loglin_index(v, SERIES_HALF_MAG)
+        coarse_total[i] = coarse_total.get(i, 0) + n
+    coarse_series = {}
+    for e in ts:
+        h = e["histogram"]
+        assert h["sub_bucket_count"] == 64 and len(h["buckets"]) <= 1024
+        for v, n in h["buckets"]:
+            assert loglin_lowest(loglin_index(v, SERIES_HALF_MAG), SERIES_HALF_MAG) == v
+            coarse_series[v] = coarse_series.get(v, 0) + n
+    assert {loglin_lowest(i, SERIES_HALF_MAG): n for i, n in coarse_total.items()} == coarse_series
+    # Streamed: the head, then one compact line per second.
+    lines = proc.stdout.splitlines()
+    start = lines.index(' "timeseries": [')
+    assert [json.loads(line.rstrip(",")) for line in lines[start + 1:start + 4]] == ts
+    assert lines[start + 4:] == [" ]", "}"]
+
+
+def _write(tmp_path, name, doc):
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+def test_merge_adds_series_exactly_including_finer_layouts(server_factory, tmp_path):
+    srv = server_factory("epoll")
+    a, _ = run_json("-t", "1.5", "-c", 2, "-k", srv.url, timeout=30)
+    b, _ = run_json("-n", 3000, "-c", 3, srv.url, timeout=30)
+    # An input written with the whole-run precision in its series (as earlier versions did):
+    # its buckets must map into the series layout exactly.
+    fine = copy.deepcopy(b)
+    values = [3, 70, 71, 100, 2047, 2048, 5000, 5001, 123456, 7654321]
+    fine_buckets = {}
+    for v in values:
+        lo = loglin_lowest(loglin_index(v, FINE_HALF_MAG), FINE_HALF_MAG)
+        fine_buckets[lo] = fine_buckets.get(lo, 0) + 1
+    fine["timeseries"] = [{"t_s": 0, "completed": len(values), "errors": 0, "p50_ms": 0.1,
+                           "p99_ms": 7.6, "open_connections": 0,
+                           "histogram": {"unit": "us", "lowest_us": 1, "highest_us": 2 ** 36 - 1,
+                                         "significant_digits": 3, "sub_bucket_count": 2048,
+                                         "count": len(values), "min_us": 3, "max_us": 7654321,
+                                         "sum_us": sum(values), "sum_sq_us2": float(sum(v * v for v in values)),
+                                         "buckets": sorted([k, n] for k, n in fine_buckets.items())}}]
+    files = [_write(tmp_path, "a.json", a), _write(tmp_path, "b.json", b), _write(tmp_path, "f.json", fine)]
+    m, _ = run_json("--merge", *files, timeout=30)
+    assert len(m["timeseries"]) == max(len(a["timeseries"]), len(b["timeseries"]))
+    for t, e in enumerate(m["timeseries"]):
+        parts = [d["timeseries"][t] for d in (a, b, fine) if t < len(d["timeseries"])]
+        assert e["completed"] == sum(p["completed"] for p in parts)
+        want = {}
+        for p in parts:
+            for v, n in p["histogram"]["buckets"]:
+                lo = loglin_lowest(loglin_index(v, SERIES_HALF_MAG), SERIES_HALF_MAG)
+                want[lo] = want.get(lo, 0) + n
+        assert e["histogram"]["buckets"] == sorted([k, n] for k, n in want.items())
+        assert e["histogram"]["count"] == sum(p["histogram"]["count"] for p in parts)
+        assert e["histogram"]["sum_us"] == sum(p["histogram"]["sum_us"] for p in parts)
+
+
+def test_merge_rejects_a_series_layout_it_cannot_map(server_factory, tmp_path):
+    srv = server_factory("epoll")
+    a, _ = run_json("-n", 200, "-c", 2, srv.url, timeout=30)
+    a["timeseries"][0]["histogram"]["sub_bucket_count"] = 32
+    proc = run_loadgen("--merge", _write(tmp_path, "a.json", a), timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert "sub_bucket_count" in proc.stderr
+
+
+def _peak_rss_kib_and_json(args, tmp_path, name):
+    path = tmp_path / name
+    proc = subprocess.Popen([loadgen_path(), "-q", "--json", str(path), *map(str, args)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0
+    doc = json.loads(path.read_text())
+    validate(doc)
+    lines = path.read_text().splitlines()
+    series_lines = lines[lines.index(' "timeseries": [') + 1:-2]
+    return usage.ru_maxrss, max(map(len, series_lines)), doc
+
+
+def test_memory_and_json_grow_by_little_per_second(server_factory, tmp_path):
+    """A long run's growth per second is bounded by the series layout: a few KiB per second
+    (the whole-run layout took about 80 KiB a second in the file)."""
+    srv = server_factory("epoll")
+    url = srv.url
+    short_rss, _, _ = _peak_rss_kib_and_json(["-t", 1, "-c", 20, "-k", url], tmp_path, "s.json")
+    long_rss, longest_line, doc = _peak_rss_kib_and_json(["-t", 6, "-c", 20, "-k", url], tmp_path,
+                                                         "l.json")
+    assert len(doc["timeseries"]) >= 6
+    # A second's line: at most 1,024 buckets of ~12 bytes and ~250 bytes of fields.
+    assert longest_line < 13000, longest_line
+    # Building the whole document as JSON values grew the peak by ~1.9 MiB over these 5 s here.
+    assert long_rss - short_rss < 512, (short_rss, long_rss)
