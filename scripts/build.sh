@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Configures and builds c10k-bench. Usage: scripts/build.sh [--sanitize] [--werror]
+# Configures and builds c10k-bench. Usage: scripts/build.sh [--sanitize | --tsan] [--werror]
 # Installs missing Debian packages first (set C10K_NO_INSTALL=1 to skip).
-# Plain build goes to build/, the ASan+UBSan build to build-asan/; binaries land in <dir>/bin.
+# Plain build goes to build/, the ASan+UBSan build to build-asan/, the ThreadSanitizer build to
+# build-tsan/; binaries land in <dir>/bin, the C unit tests in <dir>/unit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir="$root/build"
@@ -9,6 +10,7 @@ flags=()
 for arg in "$@"; do
   case "$arg" in
     --sanitize) dir="$root/build-asan"; flags+=(-DC10K_SANITIZE=ON) ;;
+    --tsan)     dir="$root/build-tsan"; flags+=(-DC10K_TSAN=ON) ;;
     --werror)   flags+=(-DC10K_WERROR=ON) ;;
     *) echo "build.sh: unknown option '$arg'" >&2; exit 2 ;;
   esac
