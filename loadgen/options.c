@@ -245,7 +245,7 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
     uint64_t v;
     int c;
     opterr = 0;
-    optind = 1;
+    optind = 0; /* not 1: glibc then also resets its own state (a second parse starts clean) */
     while ((c = getopt_long(argc, argv, ":n:c:t:s:kH:m:p:u:T:iC:qv:lrW:Vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
