@@ -3,6 +3,7 @@
 #include "check.h"
 #include "merge.h"
 #include "report.h"
+#include "timeseries.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -32,15 +33,14 @@ static lg_result *make_result(uint64_t n, uint64_t base, int status)
         hist_record(&r->waiting, base + i);
         hist_record(&r->processing, 0);
     }
+    /* One second of the series, in its own coarser layout (timeseries.h). */
     hist_summary s = hist_get_summary(&r->total);
-    hist_pair *pairs = NULL;
-    size_t len = 0, cap = 0;
-    hist *copy = malloc(sizeof *copy);
-    *copy = r->total;
-    hist_drain_pairs(copy, &pairs, &len, &cap);
+    hist_pair *pairs = malloc(n * sizeof *pairs);
+    for (uint64_t i = 0; i < n; i++)
+        pairs[i] = (hist_pair){lg_ts_index(base + i), 1};
+    size_t len = hist_pairs_normalize(pairs, n);
     lg_result_series_add(r, 0, n, 1, 2, &s, pairs, len);
     free(pairs);
-    free(copy);
     return r;
 }
 
@@ -70,7 +70,9 @@ static const char *write_text(const char *name, const char *text)
 static const char *write_edited(const char *name, void (*edit)(json_t *doc))
 {
     lg_result *r = make_result(10, 100, 200);
-    json_t *doc = lg_report_json(r);
+    json_error_t jerr;
+    json_t *doc = json_load_file(write_result(r, "to-edit.json"), 0, &jerr);
+    CHECK(doc != NULL);
     edit(doc);
     char *text = json_dumps(doc, 0);
     const char *p = write_text(name, text);
