@@ -1,0 +1,228 @@
+/* A connection's request state machine: start a request, write it, read the response, retry a
+ * request that a stale keep-alive connection lost, and react to epoll events.
+ *
+ * Sockets are registered once, edge-triggered for both directions, so a keep-alive request
+ * costs one write(), one read() and a share of one epoll_wait(). */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+void conn_close_socket(lg_thread *t, conn *c)
+{
+    if (c->fd >= 0) {
+        /* close() removes the fd from epoll; EINTR on close must not be retried on Linux. */
+        close(c->fd);
+        c->fd = -1;
+        c->connected = 0;
+        t->open_socks--;
+    }
+}
+
+void conn_push_idle(lg_thread *t, conn *c)
+{
+    c->state = C_IDLE;
+    t->idle[t->nidle++] = c;
+}
+
+/* Header collection (for "Server Software") runs on one connection at a time. */
+lg_header_capture *conn_capture_for(lg_thread *t, conn *c)
+{
+    if (!t->capture_active || (t->capture_owner && t->capture_owner != c))
+        return NULL;
+    t->capture_owner = c;
+    return &t->cap;
+}
+
+/* A keep-alive connection the server closed while idle: reconnect and send the request again,
+ * once, without counting an error (the server never saw it). */
+static void retry_request(lg_thread *t, conn *c, uint64_t now)
+{
+    conn_close_socket(t, c);
+    c->retried = 1;
+    c->reused = 0;
+    c->bytes = 0;
+    lg_response_begin(&c->resp, t->sh->head, conn_capture_for(t, c));
+    conn_open(t, c, now);
+}
+
+/* The peer closed (n == 0 from recv). */
+static void read_eof(lg_thread *t, conn *c, uint64_t now)
+{
+    if (c->bytes == 0 && c->reused && !c->retried) {
+        retry_request(t, c, now);
+        return;
+    }
+    if (lg_response_eof(&c->resp) == LG_RESP_OK)
+        outcome_complete(t, c, 0, now);
+    else
+        outcome_fail(t, c, LG_ERR_READ, 0,
+                     c->bytes ? "connection closed before the response was complete"
+                              : "connection closed without a response",
+                     now);
+}
+
+/* Parses n fresh bytes in t->rbuf; returns 1 when the request ended (complete or failed). */
+static int parse_received(lg_thread *t, conn *c, size_t n, uint64_t now)
+{
+    size_t extra;
+    int whole = c->bytes == (uint64_t)n; /* this read began the response */
+    if (whole && !c->resp.capture &&
+        lg_head_cache_match(&t->head_cache, t->rbuf, n, &c->resp, &extra)) {
+        c->bytes -= extra;
+        outcome_complete(t, c, extra, now);
+        return 1;
+    }
+    if (lg_response_feed(&c->resp, t->rbuf, n, &extra) != LG_RESP_OK) {
+        outcome_fail(t, c, LG_ERR_PARSE, 0, lg_response_error(&c->resp), now);
+        return 1;
+    }
+    if (!c->resp.complete)
+        return 0;
+    c->bytes -= extra;
+    if (whole)
+        lg_head_cache_store(&t->head_cache, t->rbuf, n - extra, &c->resp);
+    outcome_complete(t, c, extra, now);
+    return 1;
+}
+
+/* ev: the epoll events that woke us. A short read normally means the socket is drained (the
+ * next arrival raises a new edge), but a FIN or error that came before this wake-up raises no
+ * new edge: then read on until EOF or EAGAIN. */
+static void read_response(lg_thread *t, conn *c, uint64_t now, uint32_t ev)
+{
+    int hangup = (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+    const lg_options *o = t->sh->o;
+    for (;;) {
+        /* recv/send skip the VFS layer that read/write go through: cheaper per request. */
+        ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
+        if (n > 0) {
+            if (c->bytes == 0)
+                c->t_first_byte = now;
+            c->bytes += (uint64_t)n;
+            if (o->verbosity >= 4)
+                fprintf(stderr, "LOG: received %zd bytes:\n%.*s\n", n, (int)n, t->rbuf);
+            if (parse_received(t, c, (size_t)n, now))
+                return;
+            if ((size_t)n < sizeof t->rbuf && !hangup)
+                return; /* drained: edge-triggered epoll reports the next arrival */
+            continue;
+        }
+        if (n == 0) {
+            read_eof(t, c, now);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return;
+        if (c->bytes == 0 && c->reused && !c->retried && errno == ECONNRESET) {
+            retry_request(t, c, now);
+            return;
+        }
+        outcome_fail(t, c, LG_ERR_READ, errno, NULL, now);
+        return;
+    }
+}
+
+void conn_write_request(lg_thread *t, conn *c, uint64_t now)
+{
+    lg_shared *sh = t->sh;
+    while (c->written < sh->req_len) {
+        ssize_t n = send(c->fd, sh->req + c->written, sh->req_len - c->written, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->written += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            c->state = C_WRITING; /* edge-triggered EPOLLOUT tells when there is room */
+            return;
+        }
+        int err = n < 0 ? errno : EIO;
+        if (c->written == 0 && c->reused && !c->retried && (err == EPIPE || err == ECONNRESET)) {
+            retry_request(t, c, now);
+            return;
+        }
+        outcome_fail(t, c, LG_ERR_WRITE, err, NULL, now);
+        return;
+    }
+    c->t_write_end = now;
+    c->state = C_READING;
+}
+
+/* Starts the next request on c; intended = when it should start (now, or the --rate slot). */
+void conn_start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended)
+{
+    lg_shared *sh = t->sh;
+    int counted = intended >= sh->measure_start;
+    if (counted && !t->unlimited) {
+        if (t->issued >= t->quota) {
+            conn_close_socket(t, c);
+            c->state = C_RETIRED;
+            return;
+        }
+        t->issued++;
+    }
+    c->counted = (unsigned char)counted;
+    c->t_start = intended;
+    c->t_actual = now;
+    c->bytes = 0;
+    c->retried = 0;
+    c->written = 0;
+    c->t_write_end = now; /* until the write ends; an early answer then waits 0, not garbage */
+    t->inflight++;
+    lg_timer_add(&t->timers, &c->timer, now + sh->timeout_us);
+    lg_response_begin(&c->resp, sh->head, conn_capture_for(t, c));
+    if (c->fd >= 0) {
+        c->reused = 1;
+        c->t_connected = now;
+        conn_write_request(t, c, now);
+    } else {
+        c->reused = 0;
+        conn_open(t, c, now);
+    }
+}
+
+void conn_handle_event(lg_thread *t, conn *c, uint32_t ev, uint64_t now)
+{
+    switch (c->state) {
+    case C_CONNECTING:
+        if (ev & (EPOLLERR | EPOLLHUP)) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                err = errno;
+            outcome_fail(t, c, LG_ERR_CONNECT, err ? err : ECONNREFUSED, NULL, now);
+            return;
+        }
+        if (ev & EPOLLOUT)
+            conn_connected(t, c, now);
+        /* Edge-triggered: bytes that came with this event are not reported again. */
+        if ((c->state == C_READING || c->state == C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
+            read_response(t, c, now, ev);
+        return;
+    case C_WRITING:
+        if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+            conn_write_request(t, c, now);
+        /* The server may answer (e.g. 413) before it read the whole request. */
+        if ((c->state == C_READING || c->state == C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
+            read_response(t, c, now, ev);
+        return;
+    case C_READING:
+        if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            read_response(t, c, now, ev);
+        return;
+    case C_IDLE:
+        /* --rate: the server closed (or wrote to) a kept-alive connection between requests. */
+        if (c->fd >= 0 && (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+            conn_close_socket(t, c);
+        return;
+    default:
+        return;
+    }
+}

@@ -1,0 +1,177 @@
+/* The per-thread event loop: bring in connections, expire timeouts, start due requests, close
+ * finished seconds of the time series, then sleep in epoll until the next event or deadline.
+ * Each thread owns its connections, its timers and its statistics; nothing is shared per
+ * request (no lock, no shared counter). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "worker.h"
+
+static void close_seconds(lg_thread *t, uint64_t now)
+{
+    while (now >= t->next_tick) {
+        if (lg_ts_close_second(&t->ts, (uint64_t)t->open_socks))
+            t->failed_alloc = 1;
+        t->next_tick += 1000000;
+    }
+}
+
+static void publish_progress(lg_thread *t)
+{
+    uint64_t e = 0;
+    for (int i = 0; i < LG_ERR_COUNT; i++)
+        e += t->errors[i];
+    atomic_store_explicit(&t->prog_complete, t->complete, memory_order_relaxed);
+    atomic_store_explicit(&t->prog_errors, e, memory_order_relaxed);
+}
+
+static int wait_events(lg_thread *t, struct epoll_event *evs, uint64_t now, uint64_t deadline)
+{
+    struct timespec ts, *tsp = NULL;
+    if (deadline != UINT64_MAX) {
+        uint64_t d = deadline > now ? deadline - now : 0;
+        ts.tv_sec = (time_t)(d / 1000000);
+        ts.tv_nsec = (long)(d % 1000000) * 1000;
+        tsp = &ts;
+    }
+    int n = -1;
+    if (!t->no_pwait2) {
+        n = epoll_pwait2(t->epfd, evs, LG_MAX_EVENTS, tsp, NULL);
+        if (n < 0 && errno == ENOSYS)
+            t->no_pwait2 = 1; /* old kernel, or valgrind: ask once, then use epoll_wait */
+    }
+    if (t->no_pwait2) {
+        int ms = -1;
+        if (tsp)
+            ms = (int)((deadline > now ? deadline - now + 999 : 0) / 1000);
+        n = epoll_wait(t->epfd, evs, LG_MAX_EVENTS, ms);
+    }
+    return n;
+}
+
+/* One round's work before sleeping. Returns 0 to go on, 1 when this thread is done. */
+static int run_due_work(lg_thread *t, uint64_t now)
+{
+    lg_shared *sh = t->sh;
+    if (atomic_load_explicit(&sh->stop, memory_order_relaxed) != STOP_NONE) {
+        t->end_us = now;
+        return 1;
+    }
+    if (now >= sh->end_time) {
+        t->end_us = sh->end_time;
+        return 1;
+    }
+    while (t->next_open < t->nconns && schedule_ramp_time(t, &t->conns[t->next_open]) <= now)
+        conn_push_idle(t, &t->conns[t->next_open++]);
+    lg_timer *tm;
+    while ((tm = lg_timers_first(&t->timers)) && tm->deadline_us <= now)
+        outcome_fail(t, conn_of_timer(tm), LG_ERR_TIMEOUT, ETIMEDOUT,
+                     "no complete response within -s", now);
+    schedule_dispatch(t, now);
+    if (!atomic_load_explicit(&sh->ever_connected, memory_order_relaxed) &&
+        t->connect_failures >= LG_REFUSED_LIMIT) {
+        int none = STOP_NONE;
+        atomic_compare_exchange_strong(&sh->stop, &none, STOP_REFUSED);
+        t->end_us = now;
+        return 1;
+    }
+    if (now >= sh->measure_start)
+        close_seconds(t, now);
+    if (schedule_quota_done(t))
+        return 1;
+    if (t->failed_alloc) {
+        atomic_store(&sh->stop, STOP_ERROR);
+        return 1;
+    }
+    publish_progress(t);
+    return 0;
+}
+
+static uint64_t next_deadline(lg_thread *t, uint64_t now)
+{
+    lg_shared *sh = t->sh;
+    uint64_t deadline = schedule_next_deadline(t, now, sh->end_time);
+    lg_timer *tm = lg_timers_first(&t->timers);
+    if (tm && tm->deadline_us < deadline)
+        deadline = tm->deadline_us;
+    uint64_t tick = now >= sh->measure_start ? t->next_tick : sh->measure_start;
+    return tick < deadline ? tick : deadline;
+}
+
+static void handle_events(lg_thread *t, struct epoll_event *evs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        conn *c = evs[i].data.ptr;
+        if (!c) { /* the wake-up eventfd: stop requested */
+            uint64_t v;
+            ssize_t r = read(t->wakefd, &v, sizeof v);
+            (void)r; /* EAGAIN: another wake-up already drained it */
+            continue;
+        }
+        t->last_event_us = lg_now_us(); /* starts the --busy-poll window */
+        conn_handle_event(t, c, evs[i].events, t->last_event_us);
+    }
+}
+
+/* The last, partial second of the series, and the progress counters, once the loop ended. */
+static void finish_thread(lg_thread *t)
+{
+    lg_shared *sh = t->sh;
+    if (t->end_us == 0)
+        t->end_us = lg_now_us();
+    if (t->end_us > sh->measure_start) {
+        close_seconds(t, t->end_us);
+        if (t->end_us > t->next_tick - 1000000 && t->end_us < t->next_tick &&
+            lg_ts_close_second(&t->ts, (uint64_t)t->open_socks))
+            t->failed_alloc = 1;
+    }
+    publish_progress(t);
+}
+
+void *thread_main(void *arg)
+{
+    lg_thread *t = arg;
+    lg_shared *sh = t->sh;
+    struct epoll_event *evs = malloc(LG_MAX_EVENTS * sizeof *evs);
+    if (!evs) {
+        t->failed_alloc = 1;
+        atomic_store(&sh->stop, STOP_ERROR);
+    }
+    t->next_tick = sh->measure_start + 1000000;
+    while (evs) {
+        uint64_t now = lg_now_us();
+        if (run_due_work(t, now))
+            break;
+        int n;
+        if (now - t->last_event_us < (uint64_t)sh->o->busy_poll_us) {
+            /* Busy-poll: under load the next response is microseconds away, and sleeping costs
+             * a schedule-out here and a cross-CPU wake-up (an IPI, a VM exit on VMs) charged to
+             * the server that sends it. Polling keeps both sides on their fast path. */
+            n = epoll_wait(t->epfd, evs, LG_MAX_EVENTS, 0);
+            if (n == 0)
+                continue;
+        } else {
+            n = wait_events(t, evs, now, next_deadline(t, now));
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "loadgen: epoll_wait: %s\n", strerror(errno));
+            atomic_store(&sh->stop, STOP_ERROR);
+            break;
+        }
+        handle_events(t, evs, n);
+    }
+    finish_thread(t);
+    free(evs);
+    if (atomic_fetch_add(&sh->threads_done, 1) + 1 == sh->nthreads)
+        pthread_kill(sh->main_thread, SIGUSR1);
+    return NULL;
+}

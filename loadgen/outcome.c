@@ -1,0 +1,128 @@
+/* How a request ends: complete (status, lengths, latency histograms) or failed (by class).
+ * Statistics are per thread; nothing here is shared per request except the first document
+ * length (ab -l) and the Server header, each set once. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "worker.h"
+
+static void verbose_failure(const lg_thread *t, enum lg_err cls, int err, const char *what)
+{
+    if (t->sh->o->verbosity >= 2)
+        fprintf(stderr, "WARNING: request failed (%s): %s\n", lg_err_names[cls],
+                what ? what : strerror(err));
+}
+
+static void end_request(lg_thread *t, conn *c, uint64_t now)
+{
+    if (t->capture_owner == c)
+        t->capture_owner = NULL;
+    lg_timer_remove(&c->timer);
+    t->inflight--;
+    if (c->counted)
+        t->end_us = now;
+    conn_push_idle(t, c);
+}
+
+/* A time-bound run measures a window: a request that ends inside it counts even if it began during
+ * the warm-up, so a closed loop's complete / window is its rate, with nothing lost at the edges. */
+static void count_if_in_window(lg_thread *t, conn *c, uint64_t now)
+{
+    if (t->unlimited && !c->counted && now >= t->sh->measure_start)
+        c->counted = 1;
+}
+
+void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what, uint64_t now)
+{
+    count_if_in_window(t, c, now);
+    if (c->counted) {
+        t->errors[cls]++;
+        t->attempts++;
+        t->ts.errors++;
+    }
+    if (cls == LG_ERR_CONNECT) {
+        t->connect_failures++;
+        if (!t->first_connect_errno)
+            t->first_connect_errno = err;
+    }
+    verbose_failure(t, cls, err, what);
+    conn_close_socket(t, c);
+    end_request(t, c, now);
+}
+
+/* ab -l semantics: every body must be as long as the first complete response's. */
+static int length_differs(lg_shared *sh, uint64_t body)
+{
+    long long expected = atomic_load_explicit(&sh->doclen, memory_order_relaxed);
+    if (expected < 0) {
+        long long none = -1;
+        if (atomic_compare_exchange_strong(&sh->doclen, &none, (long long)body))
+            return 0;
+        return (uint64_t)none != body;
+    }
+    return (uint64_t)expected != body;
+}
+
+/* The first complete response tells the Server header, present or not. */
+static void publish_server_header(lg_thread *t)
+{
+    lg_shared *sh = t->sh;
+    t->capture_active = 0;
+    if (!t->cap.found)
+        return;
+    pthread_mutex_lock(&sh->info_lock);
+    if (!sh->has_server) {
+        memcpy(sh->server, t->cap.server, sizeof sh->server);
+        sh->has_server = 1;
+    }
+    pthread_mutex_unlock(&sh->info_lock);
+}
+
+static void record_latencies(lg_thread *t, const conn *c, uint64_t now)
+{
+    uint64_t total = lg_span(c->t_start, now);
+    hist_record(&t->h_total, total);
+    lg_ts_record(&t->ts, total);
+    if (t->rate_interval_us > 0)
+        hist_record(&t->h_uncorrected, lg_span(c->t_actual, now));
+    if (!c->reused)
+        hist_record(&t->h_connect, lg_span(c->t_actual, c->t_connected));
+    hist_record(&t->h_processing, lg_span(c->reused ? c->t_actual : c->t_connected, now));
+    hist_record(&t->h_waiting, lg_span(c->t_write_end, c->t_first_byte));
+}
+
+void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
+{
+    const lg_options *o = t->sh->o;
+    unsigned status = c->resp.status < LG_STATUS_MAX ? c->resp.status : 0;
+    uint64_t body = c->resp.body_bytes;
+    count_if_in_window(t, c, now);
+    int length_error = length_differs(t->sh, body) && !o->variable_length;
+    if (t->capture_owner == c)
+        publish_server_header(t);
+    if (o->verbosity >= 3)
+        fprintf(stderr, "LOG: Response code = %u\n", c->resp.status);
+    if (c->counted) {
+        t->complete++;
+        t->attempts++;
+        t->bytes += c->bytes;
+        t->body += body;
+        t->status[status]++;
+        if (status < 200 || status > 299)
+            t->non2xx++;
+        if (c->reused)
+            t->keepalive++;
+        if (length_error) {
+            t->errors[LG_ERR_LENGTH]++;
+            t->ts.errors++;
+        }
+        record_latencies(t, c, now);
+    } else {
+        t->warmup++;
+    }
+    /* Bytes after the response on a connection without pipelining: framing is lost, close. */
+    if (!o->keepalive || extra > 0 || !lg_response_keepalive(&c->resp))
+        conn_close_socket(t, c);
+    end_request(t, c, now);
+}

@@ -1,0 +1,63 @@
+/* When requests start: the closed loop starts one whenever a connection is idle; --rate starts
+ * them on a fixed schedule of slots (latency counts from the slot); --ramp brings connections in
+ * over time; -n gives each thread a quota. */
+#include "worker.h"
+
+uint64_t schedule_ramp_time(const lg_thread *t, const conn *c)
+{
+    const lg_shared *sh = t->sh;
+    return sh->t0 + (uint64_t)((double)sh->ramp_us * c->gidx / (double)sh->o->concurrency);
+}
+
+uint64_t schedule_rate_slot(const lg_thread *t, uint64_t k)
+{
+    return t->sh->t0 + (uint64_t)((double)k * t->rate_interval_us);
+}
+
+/* Starts requests on idle connections: all of them (closed loop) or those whose slot is due. */
+void schedule_dispatch(lg_thread *t, uint64_t now)
+{
+    if (t->rate_interval_us <= 0) {
+        /* Only those idle now: one that fails at once (refused) waits for the next round, so a
+         * dead target cannot recurse or spin here without epoll and the stop checks. */
+        conn **batch = t->idle;
+        int n = t->nidle;
+        t->idle = t->idle_spare;
+        t->idle_spare = batch;
+        t->nidle = 0;
+        for (int i = 0; i < n; i++)
+            conn_start_request(t, batch[i], now, now);
+        return;
+    }
+    while (t->nidle > 0) {
+        uint64_t slot = schedule_rate_slot(t, t->rate_k);
+        if (slot > now)
+            break;
+        if (!t->unlimited && t->issued >= t->quota && slot >= t->sh->measure_start)
+            break;
+        conn *c = t->idle[--t->nidle];
+        t->rate_k++;
+        conn_start_request(t, c, now, slot);
+    }
+}
+
+int schedule_quota_done(const lg_thread *t)
+{
+    return !t->unlimited && t->issued >= t->quota && t->inflight == 0;
+}
+
+uint64_t schedule_next_deadline(const lg_thread *t, uint64_t now, uint64_t deadline)
+{
+    if (t->nidle > 0) {
+        if (t->rate_interval_us <= 0)
+            deadline = now;
+        else if (schedule_rate_slot(t, t->rate_k) < deadline)
+            deadline = schedule_rate_slot(t, t->rate_k);
+    }
+    if (t->next_open < t->nconns) {
+        uint64_t ramp = schedule_ramp_time(t, &t->conns[t->next_open]);
+        if (ramp < deadline)
+            deadline = ramp;
+    }
+    return deadline;
+}

@@ -1,0 +1,11 @@
+/* Local source addresses for client sockets (--source). */
+#ifndef LG_SOURCE_RANGE_H
+#define LG_SOURCE_RANGE_H
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* One address, or an inclusive range A-B of the same family (at most 65536 addresses). Fills
+ * a new array; returns 0, or -1 for a bad range or out of memory. */
+int lg_sources_parse(const char *spec, struct sockaddr_storage **out, size_t *nout);
+
+#endif

@@ -1,0 +1,115 @@
+/* A worker thread's setup and teardown, and adding its statistics into the run's result once
+ * it has stopped. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "worker.h"
+
+void worker_free(lg_thread *t)
+{
+    if (!t)
+        return;
+    if (t->conns)
+        for (int i = 0; i < t->nconns; i++)
+            if (t->conns[i].fd >= 0)
+                close(t->conns[i].fd);
+    if (t->epfd >= 0)
+        close(t->epfd);
+    if (t->wakefd >= 0)
+        close(t->wakefd);
+    free(t->conns);
+    free(t->idle);
+    free(t->idle_spare);
+    lg_ts_free(&t->ts);
+    free(t);
+}
+
+static void init_conns(lg_thread *t)
+{
+    int T = t->sh->nthreads;
+    for (int j = 0; j < t->nconns; j++) {
+        conn *c = &t->conns[j];
+        c->fd = -1;
+        c->thr = t;
+        c->gidx = (uint32_t)(j * T + t->id); /* round-robin: ramp slots interleave across threads */
+        c->state = C_NEW;
+    }
+}
+
+/* This thread's share of -c, -n and --rate. */
+static void take_share(lg_thread *t)
+{
+    const lg_options *o = t->sh->o;
+    int T = t->sh->nthreads, C = o->concurrency;
+    t->nconns = C / T + (t->id < C % T);
+    t->unlimited = !o->requests_set && o->time_limit_s > 0;
+    if (!t->unlimited)
+        t->quota = o->requests / (uint64_t)T + ((uint64_t)t->id < o->requests % (uint64_t)T);
+    if (o->rate > 0)
+        t->rate_interval_us = 1e6 / (o->rate * t->nconns / C);
+}
+
+lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
+{
+    lg_thread *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->sh = sh;
+    t->id = id;
+    t->epfd = t->wakefd = -1;
+    take_share(t);
+    t->conns = calloc((size_t)t->nconns, sizeof *t->conns);
+    t->idle = calloc((size_t)t->nconns, sizeof *t->idle);
+    t->idle_spare = calloc((size_t)t->nconns, sizeof *t->idle_spare);
+    t->epfd = epoll_create1(EPOLL_CLOEXEC);
+    t->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!t->conns || !t->idle || !t->idle_spare || t->epfd < 0 || t->wakefd < 0) {
+        snprintf(err, errlen, "cannot set up thread %d: %s", id, strerror(errno ? errno : ENOMEM));
+        worker_free(t);
+        return NULL;
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->wakefd, &ev) < 0) {
+        snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
+        worker_free(t);
+        return NULL;
+    }
+    init_conns(t);
+    lg_timers_init(&t->timers);
+    hist_init(&t->h_connect);
+    hist_init(&t->h_waiting);
+    hist_init(&t->h_processing);
+    hist_init(&t->h_total);
+    hist_init(&t->h_uncorrected);
+    lg_ts_init(&t->ts);
+    t->capture_active = 1;
+    return t;
+}
+
+void worker_merge_into(lg_result *r, const lg_thread *t)
+{
+    hist_add(&r->connect, &t->h_connect);
+    hist_add(&r->waiting, &t->h_waiting);
+    hist_add(&r->processing, &t->h_processing);
+    hist_add(&r->total, &t->h_total);
+    hist_add(&r->total_uncorrected, &t->h_uncorrected);
+    r->complete += t->complete;
+    r->attempts += t->attempts;
+    r->bytes_total += t->bytes;
+    r->body_bytes += t->body;
+    r->keepalive_requests += t->keepalive;
+    r->connections_opened += t->opened;
+    r->non_2xx += t->non2xx;
+    r->warmup_requests += t->warmup;
+    for (int i = 0; i < LG_ERR_COUNT; i++)
+        r->errors[i] += t->errors[i];
+    for (int i = 0; i < LG_STATUS_MAX; i++)
+        r->status[i] += t->status[i];
+}

@@ -1,0 +1,154 @@
+/* The engine's inside: one worker thread's connections, loop and statistics, and the state the
+ * threads share. Each job lives in its own file:
+ *   conn.c      a connection's request state machine (write, read, retry, events)
+ *   connect.c   opening a connection (source address, connect)
+ *   outcome.c   how a request ends: counted as complete or failed
+ *   schedule.c  when requests start: closed loop, --rate slots, --ramp, -n quotas
+ *   loop.c      the per-thread event loop
+ *   worker.c    a worker's setup and teardown, and merging its statistics into the result
+ *   engine.c    the whole run: shared setup, threads, signals, the result */
+#ifndef LG_WORKER_H
+#define LG_WORKER_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "hist.h"
+#include "http_response.h"
+#include "options.h"
+#include "result.h"
+#include "timers.h"
+#include "timeseries.h"
+
+#define LG_READ_BUF 65536
+#define LG_MAX_EVENTS 1024
+/* Like ab: a target that refused this many connects and never accepted one ends the run. */
+#define LG_REFUSED_LIMIT 10
+
+enum conn_state { C_NEW, C_IDLE, C_CONNECTING, C_WRITING, C_READING, C_RETIRED };
+enum stop_reason { STOP_NONE, STOP_INTERRUPT, STOP_REFUSED, STOP_ERROR };
+
+struct lg_thread;
+
+typedef struct conn {
+    int fd;
+    unsigned char state;
+    unsigned char reused;   /* this request went out on an already open connection */
+    unsigned char retried;  /* it was already retried once after a stale keep-alive close */
+    unsigned char counted;  /* started after the warm-up (or, -t only, ended after it): it counts */
+    unsigned char connected;
+    size_t written;
+    uint32_t gidx;          /* global connection index: ramp slot and source address */
+    uint64_t t_start;       /* request start (intended start with --rate) */
+    uint64_t t_actual;      /* when it was actually started */
+    uint64_t t_connected, t_write_end, t_first_byte;
+    uint64_t bytes;
+    lg_timer timer;         /* its timeout; conn_of_timer() maps back */
+    lg_response resp;
+    struct lg_thread *thr;
+} conn;
+
+typedef struct lg_shared {
+    const lg_options *o;
+    struct sockaddr_storage target;
+    socklen_t target_len;
+    char *req;
+    size_t req_len;
+    int head;
+    int nthreads;
+    uint64_t t0, measure_start, end_time, timeout_us, ramp_us;
+    atomic_int stop;
+    atomic_int ever_connected;
+    atomic_llong doclen;
+    atomic_int threads_done;
+    pthread_t main_thread;
+    pthread_mutex_t info_lock;
+    char server[256];
+    int has_server;
+} lg_shared;
+
+typedef struct lg_thread {
+    lg_shared *sh;
+    int id;
+    pthread_t tid;
+    int epfd, wakefd;
+    conn *conns;
+    int nconns;
+    int unlimited;
+    uint64_t quota, issued;
+    int inflight, open_socks;
+    int next_open;          /* ramp: next connection to bring in */
+    conn **idle;            /* connections waiting to start a request */
+    conn **idle_spare;      /* the closed loop swaps lists so that re-queued ones wait a round */
+    int nidle;
+    double rate_interval_us; /* 0 = closed loop */
+    uint64_t rate_k;
+    lg_timer_list timers;
+    hist h_connect, h_waiting, h_processing, h_total, h_uncorrected;
+    lg_timeseries ts;
+    uint64_t next_tick;
+    uint64_t complete, attempts, bytes, body, keepalive, opened, non2xx, warmup;
+    uint64_t errors[LG_ERR_COUNT];
+    uint64_t status[LG_STATUS_MAX];
+    uint64_t connect_failures;
+    int first_connect_errno;
+    int capture_active;     /* the Server header has not been seen yet */
+    conn *capture_owner;    /* the one connection collecting headers into cap */
+    lg_header_capture cap;
+    lg_head_cache head_cache;
+    uint64_t end_us;
+    int failed_alloc;
+    uint64_t last_event_us; /* for --busy-poll */
+    int no_pwait2;          /* epoll_pwait2 is missing: epoll_wait with ms timeouts */
+    atomic_ullong prog_complete, prog_errors;
+    char rbuf[LG_READ_BUF];
+} lg_thread;
+
+static inline conn *conn_of_timer(lg_timer *t)
+{
+    return (conn *)((char *)t - offsetof(conn, timer));
+}
+
+/* b - a, or 0 if the events came in the other order (e.g. an answer before the request was
+ * fully written): a histogram never gets a wrapped-around value. */
+static inline uint64_t lg_span(uint64_t a, uint64_t b)
+{
+    return b > a ? b - a : 0;
+}
+
+/* conn.c */
+void conn_start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended);
+void conn_handle_event(lg_thread *t, conn *c, uint32_t ev, uint64_t now);
+void conn_write_request(lg_thread *t, conn *c, uint64_t now);
+void conn_close_socket(lg_thread *t, conn *c);
+void conn_push_idle(lg_thread *t, conn *c);
+lg_header_capture *conn_capture_for(lg_thread *t, conn *c);
+
+/* connect.c */
+void conn_open(lg_thread *t, conn *c, uint64_t now);
+void conn_connected(lg_thread *t, conn *c, uint64_t now);
+
+/* outcome.c */
+void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what, uint64_t now);
+void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now);
+
+/* schedule.c */
+uint64_t schedule_ramp_time(const lg_thread *t, const conn *c);
+uint64_t schedule_rate_slot(const lg_thread *t, uint64_t k);
+void schedule_dispatch(lg_thread *t, uint64_t now);
+int schedule_quota_done(const lg_thread *t);
+/* The earliest moment the schedule wants the loop awake (<= deadline). */
+uint64_t schedule_next_deadline(const lg_thread *t, uint64_t now, uint64_t deadline);
+
+/* loop.c */
+/* The worker thread (scripts/insn_gate.py counts instructions inside it, by this name). */
+void *thread_main(void *arg);
+
+/* worker.c */
+lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen);
+void worker_free(lg_thread *t);
+void worker_merge_into(lg_result *r, const lg_thread *t);
+
+#endif
