@@ -1,4 +1,6 @@
 import os
+import signal
+import subprocess
 import sys
 
 import pytest
@@ -6,10 +8,59 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 
+# Sanitizer builds abort the process on their first report (scripts/test.sh sets abort_on_error).
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+                   "runtime error:")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "threads: runs a multi-threaded binary (a server model that runs threads, loadgen "
+                   "--threads); scripts/test.sh --tsan runs these under ThreadSanitizer")
+
+
+def _multi_threaded_models():
+    """Models whose description says they run threads (server-MODEL --describe)."""
+    where = getattr(harness, "models_where", None)
+    if where is None:
+        return set()
+    return set(where(lambda d: d.get("task_per_connection") == "thread" or "threads" in d.get("options", [])))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Marks `threads` every test parametrized with a multi-threaded model or loadgen threads > 1."""
+    threaded = _multi_threaded_models()
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("model") in threaded or (isinstance(params.get("threads"), int) and params["threads"] > 1):
+            item.add_marker(pytest.mark.threads)
+
+
+def _stop_and_check(srv):
+    """Stops srv and returns why the test must fail, if it must: a sanitizer report on the
+    server's stderr or an abort. Servers a test stopped itself are only checked for an abort."""
+    err = ""
+    if srv.proc.stderr is not None and not srv.proc.stderr.closed:
+        if srv.proc.poll() is None:
+            srv.proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = srv.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            srv.proc.kill()
+            _, err = srv.proc.communicate()
+        except ValueError:  # the test closed the server's stdout itself
+            err = ""
+    status = srv.stop()
+    report = next((m for m in SANITIZER_MARKS if m in (err or "")), None)
+    if report or status == -signal.SIGABRT:
+        return f"{srv.proc.args[0]} {'reported ' + repr(report) if report else 'aborted'}:\n{(err or '')[-4000:]}"
+    return None
+
 
 @pytest.fixture
 def server_factory():
-    """Start servers with harness.start_server; every one is stopped when the test ends."""
+    """Start servers with harness.start_server; every one is stopped when the test ends, and a
+    sanitizer report from any of them fails the test."""
     started = []
 
     def start(model, *args, **kw):
@@ -18,5 +69,6 @@ def server_factory():
         return srv
 
     yield start
-    for srv in started:
-        srv.stop()
+    problems = [p for p in (_stop_and_check(srv) for srv in started) if p]
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
