@@ -61,7 +61,8 @@ for t in "${targets[@]}"; do
         -artifact_prefix="$artifacts")
   [ "$runs" -gt 0 ] && args+=(-runs="$runs")
   [ -f "$root/fuzz/$t.dict" ] && args+=(-dict="$root/fuzz/$t.dict")
-  echo "== fuzz $t: ${seconds}s${runs:+, up to $runs runs}"
+  limit="${seconds}s"; [ "$runs" -gt 0 ] && limit+=", up to $runs runs"
+  echo "== fuzz $t: $limit"
   log="$dir/fuzz-$t.log"
   start=$(date +%s)
   rc=0
