@@ -2,6 +2,7 @@
  * bucket, and every percentile is recomputed from the merged histograms. */
 #include "merge.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,15 @@ static int get_u64(ctx *c, json_t *obj, const char *key, uint64_t *out)
     return 0;
 }
 
+/* Adds v to *sum: a total that would wrap is an error, never a wrong sum. */
+static int add_u64(ctx *c, uint64_t *sum, uint64_t v, const char *key)
+{
+    if (*sum > UINT64_MAX - v)
+        return fail(c, "the merged total overflows", key);
+    *sum += v;
+    return 0;
+}
+
 static int get_obj(ctx *c, json_t *obj, const char *key, json_t **out)
 {
     *out = json_object_get(obj, key);
@@ -55,11 +65,12 @@ static int read_hist(ctx *c, json_t *h, hist_summary *s, hist *full, hist_pair *
         return -1;
     if (full && (get_u64(c, h, "significant_digits", &digits) || sub != HIST_SUB_BUCKET_COUNT ||
                  digits != HIST_SIGNIFICANT_DIGITS))
-        return fail(c, "histogram layout differs from this loadgen's", "sub_bucket_count");
+        return fail(c, "histogram parameters differ from this loadgen's",
+                    "sub_bucket_count, significant_digits");
     if (!full && (sub < LG_TS_SUB_BUCKET_COUNT || sub > HIST_SUB_BUCKET_COUNT || (sub & (sub - 1))))
         return fail(c, "per-second histogram layout is not mergeable", "sub_bucket_count");
     if (highest != HIST_HIGHEST)
-        return fail(c, "histogram layout differs from this loadgen's", "highest_us");
+        return fail(c, "histogram parameters differ from this loadgen's", "highest_us");
     hist_summary hs;
     if (get_u64(c, h, "count", &hs.count) || get_u64(c, h, "min_us", &hs.min) ||
         get_u64(c, h, "max_us", &hs.max) || get_u64(c, h, "sum_us", &hs.sum))
@@ -98,6 +109,13 @@ static int read_hist(ctx *c, json_t *h, hist_summary *s, hist *full, hist_pair *
     }
     if (total != hs.count)
         return fail(c, "bucket counts do not add up to", "count");
+    /* min, max and sum must fit the counts (as long doubles: count * max may pass 2^64). */
+    if (hs.count && (hs.min > hs.max || hs.max > HIST_HIGHEST ||
+                     (long double)hs.sum < (long double)hs.count * hs.min ||
+                     (long double)hs.sum > (long double)hs.count * hs.max))
+        return fail(c, "min_us, max_us and sum_us do not fit", "count");
+    if (!hs.count && (hs.min || hs.max || hs.sum))
+        return fail(c, "an empty histogram with values in", "min_us");
     *s = hs;
     return 0;
 }
@@ -109,6 +127,8 @@ static int read_table(ctx *c, json_t *parent, const char *key, hist *h)
     if (get_obj(c, parent, key, &t) || read_hist(c, json_object_get(t, "histogram"), &s, h, NULL, NULL))
         return -1;
     hist_summary cur = hist_get_summary(h);
+    if (cur.count > UINT64_MAX - s.count || cur.sum > UINT64_MAX - s.sum)
+        return fail(c, "the merged total overflows", key);
     hist_add_summary(&cur, &s);
     h->count = cur.count;
     h->min = cur.count ? cur.min : UINT64_MAX;
@@ -118,27 +138,27 @@ static int read_table(ctx *c, json_t *parent, const char *key, hist *h)
     return 0;
 }
 
-static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
+/* Reads a latency table into h; its count must be want (or at most want, for connect). */
+static int merge_table(ctx *c, json_t *parent, const char *key, hist *h, uint64_t want, int at_most)
 {
-    json_t *v = json_object_get(doc, "schema_version"), *tool = json_object_get(doc, "tool");
-    if (!json_is_integer(v) || json_integer_value(v) != 1)
-        return fail(c, "unsupported", "schema_version");
-    if (!json_is_string(tool) || strcmp(json_string_value(tool), "c10k-loadgen") != 0)
-        return fail(c, "unexpected", "tool");
-    json_t *config, *env, *summary, *latency, *errors, *status, *series;
-    if (get_obj(c, doc, "config", &config) || get_obj(c, doc, "environment", &env) ||
-        get_obj(c, doc, "summary", &summary) || get_obj(c, doc, "latency", &latency) ||
-        get_obj(c, doc, "errors", &errors) || get_obj(c, doc, "status_codes", &status))
+    uint64_t before = h->count;
+    if (read_table(c, parent, key, h))
         return -1;
-    series = json_object_get(doc, "timeseries");
-    if (!json_is_array(series))
-        return fail(c, "missing array", "timeseries");
+    uint64_t got = h->count - before;
+    if (at_most ? got > want : got != want)
+        return fail(c, "latency count does not match summary.complete in", key);
+    return 0;
+}
+
+static int merge_config(ctx *c, json_t *config, lg_result *r, int first)
+{
     uint64_t conc = 0, threads = 0;
     if (get_u64(c, config, "concurrency", &conc) || get_u64(c, config, "threads", &threads))
         return -1;
+    if (conc > (uint64_t)(INT_MAX - r->concurrency) || threads > INT_MAX)
+        return fail(c, "the merged total overflows", "concurrency");
     if (first) {
         r->config = json_deep_copy(config);
-        r->environment = json_deep_copy(env);
         json_t *url = json_object_get(config, "url");
         lg_url u;
         char e[256];
@@ -158,39 +178,58 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
         json_object_set_new(r->config, "threads", json_integer(json_integer_value(ct) + (json_int_t)threads));
     }
     r->concurrency += (int)conc;
+    return 0;
+}
 
-    uint64_t complete, failed, bytes, body, ka, opened, non2xx;
-    if (get_u64(c, summary, "complete", &complete) || get_u64(c, summary, "failed", &failed) ||
-        get_u64(c, summary, "bytes_total", &bytes) || get_u64(c, summary, "body_bytes", &body) ||
-        get_u64(c, summary, "keepalive_requests", &ka) ||
-        get_u64(c, summary, "connections_opened", &opened) || get_u64(c, summary, "non_2xx", &non2xx))
-        return -1;
-    json_t *dur = json_object_get(summary, "duration_s");
-    if (!json_is_number(dur))
-        return fail(c, "missing number", "duration_s");
-    uint64_t errs[LG_ERR_COUNT];
-    for (int i = 0; i < LG_ERR_COUNT; i++)
-        if (get_u64(c, errors, lg_err_names[i], &errs[i]))
+/* The counters; they must agree with each other (failed = the error classes' sum, and
+ * attempts = complete + failed - length failures) before anything is added. */
+static int merge_counts(ctx *c, json_t *summary, json_t *errors, lg_result *r, uint64_t *complete)
+{
+    static const char *const keys[] = {"complete", "failed", "bytes_total", "body_bytes",
+                                       "keepalive_requests", "connections_opened", "non_2xx"};
+    enum { COMPLETE, FAILED, BYTES, BODY, KA, OPENED, NON2XX, NKEYS };
+    uint64_t v[NKEYS], errs[LG_ERR_COUNT], err_sum = 0;
+    for (int i = 0; i < NKEYS; i++)
+        if (get_u64(c, summary, keys[i], &v[i]))
             return -1;
-    uint64_t attempts;
+    for (int i = 0; i < LG_ERR_COUNT; i++)
+        if (get_u64(c, errors, lg_err_names[i], &errs[i]) || add_u64(c, &err_sum, errs[i], "errors"))
+            return -1;
+    if (err_sum != v[FAILED])
+        return fail(c, "the error classes do not add up to", "failed");
+    if (v[NON2XX] > v[COMPLETE] || v[KA] > v[COMPLETE] || errs[LG_ERR_LENGTH] > v[COMPLETE])
+        return fail(c, "a count larger than summary.complete in", "summary");
+    uint64_t attempts = v[COMPLETE] + v[FAILED] - errs[LG_ERR_LENGTH], warm = 0;
     if (json_object_get(summary, "attempts")) {
-        if (get_u64(c, summary, "attempts", &attempts))
+        uint64_t a;
+        if (get_u64(c, summary, "attempts", &a))
             return -1;
-    } else {
-        attempts = complete + failed - errs[LG_ERR_LENGTH];
+        if (a != attempts)
+            return fail(c, "complete + failed - length failures differs from", "attempts");
     }
-    r->complete += complete;
-    r->attempts += attempts;
-    r->bytes_total += bytes;
-    r->body_bytes += body;
-    r->keepalive_requests += ka;
-    r->connections_opened += opened;
-    r->non_2xx += non2xx;
+    if (json_object_get(summary, "warmup_requests") && get_u64(c, summary, "warmup_requests", &warm))
+        return -1;
+    uint64_t *sums[NKEYS] = {&r->complete, NULL, &r->bytes_total, &r->body_bytes,
+                             &r->keepalive_requests, &r->connections_opened, &r->non_2xx};
+    for (int i = 0; i < NKEYS; i++)
+        if (sums[i] && add_u64(c, sums[i], v[i], keys[i]))
+            return -1;
     for (int i = 0; i < LG_ERR_COUNT; i++)
-        r->errors[i] += errs[i];
-    uint64_t warm;
-    if (json_object_get(summary, "warmup_requests") && get_u64(c, summary, "warmup_requests", &warm) == 0)
-        r->warmup_requests += warm;
+        if (add_u64(c, &r->errors[i], errs[i], lg_err_names[i]))
+            return -1;
+    if (add_u64(c, &r->attempts, attempts, "attempts") ||
+        add_u64(c, &r->warmup_requests, warm, "warmup_requests"))
+        return -1;
+    *complete = v[COMPLETE];
+    return 0;
+}
+
+/* What is not a count: duration, interruption, document length, Server header. */
+static int merge_run_facts(ctx *c, json_t *summary, lg_result *r)
+{
+    json_t *dur = json_object_get(summary, "duration_s");
+    if (!json_is_number(dur) || json_number_value(dur) < 0)
+        return fail(c, "missing or negative number", "duration_s");
     if (json_number_value(dur) > r->duration_s)
         r->duration_s = json_number_value(dur); /* inputs ran side by side */
     if (json_is_true(json_object_get(summary, "interrupted"))) {
@@ -205,24 +244,50 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
         snprintf(r->server_software, sizeof r->server_software, "%s", json_string_value(sw));
         r->has_server_software = 1;
     }
+    return 0;
+}
+
+/* Every complete response has one status code: they add up to complete. */
+static int merge_status(ctx *c, json_t *status, lg_result *r, uint64_t complete)
+{
     const char *key;
     json_t *val;
+    uint64_t sum = 0;
     json_object_foreach(status, key, val) {
         char *end;
         long code = strtol(key, &end, 10);
-        if (*end || code < 0 || code >= LG_STATUS_MAX || !json_is_integer(val) || json_integer_value(val) < 0)
+        if (!*key || *end || code < 0 || code >= LG_STATUS_MAX || !json_is_integer(val) ||
+            json_integer_value(val) < 0)
             return fail(c, "bad status code", key);
-        r->status[code] += (uint64_t)json_integer_value(val);
+        uint64_t n = (uint64_t)json_integer_value(val);
+        if (add_u64(c, &sum, n, "status_codes") || add_u64(c, &r->status[code], n, key))
+            return -1;
     }
-    if (read_table(c, latency, "connect", &r->connect) || read_table(c, latency, "waiting", &r->waiting) ||
-        read_table(c, latency, "processing", &r->processing) || read_table(c, latency, "total", &r->total))
+    if (sum != complete)
+        return fail(c, "the status codes do not add up to", "complete");
+    return 0;
+}
+
+/* Each complete request is in the total, waiting and processing histograms (and in connect
+ * when it opened its connection). */
+static int merge_latency(ctx *c, json_t *doc, json_t *latency, lg_result *r, uint64_t complete)
+{
+    if (merge_table(c, latency, "connect", &r->connect, complete, 1) ||
+        merge_table(c, latency, "waiting", &r->waiting, complete, 0) ||
+        merge_table(c, latency, "processing", &r->processing, complete, 0) ||
+        merge_table(c, latency, "total", &r->total, complete, 0))
         return -1;
     json_t *unc = json_object_get(doc, "latency_uncorrected");
     if (unc) {
-        if (read_table(c, unc, "total", &r->total_uncorrected))
+        if (merge_table(c, unc, "total", &r->total_uncorrected, complete, 0))
             return -1;
         r->has_uncorrected = 1;
     }
+    return 0;
+}
+
+static int merge_series(ctx *c, json_t *series, lg_result *r, double duration_s)
+{
     size_t i;
     json_t *e;
     json_array_foreach(series, i, e) {
@@ -230,6 +295,8 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
         json_t *ts = json_object_get(e, "t_s");
         if (json_is_integer(ts) && json_integer_value(ts) >= 0 && json_integer_value(ts) < 10000000)
             t_s = (uint64_t)json_integer_value(ts);
+        if ((double)t_s > duration_s + 1) /* a corrupt t_s must not size the series */
+            return fail(c, "a second past duration_s in", "timeseries");
         if (get_u64(c, e, "completed", &completed) || get_u64(c, e, "errors", &nerr) ||
             get_u64(c, e, "open_connections", &open))
             return -1;
@@ -248,6 +315,32 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
         if (rc)
             return fail(c, "out of memory or a bucket count overflow merging", "timeseries");
     }
+    return 0;
+}
+
+static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
+{
+    json_t *v = json_object_get(doc, "schema_version"), *tool = json_object_get(doc, "tool");
+    if (!json_is_integer(v) || json_integer_value(v) != 1)
+        return fail(c, "unsupported (this loadgen reads version 1)", "schema_version");
+    if (!json_is_string(tool) || strcmp(json_string_value(tool), "c10k-loadgen") != 0)
+        return fail(c, "unexpected", "tool");
+    json_t *config, *env, *summary, *latency, *errors, *status, *series;
+    if (get_obj(c, doc, "config", &config) || get_obj(c, doc, "environment", &env) ||
+        get_obj(c, doc, "summary", &summary) || get_obj(c, doc, "latency", &latency) ||
+        get_obj(c, doc, "errors", &errors) || get_obj(c, doc, "status_codes", &status))
+        return -1;
+    series = json_object_get(doc, "timeseries");
+    if (!json_is_array(series))
+        return fail(c, "missing array", "timeseries");
+    uint64_t complete;
+    if (merge_config(c, config, r, first) || merge_counts(c, summary, errors, r, &complete) ||
+        merge_run_facts(c, summary, r) || merge_status(c, status, r, complete) ||
+        merge_latency(c, doc, latency, r, complete) ||
+        merge_series(c, series, r, json_number_value(json_object_get(summary, "duration_s"))))
+        return -1;
+    if (first)
+        r->environment = json_deep_copy(env);
     json_t *host = json_object_get(env, "hostname");
     json_array_append_new(r->merged_from,
                           json_pack("{s:s, s:s, s:I}", "file", c->file, "hostname",

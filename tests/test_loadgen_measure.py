@@ -209,6 +209,78 @@ def test_merge_rejects_bad_input(tmp_path):
     assert proc.returncode == 2 and "cannot read JSON" in proc.stderr
 
 
+@pytest.fixture(scope="module")
+def one_result():
+    """A real result to corrupt: 200 requests over 4 keep-alive connections."""
+    with HostileServer("ok") as srv:
+        doc, _ = run_json("-n", 200, "-c", 4, "-k", srv.url, timeout=60)
+    return doc
+
+
+def _set(path, value):
+    def change(doc):
+        *keys, last = path
+        for k in keys:
+            doc = doc[k]
+        doc[last] = value
+    return change
+
+
+TOTAL_HIST = ("latency", "total", "histogram")
+CORRUPTIONS = {
+    # what breaks: (change to the document or text, words the message must have)
+    "truncated": (lambda text: text[: len(text) // 2], "cannot read JSON"),
+    "trailing garbage": (lambda text: text + " }", "cannot read JSON"),
+    "schema version 2": (_set(["schema_version"], 2), "schema_version"),
+    "other sub-bucket count": (_set([*TOTAL_HIST, "sub_bucket_count"], 1024),
+                               "histogram parameters differ"),
+    "other precision": (_set([*TOTAL_HIST, "significant_digits"], 2), "histogram parameters differ"),
+    "other highest value": (_set([*TOTAL_HIST, "highest_us"], 3600000000),
+                            "histogram parameters differ"),
+    "bucket counts off": (_set([*TOTAL_HIST, "count"], 7), "bucket counts do not add up"),
+    "sum out of range": (_set([*TOTAL_HIST, "sum_us"], 1), "sum_us do not fit"),
+    "latency count is not complete": (_set(["summary", "complete"], 150), "summary.complete"),
+    "failed is not the error sum": (_set(["summary", "failed"], 3), "do not add up to 'failed'"),
+    "status codes off": (_set(["status_codes", "200"], 199), "status codes do not add up"),
+    "attempts off": (_set(["summary", "attempts"], 3), "'attempts'"),
+    "negative count": (_set(["summary", "bytes_total"], -1), "'bytes_total'"),
+    "fractional count": (_set(["summary", "complete"], 200.5), "'complete'"),
+    "negative duration": (_set(["summary", "duration_s"], -1), "'duration_s'"),
+    "far-off second": (lambda doc: doc["timeseries"][0].update(t_s=9999999), "'timeseries'"),
+}
+
+
+@pytest.mark.parametrize("name", list(CORRUPTIONS))
+def test_merge_of_corrupt_or_incompatible_input_exits_2_with_the_reason(one_result, tmp_path, name):
+    change, words = CORRUPTIONS[name]
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(one_result))
+    bad = tmp_path / "bad.json"
+    if name in ("truncated", "trailing garbage"):
+        bad.write_text(change(json.dumps(one_result)))
+    else:
+        doc = json.loads(json.dumps(one_result))
+        change(doc)
+        bad.write_text(json.dumps(doc))
+    proc = subprocess.run([loadgen_path(), "--merge", str(good), str(bad), "--json", "-"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert proc.stdout == "" and "bad.json" in proc.stderr and words in proc.stderr, proc.stderr
+    ok = subprocess.run([loadgen_path(), "--merge", str(good), str(good), "--json", "-"],
+                        capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["summary"]["complete"] == 400
+
+
+def test_merged_totals_that_would_overflow_are_an_error(one_result, tmp_path):
+    doc = json.loads(json.dumps(one_result))
+    doc["summary"]["bytes_total"] = 2 ** 63 - 1  # three of these pass 2^64
+    big = tmp_path / "big.json"
+    big.write_text(json.dumps(doc))
+    proc = subprocess.run([loadgen_path(), "--merge", str(big), str(big), str(big)],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2 and "overflows 'bytes_total'" in proc.stderr, proc.stderr
+
+
 def test_open_loop_rate_and_coordinated_omission(server_factory):
     srv = server_factory("epoll")
     doc, _ = run_json("--rate", 400, "-t", 1, "-c", 4, "-k", srv.url, timeout=30)
