@@ -45,7 +45,7 @@ static void retry_request(lg_thread *t, conn *c, uint64_t now)
     c->retried = 1;
     c->reused = 0;
     c->bytes = 0;
-    lg_response_begin(&c->resp, t->sh->head, conn_capture_for(t, c));
+    lg_response_begin(&c->resp, t->sh->resp_flags, conn_capture_for(t, c));
     conn_open(t, c, now);
 }
 
@@ -72,7 +72,6 @@ static int parse_received(lg_thread *t, conn *c, size_t n, uint64_t now)
     int whole = c->bytes == (uint64_t)n; /* this read began the response */
     if (whole && !c->resp.capture &&
         lg_head_cache_match(&t->head_cache, t->rbuf, n, &c->resp, &extra)) {
-        c->bytes -= extra;
         outcome_complete(t, c, extra, now);
         return 1;
     }
@@ -82,7 +81,6 @@ static int parse_received(lg_thread *t, conn *c, size_t n, uint64_t now)
     }
     if (!c->resp.complete)
         return 0;
-    c->bytes -= extra;
     if (whole)
         lg_head_cache_store(&t->head_cache, t->rbuf, n - extra, &c->resp);
     outcome_complete(t, c, extra, now);
@@ -128,6 +126,25 @@ static void read_response(lg_thread *t, conn *c, uint64_t now, uint32_t ev)
     }
 }
 
+/* The server stopped taking our request: it may have answered first (a 413 before the body,
+ * then close). Like curl, read what it sent before calling the request a write failure.
+ * Returns 1 when that answer ended the request. */
+static int early_answer(lg_thread *t, conn *c, uint64_t now)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        if (c->bytes == 0)
+            c->t_first_byte = now;
+        c->bytes += (uint64_t)n;
+        if (parse_received(t, c, (size_t)n, now))
+            return 1;
+    }
+}
+
 void conn_write_request(lg_thread *t, conn *c, uint64_t now)
 {
     lg_shared *sh = t->sh;
@@ -148,7 +165,8 @@ void conn_write_request(lg_thread *t, conn *c, uint64_t now)
             retry_request(t, c, now);
             return;
         }
-        outcome_fail(t, c, LG_ERR_WRITE, err, NULL, now);
+        if (!early_answer(t, c, now))
+            outcome_fail(t, c, LG_ERR_WRITE, err, NULL, now);
         return;
     }
     c->t_write_end = now;
@@ -177,7 +195,7 @@ void conn_start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended)
     c->t_write_end = now; /* until the write ends; an early answer then waits 0, not garbage */
     t->inflight++;
     lg_timer_add(&t->timers, &c->timer, now + sh->timeout_us);
-    lg_response_begin(&c->resp, sh->head, conn_capture_for(t, c));
+    lg_response_begin(&c->resp, sh->resp_flags, conn_capture_for(t, c));
     if (c->fd >= 0) {
         c->reused = 1;
         c->t_connected = now;

@@ -33,7 +33,8 @@ static void init_shared(lg_shared *sh, const lg_options *o, const struct sockadd
     sh->o = o;
     memcpy(&sh->target, target, sizeof sh->target);
     sh->target_len = target_len;
-    sh->head = strcmp(o->method, "HEAD") == 0;
+    sh->resp_flags = (strcmp(o->method, "HEAD") == 0 ? LG_RESP_HEAD : 0) |
+                     (lg_request_has_header(o, "Upgrade") ? LG_RESP_UPGRADE_ASKED : 0);
     sh->nthreads = o->threads;
     sh->timeout_us = (uint64_t)(o->timeout_s * 1e6);
     sh->ramp_us = (uint64_t)(o->ramp_s * 1e6);
@@ -150,7 +151,11 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
 {
     lg_shared sh;
     init_shared(&sh, o, target, target_len);
-    pthread_mutex_init(&sh.info_lock, NULL);
+    int e = pthread_mutex_init(&sh.info_lock, NULL);
+    if (e) {
+        snprintf(err, errlen, "pthread_mutex_init: %s", strerror(e));
+        return -1;
+    }
     sh.req = lg_build_request(o, &sh.req_len);
     lg_thread **th = calloc((size_t)sh.nthreads, sizeof *th);
     int rc = -1;
@@ -168,7 +173,11 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &set, &old);
+    e = pthread_sigmask(SIG_BLOCK, &set, &old);
+    if (e) {
+        snprintf(err, errlen, "pthread_sigmask: %s", strerror(e));
+        goto out;
+    }
     int created = start_threads(&sh, th, err, errlen);
     if (created == sh.nthreads)
         supervise(&sh, th, &set, r);
@@ -181,7 +190,11 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
     sigaddset(&usr1, SIGUSR1);
     while (sigtimedwait(&usr1, NULL, &zero) > 0) {
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    e = pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e) { /* only EINVAL for a bad "how": cannot happen, but never report on a wrong mask */
+        snprintf(err, errlen, "pthread_sigmask: %s", strerror(e));
+        goto out;
+    }
     if (created < sh.nthreads)
         goto out;
     collect(&sh, th, r, err, errlen);

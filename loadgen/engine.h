@@ -15,5 +15,7 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
 
 /* Builds the request bytes sent on every request; NULL on allocation failure. */
 char *lg_build_request(const lg_options *o, size_t *len);
+/* Whether the user gave header name (-H, -C), case-insensitively. */
+int lg_request_has_header(const lg_options *o, const char *name);
 
 #endif

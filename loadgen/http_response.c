@@ -8,8 +8,12 @@ static int on_headers_complete(http_parser *p)
 {
     lg_response *r = (lg_response *)p;
     r->status = p->status_code;
+    if (r->status == 101 && !(r->flags & LG_RESP_UPGRADE_ASKED)) {
+        r->error = "101 Switching Protocols without an Upgrade in the request";
+        return -1;
+    }
     /* Returning 1 tells http_parser that no body follows (HEAD). */
-    return r->head_request ? 1 : 0;
+    return (r->flags & LG_RESP_HEAD) ? 1 : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t len)
@@ -22,6 +26,16 @@ static int on_body(http_parser *p, const char *at, size_t len)
 static int on_message_complete(http_parser *p)
 {
     lg_response *r = (lg_response *)p;
+    if (r->status / 100 == 1 && r->status != 101) {
+        /* An interim response (100 Continue, 103 Early Hints): the final one follows. */
+        r->interim++;
+        r->status = 0;
+        if (r->capture) {
+            r->capture->in_value = 0;
+            r->capture->flen = 0;
+        }
+        return 0;
+    }
     r->complete = 1;
     /* Stop here: bytes after a response we did not ask for are not parsed as another one. */
     http_parser_pause(p, 1);
@@ -85,13 +99,15 @@ static const http_parser_settings capture_settings = {
     .on_message_complete = on_message_complete,
 };
 
-void lg_response_begin(lg_response *r, int head_request, lg_header_capture *capture)
+void lg_response_begin(lg_response *r, int flags, lg_header_capture *capture)
 {
     http_parser_init(&r->parser, HTTP_RESPONSE);
     r->body_bytes = 0;
     r->status = 0;
+    r->interim = 0;
     r->complete = 0;
-    r->head_request = (unsigned char)head_request;
+    r->flags = (unsigned char)flags;
+    r->error = NULL;
     r->capture = capture;
     r->cached_keepalive = -1;
     if (capture) {
@@ -127,6 +143,8 @@ int lg_response_eof(lg_response *r)
 
 int lg_response_keepalive(const lg_response *r)
 {
+    if (r->status == 101)
+        return 0; /* the connection now speaks another protocol */
     if (r->cached_keepalive >= 0)
         return r->cached_keepalive;
     return http_should_keep_alive(&r->parser);
@@ -150,7 +168,8 @@ void lg_head_cache_store(lg_head_cache *hc, const char *data, size_t consumed,
                          const lg_response *r)
 {
     unsigned flags = r->parser.flags;
-    if (!r->complete || r->head_request || r->status < 200 || r->parser.upgrade ||
+    if (!r->complete || (r->flags & LG_RESP_HEAD) || r->interim || r->status < 200 ||
+        r->parser.upgrade ||
         !(flags & F_CONTENTLENGTH) || (flags & F_CHUNKED) || consumed < r->body_bytes)
         return;
     size_t h = consumed - (size_t)r->body_bytes;
@@ -165,5 +184,7 @@ void lg_head_cache_store(lg_head_cache *hc, const char *data, size_t consumed,
 
 const char *lg_response_error(const lg_response *r)
 {
+    if (r->error)
+        return r->error;
     return http_errno_description(HTTP_PARSER_ERRNO(&r->parser));
 }

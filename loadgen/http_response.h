@@ -17,12 +17,20 @@ typedef struct lg_header_capture {
     int found;
 } lg_header_capture;
 
+/* lg_response_begin's flags: what the request asked for. */
+enum {
+    LG_RESP_HEAD = 1,           /* a HEAD request: the response has no body whatever it says */
+    LG_RESP_UPGRADE_ASKED = 2,  /* the request carried Upgrade: a 101 is its final answer */
+};
+
 typedef struct lg_response {
     http_parser parser;
     uint64_t body_bytes;
     unsigned status;
+    unsigned interim;           /* 1xx responses skipped before the final one */
     unsigned char complete;
-    unsigned char head_request; /* a HEAD response has no body whatever its headers say */
+    unsigned char flags;        /* LG_RESP_* */
+    const char *error;          /* our own reason for a parse error, or NULL */
     lg_header_capture *capture; /* non-NULL: collect headers for this response */
     signed char cached_keepalive; /* -1: ask the parser; else the memoized answer */
 } lg_response;
@@ -50,8 +58,9 @@ void lg_head_cache_store(lg_head_cache *hc, const char *data, size_t consumed,
 
 enum { LG_RESP_OK = 0, LG_RESP_PARSE_ERROR = -1, LG_RESP_TRUNCATED = -2 };
 
-/* Prepares for the next response on a connection. */
-void lg_response_begin(lg_response *r, int head_request, lg_header_capture *capture);
+/* Prepares for the next response on a connection; flags are LG_RESP_*. Interim 1xx responses
+ * are skipped (RFC 9110 15.2); a 101 the request did not ask for is a parse error. */
+void lg_response_begin(lg_response *r, int flags, lg_header_capture *capture);
 /* Feeds received bytes. Returns LG_RESP_OK (r->complete tells whether the message ended;
  * *extra = bytes after its end) or LG_RESP_PARSE_ERROR. */
 int lg_response_feed(lg_response *r, const char *data, size_t len, size_t *extra);

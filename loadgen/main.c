@@ -11,6 +11,7 @@
 #include "options.h"
 #include "report.h"
 #include "result.h"
+#include "source_range.h"
 
 /* File descriptors needed besides the connections: stdio, per-thread epoll + eventfd, files. */
 #define FD_RESERVE 16
@@ -63,6 +64,10 @@ static int run_load(const lg_options *o)
     struct sockaddr_storage target;
     socklen_t tlen;
     char err[1024] = "";
+    if (lg_sources_check(o->sources, o->nsources, err, sizeof err)) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return 2;
+    }
     if (lg_url_resolve(&o->url, &target, &tlen, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
         return 2;

@@ -79,14 +79,26 @@ static int add_header(lg_options *o, const char *h)
     return 0;
 }
 
+/* Every -C is sent, like ab; they share one Cookie header, as RFC 6265 asks of clients. */
 static int add_cookie(lg_options *o, const char *arg)
 {
-    static char cookie_buf[4096];
-    if (strpbrk(arg, "\r\n") || strlen(arg) > sizeof cookie_buf - 16)
-        return usage_error("-C needs a short name=value, got '%s'", arg);
-    snprintf(cookie_buf, sizeof cookie_buf, "Cookie: %s", arg);
-    if (add_header(o, cookie_buf))
+    if (!*arg || strpbrk(arg, "\r\n"))
+        return usage_error("-C needs name=value without line breaks, got '%s'", arg);
+    const char *prefix = o->cookie_header ? "; " : "Cookie: ";
+    size_t old = o->cookie_header ? strlen(o->cookie_header) : 0;
+    char *h = realloc(o->cookie_header, old + strlen(prefix) + strlen(arg) + 1);
+    if (!h)
         return usage_error("%s", "out of memory");
+    h[old] = 0;
+    strcat(strcat(h, prefix), arg);
+    if (!o->cookie_header) {
+        o->cookie_header = h;
+        if (add_header(o, h))
+            return usage_error("%s", "out of memory");
+        o->cookie_slot = o->nheaders - 1;
+    }
+    o->cookie_header = h;
+    o->headers[o->cookie_slot] = h;
     return 0;
 }
 
@@ -196,8 +208,10 @@ static int long_option(lg_options *o, parse_state *st, int c, const char *arg)
                                arg);
         return 0;
     case OPT_RATE:
-        if (lg_parse_seconds(arg, 0, &o->rate))
-            return usage_error("--rate needs a positive number of requests per second, got '%s'", arg);
+        /* The bounds keep every schedule slot (microseconds, 64 bits) representable. */
+        if (lg_parse_seconds(arg, 0, &o->rate) || o->rate < LG_RATE_MIN)
+            return usage_error("--rate needs requests per second from 0.001 to 10000000, got '%s'",
+                               arg);
         return 0;
     case OPT_WARMUP:
         if (lg_parse_seconds(arg, -1e-300, &o->warmup_s) && strcmp(arg, "0") != 0)
@@ -334,9 +348,11 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
 void lg_options_free(lg_options *o)
 {
     free(o->headers);
+    free(o->cookie_header);
     free(o->body);
     free(o->sources);
     o->headers = NULL;
+    o->cookie_header = NULL;
     o->body = NULL;
     o->sources = NULL;
 }

@@ -8,6 +8,7 @@
 #include "url.h"
 
 #define LG_VERSION "1.0.0"
+#define LG_RATE_MIN 0.001 /* --rate, requests/s; the most is 1e7 */
 
 typedef struct lg_options {
     uint64_t requests;      /* -n; 0 = unlimited (time limit only) */
@@ -18,6 +19,8 @@ typedef struct lg_options {
     int keepalive;          /* -k */
     const char **headers;   /* -H, in order */
     size_t nheaders;
+    char *cookie_header;    /* every -C in one "Cookie: a=1; b=2" (RFC 6265), owned */
+    size_t cookie_slot;     /* its place in headers: where the first -C was */
     const char *method;
     const char *body_file;  /* -p / -u */
     char *body;             /* its contents */

@@ -39,6 +39,7 @@ void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *w
     if (c->counted) {
         t->errors[cls]++;
         t->attempts++;
+        t->bytes += c->bytes; /* like ab, "Total transferred" is every byte read */
         t->ts.errors++;
     }
     if (cls == LG_ERR_CONNECT) {
@@ -121,8 +122,10 @@ void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
     } else {
         t->warmup++;
     }
-    /* Bytes after the response on a connection without pipelining: framing is lost, close. */
-    if (!o->keepalive || extra > 0 || !lg_response_keepalive(&c->resp))
+    /* Bytes after the response on a connection without pipelining: framing is lost, close.
+     * An answer that came before the whole request was written leaves the rest unsendable. */
+    if (!o->keepalive || extra > 0 || c->written < t->sh->req_len ||
+        !lg_response_keepalive(&c->resp))
         conn_close_socket(t, c);
     end_request(t, c, now);
 }

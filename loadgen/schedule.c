@@ -11,7 +11,11 @@ uint64_t schedule_ramp_time(const lg_thread *t, const conn *c)
 
 uint64_t schedule_rate_slot(const lg_thread *t, uint64_t k)
 {
-    return t->sh->t0 + (uint64_t)((double)k * t->rate_interval_us);
+    double at = (double)k * t->rate_interval_us;
+    /* Far past any run (-t is at most 1e7 s): never converted to an integer out of range. */
+    if (!(at < 1e18))
+        return UINT64_MAX;
+    return t->sh->t0 + (uint64_t)at;
 }
 
 /* Starts requests on idle connections: all of them (closed loop) or those whose slot is due. */

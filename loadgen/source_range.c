@@ -2,10 +2,16 @@
 #include "source_range.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
 
 /* One address, or an inclusive range A-B of the same family (the last bytes counting up). */
 int lg_sources_parse(const char *spec, struct sockaddr_storage **out, size_t *nout)
@@ -58,5 +64,44 @@ int lg_sources_parse(const char *spec, struct sockaddr_storage **out, size_t *no
     }
     *out = s;
     *nout = (size_t)count;
+    return 0;
+}
+
+static socklen_t addr_len(const struct sockaddr_storage *a)
+{
+    return a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+/* 0 if fd-less bind of a works here, else the errno value. */
+static int try_bind(const struct sockaddr_storage *a)
+{
+    int fd = socket(a->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    int one = 1, e = 0;
+    /* No port is taken: the address alone is checked. */
+    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) < 0 ||
+        bind(fd, (const struct sockaddr *)a, addr_len(a)) < 0)
+        e = errno;
+    close(fd);
+    return e;
+}
+
+int lg_sources_check(const struct sockaddr_storage *s, size_t n, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        int e = try_bind(&s[i]);
+        if (!e)
+            continue;
+        char text[INET6_ADDRSTRLEN] = "?";
+        const void *raw = s[i].ss_family == AF_INET6
+                              ? (const void *)&((const struct sockaddr_in6 *)&s[i])->sin6_addr
+                              : (const void *)&((const struct sockaddr_in *)&s[i])->sin_addr;
+        inet_ntop(s[i].ss_family, raw, text, sizeof text);
+        snprintf(err, errlen, "--source: cannot bind to %s: %s%s", text, strerror(e),
+                 e == EADDRNOTAVAIL ? " (not an address of this machine: see 'ip addr'; "
+                                      "all of 127.0.0.0/8 is loopback)" : "");
+        return -1;
+    }
     return 0;
 }

@@ -21,6 +21,13 @@ int lg_url_parse(const char *text, lg_url *u, char *err, size_t errlen)
         return -1;
     }
     const char *p = text + 7, *host_end, *after;
+    size_t authority_len = strcspn(p, "/?#");
+    if (memchr(p, '@', authority_len)) {
+        snprintf(err, errlen,
+                 "invalid URL (user:password@ is not supported; send credentials with "
+                 "-H 'Authorization: Basic ...'): %s", text);
+        return -1;
+    }
     if (*p == '[') {
         host_end = strchr(p, ']');
         if (!host_end) {

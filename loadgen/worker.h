@@ -56,7 +56,7 @@ typedef struct lg_shared {
     socklen_t target_len;
     char *req;
     size_t req_len;
-    int head;
+    int resp_flags;         /* LG_RESP_*: what every request asks for */
     int nthreads;
     uint64_t t0, measure_start, end_time, timeout_us, ramp_us;
     atomic_int stop;

@@ -17,6 +17,10 @@ Behaviours (the `behaviour` argument):
   silent      reads the request and never answers
   trickle     sends a correct response a few bytes at a time, `trickle_delay` apart
   one_per_conn answers one request with keep-alive allowed, then closes the connection idle
+  interim     100 Continue and 103 Early Hints, each in its own write, then the final 200
+  switching   101 Switching Protocols although the request asked for no upgrade
+  early_413   reads only the request head, answers 413 and closes without reading the body
+              (the unread body makes the close a reset)
 """
 import socket
 import struct
@@ -164,7 +168,26 @@ class HostileServer:
             except OSError:
                 pass
 
+    def _answer_before_the_body(self, conn):
+        buf = b""
+        while b"\r\n\r\n" not in buf and not self._stop.is_set():
+            try:
+                chunk = conn.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+        with self._lock:
+            self.requests += 1
+        self._send(conn, b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\n"
+                         b"Connection: close\r\n\r\ntoo large")
+
     def _serve_inner(self, conn):
+        if self.behaviour == "early_413":
+            return self._answer_before_the_body(conn)
         buf = b""
         count = 0
         while not self._stop.is_set():
@@ -193,6 +216,21 @@ class HostileServer:
                         b"5\r\nhello\r\n7\r\n world\n\r\n0\r\n\r\n")
                 if not self._send(conn, resp) or close:
                     return
+            elif b == "interim":
+                final = (b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(BODY)).encode()
+                         + b"\r\n" + conn_hdr + b"\r\n" + BODY)
+                for part in (b"HTTP/1.1 100 Continue\r\n\r\n",
+                             b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n",
+                             final):
+                    if not self._send(conn, part):
+                        return
+                    time.sleep(0.002)  # separate reads on the client, usually
+                if close:
+                    return
+            elif b == "switching":
+                self._send(conn, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                                 b"Connection: Upgrade\r\n\r\n")
+                return
             elif b == "http10":
                 self._send(conn, b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + BODY)
                 return

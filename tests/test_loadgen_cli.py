@@ -15,7 +15,19 @@ from test_loadgen_util import parse_text_report, run_loadgen, number
     (["-n", "5", "-c", "10", "http://127.0.0.1:1/"], "concurrency level greater than total"),
     (["-t", "0", "http://127.0.0.1:1/"], "-t needs a positive number"),
     (["-s", "x", "http://127.0.0.1:1/"], "-s needs a positive number"),
-    (["--rate", "0", "http://127.0.0.1:1/"], "--rate needs a positive number"),
+    (["--rate", "0", "http://127.0.0.1:1/"], "--rate needs requests per second"),
+    # 1e-14/s once overflowed the schedule's microseconds and ran unthrottled.
+    (["--rate", "1e-14", "-t", "2", "http://127.0.0.1:1/"], "--rate needs requests per second"),
+    (["--rate", "1e300", "http://127.0.0.1:1/"], "--rate needs requests per second"),
+    (["--rate", "nan", "http://127.0.0.1:1/"], "--rate needs requests per second"),
+    (["-t", "1e300", "http://127.0.0.1:1/"], "-t needs a positive number"),
+    (["-s", "inf", "http://127.0.0.1:1/"], "-s needs a positive number"),
+    (["--warmup", "1e30", "http://127.0.0.1:1/"], "--warmup needs a number"),
+    (["--ramp", "-1", "http://127.0.0.1:1/"], "--ramp needs a number"),
+    (["--duration", "1e12h", "http://127.0.0.1:1/"], "--duration needs a positive duration"),
+    (["http://user:pw@127.0.0.1/"], "user:password@ is not supported"),
+    (["http://user@127.0.0.1:8080/x"], "user:password@ is not supported"),
+    (["--source", "10.0.0.1", "http://127.0.0.1:1/"], "cannot bind to 10.0.0.1"),
     (["--duration", "5parsecs", "http://127.0.0.1:1/"], "--duration needs a positive duration"),
     (["--threads", "0", "http://127.0.0.1:1/"], "--threads needs a number"),
     (["--busy-poll", "-1", "http://127.0.0.1:1/"], "--busy-poll needs microseconds"),
@@ -113,3 +125,34 @@ def test_verbose_levels_print_failures_and_status():
     assert proc.stderr.count("LOG: Response code = 500") == 2
     proc = run_loadgen("-v", 2, "-n", 1, f"http://127.0.0.1:{closed_port()}/", timeout=30)
     assert "WARNING: request failed (connect): Connection refused" in proc.stderr
+
+
+def test_low_rate_sends_on_schedule_and_no_more():
+    """--rate 0.5 in a 1 s window: the first slot only (the next is 2 s later)."""
+    with HostileServer("ok") as srv:
+        proc = run_loadgen("-q", "--rate", "0.5", "-t", "1", "-c", 1, "-k", srv.url, timeout=30,
+                           check_rc=0)
+        requests = srv.requests
+    assert requests == 1, proc.stdout
+
+
+def test_a_long_method_is_sent_whole():
+    method = "X" * 3000
+    with HostileServer("ok") as srv:
+        run_loadgen("-q", "-n", 2, "-m", method, "-H", "X-After: yes", srv.url, timeout=30,
+                     check_rc=0)
+        last = srv.last_request
+    head = last.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert head[0] == method.encode() + b" / HTTP/1.1"
+    assert b"X-After: yes" in head and any(h.startswith(b"Host: ") for h in head)
+
+
+def test_every_cookie_is_sent():
+    with HostileServer("ok") as srv:
+        run_loadgen("-q", "-n", 1, "-C", "a=1", "-H", "X-Mid: 1", "-C", "b=2", "-C", "c=3", srv.url,
+                    timeout=30, check_rc=0)
+        last = srv.last_request
+    head = last.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert [h for h in head if h.lower().startswith(b"cookie:")] == [b"Cookie: a=1; b=2; c=3"]
+    # In the place of the first -C, as given.
+    assert head.index(b"Cookie: a=1; b=2; c=3") < head.index(b"X-Mid: 1")

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from hostile_servers import BODY, HostileServer, closed_port
-from test_loadgen_util import run_json
+from test_loadgen_util import run_json, run_loadgen
 
 ERRORS = ["connect", "read", "write", "timeout", "length", "parse", "exceptions"]
 
@@ -153,3 +153,74 @@ def test_heads_that_differ_only_in_status_are_counted_apart():
     only_errors(doc)
     assert doc["status_codes"] == {"200": 20, "201": 20}
     assert doc["summary"]["non_2xx"] == 0 and doc["summary"]["complete"] == 40
+
+
+@pytest.mark.parametrize("keepalive", [False, True])
+def test_interim_1xx_responses_are_skipped(keepalive):
+    with HostileServer("interim") as srv:
+        doc, _ = run_json("-n", 20, "-c", 2, *(["-k"] if keepalive else []), srv.url, timeout=30)
+    only_errors(doc)
+    s = doc["summary"]
+    assert doc["status_codes"] == {"200": 20}
+    assert s["complete"] == 20 and s["non_2xx"] == 0
+    assert s["body_bytes"] == 20 * len(BODY)
+
+
+@pytest.mark.parametrize("keepalive", [[], ["-k"]])
+def test_100_continue_before_the_final_answer_of_a_real_server(server_factory, tmp_path, keepalive):
+    srv = server_factory("epoll")
+    body = tmp_path / "body"
+    body.write_bytes(b"x" * 100_000)
+    doc, _ = run_json("-n", 20, "-c", 1, *keepalive, "-p", body, "-H", "Expect: 100-continue",
+                      srv.url, timeout=60)
+    only_errors(doc)
+    assert doc["status_codes"] == {"200": 20} and doc["summary"]["complete"] == 20
+
+
+def test_101_without_an_upgrade_request_is_a_parse_error():
+    with HostileServer("switching") as srv:
+        doc, proc = run_json("-v", 2, "-n", 5, "-c", 1, srv.url, timeout=30)
+    only_errors(doc, parse=5)
+    assert "101 Switching Protocols without an Upgrade in the request" in proc.stderr
+
+
+def test_101_is_the_final_answer_to_a_request_that_asked_for_an_upgrade():
+    with HostileServer("switching") as srv:
+        doc, _ = run_json("-n", 5, "-c", 1, "-k", "-H", "Upgrade: websocket", srv.url, timeout=30)
+        accepted = srv.accepted
+    only_errors(doc)
+    assert doc["status_codes"] == {"101": 5}
+    assert accepted == 5  # the connection speaks another protocol afterwards: never reused
+
+
+@pytest.mark.parametrize("keepalive", [[], ["-k"]])
+def test_an_answer_before_the_body_is_read_not_a_write_failure(tmp_path, keepalive):
+    body = tmp_path / "big"
+    body.write_bytes(b"x" * (4 << 20))  # far more than the socket buffers take
+    with HostileServer("early_413") as srv:
+        doc, _ = run_json("-n", 20, "-c", 1, *keepalive, "-p", body, srv.url, timeout=60)
+        answered = srv.requests
+    only_errors(doc)
+    assert answered == 20
+    assert doc["status_codes"] == {"413": 20}
+    assert doc["summary"]["complete"] == 20 and doc["summary"]["non_2xx"] == 20
+
+
+def test_a_real_servers_413_before_the_body_is_counted(server_factory, tmp_path):
+    srv = server_factory("epoll")
+    body = tmp_path / "big"
+    body.write_bytes(b"x" * (3 << 20))  # past the servers' 1 MiB limit
+    doc, _ = run_json("-n", 20, "-c", 1, "-p", body, srv.url, timeout=60)
+    only_errors(doc)
+    assert doc["status_codes"] == {"413": 20}
+    assert srv.stats()["errors"]["body_too_large"] == 20
+
+
+def test_total_transferred_counts_the_bytes_of_failed_requests():
+    sent = len(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+    with HostileServer("close_early") as srv:
+        doc, _ = run_json("-n", 20, "-c", 2, srv.url, timeout=30)
+        proc = run_loadgen("-q", "-n", 20, "-c", 2, srv.url, timeout=30, check_rc=0)
+    only_errors(doc, read=20)
+    assert doc["summary"]["bytes_total"] == 20 * sent
+    assert f"Total transferred:      {20 * sent} bytes" in proc.stdout
