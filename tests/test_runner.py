@@ -27,8 +27,26 @@ SANITIZE = bool(os.environ.get("C10K_SANITIZE"))
 READY_TIMEOUT = "30" if SANITIZE else "10"
 
 
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def guard_pid(runner_pid):
+    """The runner's guard process (scripts/c10k/guard.py), or None."""
+    for p, _ in harness.children_of(runner_pid):
+        if any(arg.endswith(b"guard.py") for arg in _cmdline(p)):
+            return p
+    return None
+
+
 def child_pids(pid):
-    return [p for p, _ in harness.children_of(pid)]
+    """The runner's children that it runs the scenario with (servers, loadgen), not its guard."""
+    guard = guard_pid(pid)
+    return [p for p, _ in harness.children_of(pid) if p != guard]
 
 
 def runner_env(bin_dir=None):
@@ -234,6 +252,9 @@ FAKE_SERVER = textwrap.dedent("""\
     # A stand-in server with the servers' CLI: MODE decides how it misbehaves.
     import os, socket, sys, threading, time
     MODE = {mode!r}
+    if MODE == "ignores_term":
+        import signal
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # only SIGKILL ends it: a slow shutdown
     with open(os.environ["FAKE_PID_FILE"], "a") as f:
         f.write(f"{{os.getpid()}}\\n")
     if MODE == "never_ready":

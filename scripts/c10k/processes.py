@@ -3,28 +3,108 @@
 Every child runs in its own process group (its pid is the group id), so ending it ends whatever it
 forked too, by that id only. The runner is a child subreaper: a forking server's children that
 outlive it are re-parented to the runner, which reaps them, so nothing is left behind.
+
+When the runner is killed outright (SIGKILL runs no cleanup), two things still end its work: each
+child is started through die_with_parent.py (PR_SET_PDEATHSIG: the kernel kills it with the
+runner), and the guard process (guard.py) kills every group and removes every temporary file the
+runner had not yet ended or removed. Temporary names carry the runner's pid
+(/tmp/c10k-server-<pid>-*), so `--resume` can remove what a killed run left if the guard was
+killed too.
 """
 import ctypes
 import errno
+import glob
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
 READY_PREFIX = "listening on "
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMP_KINDS = ("server", "loadgen")
 
 
 # Every child group not yet ended, so an interruption at any moment can still end them all.
 _live = {}
+_guard = None  # the guard process (see guard.py), while one runs
 
 
 def end_all():
     """Ends every child group still registered (used when the run is interrupted)."""
     for proc in list(_live.values()):
         end_group(proc, term_timeout=2.0)
+
+
+def start_guard():
+    """Starts the guard: from now on, what the runner starts is ended even if it is SIGKILLed."""
+    global _guard
+    if _guard is None:
+        _guard = subprocess.Popen([sys.executable, "-I", "-S", os.path.join(HERE, "guard.py")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  start_new_session=True)
+    return _guard.pid
+
+
+def stop_guard(timeout=5.0):
+    """Closes the guard's pipe (it then ends whatever is still registered) and waits for it."""
+    global _guard
+    guard, _guard = _guard, None
+    if guard is None:
+        return
+    try:
+        guard.stdin.close()
+    except OSError:
+        pass
+    try:
+        guard.wait(timeout)
+    except subprocess.TimeoutExpired:
+        guard.kill()
+        guard.wait()
+
+
+def _tell_guard(op, arg):
+    if _guard is not None:
+        try:
+            _guard.stdin.write(f"{op} {arg}\n".encode("utf-8", "surrogateescape"))
+            _guard.stdin.flush()
+        except OSError:
+            pass  # the guard is gone: the ordinary cleanup still runs
+
+
+def _track(proc):
+    _live[proc.pid] = proc
+    _tell_guard("+group", proc.pid)
+
+
+def _untrack(pgid):
+    if _live.pop(pgid, None) is not None:
+        _tell_guard("-group", pgid)
+
+
+def temp_prefix(kind, pid=None):
+    """Prefix of the runner's temporary files: c10k-<kind>-<runner pid>-."""
+    return f"c10k-{kind}-{os.getpid() if pid is None else pid}-"
+
+
+def remove_stale_temp(pid, tmpdir=None):
+    """Removes the temporary files and folders a runner with this pid left behind; returns them."""
+    removed = []
+    for kind in TEMP_KINDS:
+        pattern = os.path.join(tmpdir or tempfile.gettempdir(), glob.escape(temp_prefix(kind, pid)) + "*")
+        for path in glob.glob(pattern):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    continue
+            removed.append(path)
+    return removed
 
 
 class ServerStartError(Exception):
@@ -39,12 +119,15 @@ def become_subreaper():
         return False
 
 
-def pinned(cmd, cpus):
-    """Prefixes taskset so the process and everything it starts stay on `cpus` from the first
-    instruction (setting the affinity after the fact would race with its first threads)."""
+def child_command(cmd, cpus):
+    """The command line that starts `cmd` as the runner's child: killed with the runner
+    (die_with_parent.py), and pinned with taskset so the process and everything it starts stay on
+    `cpus` from the first instruction (setting the affinity after the fact would race with its
+    first threads). Both exec, so the pid is the command's own."""
+    wrapper = [sys.executable, "-I", "-S", os.path.join(HERE, "die_with_parent.py"), str(os.getpid())]
     if cpus and shutil.which("taskset"):
-        return ["taskset", "-c", ",".join(map(str, cpus))] + list(cmd)
-    return list(cmd)
+        return wrapper + ["taskset", "-c", ",".join(map(str, cpus))] + list(cmd)
+    return wrapper + list(cmd)
 
 
 def _tail(path, limit=2000):
@@ -82,7 +165,7 @@ def end_group(proc, term_timeout=5.0, kill_timeout=10.0):
     pgid = proc.pid
     me = os.getpid()
     if proc.poll() is not None and not group_members(pgid):
-        _live.pop(pgid, None)
+        _untrack(pgid)
         return proc.returncode  # nothing left; never signal a group id that may be reused
     for sig, timeout in ((signal.SIGTERM, term_timeout), (signal.SIGKILL, kill_timeout)):
         try:
@@ -96,7 +179,7 @@ def end_group(proc, term_timeout=5.0, kill_timeout=10.0):
             if proc.poll() is not None:
                 _reap_orphans(pgid, me)
                 if not group_members(pgid):
-                    _live.pop(pgid, None)
+                    _untrack(pgid)
                     return proc.returncode
             if time.monotonic() >= deadline:
                 break
@@ -104,7 +187,7 @@ def end_group(proc, term_timeout=5.0, kill_timeout=10.0):
     if proc.poll() is None:
         proc.wait()
     _reap_orphans(pgid, me)
-    _live.pop(pgid, None)
+    _untrack(pgid)
     return proc.returncode
 
 
@@ -122,24 +205,28 @@ class Server:
 
     def __init__(self, args, cpus=None, ready_timeout=10.0, workdir=None):
         self.args = list(args)
-        self._dir = tempfile.mkdtemp(prefix="c10k-server-", dir=workdir)
+        self.proc = None
+        self.exit_status = None
+        self._dir = tempfile.mkdtemp(prefix=temp_prefix("server"), dir=workdir)
+        _tell_guard("+path", self._dir)
         self.stdout_path = os.path.join(self._dir, "stdout")
         self.stderr_path = os.path.join(self._dir, "stderr")
-        # Files, not pipes: a server that logs a lot must never block on a full pipe.
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            try:
-                self.proc = subprocess.Popen(pinned(self.args, cpus), stdin=subprocess.DEVNULL, stdout=out,
-                                             stderr=err, start_new_session=True)
-            except OSError as e:
-                shutil.rmtree(self._dir, ignore_errors=True)
-                raise ServerStartError(f"cannot start {self.args[0]}: {e.strerror}")
-        _live[self.proc.pid] = self.proc
-        self.pid = self.proc.pid
-        self.exit_status = None
         try:
+            # Files, not pipes: a server that logs a lot must never block on a full pipe.
+            with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+                try:
+                    self.proc = subprocess.Popen(child_command(self.args, cpus), stdin=subprocess.DEVNULL,
+                                                 stdout=out, stderr=err, start_new_session=True)
+                except OSError as e:
+                    raise ServerStartError(f"cannot start {self.args[0]}: {e.strerror}")
+            _track(self.proc)
+            self.pid = self.proc.pid
             self.host, self.port = self._wait_ready(ready_timeout)
         except BaseException:
-            self.stop()
+            # Whatever stopped the start (no ready line, Ctrl-C), nothing of it may stay behind.
+            if self.proc is not None:
+                self.stop()
+            self.cleanup()
             raise
 
     def _wait_ready(self, timeout):
@@ -183,6 +270,7 @@ class Server:
 
     def cleanup(self):
         shutil.rmtree(self._dir, ignore_errors=True)
+        _tell_guard("-path", self._dir)
 
 
 class LoadgenResult:
@@ -194,14 +282,15 @@ def run_bounded(args, cpus, timeout_s, on_start=None, workdir=None, poll=None):
     """Runs a command in its own group with a hard wall-clock bound; ends the group on timeout
     or on any exception (Ctrl-C, SIGTERM) raised while waiting. `poll()` is called every 50 ms;
     when it returns true (e.g. the server died) the command is ended early. Returns a LoadgenResult."""
-    fd, err_path = tempfile.mkstemp(prefix="c10k-loadgen-", suffix=".stderr", dir=workdir)
+    fd, err_path = tempfile.mkstemp(prefix=temp_prefix("loadgen"), suffix=".stderr", dir=workdir)
+    _tell_guard("+path", err_path)
     t0 = time.monotonic()
     timed_out = False
     try:
         with os.fdopen(fd, "wb") as err:
-            proc = subprocess.Popen(pinned(args, cpus), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=err, start_new_session=True)
-        _live[proc.pid] = proc
+            proc = subprocess.Popen(child_command(args, cpus), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        _track(proc)
         if on_start:
             on_start(proc)
         try:
@@ -226,3 +315,4 @@ def run_bounded(args, cpus, timeout_s, on_start=None, workdir=None, poll=None):
         except OSError as e:
             if e.errno != errno.ENOENT:
                 raise
+        _tell_guard("-path", err_path)

@@ -125,9 +125,11 @@ class Runner:
 
     def _stop_server(self):
         if self.server is not None:
-            self.server.stop()
-            self.server.cleanup()
-            self.server = None
+            try:
+                self.server.stop()
+            finally:
+                self.server.cleanup()
+                self.server = None
 
     def run_repetition(self, series, concurrency, k, server_args):
         server = self.server
@@ -226,6 +228,33 @@ def _remove_stale_tmp(folder):
                     pass
 
 
+def _runner_alive(pid):
+    """True when pid is a live run_scenario.py (a pid reused by something else does not count)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read()
+    except OSError:
+        return False
+    return b"run_scenario" in cmdline or b"c10k.runner" in cmdline
+
+
+def _close_killed_runs(manifest, log):
+    """Before a resume: a run the manifest lists as neither finished nor interrupted ended
+    without its cleanup (SIGKILL, power loss). Mark it "killed" and remove the temporary files
+    its guard could not remove. Refuses while that runner still lives."""
+    for run in manifest.get("runs") or []:
+        if not isinstance(run, dict) or run.get("finished") or run.get("interrupted"):
+            continue
+        pid = run.get("pid")
+        if isinstance(pid, int) and pid != os.getpid() and _runner_alive(pid):
+            raise UsageError(f"a runner (pid {pid}) is still writing this folder; stop it first "
+                             f"(kill {pid}) or wait for it")
+        run["interrupted"] = "killed"
+        if isinstance(pid, int):
+            for path in processes.remove_stale_temp(pid):
+                log(f"removed {path}, left by the killed run (pid {pid})")
+
+
 def _build(log):
     build = os.path.join(ROOT, "scripts", "build.sh")
     log(f"building with {build} ...")
@@ -264,12 +293,21 @@ def parse_args(argv):
     return args
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
 def _install_signal_handlers():
+    """The first SIGTERM/SIGHUP/SIGINT interrupts the run; any later one, of the same kind or
+    another, is ignored: it must neither cut the (bounded) cleanup short, which would leave a
+    server or its temporary folder behind, nor replace the signal the manifest records."""
+    received = []
+
     def handler(signum, _frame):
-        # Ignore repeats while we clean up; the cleanup itself is bounded.
-        signal.signal(signum, signal.SIG_IGN)
-        raise Interrupted(signal.Signals(signum).name)
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        if received:
+            return
+        received.append(signal.Signals(signum).name)
+        raise Interrupted(received[0])
+    for sig in STOP_SIGNALS:
         signal.signal(sig, handler)
 
 
@@ -351,6 +389,7 @@ def _main(args, log):
                     "finished": None, "interrupted": None, "runs": [], "skipped_points": [], "warnings": []}
     else:
         _remove_stale_tmp(folder)
+        _close_killed_runs(manifest, log)
     manifest["skipped_points"], manifest["warnings"] = skipped, warnings
     run_entry = {"started": now_iso(), "finished": None, "interrupted": None, "pid": os.getpid()}
     manifest.setdefault("runs", []).append(run_entry)
@@ -375,14 +414,15 @@ def _main(args, log):
             pass
     runner = Runner(scenario, folder, env, bin_dir, progress, args.ready_timeout, log)
     t0 = time.monotonic()
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)}
+    previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
     _install_signal_handlers()
+    processes.start_guard()
     try:
         for s, c, reps in plan:
             runner.run_point(s, c, reps)
     except (Interrupted, KeyboardInterrupt) as e:
         signame = e.signame if isinstance(e, Interrupted) else "SIGINT"
-        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             signal.signal(sig, signal.SIG_IGN)  # a second signal must not cut the cleanup short
         progress.close()
         processes.end_all()
@@ -402,6 +442,7 @@ def _main(args, log):
         results.write_json_atomic(manifest_path, manifest)
         raise
     finally:
+        processes.stop_guard()
         for sig, h in previous.items():
             signal.signal(sig, h)
     progress.close()
