@@ -14,7 +14,7 @@ from c10k import scenario as scen  # noqa: E402
 
 RUN = os.path.join(ROOT, "scripts", "run_scenario.py")
 PY = sys.executable
-SHIPPED = ["c10k", "seed", "smoke", "cpu-bound", "keepalive"]
+SHIPPED = ["c10k", "seed", "smoke", "cpu-bound", "keepalive", "peers"]
 MODELS = ["blocking", "threaded", "forking", "select", "epoll", "libuv"]
 
 GOOD = {
@@ -48,7 +48,7 @@ def test_shipped_scenarios_validate_full_and_quick(name):
         assert sc["description"].strip()
         for s in sc["series"]:
             assert s["concurrency"] == sorted(set(s["concurrency"])) and s["concurrency"]
-            assert s["server"] in MODELS
+            assert s["server"] in MODELS or (s["server"] is None and (s.get("command") or s.get("url")))
 
 
 def test_shipped_scenarios_say_what_the_issue_asks():
@@ -138,7 +138,75 @@ def test_missing_top_level_keys_are_refused(key):
 
 
 def test_missing_server_in_series_object_is_refused():
-    assert "series[1].server: missing key" in problems(mutate(lambda d: d["series"][1].pop("server")))
+    assert any("series[1]: give exactly one of server (a model of ours), command (a server to start) or url"
+               in p for p in problems(mutate(lambda d: d["series"][1].pop("server"))))
+
+
+def test_peers_puts_each_peer_beside_epoll_in_both_connection_modes():
+    peers = scen.load("peers")
+    names = [s["name"] for s in peers["series"]]
+    for peer in ("epoll", "nginx-1", "nginx-2", "h2o", "asyncio"):
+        for mode, ka in (("keepalive", True), ("close", False)):
+            (s,) = [s for s in peers["series"] if s["name"] == f"{peer}-{mode}"]
+            assert s["loadgen"]["keepalive"] is ka
+    assert len(names) == 10
+    assert peers["concurrency"][0] == 1 and peers["concurrency"][-1] == 10000
+    assert all(not s["server_options"].get("delay_ms") for s in peers["series"])
+    (asyncio_peer,) = [s for s in peers["series"] if s["name"] == "asyncio-close"]
+    assert os.path.isfile(asyncio_peer["command"][1])  # {scenario_dir} filled in: the shipped script
+    for s in peers["series"]:
+        if s["name"].startswith("nginx-"):
+            assert 'return 200 "c10k-bench reference response body' in s["files"]["nginx.conf"]
+
+
+def cmd_series(**kw):
+    return mutate(lambda d: d["series"].append(dict({"name": "x", "command": ["srv", "--port", "{port}"]}, **kw)))
+
+
+@pytest.mark.parametrize("doc, expected", [
+    (cmd_series(command="srv --port {port}"), "series[2].command: must be a non-empty list of strings"),
+    (cmd_series(command=[]), "series[2].command: must be a non-empty list of strings"),
+    (cmd_series(command=["srv", "--port", "{prot}"]), "series[2].command[2]: unknown placeholder {prot}"),
+    (cmd_series(env={"A": 1}), "series[2].env: must be an object of strings"),
+    (cmd_series(env={"A": "{hots}"}), "series[2].env.A: unknown placeholder {hots}"),
+    (cmd_series(ready="http"), "series[2].ready: must be \"tcp\", {\"line\": REGEX} or {\"http\": PATH}"),
+    (cmd_series(ready={"line": "("}), "series[2].ready.line: not a valid regular expression"),
+    (cmd_series(ready={"http": "health"}), "series[2].ready.http: must be a path starting with '/'"),
+    (cmd_series(ready={"tcp": True}), "series[2].ready: must be"),
+    (cmd_series(command=["srv"], ready="tcp"), "series[2].ready: the command has no {port}"),
+    (cmd_series(start_timeout_s=0), "series[2].start_timeout_s: must be > 0"),
+    (cmd_series(files={"../etc/passwd": "x"}), "series[2].files.../etc/passwd: must be a relative path"),
+    (cmd_series(files={"a": 3}), "series[2].files: must be an object"),
+    (cmd_series(server_options={"delay_ms": 1}), "series[2].server_options: not for a command series"),
+    (cmd_series(url="http://x/"), "series[2]: give exactly one of server"),
+    (cmd_series(pid=3), "series[2].pid: not for a command series"),
+    (cmd_series(colour=3), "series[2].colour: unknown key"),
+    (mutate(lambda d: d["series"].append({"command": ["srv", "{port}"]})), "series[2].name: missing key"),
+    (mutate(lambda d: d["series"].append({"name": "u", "url": "ftp://h/"})), "series[2].url: must be an http://"),
+    (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h:99999/"})), "series[2].url:"),
+    (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h/", "pid": 0})), "series[2].pid: must be >= 1"),
+    (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h/", "pid": 2, "pidfile": "f"})),
+     "series[2]: give pid or pidfile, not both"),
+    (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h/", "ready": "tcp"})),
+     "series[2].ready: not for a url series"),
+])
+def test_bad_command_and_url_series_name_the_key(doc, expected):
+    got = problems(doc)
+    assert any(expected in p for p in got), got
+
+
+def test_command_series_is_expanded_and_round_trips_through_the_manifest(tmp_path):
+    doc = cmd_series(env={"HOME": "{dir}"}, files={"a/b.conf": "listen {port}; events {}"},
+                     command=["{scenario_dir}/srv", "--port", "{port}"])
+    sc = scen.validate(doc, "t.json", scenario_dir="/opt/sc")
+    s = sc["series"][2]
+    assert s["server"] is None and s["command"] == ["/opt/sc/srv", "--port", "{port}"]
+    assert s["server_options"] == {} and s["ready"] is None and s["loadgen"]["duration_s"] == 1
+    assert scen.check_expanded(json.loads(json.dumps(sc)), "manifest") == sc
+    argv, env, cwd = scen.command_setup(s, {"host": "127.0.0.1", "port": "8080", "dir": str(tmp_path)})
+    assert argv == ["/opt/sc/srv", "--port", "8080"] and env["HOME"] == str(tmp_path) and cwd is None
+    assert (tmp_path / "a" / "b.conf").read_text() == "listen 8080; events {}"  # other braces stay
+    assert scen.label(s).startswith("/opt/sc/srv --port")
 
 
 @pytest.mark.parametrize("version", [None, 0, 2, "1", 1.0])
@@ -284,3 +352,12 @@ def test_cli_list_shows_every_shipped_scenario():
     for name in SHIPPED:
         assert name in r.stdout
     assert "INVALID" not in r.stdout
+
+
+def test_compare_to_must_name_a_series():
+    got = problems(mutate(lambda d: d["series"][1].update(compare_to="nginx")))
+    assert "series[1].compare_to: no series is named 'nginx'" in got
+    got = problems(mutate(lambda d: d["series"][1].update(compare_to=3)))
+    assert "series[1].compare_to: must be the name of a series" in got
+    sc = scen.validate(mutate(lambda d: d["series"][1].update(compare_to="epoll")))
+    assert sc["series"][1]["compare_to"] == "epoll" and "compare_to" not in sc["series"][0]

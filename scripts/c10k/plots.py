@@ -12,7 +12,7 @@ import string
 import subprocess
 import sys
 
-from . import results
+from . import results, scenario as scen
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gnuplot")
 PLOTS = ["throughput", "latency", "memory", "cpu", "failures"]
@@ -54,7 +54,7 @@ def series_styles(series_list):
     type by series, so two series of one model (keep-alive vs close) stay distinguishable."""
     styles, per_model, extra = {}, {}, 0
     for i, s in enumerate(series_list):
-        model = s["server"]
+        model = s.get("server") or scen.program(s)  # e.g. nginx-1 and nginx-2 share nginx's colour
         if model not in MODEL_COLORS:
             MODEL_COLORS[model] = EXTRA_COLORS[extra % len(EXTRA_COLORS)]
             extra += 1
@@ -94,7 +94,7 @@ def write_data(folder, points, series_list, plot_dir):
         rows = by_series.get(s["name"], [])
         path = os.path.join(plot_dir, f"{_safe(s['name'])}.dat")
         with open(path + ".tmp", "w") as f:
-            f.write(f"# series {s['name']} (server-{s['server']}) from {os.path.abspath(folder)}\n")
+            f.write(f"# series {s['name']} ({scen.label(s)}) from {os.path.abspath(folder)}\n")
             f.write("# " + " ".join(COLUMNS) + "\n")
             for p in rows:
                 f.write(" ".join(_fmt(p[c]) for c in COLUMNS) + "\n")

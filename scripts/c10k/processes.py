@@ -15,12 +15,15 @@ import ctypes
 import errno
 import glob
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 PR_SET_CHILD_SUBREAPER = 36
 READY_PREFIX = "listening on "
@@ -200,23 +203,75 @@ def _reap_orphans(pgid, me):
                 pass
 
 
-class Server:
-    """A server process started on port 0 whose ready line told us its address."""
+def free_port(host="127.0.0.1"):
+    """A port that is free on host now (the kernel's pick); the server binds it a moment later."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
-    def __init__(self, args, cpus=None, ready_timeout=10.0, workdir=None):
-        self.args = list(args)
+
+def tcp_accepts(host, port, timeout=0.5):
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def http_status(host, port, path, timeout=1.0):
+    """The status code of GET path (HTTP/1.0), or None when there is no readable answer."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.settimeout(timeout)
+            s.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("latin-1"))
+            head = s.recv(64)
+    except OSError:
+        return None
+    parts = head.split(b" ", 2)
+    if len(parts) >= 2 and parts[0].startswith(b"HTTP/") and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def _ready_text(ready, host, port):
+    if ready is None:
+        return f"printed no '{READY_PREFIX}HOST:PORT' line" + (f" and did not accept on {host}:{port}" if port else "")
+    if ready == "tcp":
+        return f"did not accept connections on {host}:{port}"
+    if "line" in ready:
+        return f"printed no line matching {ready['line']!r}"
+    return f"did not answer GET {ready['http']} on {host}:{port} with a 2xx"
+
+
+class Server:
+    """A server the runner starts and waits for (docs/scenario-format.md, `ready`).
+
+    `command` is an argv, or a function that gets the server's fresh temporary folder and returns
+    (argv, env, cwd). ready: None waits for our servers' `listening on HOST:PORT` line (or, when
+    the port is known, for the port to accept); "tcp", {"line": REGEX} (a (?P<port>) group gives
+    the port) or {"http": PATH} (a 2xx answer)."""
+
+    def __init__(self, command, cpus=None, ready_timeout=10.0, workdir=None, ready=None, port=None,
+                 host="127.0.0.1"):
         self.proc = None
         self.exit_status = None
+        self.ready, self.host, self.port = ready, host, port
         self._dir = tempfile.mkdtemp(prefix=temp_prefix("server"), dir=workdir)
         _tell_guard("+path", self._dir)
         self.stdout_path = os.path.join(self._dir, "stdout")
         self.stderr_path = os.path.join(self._dir, "stderr")
         try:
+            env = cwd = None
+            if callable(command):
+                command, env, cwd = command(self._dir)
+            self.args = list(command)
             # Files, not pipes: a server that logs a lot must never block on a full pipe.
             with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
                 try:
                     self.proc = subprocess.Popen(child_command(self.args, cpus), stdin=subprocess.DEVNULL,
-                                                 stdout=out, stderr=err, start_new_session=True)
+                                                 stdout=out, stderr=err, start_new_session=True, env=env,
+                                                 cwd=cwd)
                 except OSError as e:
                     raise ServerStartError(f"cannot start {self.args[0]}: {e.strerror}")
             _track(self.proc)
@@ -229,25 +284,52 @@ class Server:
             self.cleanup()
             raise
 
+    @property
+    def dir(self):
+        return self._dir
+
+    def _ready_now(self, text):
+        """(host, port) once the server is ready, else None."""
+        host, port, ready = self.host, self.port, self.ready
+        lines = [ln for ln in text.splitlines(keepends=True) if ln.endswith("\n")]
+        if ready is None:
+            for line in lines:
+                if line.startswith(READY_PREFIX):
+                    hostport = line[len(READY_PREFIX):].strip()
+                    h, _, p = hostport.rpartition(":")
+                    if not p.isdigit():
+                        raise ServerStartError(f"{self.args[0]}: unreadable ready line {line.strip()!r}")
+                    return h.strip("[]"), int(p)
+            return (host, port) if port and tcp_accepts(host, port) else None
+        if ready == "tcp":
+            return (host, port) if tcp_accepts(host, port) else None
+        if "line" in ready:
+            for line in lines:
+                m = re.search(ready["line"], line)
+                if m:
+                    p = m.groupdict().get("port")
+                    if p is not None and not p.isdigit():
+                        raise ServerStartError(f"{self.args[0]}: the port in {line.strip()!r} is not a number")
+                    return host, int(p) if p is not None else port
+            return None
+        status = http_status(host, port, ready["http"])
+        return (host, port) if status is not None and 200 <= status < 300 else None
+
     def _wait_ready(self, timeout):
         deadline = time.monotonic() + timeout
         while True:
             with open(self.stdout_path, "rb") as f:
                 text = f.read().decode("utf-8", "replace")
-            for line in text.splitlines(keepends=True):
-                if line.startswith(READY_PREFIX) and line.endswith("\n"):
-                    hostport = line[len(READY_PREFIX):].strip()
-                    host, _, port = hostport.rpartition(":")
-                    if not port.isdigit():
-                        raise ServerStartError(f"{self.args[0]}: unreadable ready line {line.strip()!r}")
-                    return host.strip("[]"), int(port)
+            found = self._ready_now(text)
+            if found:
+                return found
             if self.proc.poll() is not None:
                 raise ServerStartError(
-                    f"{self.args[0]} exited with status {self.proc.returncode} before its ready line; "
-                    f"stderr:\n{self.stderr_tail() or '(empty)'}")
+                    f"{self.args[0]} exited with status {self.proc.returncode} before it was ready; "
+                    f"stdout: {text[-300:]!r}; stderr:\n{self.stderr_tail() or '(empty)'}")
             if time.monotonic() >= deadline:
                 raise ServerStartError(
-                    f"{self.args[0]} printed no '{READY_PREFIX}HOST:PORT' line within {timeout:g} s; "
+                    f"{self.args[0]} {_ready_text(self.ready, self.host, self.port)} within {timeout:g} s; "
                     f"stdout: {text[-300:]!r}; stderr:\n{self.stderr_tail() or '(empty)'}")
             time.sleep(0.02)
 
@@ -258,6 +340,9 @@ class Server:
 
     def alive(self):
         return self.proc.poll() is None
+
+    def exit_code(self):
+        return self.proc.returncode
 
     def stderr_tail(self, limit=2000):
         return _tail(self.stderr_path, limit)
@@ -271,6 +356,39 @@ class Server:
     def cleanup(self):
         shutil.rmtree(self._dir, ignore_errors=True)
         _tell_guard("-path", self._dir)
+
+
+class RunningServer:
+    """A server that runs already (a `url` series): nothing to start or stop. Its process tree is
+    sampled only when a pid (or a pidfile) says which it is."""
+
+    def __init__(self, url, pid=None, pidfile=None):
+        parts = urllib.parse.urlsplit(url)
+        self.url, self.host, self.port = url, parts.hostname, parts.port or 80
+        self.pid = pid
+        if pidfile:
+            try:
+                with open(pidfile) as f:
+                    self.pid = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError) as e:
+                raise ServerStartError(f"cannot read a pid from {pidfile}: {e}")
+
+    def alive(self):
+        if self.pid is None:
+            return True
+        return os.path.exists(f"/proc/{self.pid}")
+
+    def exit_code(self):
+        return None
+
+    def stderr_tail(self, limit=2000):
+        return ""
+
+    def stop(self):
+        return None
+
+    def cleanup(self):
+        pass
 
 
 class LoadgenResult:

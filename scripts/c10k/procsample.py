@@ -1,4 +1,5 @@
-"""Samples a process tree from /proc: CPU, RSS/PSS, threads, processes, context switches.
+"""Samples a process tree from /proc: CPU, RSS/PSS, threads, processes, context switches, and
+the kernel's TCP socket memory (/proc/net/sockstat, machine-wide).
 
 The tree is found by scanning /proc/*/stat for parent pids (this kernel has no
 /proc/<pid>/task/<tid>/children). PSS comes from smaps_rollup because RSS counts the pages a
@@ -179,6 +180,25 @@ def sample(root_pid, tracker=None):
             "ctx_voluntary": vol, "ctx_involuntary": invol}
 
 
+def sockstat(path="/proc/net/sockstat"):
+    """The kernel's TCP socket counters, machine-wide: sockets in use, allocated, in TIME_WAIT,
+    and the memory of all TCP socket buffers (KiB). On loopback both ends of every connection are
+    in it, the loadgen's as well as the server's. {} when unreadable."""
+    data = _read(path)
+    if not data:
+        return {}
+    for line in data.decode("ascii", "replace").splitlines():
+        if line.startswith("TCP:"):
+            f = line.split()[1:]
+            fields = dict(zip(f[::2], f[1::2]))
+            try:
+                return {"tcp_inuse": int(fields["inuse"]), "tcp_alloc": int(fields["alloc"]),
+                        "tcp_tw": int(fields["tw"]), "tcp_mem_kib": int(fields["mem"]) * PAGE_KIB}
+            except (KeyError, ValueError):
+                return {}
+    return {}
+
+
 class Sampler:
     """Samples a process tree on a background thread every `interval_s` until stop().
 
@@ -200,8 +220,9 @@ class Sampler:
 
     def _take(self):
         t = time.monotonic()
-        s = sample(self.pid, self._tracker)
+        s = sample(self.pid, self._tracker) if self.pid else None
         if s is not None:
+            s.update(sockstat())
             self._taken.append((t, s))
 
     def _run(self):
@@ -227,7 +248,7 @@ def summarize(samples, interval_s, concurrency, requests):
         out.update({"cpu_s": None, "cpu_user_s": None, "cpu_sys_s": None, "requests": requests,
                     "cpu_per_request_us": None, "baseline_pss_kib": None, "peak_rss_kib": None,
                     "peak_pss_kib": None, "pss_per_connection_kib": None, "peak_threads": None,
-                    "peak_processes": None})
+                    "peak_processes": None, "peak_tcp_mem_kib": None, "tcp_mem_per_connection_kib": None})
         return out
     first, last = samples[0], samples[-1]
     user = max(0.0, last["cpu_user_s"] - first["cpu_user_s"])
@@ -245,4 +266,8 @@ def summarize(samples, interval_s, concurrency, requests):
         "peak_threads": max(s["threads"] for s in samples),
         "peak_processes": max(s["processes"] for s in samples),
     })
+    tcp = [s["tcp_mem_kib"] for s in samples if "tcp_mem_kib" in s]
+    out["peak_tcp_mem_kib"] = max(tcp) if tcp else None
+    out["tcp_mem_per_connection_kib"] = (round((max(tcp) - tcp[0]) / concurrency, 3)
+                                         if tcp and "tcp_mem_kib" in first else None)
     return out

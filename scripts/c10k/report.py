@@ -5,7 +5,7 @@ import html
 import json
 import os
 
-from . import results
+from . import results, scenario as scen
 
 PLOT_CAPTIONS = {
     "throughput": ("Throughput vs concurrency",
@@ -93,6 +93,23 @@ def _num(v, digits=3):
     return f"{v:,}"
 
 
+def _srv(v):
+    """A server-side measurement: "n/a" when there was none (a server that was not sampled)."""
+    return "n/a" if v is None else _num(v)
+
+
+def _ratio(a, b):
+    return f"{a / b:.2f}x" if a is not None and b else "–"
+
+
+def _ratios(p, ref):
+    """'1.23x, 0.80x': requests/s and CPU per request of point p over the reference point."""
+    if p is None or ref is None:
+        return "–"
+    return (f"{_ratio(p['requests_per_sec'], ref['requests_per_sec'])}, "
+            f"{_ratio(p['cpu_per_request_us'], ref['cpu_per_request_us'])}")
+
+
 def _pct_of_ideal(p):
     if p["requests_per_sec"] is None or not p["ideal_requests_per_sec"]:
         return None
@@ -151,6 +168,20 @@ def write_summary(folder, res, points):
         for s in res.series():
             cells = [_num(by[(s["name"], c)]["duration_s"]) if (s["name"], c) in by else "–" for c in concurrencies]
             lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+    lines += _section("Server CPU per request, µs (user + system, whole process tree)", concurrencies)
+    for s in res.series():
+        cells = [_srv(by[(s["name"], c)]["cpu_per_request_us"]) if (s["name"], c) in by else "–"
+                 for c in concurrencies]
+        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+    if any(s.get("compare_to") for s in res.series()):
+        lines += _section("Relative to the reference series: requests/s, CPU per request "
+                          "(1.00x = the series named in compare_to)", concurrencies)
+        for s in res.series():
+            ref = s.get("compare_to")
+            if not ref:
+                continue
+            cells = [_ratios(by.get((s["name"], c)), by.get((ref, c))) for c in concurrencies]
+            lines.append(f"| {s['name']} (vs {ref}) | " + " | ".join(cells) + " |")
     lines += _section("Server memory per connection, KiB of PSS ((peak - idle) / C)", concurrencies)
     for s in res.series():
         cells = []
@@ -192,16 +223,18 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
     head = ("<tr><th>C</th><th>reps ok</th><th class=l>status</th><th>req/s</th><th>min–max</th><th>C/D</th>"
             "<th>% of C/D</th><th>loadgen req/s</th><th>time s</th><th>p50 ms</th><th>p99 ms</th><th>failed %</th><th>complete</th><th>failed</th>"
             "<th>server CPU cores</th><th>CPU/req µs</th><th>peak PSS MiB</th><th>PSS/conn KiB</th>"
+            "<th title='kernel TCP socket memory, machine-wide, both ends of each loopback connection'>"
+            "kernel TCP/conn KiB</th>"
             "<th>peak threads</th><th>peak procs</th><th class=l>files</th></tr>")
     rows = [head]
     for c in s["concurrency"]:
         key = (s["name"], c)
         if key in skipped:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=20 class=l>skipped: {_e(skipped[key])}</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=21 class=l>skipped: {_e(skipped[key])}</td></tr>")
             continue
         p = points_by.get(key)
         if p is None:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=20 class=l>not run (yet)</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=21 class=l>not run (yet)</td></tr>")
             continue
         pct = _pct_of_ideal(p)
         bad = p["ok_repetitions"] < p["repetitions"] or (p["failed_pct"] or 0) > 0
@@ -221,21 +254,22 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
             f"<td>{_num(p['loadgen_requests_per_sec'])}</td><td>{_num(p['duration_s'])}</td>"
             f"<td>{_num(p['latency_p50_ms'])}</td><td>{_num(p['latency_p99_ms'])}</td>"
             f"<td>{_num(p['failed_pct'])}</td><td>{_num(p['complete'])}</td><td>{_num(p['failed'])}</td>"
-            f"<td>{_num(p['server_cpu_cores'])}</td><td>{_num(p['cpu_per_request_us'])}</td>"
-            f"<td>{_num(peak_mib)}</td><td>{_num(p['pss_per_connection_kib'])}</td>"
-            f"<td>{_num(p['peak_threads'])}</td><td>{_num(p['peak_processes'])}</td>"
+            f"<td>{_srv(p['server_cpu_cores'])}</td><td>{_srv(p['cpu_per_request_us'])}</td>"
+            f"<td>{_srv(peak_mib)}</td><td>{_srv(p['pss_per_connection_kib'])}</td>"
+            f"<td>{_srv(p.get('tcp_mem_per_connection_kib'))}</td>"
+            f"<td>{_srv(p['peak_threads'])}</td><td>{_srv(p['peak_processes'])}</td>"
             f"<td class=l>{files}</td></tr>")
         if why:
             # On its own row under the point: a long reason in a narrow column would make the
             # whole row tall.
-            rows.append(f"<tr class=why><td></td><td colspan=20 class=l>why: {_e(why)}</td></tr>")
+            rows.append(f"<tr class=why><td></td><td colspan=21 class=l>why: {_e(why)}</td></tr>")
     return "<div class=tw><table>\n" + "\n".join(rows) + "\n</table></div>"
 
 
 def _options_text(s):
     opts = {k: v for k, v in s["server_options"].items() if k != "extra_args" or v}
     lg = {k: v for k, v in s["loadgen"].items() if v not in (None, []) }
-    return f"server-{s['server']} {json.dumps(opts)}; loadgen {json.dumps(lg)}"
+    return f"{scen.label(s)} {json.dumps(opts) if opts else ''}; loadgen {json.dumps(lg)}"
 
 
 def write_html(folder, res, points, styles):

@@ -107,14 +107,13 @@ class Runner:
         """Runs the missing repetitions `reps` of one point, each against a fresh server: the
         repetitions stay independent and each one's idle baseline (memory per connection is
         measured against it) is not inflated by the connections of the one before."""
-        args = scen.server_args(os.path.join(self.bin_dir, f"server-{series['server']}"), series)
         for k in reps:
             label = f"{series['name']} c={concurrency} rep {k}/{self.scenario['repeats']}"
             self.progress.start_item(label)
             t0 = time.monotonic()
             try:
-                self.server = processes.Server(args, self.pinning["server_cpus"], self.ready_timeout)
-                doc = self.run_repetition(series, concurrency, k, args)
+                self.server = self.start_server(series)
+                doc = self.run_repetition(series, concurrency, k, getattr(self.server, "args", None))
             finally:
                 self._stop_server()
             results.write_json_atomic(results.rep_path(self.folder, series["name"], concurrency, k), doc)
@@ -122,6 +121,21 @@ class Runner:
             self.progress.finish_item(time.monotonic() - t0)
             if doc["status"] != "ok":
                 self.progress.message(f"{label}: {doc['status']}: {doc['detail']}")
+
+    def start_server(self, series):
+        """A ready server for one repetition: one of our models, any command, or a running URL."""
+        kind = scen.kind(series)
+        cpus = self.pinning["server_cpus"]
+        if kind == "server":
+            args = scen.server_args(os.path.join(self.bin_dir, f"server-{series['server']}"), series)
+            return processes.Server(args, cpus, self.ready_timeout)
+        if kind == "url":
+            return processes.RunningServer(series["url"], series.get("pid"), series.get("pidfile"))
+        host = "127.0.0.1"
+        port = processes.free_port(host) if scen.uses_port(series) else None
+        setup = lambda d: scen.command_setup(series, {"host": host, "port": str(port), "dir": d})  # noqa: E731
+        return processes.Server(setup, cpus, series.get("start_timeout_s") or self.ready_timeout,
+                                ready=series.get("ready"), port=port, host=host)
 
     def _stop_server(self):
         if self.server is not None:
@@ -140,7 +154,9 @@ class Runner:
         os.makedirs(os.path.dirname(json_path), exist_ok=True)
         lg_args = scen.loadgen_args(os.path.join(self.bin_dir, "loadgen"), series, concurrency, server.url,
                                     json_path)
-        before = fetch_stats(server.host, server.port)
+        # /__stats is ours: another server may not have it (one try, and the columns say n/a).
+        stats_attempts = 12 if scen.kind(series) == "server" else 1
+        before = fetch_stats(server.host, server.port, attempts=stats_attempts)
         sampler = procsample.Sampler(server.pid, SAMPLE_INTERVAL_S).start()
         died = []
 
@@ -159,12 +175,14 @@ class Runner:
         finally:
             samples = sampler.stop(load_t0)
         server_alive = server.alive()
-        after = fetch_stats(server.host, server.port) if server_alive else {"error": "server exited"}
+        after = (fetch_stats(server.host, server.port, attempts=stats_attempts) if server_alive
+                 else {"error": "server exited"})
         loadgen_doc = _read_loadgen_json(json_path)
         status, detail = "ok", None
         if died or not server_alive:
             status = "server_died"
-            detail = f"server exited with status {server.proc.returncode} during the point"
+            detail = (f"server exited with status {server.exit_code()} during the point" if server.exit_code()
+                      is not None else f"server process {server.pid} is gone")
         elif res.timed_out:
             status = "loadgen_failed"
             detail = (f"loadgen did not finish within {scen.point_timeout_s(self.scenario, series):g} s "
@@ -184,7 +202,7 @@ class Runner:
             "server_args": server_args, "loadgen_args": lg_args,
             "server_pid": server.pid, "loadgen_pid": loadgen_pid[0] if loadgen_pid else None,
             "loadgen_exit": res.exit_status, "loadgen_stderr_tail": res.stderr_tail[-2000:],
-            "server_exit": server.proc.returncode if status == "server_died" else None,
+            "server_exit": server.exit_code() if status == "server_died" else None,
             "server_stderr_tail": server.stderr_tail() if status != "ok" else "",
             "loadgen": loadgen_doc,
             "server_usage": procsample.summarize(samples, SAMPLE_INTERVAL_S, concurrency, requests),
@@ -351,12 +369,13 @@ def _main(args, log):
     scen.check_binaries(scenario, bin_dir, source)
 
     environment.raise_nofile_limit()
-    env = environment.collect(bin_dir, [s["server"] for s in scenario["series"]])
+    env = environment.collect(bin_dir, [s["server"] for s in scenario["series"] if s.get("server")])
     tasks_now = environment.count_tasks()
     skipped, warnings = [], []
     for s in scenario["series"]:
+        missing = scen.missing_program_reason(s) if scen.kind(s) == "command" else None
         for c in s["concurrency"]:
-            reason, warning = environment.check_point(env, s, c, tasks_now)
+            reason, warning = (missing, None) if missing else environment.check_point(env, s, c, tasks_now)
             if reason:
                 skipped.append({"series": s["name"], "concurrency": c, "reason": reason})
             elif warning:
@@ -374,7 +393,7 @@ def _main(args, log):
         print(f"scenario {scenario['name']}: {len(scenario['series'])} series, {n} points, "
               f"{scenario['repeats']} repetition(s) each, about {fmt_duration(_estimate(scenario, plan))}")
         for s in scenario["series"]:
-            print(f"  {s['name']:20s} server-{s['server']:9s} c={s['concurrency']}")
+            print(f"  {s['name']:20s} {scen.label(s):20s} c={s['concurrency']}")
         return 0
 
     if folder is None:

@@ -7,6 +7,8 @@ import json
 import math
 import os
 import re
+import shutil
+import urllib.parse
 
 from . import SCENARIOS_DIR
 
@@ -54,7 +56,19 @@ SWEEP_FIELDS = {
     "max": ("int", 1, "highest concurrency"),
     "points_per_decade": ("int", 1, "log-spaced points per factor of 10"),
 }
-SERIES_KEYS = {"name", "server", "server_options", "loadgen", "concurrency", "description"}
+SERIES_KEYS = {"name", "server", "server_options", "loadgen", "concurrency", "description", "compare_to"}
+# A series names one of: a model of ours (`server`), any server to start (`command`), or a server
+# that already runs (`url`). These keys go with the last two.
+COMMAND_KEYS = {"command", "env", "cwd", "ready", "start_timeout_s", "files", "package"}
+URL_KEYS = {"url", "pid", "pidfile"}
+TARGET_KEYS = ("server", "command", "url")
+ALL_SERIES_KEYS = SERIES_KEYS | COMMAND_KEYS | URL_KEYS
+# {host} and {port} (a free port the runner picks) and {dir} (a fresh temporary folder) are filled in
+# when the server starts; {scenario_dir} (the scenario file's folder) when the scenario is loaded.
+PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+START_PLACEHOLDERS = ("host", "port", "dir")
+LOAD_PLACEHOLDERS = ("scenario_dir",)
+FILE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 TOP_KEYS = {"schema_version", "name", "description", "series", "server_options", "loadgen",
             "concurrency", "repeats", "point_timeout_s", "quick"}
 QUICK_KEYS = {"concurrency", "repeats", "server_options", "loadgen", "point_timeout_s"}
@@ -175,13 +189,117 @@ def expand_sweep(path, sweep, problems):
     return []
 
 
+def _fill(text, values, strict_path=None, problems=None):
+    """Replaces {name} for the names in `values`. With strict_path, any other {identifier} is a
+    problem (a typo like {prot}); without it (file contents: nginx and h2o configs are full of
+    braces), anything else is left as it is."""
+    def sub(m):
+        if m.group(1) in values:
+            return values[m.group(1)]
+        if strict_path is not None and m.group(1) not in START_PLACEHOLDERS + LOAD_PLACEHOLDERS:
+            problems.append(f"{strict_path}: unknown placeholder {{{m.group(1)}}} (known: "
+                            + ", ".join("{" + k + "}" for k in START_PLACEHOLDERS + LOAD_PLACEHOLDERS) + ")")
+        return m.group(0)
+    return PLACEHOLDER_RE.sub(sub, text)
+
+
+def _check_ready(path, ready, problems):
+    if ready is None or ready == "tcp":
+        return
+    if isinstance(ready, dict) and len(ready) == 1 and "line" in ready:
+        if not isinstance(ready["line"], str) or not ready["line"]:
+            problems.append(f"{path}.line: must be a non-empty regular expression string")
+            return
+        try:
+            re.compile(ready["line"])
+        except re.error as e:
+            problems.append(f"{path}.line: not a valid regular expression ({e})")
+        return
+    if isinstance(ready, dict) and len(ready) == 1 and "http" in ready:
+        if not isinstance(ready["http"], str) or not ready["http"].startswith("/"):
+            problems.append(f"{path}.http: must be a path starting with '/'")
+        return
+    problems.append(f"{path}: must be \"tcp\", {{\"line\": REGEX}} or {{\"http\": PATH}}, "
+                    f"got {json.dumps(ready)[:60]}")
+
+
+def _command_series(path, item, scenario_dir, problems):
+    """The fields of a `command` series, {scenario_dir} filled in, or None after problems."""
+    before = len(problems)
+    load_values = {"scenario_dir": scenario_dir}
+    cmd = item["command"]
+    if not isinstance(cmd, list) or not cmd or not all(isinstance(a, str) for a in cmd) or not cmd[0]:
+        problems.append(f"{path}.command: must be a non-empty list of strings (an argv), got "
+                        f"{json.dumps(cmd)[:60]}")
+        cmd = []
+    cmd = [_fill(a, load_values, f"{path}.command[{i}]", problems) for i, a in enumerate(cmd)]
+    env = item.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        problems.append(f"{path}.env: must be an object of strings")
+        env = {}
+    env = {k: _fill(v, load_values, f"{path}.env.{k}", problems) for k, v in env.items()}
+    cwd = item.get("cwd")
+    if cwd is not None:
+        if not isinstance(cwd, str) or not cwd:
+            problems.append(f"{path}.cwd: must be a non-empty string")
+        else:
+            cwd = _fill(cwd, load_values, f"{path}.cwd", problems)
+    files = item.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        problems.append(f"{path}.files: must be an object of file name -> contents (strings)")
+        files = {}
+    for name in files:
+        if not FILE_NAME_RE.match(name) or ".." in name.split("/"):
+            problems.append(f"{path}.files.{name}: must be a relative path inside {{dir}}")
+    files = {k: _fill(v, load_values) for k, v in files.items()}
+    ready = item.get("ready")
+    _check_ready(f"{path}.ready", ready, problems)
+    if "start_timeout_s" in item:
+        _check_field(f"{path}.start_timeout_s", "number_pos", 0, item["start_timeout_s"], problems)
+    if "package" in item:
+        _check_field(f"{path}.package", "str", None, item["package"], problems)
+    uses_port = any("{port}" in t for t in cmd + list(env.values()) + list(files.values()))
+    port_from_line = isinstance(ready, dict) and "(?P<port>" in str(ready.get("line", ""))
+    if cmd and not uses_port and ready is not None and not port_from_line:
+        problems.append(f"{path}.ready: the command has no {{port}}, so the port must come from its output: "
+                        f"leave ready out (the 'listening on HOST:PORT' line) or give "
+                        f"{{\"line\": REGEX}} with a (?P<port>...) group")
+    if len(problems) > before:
+        return None
+    return {"command": cmd, "env": env, "cwd": cwd, "files": files, "ready": ready,
+            "start_timeout_s": item.get("start_timeout_s"), "package": item.get("package")}
+
+
+def _url_series(path, item, problems):
+    before = len(problems)
+    url = item["url"]
+    try:
+        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
+        port = parts.port if parts else None
+    except ValueError as e:
+        parts, port = None, None
+        problems.append(f"{path}.url: {e}")
+    if parts is None or parts.scheme != "http" or not parts.hostname:
+        problems.append(f"{path}.url: must be an http://HOST[:PORT]/PATH URL, got {json.dumps(url)[:60]}")
+    del port
+    if "pid" in item:
+        _check_field(f"{path}.pid", "int", 1, item["pid"], problems)
+    if "pidfile" in item:
+        _check_field(f"{path}.pidfile", "str", None, item["pidfile"], problems)
+    if "pid" in item and "pidfile" in item:
+        problems.append(f"{path}: give pid or pidfile, not both")
+    if len(problems) > before:
+        return None
+    return {"url": url, "pid": item.get("pid"), "pidfile": item.get("pidfile")}
+
+
 def _merge(base, override):
     out = dict(base)
     out.update(override)
     return out
 
 
-def validate(doc, source="<scenario>", quick=False):
+def validate(doc, source="<scenario>", quick=False, scenario_dir=None):
     """Validates a parsed scenario and returns the expanded one (see docs/scenario-format.md).
 
     Expanded: every series is an object with complete server_options/loadgen and its own list of
@@ -250,14 +368,33 @@ def validate(doc, source="<scenario>", quick=False):
         if not isinstance(item, dict):
             problems.append(f"{path}: must be a model name or an object, got {_type_name(item)}")
             continue
-        _unknown_keys(path, item, SERIES_KEYS, problems)
-        server = item.get("server")
-        if server is None:
-            problems.append(f"{path}.server: missing key")
+        kinds = [k for k in TARGET_KEYS if k in item]
+        if len(kinds) != 1:
+            problems.append(f"{path}: give exactly one of server (a model of ours), command (a server to "
+                            f"start) or url (a server that runs already); got {', '.join(kinds) or 'none'}")
             continue
-        if not isinstance(server, str) or not MODEL_RE.match(server):
-            problems.append(f"{path}.server: must be a model name like \"epoll\", got {json.dumps(server)}")
-            continue
+        kind = kinds[0]
+        allowed = SERIES_KEYS if kind == "server" else \
+            (SERIES_KEYS - {"server", "server_options"}) | {"command": COMMAND_KEYS, "url": URL_KEYS}[kind]
+        for key in item:
+            if key in ALL_SERIES_KEYS and key not in allowed:
+                problems.append(f"{path}.{key}: not for a {kind} series")
+        _unknown_keys(path, {k: v for k, v in item.items() if k not in ALL_SERIES_KEYS}, ALL_SERIES_KEYS, problems)
+        server, target = item.get("server"), {}
+        if kind == "server":
+            if not isinstance(server, str) or not MODEL_RE.match(server):
+                problems.append(f"{path}.server: must be a model name like \"epoll\", got {json.dumps(server)}")
+                continue
+        else:
+            if kind == "command":
+                target = _command_series(path, item, scenario_dir or SCENARIOS_DIR, problems)
+            else:
+                target = _url_series(path, item, problems)
+            if target is None or "server_options" in item:  # (the latter reported above)
+                continue
+            if "name" not in item:
+                problems.append(f"{path}.name: missing key (a {kind} series needs a name)")
+                continue
         sname = item.get("name", server)
         if not isinstance(sname, str) or not NAME_RE.match(sname):
             problems.append(f"{path}.name: must be letters, digits, '_', '.', '-', got {json.dumps(sname)}")
@@ -276,10 +413,20 @@ def validate(doc, source="<scenario>", quick=False):
             # A series with its own sweep keeps only the quick points it also has.
             s_sweep = [c for c in s_sweep if c in q_sweep] or s_sweep[:1]
         loadgen = _merge(LOADGEN_DEFAULTS, _merge(top_loadgen, s_loadgen))
-        server_options = _merge(SERVER_DEFAULTS, _merge(top_server, s_server))
+        # The top-level server_options are our servers' flags: they apply to model series only.
+        server_options = _merge(SERVER_DEFAULTS, _merge(top_server, s_server)) if kind == "server" else {}
         _check_loadgen_semantics(path, loadgen, s_sweep, problems)
-        series.append({"name": sname, "server": server, "description": item.get("description", ""),
+        if "compare_to" in item and (not isinstance(item["compare_to"], str) or not item["compare_to"]):
+            problems.append(f"{path}.compare_to: must be the name of a series")
+        series.append({"name": sname, "server": server if kind == "server" else None,
+                       "description": item.get("description", ""), **target,
+                       **({"compare_to": item["compare_to"]} if "compare_to" in item else {}),
                        "server_options": server_options, "loadgen": loadgen, "concurrency": s_sweep})
+    names = {s["name"] for s in series}
+    for i, s in enumerate(series):
+        ref = s.get("compare_to")
+        if isinstance(ref, str) and ref and ref not in names:
+            problems.append(f"series[{i}].compare_to: no series is named {ref!r}")
     if problems:
         raise ScenarioError(source, problems)
 
@@ -317,7 +464,10 @@ def check_expanded(scenario, source):
         series = []
     for i, s in enumerate(series):
         ok = (isinstance(s, dict) and isinstance(s.get("name"), str) and NAME_RE.match(s["name"])
-              and isinstance(s.get("server"), str) and MODEL_RE.match(s["server"])
+              and ((isinstance(s.get("server"), str) and MODEL_RE.match(s["server"]))
+                   or (s.get("server") is None and isinstance(s.get("command"), list) and s["command"]
+                       and all(isinstance(a, str) for a in s["command"]))
+                   or (s.get("server") is None and isinstance(s.get("url"), str)))
               and isinstance(s.get("server_options"), dict) and isinstance(s.get("loadgen"), dict)
               and isinstance(s.get("concurrency"), list) and s["concurrency"]
               and all(_is_int(c) and c >= 1 for c in s["concurrency"]))
@@ -372,13 +522,78 @@ def load(name_or_path, quick=False):
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise ScenarioError(path, [f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"])
-    return validate(doc, path, quick=quick)
+    return validate(doc, path, quick=quick, scenario_dir=os.path.dirname(os.path.abspath(path)))
+
+
+def kind(series):
+    """"server" (a model of ours), "command" (a server the runner starts) or "url" (one that runs)."""
+    if series.get("server"):
+        return "server"
+    return "command" if series.get("command") else "url"
+
+
+def label(series):
+    """What a series runs, in a few words: 'server-epoll', 'nginx -c ...', 'http://host:80/'."""
+    k = kind(series)
+    if k == "server":
+        return f"server-{series['server']}"
+    if k == "command":
+        text = " ".join(series["command"])
+        return text if len(text) <= 60 else text[:57] + "..."
+    return series["url"]
+
+
+def program(series):
+    """What a series runs, in one word: the model, the command's program, or the URL's host."""
+    k = kind(series)
+    if k == "server":
+        return series["server"]
+    if k == "command":
+        return os.path.basename(series["command"][0])
+    return urllib.parse.urlsplit(series["url"]).hostname or series["url"]
+
+
+def find_program(series):
+    """A command series' program as an absolute path, or None when it is not installed."""
+    prog = series["command"][0]
+    if os.sep in prog:
+        return prog if os.access(prog, os.X_OK) else None
+    return shutil.which(prog)
+
+
+def missing_program_reason(series):
+    """Why a command series cannot run here (its program is not installed), or None."""
+    if find_program(series):
+        return None
+    pkg = series.get("package")
+    return (f"{series['command'][0]} is not installed" + (f" (Debian package {pkg})" if pkg else "")
+            + (" or not on PATH" if os.sep not in series["command"][0] else ""))
+
+
+def uses_port(series):
+    texts = series["command"] + list(series.get("env", {}).values()) + list(series.get("files", {}).values())
+    return any("{port}" in t for t in texts)
+
+
+def command_setup(series, values):
+    """(argv, env, cwd) of a command series with {host}, {port}, {dir} filled in, after writing its
+    files into {dir}."""
+    for name, text in (series.get("files") or {}).items():
+        path = os.path.join(values["dir"], name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(_fill(text, values))
+    argv = [_fill(a, values) for a in series["command"]]
+    env = dict(os.environ)
+    env.update({k: _fill(v, values) for k, v in (series.get("env") or {}).items()})
+    cwd = _fill(series["cwd"], values) if series.get("cwd") else None
+    return argv, env, cwd
 
 
 def check_binaries(scenario, bin_dir, source="<scenario>"):
     """Every server binary and the loadgen must exist and be executable in bin_dir."""
     problems = []
-    needed = sorted({f"server-{s['server']}" for s in scenario["series"]}) + ["loadgen"]
+    needed = sorted({f"server-{s['server']}" for s in scenario["series"] if s.get("server")}) + ["loadgen"]
     for name in needed:
         path = os.path.join(bin_dir, name)
         if not os.path.isfile(path) or not os.access(path, os.X_OK):
