@@ -32,8 +32,9 @@ def test_command_series_runs_on_a_picked_port_with_files_env_and_samples(tmp_pat
     # The program is a shell that checks its file and env, then execs the asyncio server: the
     # sampled tree and the stopped group are the server's.
     script = ('test "$(cat {dir}/conf/greeting)" = "port {port}" && test "$MARK" = "{dir}" '
+              '&& test "$(pwd)" = "{dir}/conf" '
               '&& exec ' + sys.executable + ' ' + ASYNCIO + ' --host {host} --port {port}')
-    series = [{"name": "asyncio", "command": ["sh", "-c", script], "env": {"MARK": "{dir}"},
+    series = [{"name": "asyncio", "command": ["sh", "-c", script], "env": {"MARK": "{dir}"}, "cwd": "{dir}/conf",
                "files": {"conf/greeting": "port {port}"}, "ready": "tcp"},
               {"name": "asyncio-http-ready", "command": [sys.executable, ASYNCIO, "--port", "{port}"],
                "ready": {"http": "/"}, "concurrency": [2]}]

@@ -21,6 +21,7 @@ from .progress import Progress, fmt_duration
 
 SAMPLE_INTERVAL_S = 0.1
 STATS_TIMEOUT_S = 3.0
+PORT_ATTEMPTS = 3  # picked ports that another process may take first
 START_STOP_OVERHEAD_S = 1.0  # measured: server start + stats + stop per point, roughly
 
 
@@ -132,10 +133,17 @@ class Runner:
         if kind == "url":
             return processes.RunningServer(series["url"], series.get("pid"), series.get("pidfile"))
         host = "127.0.0.1"
-        port = processes.free_port(host) if scen.uses_port(series) else None
-        setup = lambda d: scen.command_setup(series, {"host": host, "port": str(port), "dir": d})  # noqa: E731
-        return processes.Server(setup, cpus, series.get("start_timeout_s") or self.ready_timeout,
-                                ready=series.get("ready"), port=port, host=host)
+        for attempt in range(PORT_ATTEMPTS):
+            port = processes.free_port(host) if scen.uses_port(series) else None
+            setup = lambda d: scen.command_setup(series, {"host": host, "port": str(port), "dir": d})  # noqa: E731
+            try:
+                return processes.Server(setup, cpus, series.get("start_timeout_s") or self.ready_timeout,
+                                        ready=series.get("ready"), port=port, host=host)
+            except processes.ServerStartError as e:
+                # Another process may take the picked port before the server binds it.
+                if port is None or "in use" not in str(e) or attempt == PORT_ATTEMPTS - 1:
+                    raise
+                self.log(f"{series['name']}: port {port} was taken before the server bound it; another one")
 
     def _stop_server(self):
         if self.server is not None:
