@@ -13,10 +13,20 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from c10k import procsample  # noqa: E402  (the runner's /proc reader)
+from c10k import models, procsample  # noqa: E402  (the runner's /proc reader)
 BIN_DIR = os.environ.get("C10K_BIN_DIR", os.path.join(ROOT, "build", "bin"))
 
-MODELS = ["blocking", "threaded", "forking", "select", "epoll", "libuv"]
+# Every server-* binary that describes itself, in story order: tests never list models by name.
+_discovery_errors = []
+DESCRIPTIONS = {d["model"]: d for d in models.discover(BIN_DIR, _discovery_errors)}
+if _discovery_errors:
+    raise RuntimeError("servers that do not describe themselves: " + "; ".join(_discovery_errors))
+MODELS = list(DESCRIPTIONS)
+
+
+def models_where(pred):
+    """The models whose description satisfies pred, in story order."""
+    return [m for m, d in DESCRIPTIONS.items() if pred(d)]
 
 
 def binary(name):

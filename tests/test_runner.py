@@ -398,7 +398,7 @@ def test_check_reports_points_that_cannot_run_here(tmp_path):
     nofile = int(subprocess.run(["sh", "-c", "ulimit -Hn"], stdout=subprocess.PIPE, text=True).stdout.strip())
     if nofile < 50000:
         assert "cannot run epoll at c=50000 here: needs about 50064 open files" in r.stderr
-    assert "note: select at c=2000: select() cannot watch fds >= FD_SETSIZE (1024)" in r.stderr
+    assert "note: select at c=2000: server-select cannot watch fds >= FD_SETSIZE (1024)" in r.stderr
     assert "cannot run epoll at c=100" not in r.stderr
     assert "3 series" in r.stdout
     assert not os.path.exists(os.path.join(ROOT, "results", "big-"))  # --check writes nothing

@@ -8,7 +8,8 @@ import time
 import pytest
 
 import harness
-from test_servers_support import (EVENT_MODELS, NON_BLOCKING_MODELS, RawClient, children_of, cpu_seconds,
+from test_servers_support import (EVENT_MODELS, FD_SETSIZE_MODELS, NON_BLOCKING_MODELS, PER_PROCESS_MODELS,
+                                  SERIAL_MODELS, UNBOUNDED_EVENT_MODELS, RawClient, children_of, cpu_seconds,
                                   wait_stats, wait_until)
 from test_servers_support import server_factory  # noqa: F401  (overrides conftest: checked teardown)
 
@@ -46,7 +47,7 @@ def test_delay_is_honoured(server_factory, model):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_peak_inflight_shows_the_model(server_factory, model):
-    if model == "blocking":
+    if model in SERIAL_MODELS:
         n, delay = 8, 40  # served one after another: keep it short
     else:
         n, delay = 20, 600
@@ -54,7 +55,7 @@ def test_peak_inflight_shows_the_model(server_factory, model):
     responses = concurrent_requests(srv.addr, n, "/")
     assert [r.status for r in responses] == [200] * n
     stats = srv.stats()
-    assert stats["peak_inflight"] == (1 if model == "blocking" else n)
+    assert stats["peak_inflight"] == min(n, harness.DESCRIPTIONS[model]["max_inflight"] or n)
     assert stats["requests"] == n and stats["inflight"] == 0
 
 
@@ -104,8 +105,9 @@ def test_max_conns_refuses_with_503(server_factory, model):
         c2.close()
 
 
-def test_select_refuses_fds_beyond_fd_setsize(server_factory):
-    srv = server_factory("select")
+@pytest.mark.parametrize("model", FD_SETSIZE_MODELS)
+def test_select_refuses_fds_beyond_fd_setsize(server_factory, model):
+    srv = server_factory(model)
     clients = []
     try:
         for _ in range(1040):
@@ -123,7 +125,7 @@ def test_select_refuses_fds_beyond_fd_setsize(server_factory):
     assert stats["active"] == 1
 
 
-@pytest.mark.parametrize("model", ["epoll", "libuv"])
+@pytest.mark.parametrize("model", UNBOUNDED_EVENT_MODELS)
 def test_more_connections_than_fd_setsize(server_factory, model):
     srv = server_factory(model)
     clients = [RawClient(srv.addr) for _ in range(1100)]
@@ -137,8 +139,9 @@ def test_more_connections_than_fd_setsize(server_factory, model):
             c.close()
 
 
-def test_forking_reaps_every_child(server_factory):
-    srv = server_factory("forking")
+@pytest.mark.parametrize("model", PER_PROCESS_MODELS)
+def test_forking_reaps_every_child(server_factory, model):
+    srv = server_factory(model)
     for _ in range(10):
         harness.http_get(srv.addr, "/")
     concurrent_requests(srv.addr, 5, "/?delay_ms=50")
@@ -156,9 +159,9 @@ def test_stops_cleanly_on_signal(server_factory, model, sig):
     busy = RawClient(srv.addr)
     try:
         busy.request("GET", "/")
-        if model == "forking":
+        if model in PER_PROCESS_MODELS:
             assert wait_until(lambda: len(children_of(srv.proc.pid)) >= 2, timeout=3)
-        elif model != "blocking":  # blocking is busy with `idle`: /__stats would wait
+        elif model not in SERIAL_MODELS:  # blocking is busy with `idle`: /__stats would wait
             wait_stats(srv, lambda s: s["inflight"] == 1)
         time.sleep(0.05)
         kids = [pid for pid, _ in children_of(srv.proc.pid)]

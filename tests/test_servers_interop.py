@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 import harness
+from test_servers_support import SERIAL_MODELS
 from test_servers_support import server_factory  # noqa: F401  (overrides conftest: checked teardown)
 
 MODELS = harness.MODELS
@@ -58,7 +59,7 @@ def test_ab(server_factory, model):
     assert "Non-2xx" not in r.stdout
     # Keep-alive (HTTP/1.0 + Connection: Keep-Alive). The blocking model serves one connection
     # until the client closes it, so ab can only use a single connection there.
-    conc = "1" if model == "blocking" else "10"
+    conc = "1" if model in SERIAL_MODELS else "10"
     r = run([ab, "-q", "-k", "-n", "200", "-c", conc, "-s", "10", srv.url])
     assert r.returncode == 0, r.stderr
     assert ab_field(r.stdout, "Complete requests") == 200
@@ -70,7 +71,7 @@ def test_ab(server_factory, model):
 def test_wrk(server_factory, model):
     wrk = need("wrk")
     srv = server_factory(model, "--body-bytes", 200)
-    conns = "1" if model == "blocking" else "10"
+    conns = "1" if model in SERIAL_MODELS else "10"
     r = run([wrk, "-t1", f"-c{conns}", "-d1s", "--timeout", "5s", srv.url])
     assert r.returncode == 0, r.stderr
     m = re.search(r"(\d+) requests in", r.stdout)

@@ -17,8 +17,13 @@ from harness import children_of, cpu_seconds  # noqa: F401  (re-exported for the
 
 TIMEOUT = 10  # seconds: any single socket operation in these tests; a hang fails, never blocks CI
 SANITIZED = bool(os.environ.get("C10K_SANITIZE"))
-NON_BLOCKING_MODELS = [m for m in harness.MODELS if m != "blocking"]
-EVENT_MODELS = ["select", "epoll", "libuv"]
+# Traits from the models' own --describe (tests/harness.py), never from lists of names.
+SERIAL_MODELS = harness.models_where(lambda d: d["max_inflight"] == 1)  # one connection at a time
+NON_BLOCKING_MODELS = [m for m in harness.MODELS if m not in SERIAL_MODELS]
+EVENT_MODELS = harness.models_where(lambda d: d["driver"] != "blocking")
+FD_SETSIZE_MODELS = harness.models_where(lambda d: d["limits"]["fd_setsize"] is not None)
+UNBOUNDED_EVENT_MODELS = [m for m in EVENT_MODELS if m not in FD_SETSIZE_MODELS]
+PER_PROCESS_MODELS = harness.models_where(lambda d: d["task_per_connection"] == "process")
 
 
 class Response:

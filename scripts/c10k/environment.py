@@ -10,11 +10,8 @@ import socket
 import subprocess
 import sys
 
-from . import ROOT
+from . import ROOT, models
 
-# Per-connection resources a model needs beyond a file descriptor.
-TASK_PER_CONNECTION = {"threaded": "thread", "forking": "process"}
-FD_SETSIZE = 1024
 FD_MARGIN = 64  # listening socket, stdio, /__stats, files the server or loadgen keep open
 
 
@@ -128,6 +125,7 @@ def collect(bin_dir, servers=()):
             # Short timeout: a binary that ignores --version and starts serving must not stall us.
             tools[name] = _first_line([path, "--version"], timeout=2) or "unknown (no --version)"
     uname = platform.uname()
+    described = models.by_name(bin_dir, servers)
     return {
         "cpu_model": cpu_model(),
         "cores": os.cpu_count(),
@@ -145,6 +143,8 @@ def collect(bin_dir, servers=()):
         "git_revision": git_revision(),
         "pinning": cpu_pinning(),
         "bin_dir": os.path.abspath(bin_dir),
+        # What each model is and which limits bind it, from its own --describe.
+        "models": described,
         "argv": sys.argv,
     }
 
@@ -153,9 +153,14 @@ def check_point(env, series, concurrency, tasks_now):
     """(skip_reason or None, warning or None) for one point on this machine."""
     c = concurrency
     nofile = env.get("nofile_limit")
+    model = (env.get("models") or {}).get(series["server"]) or {}
     if nofile is not None and c + FD_MARGIN > nofile:
         return (f"needs about {c + FD_MARGIN} open files in the server and in the loadgen, "
                 f"the limit is {nofile} (ulimit -n)"), None
+    capacity = models.connection_capacity(model, nofile) if model else None
+    if capacity is not None and c + FD_MARGIN > capacity:
+        return (f"needs about {c + FD_MARGIN} open files in server-{series['server']} "
+                f"({model['processes']} process(es) x {nofile})"), None
     lg = series["loadgen"]
     ports = env.get("port_range")
     if ports and not lg.get("source"):
@@ -163,7 +168,7 @@ def check_point(env, series, concurrency, tasks_now):
         if c > n_ports:
             return (f"needs {c} connections to one address:port, only {n_ports} ephemeral ports "
                     f"({ports[0]}-{ports[1]}); set loadgen.source to spread source addresses"), None
-    per_conn = TASK_PER_CONNECTION.get(series["server"])
+    per_conn = models.task_per_connection(model) if model else None
     if per_conn:
         caps = [("pid_max", env.get("pid_max")), ("threads-max", env.get("threads_max")),
                 ("ulimit -u", env.get("nproc_limit"))]
@@ -172,9 +177,10 @@ def check_point(env, series, concurrency, tasks_now):
                 return (f"needs {c} {per_conn}s (one per connection) with {tasks_now} tasks already "
                         f"running, {name} is {cap}"), None
     warnings = []
-    if series["server"] == "select" and c + FD_MARGIN > FD_SETSIZE:
-        warnings.append(f"select() cannot watch fds >= FD_SETSIZE ({FD_SETSIZE}): refused or failed "
-                        f"connections expected")
+    fd_setsize = models.fd_setsize(model) if model else None
+    if fd_setsize is not None and c + FD_MARGIN > fd_setsize:
+        warnings.append(f"server-{series['server']} cannot watch fds >= FD_SETSIZE ({fd_setsize}): refused "
+                        f"or failed connections expected")
     somaxconn = env.get("somaxconn")
     backlog = series["server_options"].get("backlog", somaxconn)
     cap = min(x for x in (backlog, somaxconn) if x is not None) if (backlog or somaxconn) else None

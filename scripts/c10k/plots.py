@@ -16,9 +16,11 @@ from . import results, scenario as scen
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gnuplot")
 PLOTS = ["throughput", "latency", "memory", "cpu", "failures"]
-MODEL_COLORS = {"blocking": "#d62728", "threaded": "#ff7f0e", "forking": "#8c564b",
-                "select": "#9467bd", "epoll": "#1f77b4", "libuv": "#2ca02c"}
-EXTRA_COLORS = ["#17becf", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#ad494a"]
+# Indexed by a model's rank (its --describe: 10, 20, ... in C10K story order), so a model keeps its
+# colour on every plot of every results folder.
+RANK_COLORS = ["#d62728", "#ff7f0e", "#8c564b", "#9467bd", "#1f77b4", "#2ca02c",
+               "#17becf", "#e377c2", "#7f7f7f", "#bcbd22", "#393b79", "#ad494a"]
+EXTRA_COLORS = ["#000000", "#637939", "#843c39", "#7b4173"]  # models without a description
 POINT_TYPES = [7, 5, 9, 13, 11, 15, 4, 6, 8, 10, 12, 14]
 COLUMNS = ["concurrency", "requests_per_sec", "requests_per_sec_min", "requests_per_sec_max",
            "latency_p50_ms", "latency_p99_ms", "pss_per_connection_kib", "cpu_per_request_us",
@@ -49,21 +51,25 @@ def _gp_str(s):
     return '"' + str(s).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def series_styles(series_list):
+def series_styles(series_list, descriptions=None):
     """Colour by server model (so a model looks the same on every plot), dash type and point
-    type by series, so two series of one model (keep-alive vs close) stay distinguishable."""
-    styles, per_model, extra = {}, {}, 0
+    type by series, so two series of one model (keep-alive vs close) stay distinguishable.
+    descriptions: {model: its --describe} as recorded with the results."""
+    styles, per_model, colors = {}, {}, {}
     for i, s in enumerate(series_list):
         model = s.get("server") or scen.program(s)  # e.g. nginx-1 and nginx-2 share nginx's colour
-        if model not in MODEL_COLORS:
-            MODEL_COLORS[model] = EXTRA_COLORS[extra % len(EXTRA_COLORS)]
-            extra += 1
+        if model not in colors:
+            rank = ((descriptions or {}).get(model) or {}).get("rank")
+            if isinstance(rank, int) and rank > 0:
+                colors[model] = RANK_COLORS[(rank // 10 - 1) % len(RANK_COLORS)]
+            else:
+                colors[model] = EXTRA_COLORS[len(colors) % len(EXTRA_COLORS)]
         n = per_model.get(model, 0)
         per_model[model] = n + 1
         # Shrinking point sizes: where lines coincide (several models at 0 % failures), the
         # earlier series' markers still show around the later ones.
         ps = max(0.7, 1.8 - 1.0 * i / max(1, len(series_list) - 1))
-        styles[s["name"]] = {"color": MODEL_COLORS[model], "dt": 1 + n, "pt": POINT_TYPES[i % len(POINT_TYPES)],
+        styles[s["name"]] = {"color": colors[model], "dt": 1 + n, "pt": POINT_TYPES[i % len(POINT_TYPES)],
                              "ps": ps}
     return styles
 
@@ -272,7 +278,7 @@ def render_folder(folder):
     plot_dir = os.path.join(folder, "plots")
     os.makedirs(plot_dir, exist_ok=True)
     data = write_data(folder, points, series_list, plot_dir)
-    styles = series_styles(series_list)
+    styles = series_styles(series_list, res.environment.get("models"))
     concurrencies = sorted({c for s in series_list for c in s["concurrency"]})
     images = []
     for name in PLOTS:

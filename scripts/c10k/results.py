@@ -8,6 +8,8 @@ import os
 import statistics
 import tempfile
 
+from . import models
+
 SCHEMA_VERSION = 1
 KIND = "c10k-bench-results"
 STATUSES = ("ok", "server_died", "loadgen_failed")
@@ -143,6 +145,10 @@ class Folder:
                     out.append(_read_json(os.path.join(d, f"rep{k}.json"), "point"))
         return out
 
+    def model(self, name):
+        """The model's own description (--describe) recorded with the run, or {} for older results."""
+        return (self.environment.get("models") or {}).get(name) or {}
+
     def points(self):
         """One summary per (series, concurrency) that has at least one repetition."""
         by_point = {}
@@ -153,7 +159,8 @@ class Folder:
             for c in s.get("concurrency", []):
                 reps = by_point.get((s["name"], c))
                 if reps:
-                    out.append(summarize_point(s, c, reps, server_cpu_count(self.environment)))
+                    out.append(summarize_point(s, c, reps, server_cpu_count(self.environment),
+                                               self.model(s.get("server"))))
         return out
 
 
@@ -182,7 +189,7 @@ def series_service_time_s(series):
     return opts.get("delay_ms", 0) / 1000.0 + opts.get("work_us", 0) / 1e6
 
 
-def summarize_point(series, concurrency, reps, server_cpus=None):
+def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
     ok = [r for r in reps if r.get("status") == "ok"]
     rps = [v for v in (repetition_rate(r, series) for r in ok) if v is not None]
     raw_rps = [v for v in (_get(r, "loadgen", "summary", "requests_per_sec") for r in ok) if v is not None]
@@ -239,7 +246,7 @@ def summarize_point(series, concurrency, reps, server_cpus=None):
         "loadgen_errors": {k: v for k, v in lg_errors.items() if v},
         "server_errors": srv_errors,
     }
-    point["diagnosis"] = diagnose(point, series_service_time_s(series))
+    point["diagnosis"] = diagnose(point, series_service_time_s(series), model)
     return point
 
 
@@ -264,8 +271,11 @@ SERVER_ERROR_MEANING = {
 }
 
 
-def diagnose(p, service_time_s=None):
-    """Why a point falls short of C/D, from what was measured (not guessed); None when it does not."""
+def diagnose(p, service_time_s=None, model=None):
+    """Why a point falls short of C/D, from what was measured (not guessed) and the model's own
+    description (its --describe: requests in flight by design, task per connection); None when it
+    does not fall short."""
+    model = model or {}
     ideal, rps = p["ideal_requests_per_sec"], p["requests_per_sec"]
     if p["ok_repetitions"] == 0:
         return p["detail"] or "no repetition finished"
@@ -284,15 +294,17 @@ def diagnose(p, service_time_s=None):
     for kind, n in sorted((p.get("server_errors") or {}).items()):
         evidence.append(SERVER_ERROR_MEANING.get(kind, "server error '{kind}' x{n}").format(kind=kind, n=n))
     d = service_time_s
-    if p["server"] == "blocking" and d and rps is not None and rps <= 1.2 / d:
-        evidence.append("one connection at a time by design: throughput 1/D")
+    cap = models.max_inflight(model)
+    if cap and d and rps is not None and rps <= 1.2 * cap / d:
+        evidence.append("one connection at a time by design: throughput 1/D" if cap == 1 else
+                        f"{cap} requests in flight at most by design: throughput {cap}/D")
     if p.get("loadgen_errors"):
         evidence.append("loadgen errors " + ", ".join(f"{k} {v}" for k, v in sorted(p["loadgen_errors"].items())))
     c = p["concurrency"]
-    if p["server"] == "threaded" and p.get("peak_threads") is not None and p["peak_threads"] < 0.9 * c:
-        evidence.append(f"peak threads {p['peak_threads']:.0f} < C")
-    if p["server"] == "forking" and p.get("peak_processes") is not None and p["peak_processes"] < 0.9 * c:
-        evidence.append(f"peak processes {p['peak_processes']:.0f} < C")
+    tasks = {"thread": "threads", "process": "processes"}.get(models.task_per_connection(model))
+    peak = p.get(f"peak_{tasks}") if tasks else None
+    if peak is not None and peak < 0.9 * c:
+        evidence.append(f"peak {tasks} {peak:.0f} < C")
     if p["failed_pct"]:
         evidence.append(f"{p['failed_pct']:.1f}% of requests failed")
     return "; ".join(evidence) or None

@@ -1,11 +1,14 @@
 /* Option parsing: every model accepts exactly the same flags, validated strictly. */
 #include "options.h"
 
+#include "describe.h"
+
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int parse_double_in(const char *s, size_t len, double min, double max, double *out)
 {
@@ -57,6 +60,9 @@ static void usage(FILE *f, const char *model)
             "  --body-bytes B     response body size (default %u)\n"
             "  --backlog N        listen backlog (default %d)\n"
             "  --max-conns N      refuse connections beyond N open ones with 503 (default 0 = no limit)\n"
+            "  --threads N        worker threads (thread-pool models only)\n"
+            "  --workers N        worker processes (multi-process models only)\n"
+            "  --describe         print what this model is and the limits it is subject to (JSON)\n"
             "  --help             this text\n"
             "Ready line on stdout: 'listening on HOST:PORT'. GET /__stats returns counters as JSON.\n"
             "Per-request overrides: /?delay_ms=D&bytes=N\n",
@@ -81,9 +87,27 @@ static uint64_t need_u64(const char *model, const char *opt, const char *v, uint
     return out;
 }
 
-void options_parse(int argc, char **argv, const char *model, server_options_t *opts)
+/* A model-specific flag given to a model that has no use for it is a mistake, not a no-op. */
+static void check_used(const model_traits_t *m, unsigned flag, const char *opt, const char *why)
 {
-    enum { O_HOST = 1, O_PORT, O_DELAY, O_WORK, O_BODY, O_BACKLOG, O_MAXCONNS, O_HELP };
+    if (!(m->uses & flag)) {
+        fprintf(stderr, "server-%s: --%s is not used by this model (%s)\n", m->name, opt, why);
+        exit(2);
+    }
+}
+
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (unsigned)n : 1u;
+}
+
+void options_parse(int argc, char **argv, const model_traits_t *m, server_options_t *opts)
+{
+    const char *model = m->name;
+    bool describe = false;
+    enum { O_HOST = 1, O_PORT, O_DELAY, O_WORK, O_BODY, O_BACKLOG, O_MAXCONNS, O_THREADS, O_WORKERS, O_DESCRIBE,
+           O_HELP };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, O_HOST},
         {"port", required_argument, NULL, O_PORT},
@@ -92,12 +116,16 @@ void options_parse(int argc, char **argv, const char *model, server_options_t *o
         {"body-bytes", required_argument, NULL, O_BODY},
         {"backlog", required_argument, NULL, O_BACKLOG},
         {"max-conns", required_argument, NULL, O_MAXCONNS},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"workers", required_argument, NULL, O_WORKERS},
+        {"describe", no_argument, NULL, O_DESCRIBE},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
     *opts = (server_options_t){
         .host = "127.0.0.1", .port = 0, .delay_ns = 0, .work_us = 0,
         .body_bytes = OPT_DEFAULT_BODY_BYTES, .backlog = OPT_DEFAULT_BACKLOG, .max_conns = 0,
+        .threads = m->default_threads, .workers = !(m->uses & MODEL_USES_WORKERS) ? 1u : m->default_workers ? m->default_workers : online_cpus(),
     };
     opterr = 0;
     int c;
@@ -130,6 +158,17 @@ void options_parse(int argc, char **argv, const char *model, server_options_t *o
         case O_MAXCONNS:
             opts->max_conns = (unsigned)need_u64(model, "max-conns", optarg, 0, 10000000);
             break;
+        case O_THREADS:
+            check_used(m, MODEL_USES_THREADS, "threads", "it has no thread pool");
+            opts->threads = (unsigned)need_u64(model, "threads", optarg, 1, OPT_THREADS_MAX);
+            break;
+        case O_WORKERS:
+            check_used(m, MODEL_USES_WORKERS, "workers", "it runs no worker processes");
+            opts->workers = (unsigned)need_u64(model, "workers", optarg, 1, OPT_WORKERS_MAX);
+            break;
+        case O_DESCRIBE:
+            describe = true;
+            break;
         case O_HELP:
             usage(stdout, model);
             exit(0);
@@ -160,4 +199,6 @@ void options_parse(int argc, char **argv, const char *model, server_options_t *o
         }
         opts->work_us += (unsigned)us;
     }
+    if (describe)
+        exit(describe_print(m, opts) == 0 ? 0 : 1);
 }

@@ -2,6 +2,7 @@
 #ifndef C10K_OPTIONS_H
 #define C10K_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,6 +12,10 @@
 #define OPT_BODY_BYTES_MAX (64u << 20)   /* 64 MiB */
 #define OPT_DEFAULT_BODY_BYTES 64u
 #define OPT_DEFAULT_BACKLOG 4096
+#define OPT_THREADS_MAX 100000u
+#define OPT_WORKERS_MAX 4096u
+
+struct model_traits;
 
 typedef struct server_options {
     const char *host;
@@ -20,11 +25,15 @@ typedef struct server_options {
     size_t body_bytes;
     int backlog;
     unsigned max_conns;    /* 0 = unlimited */
+    unsigned threads;      /* --threads: worker threads, for models with a thread pool */
+    unsigned workers;      /* --workers: worker processes, for multi-process models */
+    bool reuse_port;       /* each worker opens its own SO_REUSEPORT listener */
 } server_options_t;
 
-/* Parses argv into *opts. Prints usage and exits 0 on --help; prints a message and exits 2 on any
- * unknown option or bad value, so callers never see invalid options. */
-void options_parse(int argc, char **argv, const char *model, server_options_t *opts);
+/* Parses argv into *opts for the given model. Prints usage and exits 0 on --help, the model's
+ * description and exits 0 on --describe; prints a message and exits 2 on any unknown option, bad
+ * value or flag the model does not use, so callers never see invalid options. */
+void options_parse(int argc, char **argv, const struct model_traits *model, server_options_t *opts);
 
 /* Strict number parsers shared with the query-string overrides: the whole string must be a
  * number within [min, max]. Return 0 on success, -1 otherwise. */

@@ -5,11 +5,11 @@
 #include "stats.h"
 #include "work.h"
 
-void server_init(int argc, char **argv, const char *model, server_options_t *opts)
+void server_init(int argc, char **argv, const model_traits_t *m, server_options_t *opts)
 {
-    options_parse(argc, argv, model, opts);
-    stats_init(model);
-    responses_init(model, opts);
+    options_parse(argc, argv, m, opts);
+    stats_init(m->name);
+    responses_init(m->name, opts);
     http_request_global_init();
     work_init();
 }

@@ -3,6 +3,8 @@
 #ifndef C10K_BACKEND_H
 #define C10K_BACKEND_H
 
+#include "describe.h"
+
 #include <signal.h>
 #include <time.h>
 
@@ -13,7 +15,7 @@ typedef struct loop_fired {
     unsigned events; /* LOOP_READ | LOOP_WRITE | LOOP_ERROR */
 } loop_fired_t;
 
-extern const char backend_model[]; /* "select", "epoll": the model name */
+extern const model_traits_t backend_model; /* the model the backend makes: its name, its traits */
 
 backend_t *backend_new(void);
 void backend_free(backend_t *b);

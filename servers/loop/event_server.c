@@ -66,8 +66,8 @@ static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
 
 int main(int argc, char **argv)
 {
-    server_init(argc, argv, backend_model, &opts);
-    int lfd = listener_open(&opts, backend_model, true);
+    server_init(argc, argv, &backend_model, &opts);
+    int lfd = listener_open(&opts, backend_model.name, true);
     signals_init(-1);
     sigset_t wait_mask;
     signals_block_stop(&wait_mask);

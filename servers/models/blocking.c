@@ -1,4 +1,5 @@
-/* Blocking model: one connection at a time, served to the end before the next accept(). */
+/* Blocking model: one connection at a time, served to the end before the next accept().
+ * Build: c10k_core */
 #include "acceptor.h"
 #include "blocking_conn.h"
 #include "listener.h"
@@ -9,11 +10,17 @@
 #include <limits.h>
 #include <unistd.h>
 
+static const model_traits_t model = {
+    .name = "blocking", .rank = 10, .driver = "blocking", .mechanism = "accept/read/write",
+    .description = "one connection at a time, served to its end before the next accept()",
+    .inflight = INFLIGHT_ONE,
+};
+
 int main(int argc, char **argv)
 {
     server_options_t opts;
-    server_init(argc, argv, "blocking", &opts);
-    int lfd = listener_open(&opts, "blocking", false);
+    server_init(argc, argv, &model, &opts);
+    int lfd = listener_open(&opts, model.name, false);
     signals_init(lfd);
     acceptor_t acc;
     acceptor_init(&acc, lfd, 0);

@@ -1,6 +1,7 @@
 /* epoll model: the loop's backend over epoll, level-triggered (the connection code reads once per
  * wake-up and relies on being woken again while bytes remain). Waits with ns precision through
- * epoll_pwait2 where the kernel has it. */
+ * epoll_pwait2 where the kernel has it.
+ * Build: c10k_event_server */
 #include "backend.h"
 #include "loop.h"
 
@@ -11,7 +12,10 @@
 
 #define EPOLL_BATCH 1024
 
-const char backend_model[] = "epoll";
+const model_traits_t backend_model = {
+    .name = "epoll", .rank = 50, .driver = "readiness loop", .mechanism = "epoll (level-triggered)",
+    .description = "one process, one event loop over level-triggered epoll: cost per wake-up, not per fd",
+};
 
 struct backend {
     int epfd;

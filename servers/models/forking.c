@@ -1,5 +1,6 @@
 /* Forking model: one child process per connection. Children are reaped from the SIGCHLD handler
- * (no zombies), tracked so a stop can end them, and die with the parent (PR_SET_PDEATHSIG). */
+ * (no zombies), tracked so a stop can end them, and die with the parent (PR_SET_PDEATHSIG).
+ * Build: c10k_core */
 #include "acceptor.h"
 #include "blocking_conn.h"
 #include "listener.h"
@@ -16,6 +17,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static const model_traits_t model = {
+    .name = "forking", .rank = 30, .driver = "blocking", .mechanism = "accept/read/write",
+    .description = "one process per connection (fork), each blocking on its own socket",
+    .task_per_connection = TASK_PROCESS,
+};
 
 /* Live children. Changed by the main loop only while SIGCHLD is blocked, and by the handler. */
 static pid_t *children;
@@ -108,8 +115,8 @@ static void stop_children(void)
 int main(int argc, char **argv)
 {
     server_options_t opts;
-    server_init(argc, argv, "forking", &opts);
-    int lfd = listener_open(&opts, "forking", false);
+    server_init(argc, argv, &model, &opts);
+    int lfd = listener_open(&opts, model.name, false);
     signals_init(lfd);
     install_sigchld();
     acceptor_t acc;

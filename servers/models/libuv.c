@@ -4,7 +4,8 @@
  * The listener is watched with uv_poll and accepted through the shared acceptor rather than
  * uv_listen/uv_accept: at EMFILE libuv sheds pending connections itself without telling the
  * application, so they could not be counted like in the other models. Same trick (a reserve fd),
- * same counters; each accepted fd is then handed to a uv_tcp_t with uv_tcp_open. */
+ * same counters; each accepted fd is then handed to a uv_tcp_t with uv_tcp_open.
+ * Build: c10k_core PkgConfig::LIBUV */
 #include "acceptor.h"
 #include "listener.h"
 #include "server_init.h"
@@ -344,10 +345,15 @@ static void check(int rc, const char *what)
     }
 }
 
+static const model_traits_t model = {
+    .name = "libuv", .rank = 60, .driver = "libuv", .mechanism = "libuv (epoll underneath)",
+    .description = "one process, one libuv loop: uv_tcp streams and uv_timer delays over the shared session",
+};
+
 int main(int argc, char **argv)
 {
-    server_init(argc, argv, "libuv", &opts);
-    int lfd = listener_open(&opts, "libuv", true);
+    server_init(argc, argv, &model, &opts);
+    int lfd = listener_open(&opts, model.name, true);
     signals_init(-1); /* SIGPIPE ignored; uv_signal takes SIGINT/SIGTERM over below */
     loop = uv_default_loop();
     acceptor_init(&acceptor, lfd, SOCK_NONBLOCK);

@@ -1,5 +1,6 @@
 /* select model: the loop's backend over pselect(). An fd >= FD_SETSIZE cannot go in an fd_set
- * (undefined behaviour), so such connections are refused with 503 and counted as "refused". */
+ * (undefined behaviour), so such connections are refused with 503 and counted as "refused".
+ * Build: c10k_event_server */
 #include "backend.h"
 #include "loop.h"
 
@@ -7,7 +8,11 @@
 #include <stdlib.h>
 #include <sys/select.h>
 
-const char backend_model[] = "select";
+const model_traits_t backend_model = {
+    .name = "select", .rank = 40, .driver = "readiness loop", .mechanism = "pselect",
+    .description = "one process, one event loop over pselect(): fd_sets scanned in full on every wake-up",
+    .watch_fd_limit = FD_SETSIZE,
+};
 
 struct backend {
     fd_set readers, writers;

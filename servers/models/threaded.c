@@ -1,4 +1,5 @@
-/* Threaded model: one detached thread per connection, each running the blocking driver. */
+/* Threaded model: one detached thread per connection, each running the blocking driver.
+ * Build: c10k_core Threads::Threads */
 #include "acceptor.h"
 #include "blocking_conn.h"
 #include "listener.h"
@@ -16,6 +17,12 @@
 
 /* Small stacks so that thousands of connections fit: the driver keeps its buffers on the heap. */
 #define THREAD_STACK_BYTES (256 * 1024)
+
+static const model_traits_t model = {
+    .name = "threaded", .rank = 20, .driver = "blocking", .mechanism = "accept/read/write",
+    .description = "one thread per connection (pthread_create), each blocking on its own socket",
+    .task_per_connection = TASK_THREAD,
+};
 
 static server_options_t opts;
 
@@ -46,8 +53,8 @@ static void init_attr(pthread_attr_t *attr)
 
 int main(int argc, char **argv)
 {
-    server_init(argc, argv, "threaded", &opts);
-    int lfd = listener_open(&opts, "threaded", false);
+    server_init(argc, argv, &model, &opts);
+    int lfd = listener_open(&opts, model.name, false);
     signals_init(lfd);
     acceptor_t acc;
     acceptor_init(&acc, lfd, 0);

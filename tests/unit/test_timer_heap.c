@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 /* ---- a backend that never has events: each wait is one loop turn, then the loop stops ---- */
-const char backend_model[] = "unit";
+const model_traits_t backend_model = {.name = "unit"};
 static int waits;
 static const struct timespec *last_timeout;
 static struct timespec timeout_copy;

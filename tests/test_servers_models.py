@@ -1,0 +1,108 @@
+"""The models describe themselves (--describe), are discovered from the binaries, and refuse flags
+they do not use; plus each model's own trait, shown with counters (never stopwatches)."""
+import glob
+import json
+import os
+import resource
+import subprocess
+import sys
+
+import pytest
+
+import harness
+from harness import ROOT
+from test_servers_support import server_factory  # noqa: F401  (overrides conftest: checked teardown)
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from c10k import models  # noqa: E402
+
+MODELS = harness.MODELS
+MODEL_FLAGS = {"threads": "threads", "workers": "workers"}  # flag -> the "options" entry that allows it
+
+
+def run(model, *args, **kw):
+    return subprocess.run([harness.server_binary(model), *map(str, args)], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=10, **kw)
+
+
+def test_every_model_file_is_built_and_describes_itself():
+    """CMake builds every file in servers/models/: each one is a server-<file> that describes
+    itself under that name (the one source of truth for scripts and tests)."""
+    sources = sorted(os.path.basename(p)[:-2] for p in glob.glob(os.path.join(ROOT, "servers", "models", "*.c")))
+    assert sources and sorted(MODELS) == sources
+
+
+def test_discovery_lists_models_in_story_order():
+    found = models.discover(harness.BIN_DIR)
+    ranks = [d["rank"] for d in found]
+    assert ranks == sorted(ranks) and len(set(ranks)) == len(ranks)
+    names = [d["model"] for d in found]
+    classic = ["blocking", "threaded", "forking", "select", "epoll", "libuv"]
+    assert [n for n in names if n in classic] == classic  # the C10K story holds
+    assert names[:len(classic)] == classic  # later models come after it
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_describe_prints_one_json_object_with_the_limits(model):
+    r = run(model, "--describe")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("\n") == 1
+    d = json.loads(r.stdout)
+    assert d["model"] == model and d["description"].strip() and "\n" not in d["description"]
+    limits = d["limits"]
+    assert limits["open_files_per_process"] == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if d["task_per_connection"]:
+        with open("/proc/sys/kernel/pid_max") as f:
+            assert limits["pid_max"] == int(f.read())
+    else:
+        assert limits["pid_max"] is None
+    assert d["processes"] >= 1
+    assert set(d["options"]) <= set(MODEL_FLAGS.values())
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_describe_reads_the_open_file_limit_of_the_process(model):
+    def lower():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (321, 321))
+    r = run(model, "--describe", preexec_fn=lower)
+    assert json.loads(r.stdout)["limits"]["open_files_per_process"] == 321
+
+
+def test_select_describes_fd_setsize():
+    limited = [m for m in MODELS if harness.DESCRIPTIONS[m]["limits"]["fd_setsize"] is not None]
+    assert "select" in limited
+    assert harness.DESCRIPTIONS["select"]["limits"]["fd_setsize"] == 1024
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("flag", sorted(MODEL_FLAGS))
+def test_a_flag_the_model_does_not_use_is_an_error_naming_it(model, flag):
+    d = harness.DESCRIPTIONS[model]
+    r = run(model, f"--{flag}", 2, "--describe")
+    if MODEL_FLAGS[flag] in d["options"]:
+        assert r.returncode == 0, r.stderr
+        described = json.loads(r.stdout)
+        assert (described["threads"] if flag == "threads" else described["processes"]) == 2
+    else:
+        assert r.returncode == 2 and r.stdout == ""
+        assert f"server-{model}: --{flag} is not used by this model" in r.stderr
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_model_flags_are_validated(model):
+    for flag in sorted(MODEL_FLAGS):
+        if MODEL_FLAGS[flag] in harness.DESCRIPTIONS[model]["options"]:
+            for bad in ("0", "-1", "x", "99999999"):
+                r = run(model, f"--{flag}", bad)
+                assert r.returncode == 2 and f"invalid value '{bad}' for --{flag}" in r.stderr
+
+
+def test_discovery_reports_a_binary_that_does_not_describe_itself(tmp_path):
+    fake = tmp_path / "server-mute"
+    fake.write_text("#!/bin/sh\necho 'listening on 127.0.0.1:1'\nexec sleep 30\n")
+    fake.chmod(0o755)
+    os.symlink(harness.server_binary("epoll"), tmp_path / "server-epoll")
+    errors = []
+    found = models.discover(str(tmp_path), errors)
+    assert [d["model"] for d in found] == ["epoll"]
+    assert len(errors) == 1 and "server-mute --describe printed 'listening on" in errors[0]
