@@ -122,8 +122,10 @@ def children_of(pid):
 
 
 def cpu_seconds(pid):
-    """User+system CPU of a process, including its reaped children (forking model)."""
-    st = procsample.descendants(pid).get(pid)
-    if st is None:
+    """User+system CPU of a process and all its descendants: live ones (worker processes) and
+    reaped ones (forking's children, in their parent's cutime/cstime)."""
+    tree = procsample.descendants(pid)
+    if pid not in tree:
         raise ProcessLookupError(pid)
-    return (st["utime"] + st["stime"] + st["cutime"] + st["cstime"]) / procsample.CLK_TCK
+    ticks = sum(st["utime"] + st["stime"] + st["cutime"] + st["cstime"] for st in tree.values())
+    return ticks / procsample.CLK_TCK

@@ -36,6 +36,8 @@ int listener_open(const server_options_t *opts, const char *model, bool nonblock
         /* Restarted benchmarks must not wait for TIME_WAIT on the port. */
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
             last_errno = errno, step = "setsockopt(SO_REUSEADDR)";
+        } else if (opts->reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+            last_errno = errno, step = "setsockopt(SO_REUSEPORT)";
         } else if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
             last_errno = errno, step = "bind";
         } else if (listen(fd, opts->backlog) != 0) {
@@ -53,6 +55,18 @@ int listener_open(const server_options_t *opts, const char *model, bool nonblock
         exit(1);
     }
     return fd;
+}
+
+unsigned listener_port(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
+        perror("getsockname");
+        exit(1);
+    }
+    return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                          : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
 void listener_announce(int fd)

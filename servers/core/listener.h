@@ -10,6 +10,9 @@
  * cannot be resolved, 1 when the socket cannot be set up (e.g. port in use). */
 int listener_open(const server_options_t *opts, const char *model, bool nonblocking);
 
+/* The port the listener is bound to (what --port 0 picked). Exits 1 if it cannot be read. */
+unsigned listener_port(int fd);
+
 /* Prints exactly one line `listening on HOST:PORT` (IPv6 as [ADDR]:PORT) and flushes stdout. */
 void listener_announce(int fd);
 

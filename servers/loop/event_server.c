@@ -1,11 +1,12 @@
-/* main() of the select and epoll models: the listener and the loop; the backend (the model)
- * is linked in from models/select.c or models/epoll.c. Level-triggered on both. */
+/* One readiness loop serving one listener: accepts, hands connections to conn.c, and runs until
+ * a stop. The backend (select, poll, epoll, ...) is linked in from the model's file. */
+#include "event_server.h"
+
 #include "acceptor.h"
 #include "backend.h"
 #include "conn.h"
 #include "listener.h"
 #include "loop.h"
-#include "server_init.h"
 #include "signals.h"
 #include "stats.h"
 
@@ -15,7 +16,7 @@
 
 #define ACCEPT_BATCH 64 /* accept at most this many per wake-up, so busy connections get a turn */
 
-static server_options_t opts;
+static const server_options_t *opts;
 static acceptor_t acceptor;
 static loop_timer_t backoff_timer;
 
@@ -49,8 +50,8 @@ static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
         int cfd;
         switch (acceptor_accept(&acceptor, &cfd)) {
         case ACCEPT_OK:
-            if (acceptor_admit(cfd, opts.max_conns, loop_fd_limit(loop)))
-                conn_open(loop, cfd, &opts);
+            if (acceptor_admit(cfd, opts->max_conns, loop_fd_limit(loop)))
+                conn_open(loop, cfd, opts);
             break;
         case ACCEPT_EMPTY:
             return;
@@ -64,11 +65,9 @@ static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
     }
 }
 
-int main(int argc, char **argv)
+int event_server_run(int lfd, const server_options_t *options, bool announce)
 {
-    server_init(argc, argv, &backend_model, &opts);
-    int lfd = listener_open(&opts, backend_model.name, true);
-    signals_init(-1);
+    opts = options;
     sigset_t wait_mask;
     signals_block_stop(&wait_mask);
     loop_t *loop = loop_new();
@@ -78,7 +77,8 @@ int main(int argc, char **argv)
         perror("watching the listener");
         return 1;
     }
-    listener_announce(lfd);
+    if (announce)
+        listener_announce(lfd);
 
     int rc = loop_run(loop, &wait_mask);
 
