@@ -1,0 +1,58 @@
+/* Prefork model: --workers N processes forked up front, each a blocking accept loop on the one
+ * shared listener, serving one connection at a time (Apache prefork). At most N requests are in
+ * flight: flat at N/D past C = N. The master only supervises (core/workers.c).
+ * Build: c10k_core */
+#include "acceptor.h"
+#include "blocking_conn.h"
+#include "listener.h"
+#include "server_init.h"
+#include "signals.h"
+#include "stats.h"
+#include "workers.h"
+
+#include <limits.h>
+#include <unistd.h>
+
+static const model_traits_t model = {
+    .name = "prefork", .rank = 100, .driver = "blocking", .mechanism = "accept/read/write",
+    .description = "--workers processes forked up front, each a blocking accept loop on the shared listener",
+    .inflight = INFLIGHT_WORKERS, .uses = MODEL_USES_WORKERS, .default_workers = 64,
+};
+
+static server_options_t opts;
+
+static int serve(unsigned index, void *arg)
+{
+    (void)index;
+    int lfd = *(int *)arg;
+    signals_init(lfd); /* a stop shuts the shared listener: every worker's accept() returns */
+    acceptor_t acc;
+    acceptor_init(&acc, lfd, 0);
+    int fd;
+    while ((fd = acceptor_next_blocking(&acc)) >= 0) {
+        if (!acceptor_admit(fd, opts.max_conns, LONG_MAX))
+            continue;
+        signals_watch_conn(fd); /* a stop now also ends this connection */
+        if (!g_stop)
+            serve_connection_blocking(fd, &opts);
+        else
+            close(fd);
+        signals_watch_conn(-1);
+        stats_conn_closed();
+    }
+    acceptor_close(&acc);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    server_init(argc, argv, &model, &opts);
+    int lfd = listener_open(&opts, model.name, false);
+    signals_init(-1);
+    if (workers_start(opts.workers, serve, &lfd) != 0)
+        return 1;
+    listener_announce(lfd);
+    workers_supervise();
+    close(lfd);
+    return 0;
+}
