@@ -11,6 +11,7 @@ import pytest
 
 import harness
 from harness import ROOT
+from test_servers_support import RawClient, children_of, wait_stats, wait_until
 from test_servers_support import server_factory  # noqa: F401  (overrides conftest: checked teardown)
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -106,3 +107,105 @@ def test_discovery_reports_a_binary_that_does_not_describe_itself(tmp_path):
     found = models.discover(str(tmp_path), errors)
     assert [d["model"] for d in found] == ["epoll"]
     assert len(errors) == 1 and "server-mute --describe printed 'listening on" in errors[0]
+
+
+def delayed_wave(addr, n, delay_ms):
+    """n connections each ask for a delayed answer at once; returns the statuses."""
+    clients = [RawClient(addr) for _ in range(n)]
+    try:
+        for c in clients:
+            c.request("GET", f"/?delay_ms={delay_ms}", headers={"Connection": "close"})
+        return [c.read_response().status for c in clients]
+    finally:
+        for c in clients:
+            c.close()
+
+
+def pool_models():
+    """Models that serve a fixed number of requests at once, set by a flag (thread or process pools)."""
+    return [m for m in MODELS if harness.DESCRIPTIONS[m]["options"] and harness.DESCRIPTIONS[m]["max_inflight"]]
+
+
+@pytest.mark.parametrize("model", pool_models())
+def test_a_pool_serves_n_at_once_however_many_wait(server_factory, model):
+    """More delayed clients than workers: the peak in flight is exactly N, and all are served."""
+    flag = harness.DESCRIPTIONS[model]["options"][0]
+    srv = server_factory(model, f"--{flag}", 3)
+    assert delayed_wave(srv.addr, 8, 150) == [200] * 8
+    stats = wait_stats(srv, lambda s: s["inflight"] == 0)
+    assert stats["peak_inflight"] == 3 and stats["requests"] == 8
+
+
+def test_threadpool_runs_exactly_its_threads(server_factory):
+    srv = server_factory("threadpool", "--threads", 5)
+    delayed_wave(srv.addr, 12, 20)
+    with open(f"/proc/{srv.proc.pid}/status") as f:
+        threads = next(int(l.split()[1]) for l in f if l.startswith("Threads:"))
+    assert threads == 5 + 1  # the pool and the accepting thread, however many clients came
+
+
+@pytest.mark.parametrize("model", harness.models_where(lambda d: "workers" in d["options"]))
+def test_workers_are_separate_processes_and_stats_total_them(server_factory, model):
+    srv = server_factory(model, "--workers", 3)
+    assert wait_until(lambda: len(children_of(srv.proc.pid)) == 3), children_of(srv.proc.pid)
+    # Three delayed requests at once: three processes serve them (peak 3), one /__stats counts all.
+    assert delayed_wave(srv.addr, 3, 300) == [200] * 3
+    assert delayed_wave(srv.addr, 27, 0) == [200] * 27
+    stats = wait_stats(srv, lambda s: s["inflight"] == 0)
+    assert stats["requests"] == 30 and stats["peak_inflight"] == 3 and stats["accepted"] >= 31
+
+
+def test_reuseport_spreads_connections_over_the_workers_listeners(server_factory):
+    srv = server_factory("reuseport", "--workers", 3)
+    assert wait_until(lambda: len(children_of(srv.proc.pid)) == 3)
+    clients = [RawClient(srv.addr) for _ in range(30)]
+    try:
+        for c in clients:
+            c.request("GET", "/")
+            assert c.read_response().status == 200
+        # Each worker holds its own listener and the connections the kernel gave it.
+        holding = [sockets_of(pid) - 1 for pid, _ in children_of(srv.proc.pid)]
+        assert sum(holding) == 30 and sum(1 for n in holding if n > 0) >= 2, holding
+    finally:
+        for c in clients:
+            c.close()
+
+
+def sockets_of(pid):
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass
+    return n
+
+
+@pytest.mark.parametrize("model", harness.models_where(lambda d: "workers" in d["options"]))
+def test_a_dead_worker_is_replaced(server_factory, model):
+    srv = server_factory(model, "--workers", 2)
+    assert wait_until(lambda: len(children_of(srv.proc.pid)) == 2)
+    victim = children_of(srv.proc.pid)[0][0]
+    os.kill(victim, 9)
+    assert wait_until(lambda: victim not in [p for p, _ in children_of(srv.proc.pid)]
+                      and len(children_of(srv.proc.pid)) == 2)
+    for _ in range(10):
+        assert harness.http_get(srv.addr, "/")[0] == 200
+
+
+def test_reuseport_holds_more_connections_than_one_process_can(server_factory):
+    """Each worker has its own open-file limit: 4 workers at 64 fds each hold 120 connections,
+    where one process at that limit cannot."""
+    def lower():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    srv = server_factory("reuseport", "--workers", 4, preexec_fn=lower)
+    clients = [RawClient(srv.addr) for _ in range(120)]
+    try:
+        for c in clients:
+            c.request("GET", "/?bytes=1")
+        assert all(c.read_response().status == 200 for c in clients)
+        stats = srv.stats()
+        assert stats["active"] == 121 and stats["errors"]["accept"] == 0
+    finally:
+        for c in clients:
+            c.close()
