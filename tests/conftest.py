@@ -8,11 +8,6 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import harness  # noqa: E402
 
-# Sanitizer builds abort the process on their first report (scripts/test.sh sets abort_on_error).
-SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
-                   "runtime error:")
-
-
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "threads: runs a multi-threaded binary (a server model that runs threads, loadgen "
@@ -51,10 +46,8 @@ def _stop_and_check(srv):
         except ValueError:  # the test closed the server's stdout itself
             err = ""
     status = srv.stop()
-    report = next((m for m in SANITIZER_MARKS if m in (err or "")), None)
-    if report or status == -signal.SIGABRT:
-        return f"{srv.proc.args[0]} {'reported ' + repr(report) if report else 'aborted'}:\n{(err or '')[-4000:]}"
-    return None
+    why = harness.sanitizer_report(err, status)
+    return f"{srv.proc.args[0]} {why}" if why else None
 
 
 @pytest.fixture

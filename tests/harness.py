@@ -129,3 +129,16 @@ def cpu_seconds(pid):
         raise ProcessLookupError(pid)
     ticks = sum(st["utime"] + st["stime"] + st["cutime"] + st["cstime"] for st in tree.values())
     return ticks / procsample.CLK_TCK
+
+
+# Sanitizer builds abort the process on their first report (scripts/test.sh sets the options).
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+                   "runtime error:")
+
+
+def sanitizer_report(stderr, returncode):
+    """Why a process's end is a sanitizer failure (a report on its stderr, or an abort), or None."""
+    mark = next((m for m in SANITIZER_MARKS if m in (stderr or "")), None)
+    if mark or returncode == -signal.SIGABRT:
+        return f"{'reported ' + repr(mark) if mark else 'aborted'}:\n{(stderr or '')[-4000:]}"
+    return None

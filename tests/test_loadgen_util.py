@@ -21,6 +21,9 @@ def run_loadgen(*args, timeout=60, check_rc=None):
     """Runs loadgen with a hard time bound; returns the CompletedProcess."""
     proc = subprocess.run([loadgen_path(), *map(str, args)], capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)
+    # Whatever status a test expects, a sanitizer report (ASan, LSan, UBSan, TSan) fails it.
+    why = harness.sanitizer_report(proc.stderr, proc.returncode)
+    assert why is None, f"loadgen {why}"
     if check_rc is not None:
         assert proc.returncode == check_rc, (proc.returncode, proc.stdout, proc.stderr)
     return proc
