@@ -1,3 +1,6 @@
+/* The blocking driver of the session contract (session.h): this thread waits in poll() on its one
+ * socket for what the session wants, or for its deadline (a delay or a timeout). The socket is
+ * non-blocking so a write never hangs on a peer that stopped reading: the write timeout holds. */
 #include "blocking_conn.h"
 
 #include "session.h"
@@ -6,97 +9,90 @@
 #include "work.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LINGER_MS 500
-#define LINGER_BYTES (256 * 1024)
-
-void linger_close_blocking(int fd)
-{
-    if (shutdown(fd, SHUT_WR) == 0) {
-        uint64_t deadline = now_ns() + (uint64_t)LINGER_MS * 1000000u;
-        size_t dropped = 0;
-        char buf[4096];
-        while (dropped < LINGER_BYTES && !g_stop) {
-            uint64_t now = now_ns();
-            if (now >= deadline)
-                break;
-            struct pollfd pfd = {.fd = fd, .events = POLLIN};
-            int rc = poll(&pfd, 1, (int)((deadline - now + 999999) / 1000000));
-            if (rc < 0 && errno == EINTR)
-                continue;
-            if (rc <= 0)
-                break;
-            ssize_t n = read(fd, buf, sizeof buf);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            dropped += (size_t)n;
-        }
-    }
-    close(fd);
-}
-
-/* Returns false when the connection is over (EOF is recorded in the session, not here). */
-static bool read_more(int fd, session_t *s)
+static void read_some(int fd, session_t *s)
 {
     size_t avail;
     char *space = session_in_space(s, &avail);
+    if (avail == 0)
+        return; /* out of memory: the session closes */
+    ssize_t n = read(fd, space, avail);
+    if (n > 0)
+        session_in_added(s, (size_t)n);
+    else if (n == 0)
+        session_in_eof(s);
+    else if (errno != EAGAIN && errno != EINTR)
+        session_io_failed(s);
+}
+
+static int poll_timeout_ms(uint64_t deadline, uint64_t now)
+{
+    if (deadline == 0)
+        return -1;
+    uint64_t ms = (deadline - now + 999999) / 1000000; /* round up: waking early would only spin */
+    return ms > 0x7fffffff ? 0x7fffffff : (int)ms;
+}
+
+static void drive(int fd, session_t *s)
+{
     for (;;) {
-        ssize_t n = read(fd, space, avail);
-        if (n > 0) {
-            session_in_added(s, (size_t)n);
-            return true;
+        uint64_t now = now_ns();
+        session_want_t w = session_next(s, now);
+        if (w.close)
+            return;
+        if (w.write) {
+            flush_result_t r = session_flush(s, fd, now);
+            if (r != FLUSH_AGAIN)
+                continue; /* written, or failed (the session closes) */
         }
-        if (n == 0) {
-            s->peer_eof = true;
-            return true;
-        }
-        if (errno == EINTR && !g_stop)
+        if (w.shut_write) {
+            if (shutdown(fd, SHUT_WR) != 0) {
+                session_io_failed(s);
+                continue;
+            }
+            session_write_shut(s, now);
             continue;
-        if (errno != EINTR)
-            stats_error(ERR_IO);
-        return false;
+        }
+        if (w.deadline_ns && now >= w.deadline_ns) {
+            session_timer(s, now);
+            continue;
+        }
+        struct pollfd pfd = {.fd = fd, .events = (short)((w.read ? POLLIN : 0) | (w.write ? POLLOUT : 0))};
+        int rc = poll(&pfd, 1, poll_timeout_ms(w.deadline_ns, now));
+        if (g_stop)
+            return;
+        if (rc < 0) {
+            if (errno != EINTR)
+                session_io_failed(s);
+            continue;
+        }
+        if (rc == 0)
+            session_timer(s, now_ns());
+        else if (w.read && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
+            read_some(fd, s);
+        else if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))
+            session_io_failed(s); /* reset or hung up: nothing can be delivered any more */
     }
 }
 
 void serve_connection_blocking(int fd, const server_options_t *opts)
 {
     session_t *s = malloc(sizeof *s);
-    if (!s) {
+    int flags = fcntl(fd, F_GETFL);
+    if (!s || flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
         stats_error(ERR_IO);
+        free(s);
         close(fd);
         return;
     }
-    session_init(s, opts);
-    bool linger = false;
-    for (;;) {
-        session_step_t step = session_advance(s);
-        if (outq_flush(&s->out, fd) != FLUSH_DONE) {
-            stats_error(ERR_IO);
-            break;
-        }
-        if (step == SESSION_CLOSE) {
-            linger = s->linger;
-            break;
-        }
-        if (step == SESSION_DELAY) {
-            if (work_sleep_ns(s->pending.delay_ns) != 0)
-                break;
-            session_delay_done(s);
-        } else if (step == SESSION_READ) {
-            if (!read_more(fd, s))
-                break;
-        }
-    }
-    session_abandon(s);
+    session_init(s, opts, now_ns());
+    drive(fd, s);
+    session_end(s);
     free(s);
-    if (linger)
-        linger_close_blocking(fd);
-    else
-        close(fd);
+    close(fd);
 }

@@ -26,12 +26,19 @@ static int on_message_begin(http_parser *p)
 static int on_url(http_parser *p, const char *at, size_t len)
 {
     http_request_t *r = p->data;
-    if (len > sizeof r->url - r->url_len) {
+    /* http_parser takes `GET /` + CRLF for HTTP/0.9 (minor 9) and would wait for headers that
+     * never come: answer at once instead. */
+    if (p->http_minor == 9) {
+        r->fail_status = 505;
+        return -1;
+    }
+    if (len > HTTP_URL_MAX - r->url_len) {
         r->fail_status = 414;
         return -1;
     }
-    memcpy(r->url + r->url_len, at, len);
-    r->url_len += len;
+    if (r->url_len == 0)
+        r->url_off = (size_t)(at - r->base);
+    r->url_len += len; /* later pieces follow in the caller's buffer */
     return 0;
 }
 

@@ -40,7 +40,11 @@ typedef struct http_request {
     unsigned name_len, value_len;
     char name[8];
     char value[16];
-    char url[HTTP_URL_MAX];
+    /* The URL is not copied: it stays in the caller's input buffer, at url_off from `base`. The
+     * caller sets base before each feed and keeps the bytes from the URL on (it may move them:
+     * see http_request_shift). */
+    const char *base;
+    size_t url_off;
 } http_request_t;
 
 /* Sets the library-wide header limit; call once before any parsing. */
@@ -53,6 +57,19 @@ req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, 
 
 /* After REQ_COMPLETE: get ready for the next request on the connection. */
 void http_request_next(http_request_t *r);
+
+/* After REQ_COMPLETE: the request target. */
+static inline const char *http_request_url(const http_request_t *r)
+{
+    return r->base + r->url_off;
+}
+
+/* The caller moved its buffer's bytes n places towards the start. */
+static inline void http_request_shift(http_request_t *r, size_t n)
+{
+    if (r->url_len > 0)
+        r->url_off -= n;
+}
 
 /* The peer closed its side: was a request cut short? */
 static inline bool http_request_truncated(const http_request_t *r)

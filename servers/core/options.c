@@ -48,6 +48,8 @@ int parse_u64_in(const char *s, size_t len, uint64_t min, uint64_t max, uint64_t
     return 0;
 }
 
+#define MS 1000000ull
+
 static void usage(FILE *f, const char *model)
 {
     fprintf(f,
@@ -63,6 +65,10 @@ static void usage(FILE *f, const char *model)
             "  --threads N        worker threads (thread-pool models only)\n"
             "  --workers N        worker processes (multi-process models only)\n"
             "  --describe         print what this model is and the limits it is subject to (JSON)\n"
+            "  --header-timeout-ms T  request head, from its first byte (or the connect) to its end;\n"
+            "                     expiry answers 408 and closes (default 10000; 0 = none)\n"
+            "  --idle-timeout-ms T    keep-alive wait for the next request (default 60000; 0 = none)\n"
+            "  --write-timeout-ms T   peer taking no response bytes (default 30000; 0 = none)\n"
             "  --help             this text\n"
             "Ready line on stdout: 'listening on HOST:PORT'. GET /__stats returns counters as JSON.\n"
             "Per-request overrides: /?delay_ms=D&bytes=N\n",
@@ -107,7 +113,7 @@ void options_parse(int argc, char **argv, const model_traits_t *m, server_option
     const char *model = m->name;
     bool describe = false;
     enum { O_HOST = 1, O_PORT, O_DELAY, O_WORK, O_BODY, O_BACKLOG, O_MAXCONNS, O_THREADS, O_WORKERS, O_DESCRIBE,
-           O_HELP };
+           O_HELP, O_HEADER_TIMEOUT, O_IDLE_TIMEOUT, O_WRITE_TIMEOUT };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, O_HOST},
         {"port", required_argument, NULL, O_PORT},
@@ -119,6 +125,9 @@ void options_parse(int argc, char **argv, const model_traits_t *m, server_option
         {"threads", required_argument, NULL, O_THREADS},
         {"workers", required_argument, NULL, O_WORKERS},
         {"describe", no_argument, NULL, O_DESCRIBE},
+        {"header-timeout-ms", required_argument, NULL, O_HEADER_TIMEOUT},
+        {"idle-timeout-ms", required_argument, NULL, O_IDLE_TIMEOUT},
+        {"write-timeout-ms", required_argument, NULL, O_WRITE_TIMEOUT},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -126,6 +135,7 @@ void options_parse(int argc, char **argv, const model_traits_t *m, server_option
         .host = "127.0.0.1", .port = 0, .delay_ns = 0, .work_us = 0,
         .body_bytes = OPT_DEFAULT_BODY_BYTES, .backlog = OPT_DEFAULT_BACKLOG, .max_conns = 0,
         .threads = m->default_threads, .workers = !(m->uses & MODEL_USES_WORKERS) ? 1u : m->default_workers ? m->default_workers : online_cpus(),
+        .header_timeout_ns = 10000 * MS, .idle_timeout_ns = 60000 * MS, .write_timeout_ns = 30000 * MS,
     };
     opterr = 0;
     int c;
@@ -168,6 +178,15 @@ void options_parse(int argc, char **argv, const model_traits_t *m, server_option
             break;
         case O_DESCRIBE:
             describe = true;
+            break;
+        case O_HEADER_TIMEOUT:
+            opts->header_timeout_ns = need_u64(model, "header-timeout-ms", optarg, 0, OPT_TIMEOUT_MS_MAX) * MS;
+            break;
+        case O_IDLE_TIMEOUT:
+            opts->idle_timeout_ns = need_u64(model, "idle-timeout-ms", optarg, 0, OPT_TIMEOUT_MS_MAX) * MS;
+            break;
+        case O_WRITE_TIMEOUT:
+            opts->write_timeout_ns = need_u64(model, "write-timeout-ms", optarg, 0, OPT_TIMEOUT_MS_MAX) * MS;
             break;
         case O_HELP:
             usage(stdout, model);

@@ -16,6 +16,7 @@
 #define OPT_WORKERS_MAX 4096u
 
 struct model_traits;
+#define OPT_TIMEOUT_MS_MAX 86400000u     /* one day */
 
 typedef struct server_options {
     const char *host;
@@ -28,6 +29,9 @@ typedef struct server_options {
     unsigned threads;      /* --threads: worker threads, for models with a thread pool */
     unsigned workers;      /* --workers: worker processes, for multi-process models */
     bool reuse_port;       /* each worker opens its own SO_REUSEPORT listener */
+    /* Timeouts in ns, 0 = none: a request head's first byte (or the connect) to its end; a
+     * keep-alive connection waiting for its next request; a peer not taking the response. */
+    uint64_t header_timeout_ns, idle_timeout_ns, write_timeout_ns;
 } server_options_t;
 
 /* Parses argv into *opts for the given model. Prints usage and exits 0 on --help, the model's

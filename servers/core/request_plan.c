@@ -47,14 +47,15 @@ int request_plan_make(const http_request_t *r, const server_options_t *opts, req
         .body_bytes = opts->body_bytes,
         .delay_ns = opts->delay_ns,
     };
+    const char *url = http_request_url(r);
     struct http_parser_url u;
     http_parser_url_init(&u);
-    if (http_parser_parse_url(r->url, r->url_len, r->method == HTTP_CONNECT, &u) != 0)
+    if (http_parser_parse_url(url, r->url_len, r->method == HTTP_CONNECT, &u) != 0)
         return 400;
     const char *path = "";
     size_t path_len = 0;
     if (u.field_set & (1 << UF_PATH)) {
-        path = r->url + u.field_data[UF_PATH].off;
+        path = url + u.field_data[UF_PATH].off;
         path_len = u.field_data[UF_PATH].len;
     }
     if (span_equals(path, path_len, "/__stats")) {
@@ -63,6 +64,6 @@ int request_plan_make(const http_request_t *r, const server_options_t *opts, req
         return 0;
     }
     if (u.field_set & (1 << UF_QUERY))
-        return apply_query(r->url + u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len, plan);
+        return apply_query(url + u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len, plan);
     return 0;
 }

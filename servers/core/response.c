@@ -25,6 +25,7 @@ static const char *reason(int status)
     switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 408: return "Request Timeout";
     case 413: return "Content Too Large";
     case 414: return "URI Too Long";
     case 431: return "Request Header Fields Too Large";
@@ -83,48 +84,55 @@ void responses_init(const char *model, const server_options_t *opts)
     refusal_len = (size_t)n + sizeof busy - 1;
 }
 
-void response_queue_ok(outq_t *q, const request_plan_t *plan)
+int response_queue_ok(outq_t *q, const request_plan_t *plan)
 {
     if (!plan->custom_body || plan->body_bytes == default_body) {
         outq_push(q, canned[plan->keep_alive][plan->head], canned_len[plan->keep_alive][plan->head]);
-        return;
+        return 0;
     }
     char *hdr = outq_alloc(q, 256);
+    if (!hdr)
+        return -1;
     int n = format_header(hdr, 256, 200, "text/plain", plan->body_bytes, plan->keep_alive);
-    q->arena_used -= 256 - (size_t)n; /* give back what the header did not use */
+    outq_shrink(q, 256, (size_t)n); /* give back what the header did not use */
     outq_push(q, hdr, (size_t)n);
     if (!plan->head)
         outq_push(q, body_pattern, plan->body_bytes);
+    return 0;
 }
 
-void response_queue_stats(outq_t *q, const request_plan_t *plan)
+int response_queue_stats(outq_t *q, const request_plan_t *plan)
 {
     char json[RESPONSE_MAX_ARENA - 256];
     int len = stats_to_json(json, sizeof json);
-    if (len < 0) {
-        response_queue_error(q, 503);
-        return;
-    }
+    if (len < 0)
+        return response_queue_error(q, 503);
     char *out = outq_alloc(q, 256 + (size_t)len);
+    if (!out)
+        return -1;
     int n = format_header(out, 256, 200, "application/json", (size_t)len, plan->keep_alive);
     if (!plan->head) {
         memcpy(out + n, json, (size_t)len);
         n += len;
     }
-    q->arena_used -= 256 + (size_t)len - (size_t)n;
+    outq_shrink(q, 256 + (size_t)len, (size_t)n);
     outq_push(q, out, (size_t)n);
+    return 0;
 }
 
-void response_queue_error(outq_t *q, int status)
+int response_queue_error(outq_t *q, int status)
 {
     char text[64];
     int tlen = snprintf(text, sizeof text, "%d %s\n", status, reason(status));
     char *out = outq_alloc(q, 256 + sizeof text);
+    if (!out)
+        return -1;
     int n = format_header(out, 256, status, "text/plain", (size_t)tlen, false);
     memcpy(out + n, text, (size_t)tlen);
     n += tlen;
-    q->arena_used -= 256 + sizeof text - (size_t)n;
+    outq_shrink(q, 256 + sizeof text, (size_t)n);
     outq_push(q, out, (size_t)n);
+    return 0;
 }
 
 void response_queue_continue(outq_t *q)

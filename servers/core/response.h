@@ -16,14 +16,16 @@
 /* Precomputes the responses for this model and options; exits on allocation failure. */
 void responses_init(const char *model, const server_options_t *opts);
 
+/* Each queueing function returns 0, or -1 when the output arena cannot be allocated. */
+
 /* The workload response: 200 with the planned body (none for HEAD). */
-void response_queue_ok(outq_t *q, const request_plan_t *plan);
+int response_queue_ok(outq_t *q, const request_plan_t *plan);
 
 /* 200 with the /__stats JSON document. */
-void response_queue_stats(outq_t *q, const request_plan_t *plan);
+int response_queue_stats(outq_t *q, const request_plan_t *plan);
 
 /* An error status with a short text body and Connection: close. */
-void response_queue_error(outq_t *q, int status);
+int response_queue_error(outq_t *q, int status);
 
 /* The interim `100 Continue` for a request that sent Expect: 100-continue. */
 void response_queue_continue(outq_t *q);

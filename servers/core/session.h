@@ -1,13 +1,19 @@
-/* The HTTP side of one connection, independent of how the socket is driven: the input buffer,
- * the parser, the output queue and the request waiting for its delay. The blocking driver and
- * the event-loop connection (select, epoll, libuv) all run the same session code:
+/* The HTTP side of one connection and the contract every driver follows. The session decides
+ * what the connection needs next; a driver (blocking I/O, the readiness loop, libuv, io_uring)
+ * only applies that decision with its own mechanism and reports back what happened:
  *
- *   step = session_advance(s)   -> then write out s->out (always), and:
- *     SESSION_READ   read more bytes into session_in_space() / set peer_eof
- *     SESSION_WRITE  the output queue is full: wait until it drains
- *     SESSION_DELAY  wait s->pending.delay_ns, then session_delay_done()
- *     SESSION_CLOSE  close once the output is written (drain input first if s->linger)
- */
+ *   want = session_next(s, now)
+ *     want.close        close the socket (after session_end)
+ *     want.write        send the bytes of session_out(): synchronously with session_flush(), or
+ *                       asynchronously: session_out_begin(), submit, session_out_done(n) on completion
+ *     want.shut_write   all output is written: shut the write side, then session_write_shut()
+ *     want.read         read into session_in_space() + session_in_added(), or hand over bytes
+ *                       read elsewhere with session_in_copy(); session_in_eof() at end of stream
+ *     want.deadline_ns  when the clock reaches it (0: none), call session_timer()
+ *   on any I/O error: session_io_failed(). Then call session_next again. Time is CLOCK_MONOTONIC in ns (now_ns(), or a loop's cached copy).
+ *
+ * The session never blocks and never touches the socket except in session_flush(). It holds no
+ * input buffer while it waits for a delay or for the next request (lean idle connections). */
 #ifndef C10K_SESSION_H
 #define C10K_SESSION_H
 
@@ -17,41 +23,75 @@
 #include "request_plan.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
-#define SESSION_IN_CAP 16384
+#define SESSION_IN_FIRST 1024   /* first input buffer; grows (doubling) while a request needs it */
+#define SESSION_IN_CAP 16384    /* input buffer ceiling: one head plus pipelined requests */
+#define SESSION_LINGER_NS 500000000u
+#define SESSION_LINGER_BYTES (256 * 1024)
 
-typedef enum session_step { SESSION_READ, SESSION_WRITE, SESSION_DELAY, SESSION_CLOSE } session_step_t;
+typedef struct session_want {
+    bool read, write, shut_write, close;
+    uint64_t deadline_ns;
+} session_want_t;
 
 typedef struct session {
     const server_options_t *opts;
-    bool peer_eof;  /* the peer will send nothing more */
-    bool closing;   /* the last response is queued */
-    bool linger;    /* closing after an error: unread input may follow, drain it before close */
-    bool delayed;   /* `pending` is in flight, waiting for its delay */
-    request_plan_t pending;
-    size_t in_pos, in_len;
+    bool peer_eof;    /* the peer will send nothing more */
+    bool closing;     /* the last response is queued */
+    bool linger;      /* closing after an error: drain what the peer still sends before closing */
+    bool shut;        /* the write side is shut: lingering */
+    bool delayed;     /* `pending` waits for delay_until */
+    bool seen_request; /* a request was complete: later waits are keep-alive idleness */
+    bool was_writing;  /* output was pending at the last session_next (write_since is valid) */
+    bool dead;         /* close at once: nothing more can or should be sent */
+    uint64_t head_since;  /* the current request head's first byte (or the connection's start) */
+    uint64_t idle_since;  /* input wait began (between requests or inside a body) */
+    uint64_t write_since; /* output became pending, or last made progress */
+    uint64_t delay_until;
+    uint64_t linger_until;
+    size_t linger_bytes;
+    bool planned;         /* the current request's head is complete and planned */
+    int plan_status;
+    request_plan_t plan;  /* the current request's */
+    request_plan_t pending; /* the delayed one's */
+    char *block;          /* NULL while idle; else the URL capture then the input bytes */
+    size_t in_pos, in_len, in_cap;
     http_request_t req;
     outq_t out;
-    char in[SESSION_IN_CAP];
 } session_t;
 
-void session_init(session_t *s, const server_options_t *opts);
+void session_init(session_t *s, const server_options_t *opts, uint64_t now);
 
-/* Where to put newly read bytes; *avail is 0 when the buffer is full of unanswered requests. */
+/* The connection is going away: frees the buffers; an unanswered request is counted as such. */
+void session_end(session_t *s);
+
+/* Answers every request that can be answered now and says what the connection needs. */
+session_want_t session_next(session_t *s, uint64_t now);
+
+/* Where to put newly read bytes (allocated on demand); *avail is 0 only when out of memory or when
+ * the buffer is full of unanswered requests (want.read is then false). */
 char *session_in_space(session_t *s, size_t *avail);
+void session_in_added(session_t *s, size_t n);
+/* Copies up to len bytes read into a buffer of the driver's; returns how many were taken. */
+size_t session_in_copy(session_t *s, const char *data, size_t len);
+void session_in_eof(session_t *s);
 
-static inline void session_in_added(session_t *s, size_t n)
-{
-    s->in_len += n;
-}
+/* The live output, as iovecs (valid until the next session_out_done). */
+const struct iovec *session_out(const session_t *s, unsigned *count);
+/* Asynchronous writers: the live iovecs are handed to the kernel or a library until _done(n). */
+void session_out_begin(session_t *s);
+void session_out_done(session_t *s, size_t written, uint64_t now);
+/* Synchronous writers: writes what the (non-blocking) socket takes. */
+flush_result_t session_flush(session_t *s, int fd, uint64_t now);
 
-/* Answers every request that can be answered now, in order. */
-session_step_t session_advance(session_t *s);
+void session_write_shut(session_t *s, uint64_t now);
 
-/* The pending request's delay is over: burn its CPU work and queue its response. */
-void session_delay_done(session_t *s);
+/* A read or write failed (reset, EPIPE, error event): counted as an I/O error unless the session
+ * was only draining input before its close; want.close follows. */
+void session_io_failed(session_t *s);
 
-/* The connection is going away: an in-flight request will never be answered. */
-void session_abandon(session_t *s);
+/* A deadline passed: answers a delayed request, or applies the timeout that expired. */
+void session_timer(session_t *s, uint64_t now);
 
 #endif

@@ -49,7 +49,7 @@ int stats_to_json(char *buf, size_t cap)
     server_stats_t *s = g_stats;
     json_t *doc = json_pack(
         "{s:s, s:I, s:I, s:I, s:I, s:I,"
-        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+        " s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I}}",
         "model", stats_model,
         "accepted", load(&s->accepted), "active", load_signed(&s->active), "requests", load(&s->requests),
         "inflight", load_signed(&s->inflight), "peak_inflight", load_signed(&s->peak_inflight),
@@ -60,7 +60,11 @@ int stats_to_json(char *buf, size_t cap)
         "refused", load(&s->errors[ERR_REFUSED]),
         "accept", load(&s->errors[ERR_ACCEPT]),
         "spawn", load(&s->errors[ERR_SPAWN]),
-        "io", load(&s->errors[ERR_IO]));
+        "io", load(&s->errors[ERR_IO]),
+        "timeouts",
+        "header", load(&s->timeouts[TIMEOUT_HEADER]),
+        "idle", load(&s->timeouts[TIMEOUT_IDLE]),
+        "write", load(&s->timeouts[TIMEOUT_WRITE]));
     if (!doc)
         return -1;
     size_t n = json_dumpb(doc, buf, cap, JSON_COMPACT);

@@ -17,6 +17,15 @@ typedef enum stats_error {
     ERR_KIND_COUNT
 } stats_error_t;
 
+/* Connections closed because a timeout expired (--header-timeout-ms, --idle-timeout-ms,
+ * --write-timeout-ms). */
+typedef enum stats_timeout {
+    TIMEOUT_HEADER,
+    TIMEOUT_IDLE,
+    TIMEOUT_WRITE,
+    TIMEOUT_KIND_COUNT
+} stats_timeout_t;
+
 typedef struct server_stats {
     _Atomic uint64_t accepted;
     _Atomic int64_t active;
@@ -24,6 +33,7 @@ typedef struct server_stats {
     _Atomic int64_t inflight;
     _Atomic int64_t peak_inflight;
     _Atomic uint64_t errors[ERR_KIND_COUNT];
+    _Atomic uint64_t timeouts[TIMEOUT_KIND_COUNT];
 } server_stats_t;
 
 extern server_stats_t *g_stats;
@@ -56,6 +66,11 @@ static inline int64_t stats_active(void)
 static inline void stats_error(stats_error_t kind)
 {
     atomic_fetch_add_explicit(&g_stats->errors[kind], 1, memory_order_relaxed);
+}
+
+static inline void stats_timeout(stats_timeout_t kind)
+{
+    atomic_fetch_add_explicit(&g_stats->timeouts[kind], 1, memory_order_relaxed);
 }
 
 /* A workload request was parsed and is now waiting for its answer. */

@@ -1,3 +1,5 @@
+/* The readiness-loop driver of the session contract (session.h): the session's wants become fd
+ * interest and one timer per connection. */
 #include "conn.h"
 
 #include "session.h"
@@ -9,19 +11,15 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define LINGER_NS 500000000u
-#define LINGER_BYTES (256 * 1024)
-
 typedef struct conn {
     int fd;
-    unsigned want;    /* interest currently registered */
-    bool lingering;   /* error sent, write side shut: dropping input until EOF or timeout */
-    size_t linger_bytes;
-    loop_timer_t timer; /* the pending request's delay, or the linger deadline */
+    unsigned want;      /* interest currently registered */
+    loop_timer_t timer; /* armed at or before the session's deadline */
     session_t s;
 } conn_t;
 
 static void on_io(loop_t *loop, int fd, unsigned events, void *data);
+static void on_timer(loop_t *loop, loop_timer_t *t);
 
 static conn_t *conn_of_timer(loop_timer_t *t)
 {
@@ -30,7 +28,7 @@ static conn_t *conn_of_timer(loop_timer_t *t)
 
 static void destroy(loop_t *loop, conn_t *c)
 {
-    session_abandon(&c->s);
+    session_end(&c->s);
     loop_timer_stop(loop, &c->timer);
     loop_unwatch(loop, c->fd);
     close(c->fd);
@@ -38,139 +36,70 @@ static void destroy(loop_t *loop, conn_t *c)
     free(c);
 }
 
-static bool set_interest(loop_t *loop, conn_t *c, unsigned want)
+/* A timer already due no later than the deadline is kept: when it fires early the session just
+ * names its new deadline. Re-arming only when the deadline comes sooner keeps the heap quiet on
+ * keep-alive connections, whose idle deadline moves with every request. */
+static int arm(loop_t *loop, conn_t *c, uint64_t deadline)
 {
-    if (want == c->want)
-        return true;
-    if (loop_watch(loop, c->fd, want, on_io, c) != 0) {
-        stats_error(ERR_IO);
-        destroy(loop, c);
-        return false;
-    }
-    c->want = want;
-    return true;
+    if (deadline == 0 || (loop_timer_active(&c->timer) && c->timer.deadline_ns <= deadline))
+        return 0;
+    return loop_timer_start(loop, &c->timer, deadline, on_timer);
 }
 
-static void on_linger_timeout(loop_t *loop, loop_timer_t *t)
-{
-    destroy(loop, conn_of_timer(t));
-}
-
-static void start_linger(loop_t *loop, conn_t *c)
-{
-    if (shutdown(c->fd, SHUT_WR) != 0 || loop_timer_start(loop, &c->timer, loop_now(loop) + LINGER_NS,
-                                                           on_linger_timeout) != 0) {
-        destroy(loop, c);
-        return;
-    }
-    c->lingering = true;
-    set_interest(loop, c, LOOP_READ);
-}
-
-static void linger_read(loop_t *loop, conn_t *c)
-{
-    char buf[4096];
-    for (;;) {
-        ssize_t n = read(c->fd, buf, sizeof buf);
-        if (n > 0) {
-            c->linger_bytes += (size_t)n;
-            if (c->linger_bytes < LINGER_BYTES)
-                continue;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && errno == EAGAIN) {
-            return;
-        }
-        destroy(loop, c); /* EOF, error, or enough dropped */
-        return;
-    }
-}
-
-static void on_delay_done(loop_t *loop, loop_timer_t *t);
-
-/* Runs the session as far as it goes, then registers the interest that lets it continue. */
-static void drive(loop_t *loop, conn_t *c)
+/* Runs the session as far as it goes, then registers what lets it continue. */
+static void apply(loop_t *loop, conn_t *c)
 {
     for (;;) {
-        session_step_t step = session_advance(&c->s);
-        flush_result_t fr = outq_flush(&c->s.out, c->fd);
-        if (fr == FLUSH_ERROR) {
-            stats_error(ERR_IO);
+        uint64_t now = loop_now(loop);
+        session_want_t w = session_next(&c->s, now);
+        if (w.close) {
             destroy(loop, c);
             return;
         }
-        if (fr == FLUSH_AGAIN) { /* the client is not reading: stop reading from it too */
-            if (step == SESSION_DELAY && !loop_timer_active(&c->timer) &&
-                loop_timer_start(loop, &c->timer, loop_now(loop) + c->s.pending.delay_ns, on_delay_done) != 0) {
-                destroy(loop, c);
-                return;
-            }
-            set_interest(loop, c, LOOP_WRITE);
-            return;
-        }
-        switch (step) {
-        case SESSION_WRITE:
-            continue; /* the queue drained: answer more */
-        case SESSION_READ:
-            set_interest(loop, c, LOOP_READ);
-            return;
-        case SESSION_DELAY: {
-            if (!loop_timer_active(&c->timer) &&
-                loop_timer_start(loop, &c->timer, loop_now(loop) + c->s.pending.delay_ns, on_delay_done) != 0) {
-                destroy(loop, c);
-                return;
-            }
-            /* Keep reading pipelined bytes meanwhile, unless there is nothing more to read. */
-            bool can_read = !c->s.peer_eof && (c->s.in_len < SESSION_IN_CAP || c->s.in_pos > 0);
-            set_interest(loop, c, can_read ? LOOP_READ : 0);
-            return;
-        }
-        case SESSION_CLOSE:
-            if (c->s.linger)
-                start_linger(loop, c);
+        if (w.write && session_flush(&c->s, c->fd, now) != FLUSH_AGAIN)
+            continue; /* written (more may be answerable now), or failed (the session closes) */
+        if (w.shut_write) {
+            if (shutdown(c->fd, SHUT_WR) != 0)
+                session_io_failed(&c->s);
             else
-                destroy(loop, c);
-            return;
+                session_write_shut(&c->s, now);
+            continue;
         }
+        unsigned want = (w.read ? LOOP_READ : 0u) | (w.write ? LOOP_WRITE : 0u);
+        if (arm(loop, c, w.deadline_ns) != 0 ||
+            (want != c->want && loop_watch(loop, c->fd, want, on_io, c) != 0)) {
+            session_io_failed(&c->s);
+            continue;
+        }
+        c->want = want;
+        return;
     }
 }
 
-static void on_delay_done(loop_t *loop, loop_timer_t *t)
+static void on_timer(loop_t *loop, loop_timer_t *t)
 {
     conn_t *c = conn_of_timer(t);
-    session_delay_done(&c->s);
-    drive(loop, c);
+    session_timer(&c->s, loop_now(loop));
+    apply(loop, c);
 }
 
 static void on_io(loop_t *loop, int fd, unsigned events, void *data)
 {
-    (void)fd;
     conn_t *c = data;
-    if (events & LOOP_ERROR) { /* reset or hung up: nothing can be delivered any more */
-        if (!c->lingering)
-            stats_error(ERR_IO);
-        destroy(loop, c);
-        return;
-    }
-    if (c->lingering) {
-        linger_read(loop, c);
-        return;
-    }
     if (events & LOOP_READ) {
         size_t avail;
         char *space = session_in_space(&c->s, &avail);
-        ssize_t n = avail ? read(c->fd, space, avail) : 0;
-        if (n > 0) {
+        ssize_t n = avail ? read(fd, space, avail) : -1;
+        if (n > 0)
             session_in_added(&c->s, (size_t)n);
-        } else if (n == 0 && avail) {
-            c->s.peer_eof = true;
-        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            stats_error(ERR_IO);
-            destroy(loop, c);
-            return;
-        }
+        else if (n == 0)
+            session_in_eof(&c->s);
+        else if (avail && errno != EAGAIN && errno != EINTR)
+            session_io_failed(&c->s);
+    } else if (events & LOOP_ERROR) { /* reset or hung up: nothing can be delivered any more */
+        session_io_failed(&c->s);
     }
-    drive(loop, c);
+    apply(loop, c);
 }
 
 void conn_open(loop_t *loop, int fd, const server_options_t *opts)
@@ -184,18 +113,18 @@ void conn_open(loop_t *loop, int fd, const server_options_t *opts)
     }
     c->fd = fd;
     c->want = 0;
-    c->lingering = false;
-    c->linger_bytes = 0;
     loop_timer_init(&c->timer);
-    session_init(&c->s, opts);
-    if (loop_watch(loop, fd, LOOP_READ, on_io, c) != 0) {
+    session_init(&c->s, opts, loop_now(loop));
+    if (loop_watch(loop, fd, LOOP_READ, on_io, c) != 0) { /* what a new session wants: one syscall */
         stats_error(ERR_IO);
+        session_end(&c->s);
         close(fd);
         stats_conn_closed();
         free(c);
         return;
     }
     c->want = LOOP_READ;
+    apply(loop, c);
 }
 
 static void close_if_conn(loop_t *loop, int fd, loop_io_cb cb, void *data)

@@ -1,5 +1,5 @@
-/* libuv model: uv_tcp for the connections, uv_timer for the delay, uv_signal for the stop; the
- * HTTP side is the shared session (core/session.h).
+/* libuv model: a thin driver of the session contract (core/session.h) over uv_tcp reads and
+ * writes, one uv_timer per connection for its deadlines, uv_signal for the stop.
  *
  * The listener is watched with uv_poll and accepted through the shared acceptor rather than
  * uv_listen/uv_accept: at EMFILE libuv sheds pending connections itself without telling the
@@ -12,6 +12,7 @@
 #include "session.h"
 #include "signals.h"
 #include "stats.h"
+#include "work.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,18 +20,16 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define LINGER_MS 500
 #define ACCEPT_BATCH 64 /* accepts per wake-up, so busy connections get a turn */
-#define LINGER_BYTES (256 * 1024)
 
 typedef struct uconn {
     uv_tcp_t tcp;
-    uv_timer_t timer;   /* the pending request's delay, or the linger deadline */
+    uv_timer_t timer;     /* armed at or before the session's deadline */
     uv_write_t write_req;
-    int open_handles;   /* freed when both handles are closed */
-    bool closing, writing, reading, lingering;
-    size_t linger_bytes;
-    uint64_t delay_deadline; /* uv_hrtime() at which the pending request may be answered */
+    size_t write_len;     /* bytes handed to uv_write */
+    uint64_t armed;       /* the deadline the timer is set for, 0 when idle */
+    int open_handles;     /* freed when both handles are closed */
+    bool closing, reading;
     session_t s;
 } uconn_t;
 
@@ -41,7 +40,7 @@ static uv_poll_t listener_watch;
 static uv_timer_t backoff_timer;
 static acceptor_t acceptor;
 
-static void drive(uconn_t *c);
+static void apply(uconn_t *c);
 
 static void on_handle_closed(uv_handle_t *h)
 {
@@ -54,6 +53,7 @@ static void on_handle_closed(uv_handle_t *h)
 static void conn_close_tcp_only(uconn_t *c)
 {
     c->closing = true;
+    session_end(&c->s);
     stats_conn_closed();
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 }
@@ -63,9 +63,9 @@ static void conn_close(uconn_t *c)
     if (c->closing)
         return;
     c->closing = true;
-    session_abandon(&c->s);
+    session_end(&c->s);
     stats_conn_closed();
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed); /* a write in flight is cancelled */
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
@@ -74,148 +74,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     (void)suggested;
     uconn_t *c = h->data;
     size_t avail;
-    if (c->lingering) /* dropped input: reuse the buffer */
-        c->s.in_pos = c->s.in_len = 0;
     buf->base = session_in_space(&c->s, &avail);
-    buf->len = avail;
-}
-
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
-
-static void start_reading(uconn_t *c)
-{
-    if (!c->reading && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
-        c->reading = true;
-}
-
-static void stop_reading(uconn_t *c)
-{
-    if (c->reading)
-        uv_read_stop((uv_stream_t *)&c->tcp);
-    c->reading = false;
-}
-
-static void on_linger_timeout(uv_timer_t *t)
-{
-    conn_close(t->data);
-}
-
-static void start_linger(uconn_t *c)
-{
-    /* Nothing is queued in libuv here (writes finished), so the socket can be shut directly. */
-    uv_os_fd_t fd;
-    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0 || shutdown(fd, SHUT_WR) != 0) {
-        conn_close(c);
-        return;
-    }
-    c->lingering = true;
-    if (uv_timer_start(&c->timer, on_linger_timeout, LINGER_MS, 0) != 0) {
-        conn_close(c);
-        return;
-    }
-    start_reading(c);
-}
-
-static void on_delay(uv_timer_t *t)
-{
-    uconn_t *c = t->data;
-    uint64_t now = uv_hrtime();
-    if (now < c->delay_deadline) { /* uv timers count whole ms of a cached clock: never answer early */
-        if (uv_timer_start(t, on_delay, (c->delay_deadline - now + 999999) / 1000000, 0) != 0) {
-            stats_error(ERR_IO);
-            conn_close(c);
-        }
-        return;
-    }
-    session_delay_done(&c->s);
-    drive(c);
-}
-
-static void on_write(uv_write_t *req, int status)
-{
-    uconn_t *c = req->data;
-    c->writing = false;
-    if (c->closing)
-        return;
-    if (status < 0) {
-        stats_error(ERR_IO);
-        conn_close(c);
-        return;
-    }
-    outq_init(&c->s.out); /* uv_write completes only once every byte is written */
-    drive(c);
-}
-
-/* Writes what the socket takes now; the rest goes to uv_write. Returns false if c was closed. */
-static bool flush(uconn_t *c)
-{
-    outq_t *q = &c->s.out;
-    if (outq_empty(q))
-        return true;
-    /* uv_buf_t is laid out like struct iovec on Unix. */
-    uv_buf_t *bufs = (uv_buf_t *)&q->iov[q->first];
-    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, q->count);
-    if (n > 0)
-        outq_consume(q, (size_t)n);
-    else if (n != UV_EAGAIN) {
-        stats_error(ERR_IO);
-        conn_close(c);
-        return false;
-    }
-    if (outq_empty(q))
-        return true;
-    bufs = (uv_buf_t *)&q->iov[q->first];
-    c->write_req.data = c;
-    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, q->count, on_write) != 0) {
-        stats_error(ERR_IO);
-        conn_close(c);
-        return false;
-    }
-    c->writing = true;
-    return true;
-}
-
-static void drive(uconn_t *c)
-{
-    while (!c->closing && !c->writing) {
-        session_step_t step = session_advance(&c->s);
-        if (!flush(c))
-            return;
-        if (step == SESSION_DELAY && !uv_is_active((uv_handle_t *)&c->timer)) {
-            c->delay_deadline = uv_hrtime() + c->s.pending.delay_ns;
-            uv_update_time(loop);
-            if (uv_timer_start(&c->timer, on_delay, (c->s.pending.delay_ns + 999999) / 1000000, 0) != 0) {
-                stats_error(ERR_IO);
-                conn_close(c);
-                return;
-            }
-        }
-        if (c->writing) { /* the client is not reading: stop reading from it too */
-            stop_reading(c);
-            return;
-        }
-        switch (step) {
-        case SESSION_WRITE:
-            continue;
-        case SESSION_READ:
-            start_reading(c);
-            return;
-        case SESSION_DELAY: {
-            bool can_read = !c->s.peer_eof && (c->s.in_len < SESSION_IN_CAP || c->s.in_pos > 0);
-            if (can_read)
-                start_reading(c);
-            else
-                stop_reading(c);
-            return;
-        }
-        case SESSION_CLOSE:
-            if (c->s.linger)
-                start_linger(c);
-            else
-                conn_close(c);
-            return;
-        }
-    }
+    buf->len = avail; /* 0 makes libuv report UV_ENOBUFS */
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -224,24 +84,111 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     uconn_t *c = stream->data;
     if (c->closing)
         return;
-    if (c->lingering) {
-        if (nread < 0 || (c->linger_bytes += (size_t)nread) >= LINGER_BYTES)
-            conn_close(c);
-        return;
-    }
-    if (nread > 0) {
+    if (nread > 0)
         session_in_added(&c->s, (size_t)nread);
-    } else if (nread == UV_EOF) {
-        c->s.peer_eof = true;
-        stop_reading(c);
-    } else if (nread == UV_ENOBUFS) {
-        stop_reading(c); /* buffer full of unanswered requests; drive() resumes reading */
-    } else if (nread < 0) {
-        stats_error(ERR_IO);
-        conn_close(c);
+    else if (nread == UV_EOF)
+        session_in_eof(&c->s);
+    else if (nread < 0 && nread != UV_ENOBUFS) /* ENOBUFS: out of memory, the session closes */
+        session_io_failed(&c->s);
+    apply(c);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    uconn_t *c = t->data;
+    c->armed = 0;
+    session_timer(&c->s, now_ns());
+    apply(c);
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+    uconn_t *c = req->data;
+    if (c->closing) /* cancelled by the close */
+        return;
+    session_out_done(&c->s, status == 0 ? c->write_len : 0, now_ns()); /* all bytes, or an error */
+    if (status < 0)
+        session_io_failed(&c->s);
+    apply(c);
+}
+
+/* Writes what the socket takes now; the rest goes to uv_write, whose completion resumes apply. */
+static void write_out(uconn_t *c, uint64_t now)
+{
+    unsigned count;
+    /* uv_buf_t is laid out like struct iovec on Unix. */
+    const uv_buf_t *bufs = (const uv_buf_t *)session_out(&c->s, &count);
+    session_out_begin(&c->s);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, bufs, count);
+    session_out_done(&c->s, n > 0 ? (size_t)n : 0, now);
+    if (n < 0 && n != UV_EAGAIN) {
+        session_io_failed(&c->s);
         return;
     }
-    drive(c);
+    bufs = (const uv_buf_t *)session_out(&c->s, &count);
+    if (count == 0)
+        return;
+    c->write_len = 0;
+    for (unsigned i = 0; i < count; i++)
+        c->write_len += bufs[i].len;
+    c->write_req.data = c;
+    session_out_begin(&c->s);
+    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, count, on_write) != 0) {
+        session_out_done(&c->s, 0, now);
+        session_io_failed(&c->s);
+    }
+}
+
+static bool set_reading(uconn_t *c, bool on)
+{
+    if (on && !c->reading)
+        c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
+    else if (!on && c->reading)
+        c->reading = uv_read_stop((uv_stream_t *)&c->tcp) != 0;
+    return c->reading == on;
+}
+
+/* libuv timers count whole ms of a cached clock, so they may fire a little early: the session
+ * then names the same deadline again and never acts before it. */
+static bool arm(uconn_t *c, uint64_t deadline, uint64_t now)
+{
+    if (deadline == 0 || (c->armed && c->armed <= deadline))
+        return true;
+    uv_update_time(loop);
+    uint64_t ms = deadline > now ? (deadline - now + 999999) / 1000000 : 0;
+    if (uv_timer_start(&c->timer, on_timer, ms, 0) != 0)
+        return false;
+    c->armed = deadline;
+    return true;
+}
+
+static void apply(uconn_t *c)
+{
+    while (!c->closing) {
+        uint64_t now = now_ns();
+        session_want_t w = session_next(&c->s, now);
+        if (w.close) {
+            conn_close(c);
+            return;
+        }
+        if (w.write) {
+            write_out(c, now);
+            continue;
+        }
+        if (w.shut_write) { /* nothing is queued in libuv: the socket can be shut directly */
+            uv_os_fd_t fd;
+            if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0 || shutdown(fd, SHUT_WR) != 0)
+                session_io_failed(&c->s);
+            else
+                session_write_shut(&c->s, now);
+            continue;
+        }
+        if (!set_reading(c, w.read) || !arm(c, w.deadline_ns, now)) {
+            session_io_failed(&c->s);
+            continue;
+        }
+        return;
+    }
 }
 
 /* Takes over an accepted, admitted socket. */
@@ -257,30 +204,23 @@ static void conn_start(int fd)
     }
     c->tcp.data = c;
     c->open_handles = 1;
-    c->closing = c->writing = c->reading = c->lingering = false;
-    c->linger_bytes = 0;
-    session_init(&c->s, &opts);
+    c->closing = c->reading = false;
+    c->armed = 0;
+    session_init(&c->s, &opts, now_ns());
     if (uv_tcp_open(&c->tcp, fd) != 0) {
         stats_error(ERR_IO);
         close(fd);
-        stats_conn_closed();
-        c->closing = true;
-        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        conn_close_tcp_only(c);
         return;
     }
     if (uv_timer_init(loop, &c->timer) != 0) {
         stats_error(ERR_IO);
-        c->timer.data = NULL;
         conn_close_tcp_only(c);
         return;
     }
     c->timer.data = c;
     c->open_handles = 2;
-    start_reading(c);
-    if (!c->reading) {
-        stats_error(ERR_IO);
-        conn_close(c);
-    }
+    apply(c);
 }
 
 static void on_listener(uv_poll_t *w, int status, int events);

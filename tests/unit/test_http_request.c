@@ -31,6 +31,7 @@ static outcome_t parse(const char *in, size_t len, size_t step)
             avail = step == 0 ? len : (avail + step < len ? avail + step : len);
         size_t used = 0;
         int status = 0;
+        r->base = in; /* the URL is read in place from the caller's buffer */
         req_status_t st = http_request_feed(r, in + pos, avail - pos, &used, &status);
         pos += used;
         if (st == REQ_FAILED) {
@@ -38,7 +39,7 @@ static outcome_t parse(const char *in, size_t len, size_t step)
         } else if (st == REQ_COMPLETE) {
             if (o.complete < MAX_EVENTS) {
                 o.method[o.complete] = r->method;
-                snprintf(o.url[o.complete], sizeof o.url[0], "%.*s", (int)r->url_len, r->url);
+                snprintf(o.url[o.complete], sizeof o.url[0], "%.*s", (int)r->url_len, http_request_url(r));
                 o.keep_alive[o.complete] = r->keep_alive;
                 o.expect_continue_seen[o.complete] = r->expect_continue;
             }
@@ -133,6 +134,7 @@ static void test_errors(void)
 {
     CHECK_INT(parse_every_way("GET / HTTP/1.1\r\n\r\n").fail_status, 400); /* no Host */
     CHECK_INT(parse_every_way("GET / HTTP/2.0\r\nHost: x\r\n\r\n").fail_status, 505);
+    CHECK_INT(parse_every_way("GET /\r\n").fail_status, 505); /* HTTP/0.9: at once, no wait for headers */
     CHECK_INT(parse_every_way("BREW / HTTP/1.1\r\nHost: x\r\n\r\n").fail_status, 400);
     CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
                   .fail_status,

@@ -49,7 +49,9 @@ static void test_push_and_consume(void)
     outq_consume(&q, 5);
     CHECK(outq_empty(&q));
     CHECK_U64(q.arena_used, 0); /* drained: the arena is free again */
+    CHECK(q.arena == NULL);     /* and an idle queue holds none */
     CHECK_INT(q.first, 0);
+    outq_free(&q);
 }
 
 static void test_room(void)
@@ -66,9 +68,10 @@ static void test_room(void)
     /* Slots before `first` are not reused until the queue drains. */
     outq_consume(&q, 5);
     CHECK(!outq_room(&q, 2, 0));
-    outq_alloc(&q, OUTQ_ARENA - 10);
+    CHECK(outq_alloc(&q, OUTQ_ARENA - 10) != NULL);
     CHECK(outq_room(&q, 0, 10));
     CHECK(!outq_room(&q, 0, 11));
+    outq_free(&q);
 }
 
 static void test_flush_pipe(void)
@@ -91,7 +94,9 @@ static void test_flush_pipe(void)
     char *out = malloc(total);
     int rounds = 0;
     for (;;) {
-        flush_result_t r = outq_flush(&q, p[1]);
+        size_t written;
+        flush_result_t r = outq_flush(&q, p[1], &written);
+        CHECK(written > 0 || r == FLUSH_AGAIN);
         CHECK(r == FLUSH_DONE || r == FLUSH_AGAIN);
         ssize_t n;
         while ((n = read(p[0], out + got, total - got)) > 0)
@@ -113,7 +118,9 @@ static void test_flush_pipe(void)
     close(p[0]);
     signal(SIGPIPE, SIG_IGN);
     outq_push(&q, "x", 1);
-    CHECK(outq_flush(&q, p[1]) == FLUSH_ERROR);
+    size_t written;
+    CHECK(outq_flush(&q, p[1], &written) == FLUSH_ERROR);
+    CHECK_U64(written, 0);
     CHECK_INT(errno, EPIPE);
     close(p[1]);
     free(data);
