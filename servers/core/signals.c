@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
-volatile sig_atomic_t g_stop;
+atomic_int g_stop;
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the stop flag is set from a signal handler");
 static volatile sig_atomic_t wake_listen_fd = -1;
 static volatile sig_atomic_t wake_conn_fd = -1;
 

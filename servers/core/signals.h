@@ -3,8 +3,11 @@
 #define C10K_SIGNALS_H
 
 #include <signal.h>
+#include <stdatomic.h>
 
-extern volatile sig_atomic_t g_stop;
+/* Set by the stop handler, read by every thread: an atomic (lock-free, so async-signal-safe)
+ * rather than a volatile, which orders nothing between threads. */
+extern atomic_int g_stop;
 
 /* Ignores SIGPIPE and installs the stop handler for SIGINT and SIGTERM without SA_RESTART, so a
  * blocked system call returns EINTR. When listen_fd >= 0 the handler also shuts that socket down:

@@ -3,12 +3,15 @@
 #include "signals.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 static unsigned spins_per_check = 256;
-static volatile uint64_t burn_sink; /* keeps the compiler from deleting the loop */
+/* Keeps the compiler from deleting the loop. Threads of one process burn at once: relaxed
+ * atomic accesses make that well defined at the cost of plain loads and stores. */
+static _Atomic uint64_t burn_sink;
 
 uint64_t now_ns(void)
 {
@@ -41,7 +44,8 @@ void work_init(void)
      * while the clock (a real system call for CPU clocks) is read rarely. */
     const unsigned probe = 200000;
     uint64_t t0 = thread_cpu_ns();
-    burn_sink = spin(burn_sink, probe);
+    atomic_store_explicit(&burn_sink, spin(atomic_load_explicit(&burn_sink, memory_order_relaxed), probe),
+                          memory_order_relaxed);
     uint64_t dt = thread_cpu_ns() - t0;
     if (dt == 0)
         dt = 1;
@@ -54,11 +58,11 @@ void work_burn_us(unsigned us)
     if (us == 0)
         return;
     uint64_t target = thread_cpu_ns() + (uint64_t)us * 1000u;
-    uint64_t x = burn_sink;
+    uint64_t x = atomic_load_explicit(&burn_sink, memory_order_relaxed);
     do
         x = spin(x, spins_per_check);
     while (thread_cpu_ns() < target);
-    burn_sink = x;
+    atomic_store_explicit(&burn_sink, x, memory_order_relaxed);
 }
 
 int work_sleep_ns(uint64_t ns)
