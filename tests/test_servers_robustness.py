@@ -46,6 +46,37 @@ def test_malformed_requests_get_400_and_close(server_factory, model):
     assert srv.stats()["errors"]["bad_request"] == len(MALFORMED)
 
 
+# What RFC 9112 says to reject, and a lenient parser lets through (request smuggling material).
+LENIENT_FRAMING = [
+    b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",  # space before colon
+    b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",  # no CRLF after data
+    b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n",   # LF after data
+    b"GET / HTTP/1.1\nHost: x\n\n",                                                          # bare LF line ends
+    b"GET / HTTP/1.1\r\nHost: x\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: x\r\n\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n",   # in a chunk size line
+]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_lenient_framing_is_rejected_with_400(server_factory, model):
+    srv = server_factory(model)
+    for raw in LENIENT_FRAMING:
+        for split in (len(raw), 1):  # whole, and byte by byte
+            with RawClient(srv.addr) as c:
+                for i in range(0, len(raw), split):
+                    c.send(raw[i:i + split])
+                r = c.read_response()
+                assert r.status == 400, raw
+                assert c.at_eof(), raw
+    # Bare LFs inside body data are data.
+    for raw in (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\na\nb\nc",
+                b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\na\nb\nc\r\n0\r\n\r\n"):
+        assert exchange(srv.addr, raw).status == 200, raw
+    stats = srv.stats()
+    assert stats["errors"]["bad_request"] == 2 * len(LENIENT_FRAMING) and stats["requests"] == 2
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_error_after_good_pipelined_request(server_factory, model):
     srv = server_factory(model)

@@ -66,9 +66,26 @@ static void finish_header(http_request_t *r)
     r->name_len = r->value_len = 0;
 }
 
+/* RFC 9110 5.6.2: tchar. http_parser without HTTP_PARSER_STRICT lets a space through, so
+ * `Transfer-Encoding : chunked` would pass as a header named "Transfer-Encoding ". */
+static bool is_token(const char *s, size_t len)
+{
+    static const char extra[] = "!#$%&'*+-.^_`|~";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') && (!c || !strchr(extra, c)))
+            return false;
+    }
+    return true;
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     http_request_t *r = p->data;
+    if (!is_token(at, len)) {
+        r->fail_status = 400;
+        return -1;
+    }
     if (r->in_value)
         finish_header(r);
     /* Names longer than the buffer are none we care about: mark them with an impossible length. */
@@ -132,10 +149,31 @@ static int on_headers_complete(http_parser *p)
     return 0;
 }
 
+/* Checks what has arrived of the CRLF due after a chunk's data, from p on. */
+static bool chunk_crlf_ok(http_request_t *r, const char *p, const char *end)
+{
+    while (r->crlf_checked < 2 && p < end) {
+        if (*p++ != "\r\n"[r->crlf_checked])
+            return false;
+        r->crlf_checked++;
+    }
+    return true;
+}
+
 static int on_body(http_parser *p, const char *at, size_t len)
 {
-    (void)at; /* bodies are consumed and dropped */
-    http_request_t *r = p->data;
+    http_request_t *r = p->data; /* bodies are consumed and dropped */
+    if (len == 0)
+        return 0;
+    r->body_end = at + len;
+    /* The last piece of a chunk's data: http_parser would skip the next two bytes unchecked. */
+    if ((p->flags & F_CHUNKED) && p->content_length == 0) {
+        r->crlf_checked = 0;
+        if (!chunk_crlf_ok(r, at + len, r->feed_end)) {
+            r->fail_status = 400;
+            return -1;
+        }
+    }
     r->body_seen += len;
     if (r->body_seen > HTTP_BODY_MAX) { /* chunked bodies have no length up front */
         r->fail_status = 413;
@@ -173,19 +211,24 @@ void http_request_global_init(void)
 void http_request_init(http_request_t *r)
 {
     memset(r, 0, sizeof *r);
+    r->crlf_checked = 2;
     http_parser_init(&r->parser, HTTP_REQUEST);
     r->parser.data = r;
 }
 
-req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, size_t *consumed, int *status)
+/* The first LF in [p, p+n) not preceded by CR (prev_cr tells about the byte before p). */
+static const char *find_bare_lf(const http_request_t *r, const char *p, size_t n)
 {
-    size_t n = http_parser_execute(&r->parser, &settings, data, len);
-    *consumed = n;
-    if (r->complete)
-        return REQ_COMPLETE;
+    const char *end = p + n;
+    for (const char *q = p; (q = memchr(q, '\n', (size_t)(end - q))); q++)
+        if (q > p ? q[-1] != '\r' : !r->prev_cr)
+            return q;
+    return NULL;
+}
+
+static req_status_t failed(http_request_t *r, int *status)
+{
     enum http_errno err = HTTP_PARSER_ERRNO(&r->parser);
-    if (err == HPE_OK && n == len)
-        return REQ_MORE;
     if (r->fail_status)
         *status = r->fail_status;
     else if (err == HPE_HEADER_OVERFLOW)
@@ -193,6 +236,37 @@ req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, 
     else
         *status = 400;
     return REQ_FAILED;
+}
+
+req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, size_t *consumed, int *status)
+{
+    *consumed = 0;
+    /* A bare LF is legal only inside a body: run the parser up to each one, then ask whether it
+     * went into the body. */
+    while (*consumed < len) {
+        const char *start = data + *consumed;
+        const char *lf = find_bare_lf(r, start, len - *consumed);
+        size_t limit = lf ? (size_t)(lf - start) + 1 : len - *consumed;
+        if (r->crlf_checked < 2 && !chunk_crlf_ok(r, start, start + limit)) { /* due from the last run */
+            r->fail_status = 400;
+            return failed(r, status);
+        }
+        r->feed_end = start + limit;
+        r->body_end = NULL;
+        size_t n = http_parser_execute(&r->parser, &settings, start, limit);
+        *consumed += n;
+        if (n > 0)
+            r->prev_cr = start[n - 1] == '\r';
+        if (lf && n == limit && r->body_end != lf + 1) { /* the parser took it as a line end */
+            r->fail_status = 400;
+            return failed(r, status);
+        }
+        if (r->complete)
+            return REQ_COMPLETE;
+        if (HTTP_PARSER_ERRNO(&r->parser) != HPE_OK || n < limit)
+            return failed(r, status);
+    }
+    return REQ_MORE;
 }
 
 void http_request_next(http_request_t *r)

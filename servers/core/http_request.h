@@ -1,7 +1,10 @@
 /* Incremental HTTP/1.x request parsing on top of http_parser (Debian libhttp-parser-dev).
  *
  * Bytes are fed as they arrive; the parser pauses after each complete request so that pipelined
- * requests are answered strictly one at a time, in order: the rest waits in the caller's buffer. */
+ * requests are answered strictly one at a time, in order: the rest waits in the caller's buffer.
+ * What RFC 9112 says to reject and http_parser lets through is rejected here (400): whitespace in
+ * a header name (`Transfer-Encoding : chunked`), bare LF line ends, a chunk's data not followed
+ * by CRLF, and HTTP/0.9 (505). */
 #ifndef C10K_HTTP_REQUEST_H
 #define C10K_HTTP_REQUEST_H
 
@@ -45,6 +48,12 @@ typedef struct http_request {
      * see http_request_shift). */
     const char *base;
     size_t url_off;
+    /* Strict framing on top of http_parser, which takes bare LF line ends and any two bytes
+     * after a chunk's data. */
+    bool prev_cr;           /* the last byte consumed was CR */
+    unsigned crlf_checked;  /* of the CRLF after a chunk's data: bytes verified so far (2: none due) */
+    const char *feed_end;   /* end of the bytes given to the current execute */
+    const char *body_end;   /* end of the last body bytes reported in it */
 } http_request_t;
 
 /* Sets the library-wide header limit; call once before any parsing. */

@@ -135,6 +135,24 @@ static void test_errors(void)
     CHECK_INT(parse_every_way("GET / HTTP/1.1\r\n\r\n").fail_status, 400); /* no Host */
     CHECK_INT(parse_every_way("GET / HTTP/2.0\r\nHost: x\r\n\r\n").fail_status, 505);
     CHECK_INT(parse_every_way("GET /\r\n").fail_status, 505); /* HTTP/0.9: at once, no wait for headers */
+    /* Framing a lenient parser lets through (RFC 9112): rejected, however the bytes are split. */
+    CHECK_INT(parse_every_way("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n").fail_status,
+              400);
+    CHECK_INT(parse_every_way("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n")
+                  .fail_status,
+              400);
+    CHECK_INT(parse_every_way("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n")
+                  .fail_status,
+              400);
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\nHost: x\n\n").fail_status, 400);
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\n\r\n").fail_status, 400);
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\r\n\n").fail_status, 400);
+    /* A bare LF inside body data is data. */
+    CHECK_INT(parse_every_way("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\na\nb").complete, 1);
+    CHECK_INT(parse_every_way("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              "3\r\na\nb\r\n2\r\n\n\n\r\n0\r\n\r\n")
+                  .complete,
+              1);
     CHECK_INT(parse_every_way("BREW / HTTP/1.1\r\nHost: x\r\n\r\n").fail_status, 400);
     CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")
                   .fail_status,
