@@ -4,7 +4,7 @@
 
 enum { HDR_OTHER, HDR_HOST, HDR_EXPECT };
 
-static int on_message_begin(http_parser *p)
+static int on_message_begin(llhttp_t *p)
 {
     http_request_t *r = p->data;
     r->in_message = true;
@@ -23,15 +23,9 @@ static int on_message_begin(http_parser *p)
     return 0;
 }
 
-static int on_url(http_parser *p, const char *at, size_t len)
+static int on_url(llhttp_t *p, const char *at, size_t len)
 {
     http_request_t *r = p->data;
-    /* http_parser takes `GET /` + CRLF for HTTP/0.9 (minor 9) and would wait for headers that
-     * never come: answer at once instead. */
-    if (p->http_minor == 9) {
-        r->fail_status = 505;
-        return -1;
-    }
     if (len > HTTP_URL_MAX - r->url_len) {
         r->fail_status = 414;
         return -1;
@@ -56,6 +50,18 @@ static bool lower_equals(const char *s, size_t len, const char *lit)
     return true;
 }
 
+/* llhttp takes `GET /` + CRLF as HTTP/0.9 and would wait for headers that never come: answer at
+ * once instead. */
+static int on_url_complete(llhttp_t *p)
+{
+    http_request_t *r = p->data;
+    if (p->http_major == 0 && p->http_minor == 9) {
+        r->fail_status = 505;
+        return -1;
+    }
+    return 0;
+}
+
 /* Called when a header's value is complete. */
 static void finish_header(http_request_t *r)
 {
@@ -66,26 +72,9 @@ static void finish_header(http_request_t *r)
     r->name_len = r->value_len = 0;
 }
 
-/* RFC 9110 5.6.2: tchar. http_parser without HTTP_PARSER_STRICT lets a space through, so
- * `Transfer-Encoding : chunked` would pass as a header named "Transfer-Encoding ". */
-static bool is_token(const char *s, size_t len)
-{
-    static const char extra[] = "!#$%&'*+-.^_`|~";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') && !(c >= '0' && c <= '9') && (!c || !strchr(extra, c)))
-            return false;
-    }
-    return true;
-}
-
-static int on_header_field(http_parser *p, const char *at, size_t len)
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     http_request_t *r = p->data;
-    if (!is_token(at, len)) {
-        r->fail_status = 400;
-        return -1;
-    }
     if (r->in_value)
         finish_header(r);
     /* Names longer than the buffer are none we care about: mark them with an impossible length. */
@@ -98,7 +87,7 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
-static int on_header_value(http_parser *p, const char *at, size_t len)
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     http_request_t *r = p->data;
     if (!r->in_value) {
@@ -121,13 +110,13 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
-static int on_headers_complete(http_parser *p)
+static int on_headers_complete(llhttp_t *p)
 {
     http_request_t *r = p->data;
     if (r->in_value)
         finish_header(r);
     r->method = p->method;
-    r->keep_alive = http_should_keep_alive(p) != 0;
+    r->keep_alive = llhttp_should_keep_alive(p) != 0;
     if (p->http_major != 1) {
         r->fail_status = 505;
         return -1;
@@ -137,7 +126,7 @@ static int on_headers_complete(http_parser *p)
         r->fail_status = 400;
         return -1;
     }
-    bool has_length = (p->flags & F_CONTENTLENGTH) != 0;
+    bool has_length = (p->flags & F_CONTENT_LENGTH) != 0;
     if (has_length && p->content_length > HTTP_BODY_MAX) {
         r->fail_status = 413;
         return -1;
@@ -160,13 +149,13 @@ static bool chunk_crlf_ok(http_request_t *r, const char *p, const char *end)
     return true;
 }
 
-static int on_body(http_parser *p, const char *at, size_t len)
+static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     http_request_t *r = p->data; /* bodies are consumed and dropped */
     if (len == 0)
         return 0;
     r->body_end = at + len;
-    /* The last piece of a chunk's data: http_parser would skip the next two bytes unchecked. */
+    /* The last piece of a chunk's data: llhttp 8.1 would skip the next two bytes unchecked. */
     if ((p->flags & F_CHUNKED) && p->content_length == 0) {
         r->crlf_checked = 0;
         if (!chunk_crlf_ok(r, at + len, r->feed_end)) {
@@ -182,19 +171,19 @@ static int on_body(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
-static int on_message_complete(http_parser *p)
+static int on_message_complete(llhttp_t *p)
 {
     http_request_t *r = p->data;
     r->complete = true;
     /* After an upgrade the bytes that follow are not HTTP: answer, then close. */
-    r->keep_alive = http_should_keep_alive(p) != 0 && !p->upgrade;
-    http_parser_pause(p, 1);
-    return 0;
+    r->keep_alive = llhttp_should_keep_alive(p) != 0 && !p->upgrade;
+    return HPE_PAUSED;
 }
 
-static const http_parser_settings settings = {
+static const llhttp_settings_t settings = {
     .on_message_begin = on_message_begin,
     .on_url = on_url,
+    .on_url_complete = on_url_complete,
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
@@ -204,15 +193,13 @@ static const http_parser_settings settings = {
 
 void http_request_global_init(void)
 {
-    /* Counted by the parser over the request line and the headers. */
-    http_parser_set_max_header_size(HTTP_HEAD_MAX);
 }
 
 void http_request_init(http_request_t *r)
 {
     memset(r, 0, sizeof *r);
     r->crlf_checked = 2;
-    http_parser_init(&r->parser, HTTP_REQUEST);
+    llhttp_init(&r->parser, HTTP_REQUEST, &settings);
     r->parser.data = r;
 }
 
@@ -228,13 +215,7 @@ static const char *find_bare_lf(const http_request_t *r, const char *p, size_t n
 
 static req_status_t failed(http_request_t *r, int *status)
 {
-    enum http_errno err = HTTP_PARSER_ERRNO(&r->parser);
-    if (r->fail_status)
-        *status = r->fail_status;
-    else if (err == HPE_HEADER_OVERFLOW)
-        *status = 431;
-    else
-        *status = 400;
+    *status = r->fail_status ? r->fail_status : 400;
     return REQ_FAILED;
 }
 
@@ -242,28 +223,38 @@ req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, 
 {
     *consumed = 0;
     /* A bare LF is legal only inside a body: run the parser up to each one, then ask whether it
-     * went into the body. */
+     * went into the body. A head is run at most to one byte past its limit. */
     while (*consumed < len) {
         const char *start = data + *consumed;
         const char *lf = find_bare_lf(r, start, len - *consumed);
         size_t limit = lf ? (size_t)(lf - start) + 1 : len - *consumed;
+        bool in_head = !r->headers_done || !r->in_message;
+        if (in_head && limit > HTTP_HEAD_MAX + 1 - r->head_bytes) {
+            limit = HTTP_HEAD_MAX + 1 - r->head_bytes;
+            lf = NULL;
+        }
         if (r->crlf_checked < 2 && !chunk_crlf_ok(r, start, start + limit)) { /* due from the last run */
             r->fail_status = 400;
             return failed(r, status);
         }
         r->feed_end = start + limit;
         r->body_end = NULL;
-        size_t n = http_parser_execute(&r->parser, &settings, start, limit);
+        llhttp_errno_t err = llhttp_execute(&r->parser, start, limit);
+        size_t n = err == HPE_OK ? limit : (size_t)(llhttp_get_error_pos(&r->parser) - start);
         *consumed += n;
         if (n > 0)
             r->prev_cr = start[n - 1] == '\r';
+        if (in_head && !(r->in_message && r->headers_done) && (r->head_bytes += n) > HTTP_HEAD_MAX) {
+            r->fail_status = 431;
+            return failed(r, status);
+        }
         if (lf && n == limit && r->body_end != lf + 1) { /* the parser took it as a line end */
             r->fail_status = 400;
             return failed(r, status);
         }
         if (r->complete)
             return REQ_COMPLETE;
-        if (HTTP_PARSER_ERRNO(&r->parser) != HPE_OK || n < limit)
+        if (err != HPE_OK)
             return failed(r, status);
     }
     return REQ_MORE;
@@ -273,5 +264,7 @@ void http_request_next(http_request_t *r)
 {
     r->complete = false;
     r->in_message = false;
-    http_parser_pause(&r->parser, 0);
+    r->head_bytes = 0;
+    if (llhttp_get_errno(&r->parser) == HPE_PAUSED)
+        llhttp_resume(&r->parser);
 }

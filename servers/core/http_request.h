@@ -1,14 +1,14 @@
-/* Incremental HTTP/1.x request parsing on top of http_parser (Debian libhttp-parser-dev).
+/* Incremental HTTP/1.x request parsing on top of llhttp (Node.js's parser, strict by default;
+ * built from Debian node-llhttp's generated sources).
  *
  * Bytes are fed as they arrive; the parser pauses after each complete request so that pipelined
  * requests are answered strictly one at a time, in order: the rest waits in the caller's buffer.
- * What RFC 9112 says to reject and http_parser lets through is rejected here (400): whitespace in
- * a header name (`Transfer-Encoding : chunked`), bare LF line ends, a chunk's data not followed
- * by CRLF, and HTTP/0.9 (505). */
+ * What RFC 9112 says to reject and llhttp 8.1 still lets through is rejected here (400): bare LF
+ * line ends where it takes them, a chunk's data not followed by CRLF, and HTTP/0.9 (505). */
 #ifndef C10K_HTTP_REQUEST_H
 #define C10K_HTTP_REQUEST_H
 
-#include <http_parser.h>
+#include <llhttp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,17 +24,17 @@ typedef enum req_status {
 } req_status_t;
 
 typedef struct http_request {
-    http_parser parser;
+    llhttp_t parser;
     /* The current message. */
     bool in_message;      /* some of it has been seen (a close now means a truncated request) */
     bool headers_done;
     bool complete;
-    bool keep_alive;      /* http_should_keep_alive(): 1.1 default, 1.0 + Connection: keep-alive */
+    bool keep_alive;      /* llhttp_should_keep_alive(): 1.1 default, 1.0 + Connection: keep-alive */
     bool has_host;
     bool expect_continue; /* Expect: 100-continue, and a body is coming */
     bool continue_sent;   /* owned by the caller: the interim 100 response was queued */
     int fail_status;      /* set by a callback before it aborts the parser */
-    int method;           /* enum http_method */
+    int method;           /* llhttp_method_t */
     uint64_t body_seen;
     size_t url_len;
     /* Matching the few header names we care about, across split callbacks. */
@@ -48,8 +48,9 @@ typedef struct http_request {
      * see http_request_shift). */
     const char *base;
     size_t url_off;
-    /* Strict framing on top of http_parser, which takes bare LF line ends and any two bytes
-     * after a chunk's data. */
+    size_t head_bytes;    /* of the current head so far: llhttp has no limit of its own */
+    /* Strict framing on top of llhttp 8.1, which takes a bare LF after the last header line and
+     * any two bytes after a chunk's data. */
     bool prev_cr;           /* the last byte consumed was CR */
     unsigned crlf_checked;  /* of the CRLF after a chunk's data: bytes verified so far (2: none due) */
     const char *feed_end;   /* end of the bytes given to the current execute */

@@ -39,6 +39,42 @@ static int apply_query(const char *q, size_t len, request_plan_t *plan)
     return 0;
 }
 
+/* The path and query of a request target (RFC 9112 3.2): origin-form `/p?q`, absolute-form
+ * `http://host/p?q`, asterisk-form `*`; the authority-form of CONNECT has neither. The parser has
+ * already checked the characters. Returns 0, or -1 for a target of no known form. */
+static int split_target(const char *url, size_t len, bool connect, const char **path, size_t *path_len,
+                        const char **query, size_t *query_len)
+{
+    size_t i = 0;
+    *path = *query = url;
+    *path_len = *query_len = 0;
+    if (connect || (len == 1 && url[0] == '*'))
+        return 0;
+    if (len == 0)
+        return -1;
+    if (url[0] != '/') { /* absolute-form: skip the scheme and the authority */
+        const char *sep = memmem(url, len, "://", 3);
+        if (!sep || sep == url)
+            return -1;
+        i = (size_t)(sep - url) + 3;
+        while (i < len && url[i] != '/' && url[i] != '?' && url[i] != '#')
+            i++;
+    }
+    size_t end = i;
+    while (end < len && url[end] != '?' && url[end] != '#')
+        end++;
+    *path = url + i;
+    *path_len = end - i;
+    if (end < len && url[end] == '?') {
+        size_t q = end + 1, qend = q;
+        while (qend < len && url[qend] != '#')
+            qend++;
+        *query = url + q;
+        *query_len = qend - q;
+    }
+    return 0;
+}
+
 int request_plan_make(const http_request_t *r, const server_options_t *opts, request_plan_t *plan)
 {
     *plan = (request_plan_t){
@@ -47,23 +83,15 @@ int request_plan_make(const http_request_t *r, const server_options_t *opts, req
         .body_bytes = opts->body_bytes,
         .delay_ns = opts->delay_ns,
     };
-    const char *url = http_request_url(r);
-    struct http_parser_url u;
-    http_parser_url_init(&u);
-    if (http_parser_parse_url(url, r->url_len, r->method == HTTP_CONNECT, &u) != 0)
+    const char *path, *query;
+    size_t path_len, query_len;
+    if (split_target(http_request_url(r), r->url_len, r->method == HTTP_CONNECT, &path, &path_len, &query,
+                     &query_len) != 0)
         return 400;
-    const char *path = "";
-    size_t path_len = 0;
-    if (u.field_set & (1 << UF_PATH)) {
-        path = url + u.field_data[UF_PATH].off;
-        path_len = u.field_data[UF_PATH].len;
-    }
     if (span_equals(path, path_len, "/__stats")) {
         plan->stats = true;
         plan->delay_ns = 0;
         return 0;
     }
-    if (u.field_set & (1 << UF_QUERY))
-        return apply_query(url + u.field_data[UF_QUERY].off, u.field_data[UF_QUERY].len, plan);
-    return 0;
+    return apply_query(query, query_len, plan);
 }
