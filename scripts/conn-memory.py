@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""Server memory per waiting connection: opens N keep-alive connections to each server, each with
+one delayed request in flight, and reports the server's PSS per connection (the whole process
+tree: forked children included).
+
+    scripts/conn-memory.py [--bin-dir build/bin] [-n 10000] [--delay-ms 120000] [MODEL ...]
+
+MODEL is a name (server-MODEL in the bin dir) or a path; default: every server-* there. Memory
+does not depend on timing, so the figure is good on a busy machine too. Models that serve fewer
+connections at once (blocking, pools, select past FD_SETSIZE) are reported with the number they
+actually hold in flight. Standard library only; exits 2 on bad input."""
+import argparse
+import glob
+import json
+import os
+import resource
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from c10k import procsample  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SOURCES = 8  # source addresses 127.0.0.2.. spread the ports (connect slows past ~14k per pair)
+
+
+def fail(msg):
+    print(f"conn-memory: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def start_server(path, args):
+    proc = subprocess.Popen([path, "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    ready, _, _ = select.select([proc.stdout], [], [], 10)
+    line = proc.stdout.readline() if ready else ""
+    if not line.startswith("listening on "):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError(f"{path} did not start: {line!r} {proc.stderr.read()[-500:]!r}")
+    host, _, port = line.split()[-1].rpartition(":")
+    return proc, (host.strip("[]"), int(port))
+
+
+def stats(addr, timeout=5):
+    with socket.create_connection(addr, timeout=timeout) as s:
+        s.sendall(b"GET /__stats HTTP/1.0\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    if b" 200 " not in head.split(b"\r\n", 1)[0]:
+        return None
+    return json.loads(body)
+
+
+def open_connections(addr, n, delay_ms):
+    request = f"GET /?delay_ms={delay_ms} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    conns = []
+    for i in range(n):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind((f"127.0.0.{2 + i % SOURCES}", 0))
+            s.settimeout(10)
+            s.connect(addr)
+            s.sendall(request)
+        except OSError:
+            s.close()
+            break  # the server (or the backlog) is full: measure what it holds
+        conns.append(s)
+    return conns
+
+
+def wait_inflight(addr, want, timeout):
+    """Waits until the server has `want` requests in flight, or stops growing; returns the count."""
+    deadline = time.monotonic() + timeout
+    best, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        try:
+            st = stats(addr)
+        except (OSError, ValueError):
+            st = None
+        if st:
+            if st["inflight"] >= want:
+                return st["inflight"]
+            if st["inflight"] > best:
+                best, since = st["inflight"], time.monotonic()
+            elif time.monotonic() - since > 3:
+                return best  # a model that holds fewer at once
+        time.sleep(0.2)
+    return max(best, 0)
+
+
+def timeout_flags(path):
+    """Servers with timeouts get them off, so that nothing but the delay holds a connection."""
+    help_text = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10).stdout
+    return ["--header-timeout-ms", "0", "--idle-timeout-ms", "0"] if "--header-timeout-ms" in help_text else []
+
+
+def measure(path, n, delay_ms):
+    proc, addr = start_server(path, ["--host", "127.0.0.1", *timeout_flags(path)])
+    conns = []
+    try:
+        time.sleep(0.2)
+        base = procsample.sample(proc.pid)["pss_kib"]
+        conns = open_connections(addr, n, delay_ms)
+        held = wait_inflight(addr, len(conns), timeout=60)
+        loaded = procsample.sample(proc.pid)["pss_kib"]
+    finally:
+        for s in conns:
+            s.close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    per = (loaded - base) / held if held > 0 else None
+    return {"model": os.path.basename(path)[len("server-"):], "connections": len(conns), "inflight": held,
+            "base_pss_kib": base, "pss_kib": loaded, "pss_per_connection_kib": None if per is None else round(per, 2)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("models", nargs="*", help="model names or server paths (default: every server-*)")
+    ap.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"))
+    ap.add_argument("-n", "--connections", type=int, default=10000)
+    ap.add_argument("--delay-ms", type=int, default=120000, help="each request's delay (longer than the measurement)")
+    ap.add_argument("--json", action="store_true", help="one JSON object per model instead of a table")
+    a = ap.parse_args()
+    if a.connections < 1:
+        fail("--connections must be at least 1")
+    if not 1000 <= a.delay_ms <= 600000:
+        fail("--delay-ms must be from 1000 to 600000")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if a.connections + 64 > hard:
+        fail(f"--connections {a.connections} needs {a.connections + 64} open files; the limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if not os.path.isdir(a.bin_dir):
+        fail(f"no such bin dir: {a.bin_dir}")
+    paths = []
+    for m in a.models or sorted(glob.glob(os.path.join(a.bin_dir, "server-*"))):
+        p = m if os.sep in m else os.path.join(a.bin_dir, f"server-{m}")
+        if not os.access(p, os.X_OK):
+            fail(f"not an executable server: {p}")
+        paths.append(p)
+    if not paths:
+        fail(f"no server-* in {a.bin_dir}")
+    if not a.json:
+        print(f"{'model':<12} {'connections':>11} {'in flight':>9} {'base PSS KiB':>12} {'PSS KiB':>9} {'KiB/conn':>8}")
+    for p in paths:
+        r = measure(p, a.connections, a.delay_ms)
+        if a.json:
+            print(json.dumps(r), flush=True)
+        else:
+            per = "-" if r["pss_per_connection_kib"] is None else f"{r['pss_per_connection_kib']:.2f}"
+            print(f"{r['model']:<12} {r['connections']:>11} {r['inflight']:>9} {r['base_pss_kib']:>12} "
+                  f"{r['pss_kib']:>9} {per:>8}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
