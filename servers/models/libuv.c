@@ -14,6 +14,7 @@
 #include "stats.h"
 #include "work.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -33,12 +34,18 @@ typedef struct uconn {
     session_t s;
 } uconn_t;
 
-static server_options_t opts;
-static uv_loop_t *loop;
-static uv_signal_t sigint_watcher, sigterm_watcher;
-static uv_poll_t listener_watch;
-static uv_timer_t backoff_timer;
-static acceptor_t acceptor;
+/* One loop with its listener: all of its state, so that a process could run several. Its own
+ * handles have data == NULL (a connection's point to the connection). */
+typedef struct uv_server {
+    uv_loop_t loop;
+    uv_poll_t listener_watch;
+    uv_timer_t backoff_timer;
+    uv_signal_t sigint_watcher, sigterm_watcher;
+    acceptor_t acceptor;
+    const server_options_t *opts;
+} uv_server_t;
+
+#define SERVER_OF(ptr, member) ((uv_server_t *)((char *)(ptr) - offsetof(uv_server_t, member)))
 
 static void apply(uconn_t *c);
 
@@ -154,7 +161,7 @@ static bool arm(uconn_t *c, uint64_t deadline, uint64_t now)
 {
     if (deadline == 0 || (c->armed && c->armed <= deadline))
         return true;
-    uv_update_time(loop);
+    uv_update_time(c->tcp.loop);
     uint64_t ms = deadline > now ? (deadline - now + 999999) / 1000000 : 0;
     if (uv_timer_start(&c->timer, on_timer, ms, 0) != 0)
         return false;
@@ -192,10 +199,10 @@ static void apply(uconn_t *c)
 }
 
 /* Takes over an accepted, admitted socket. */
-static void conn_start(int fd)
+static void conn_start(uv_server_t *srv, int fd)
 {
     uconn_t *c = malloc(sizeof *c);
-    if (!c || uv_tcp_init(loop, &c->tcp) != 0) {
+    if (!c || uv_tcp_init(&srv->loop, &c->tcp) != 0) {
         free(c);
         stats_error(ERR_IO);
         close(fd);
@@ -206,14 +213,14 @@ static void conn_start(int fd)
     c->open_handles = 1;
     c->closing = c->reading = false;
     c->armed = 0;
-    session_init(&c->s, &opts, now_ns());
+    session_init(&c->s, srv->opts, now_ns());
     if (uv_tcp_open(&c->tcp, fd) != 0) {
         stats_error(ERR_IO);
         close(fd);
         conn_close_tcp_only(c);
         return;
     }
-    if (uv_timer_init(loop, &c->timer) != 0) {
+    if (uv_timer_init(&srv->loop, &c->timer) != 0) {
         stats_error(ERR_IO);
         conn_close_tcp_only(c);
         return;
@@ -227,24 +234,26 @@ static void on_listener(uv_poll_t *w, int status, int events);
 
 static void resume_accepting(uv_timer_t *t)
 {
+    uv_server_t *srv = SERVER_OF(t, backoff_timer);
     /* Without a watched listener the server would never accept again: retry after a pause. */
-    if (uv_poll_start(&listener_watch, UV_READABLE, on_listener) != 0 &&
+    if (uv_poll_start(&srv->listener_watch, UV_READABLE, on_listener) != 0 &&
         uv_timer_start(t, resume_accepting, ACCEPT_BACKOFF_MS, 0) != 0) {
         fprintf(stderr, "server-libuv: cannot watch the listener any more\n");
         g_stop = 1;
-        uv_stop(loop);
+        uv_stop(&srv->loop);
     }
 }
 
 static void on_listener(uv_poll_t *w, int status, int events)
 {
-    (void)w, (void)status, (void)events;
+    (void)status, (void)events;
+    uv_server_t *srv = SERVER_OF(w, listener_watch);
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         int fd;
-        switch (acceptor_accept(&acceptor, &fd)) {
+        switch (acceptor_accept(&srv->acceptor, &fd)) {
         case ACCEPT_OK:
-            if (acceptor_admit(fd, opts.max_conns, 0x7fffffffL))
-                conn_start(fd);
+            if (acceptor_admit(fd, srv->opts->max_conns, 0x7fffffffL))
+                conn_start(srv, fd);
             break;
         case ACCEPT_EMPTY:
             return;
@@ -252,8 +261,8 @@ static void on_listener(uv_poll_t *w, int status, int events)
         case ACCEPT_INTERRUPTED:
             break;
         case ACCEPT_BACKOFF: /* nothing to shed: pause instead of spinning on a readable listener */
-            if (uv_timer_start(&backoff_timer, resume_accepting, ACCEPT_BACKOFF_MS, 0) == 0)
-                uv_poll_stop(&listener_watch);
+            if (uv_timer_start(&srv->backoff_timer, resume_accepting, ACCEPT_BACKOFF_MS, 0) == 0)
+                uv_poll_stop(&srv->listener_watch);
             return;
         }
     }
@@ -272,48 +281,71 @@ static void close_any(uv_handle_t *h, void *arg)
 
 static void on_stop_signal(uv_signal_t *w, int signum)
 {
-    (void)w, (void)signum;
+    (void)signum;
     g_stop = 1;
-    uv_walk(loop, close_any, NULL); /* with every handle closed, uv_run returns */
+    uv_walk(w->loop, close_any, NULL); /* with every handle closed, uv_run returns */
 }
 
-static void check(int rc, const char *what)
+static int check(int rc, const char *what)
 {
-    if (rc != 0) {
+    if (rc != 0)
         fprintf(stderr, "server-libuv: %s: %s\n", what, uv_strerror(rc));
-        exit(1);
-    }
+    return rc;
+}
+
+/* Sets up the loop and its handles on the non-blocking listener lfd; returns 0, or a libuv error
+ * (reported) after undoing what was done. */
+static int server_open(uv_server_t *srv, int lfd, const server_options_t *opts)
+{
+    srv->opts = opts;
+    int rc = check(uv_loop_init(&srv->loop), "uv_loop_init");
+    if (rc != 0)
+        return rc;
+    acceptor_init(&srv->acceptor, lfd, SOCK_NONBLOCK);
+    srv->listener_watch.data = srv->backoff_timer.data = NULL;
+    srv->sigint_watcher.data = srv->sigterm_watcher.data = NULL;
+    if ((rc = check(uv_poll_init_socket(&srv->loop, &srv->listener_watch, lfd), "uv_poll_init_socket")) == 0 &&
+        (rc = check(uv_poll_start(&srv->listener_watch, UV_READABLE, on_listener), "uv_poll_start")) == 0 &&
+        (rc = check(uv_timer_init(&srv->loop, &srv->backoff_timer), "uv_timer_init")) == 0 &&
+        (rc = check(uv_signal_init(&srv->loop, &srv->sigint_watcher), "uv_signal_init")) == 0 &&
+        (rc = check(uv_signal_init(&srv->loop, &srv->sigterm_watcher), "uv_signal_init")) == 0 &&
+        (rc = check(uv_signal_start(&srv->sigint_watcher, on_stop_signal, SIGINT), "uv_signal_start")) == 0 &&
+        (rc = check(uv_signal_start(&srv->sigterm_watcher, on_stop_signal, SIGTERM), "uv_signal_start")) == 0)
+        return 0;
+    uv_walk(&srv->loop, close_any, NULL);
+    uv_run(&srv->loop, UV_RUN_DEFAULT); /* runs the close callbacks */
+    uv_loop_close(&srv->loop);
+    acceptor_close(&srv->acceptor);
+    return rc;
+}
+
+/* Runs until a stop request has closed every handle; then releases the loop. */
+static int server_run(uv_server_t *srv)
+{
+    uv_run(&srv->loop, UV_RUN_DEFAULT);
+    int rc = uv_loop_close(&srv->loop);
+    if (rc != 0)
+        fprintf(stderr, "server-libuv: uv_loop_close: %s\n", uv_strerror(rc));
+    acceptor_close(&srv->acceptor);
+    return rc;
 }
 
 static const model_traits_t model = {
     .name = "libuv", .rank = 60, .driver = "libuv", .mechanism = "libuv (epoll underneath)",
-    .description = "one process, one libuv loop: uv_tcp streams and uv_timer delays over the shared session",
+    .description = "one process, one libuv loop: uv_tcp streams and one uv_timer per connection over the shared session contract",
 };
 
 int main(int argc, char **argv)
 {
+    server_options_t opts;
     server_init(argc, argv, &model, &opts);
     int lfd = listener_open(&opts, model.name, true);
     signals_init(-1); /* SIGPIPE ignored; uv_signal takes SIGINT/SIGTERM over below */
-    loop = uv_default_loop();
-    acceptor_init(&acceptor, lfd, SOCK_NONBLOCK);
-    check(uv_poll_init_socket(loop, &listener_watch, lfd), "uv_poll_init_socket");
-    listener_watch.data = NULL;
-    check(uv_poll_start(&listener_watch, UV_READABLE, on_listener), "uv_poll_start");
-    check(uv_timer_init(loop, &backoff_timer), "uv_timer_init");
-    backoff_timer.data = NULL;
-    check(uv_signal_init(loop, &sigint_watcher), "uv_signal_init");
-    check(uv_signal_init(loop, &sigterm_watcher), "uv_signal_init");
-    sigint_watcher.data = sigterm_watcher.data = NULL;
-    check(uv_signal_start(&sigint_watcher, on_stop_signal, SIGINT), "uv_signal_start");
-    check(uv_signal_start(&sigterm_watcher, on_stop_signal, SIGTERM), "uv_signal_start");
+    uv_server_t srv;
+    if (server_open(&srv, lfd, &opts) != 0)
+        return 1;
     listener_announce(lfd);
-
-    uv_run(loop, UV_RUN_DEFAULT);
-    int rc = uv_loop_close(loop);
-    if (rc != 0)
-        fprintf(stderr, "server-libuv: uv_loop_close: %s\n", uv_strerror(rc));
+    int rc = server_run(&srv);
     close(lfd); /* uv_poll does not own the fd */
-    acceptor_close(&acceptor);
-    return 0;
+    return rc == 0 ? 0 : 1;
 }
