@@ -459,7 +459,9 @@ def test_busy_poll_is_bounded_and_off_when_idle(server_factory):
     default = _cpu_seconds_of(args)
     off = _cpu_seconds_of(["--busy-poll", 0, *args])
     always = _cpu_seconds_of(["--busy-poll", 300000, *args])
-    assert always > 0.6, always
+    # Polling throughout gets ~1.2 s of CPU on an idle machine, but only its share of a core on a
+    # busy one: the bound is loose, and the ratios below carry the test.
+    assert always > 0.1, always
     assert default < always / 4 and off < always / 4, (default, off, always)
     doc, _ = run_json("--busy-poll", 0, "-n", 10, "-c", 5, "-k", srv.url, timeout=60)
     assert doc["summary"]["complete"] == 10 and doc["config"]["busy_poll_us"] == 0

@@ -44,7 +44,8 @@ def start_mid_point(tmp_path, models, concurrency, duration, bin_dir=None):
         _, err = proc.communicate()
         raise AssertionError(f"runner exit {proc.returncode}; stderr:\n{err}")
     assert proc.poll() is None, proc.communicate()
-    time.sleep(0.5)  # the forking server has a child per connection by now
+    if "forking" in models:  # wait for a child per connection, however slow the machine is
+        wait_for(lambda: len(all_below(proc.pid) - {guard_pid(proc.pid)}) >= 3, 30, "a forked child")
     return proc, out, scenario_file
 
 
