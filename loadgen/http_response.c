@@ -1,10 +1,13 @@
-/* http_parser callbacks: only what the measurements need (status, body length, end). */
+/* llhttp callbacks: only what the measurements need (status, body length, end). llhttp is
+ * strict by default (RFC 9112): no space before a header's colon, no bare LF, no conflicting
+ * Content-Length and Transfer-Encoding; no lenient flag is turned on here. One check is added:
+ * llhttp 8.1 (Debian's) accepts any two bytes after a chunk's data, RFC 9112 7.1 asks CRLF. */
 #include "http_response.h"
 
 #include <string.h>
 #include <strings.h>
 
-static int on_headers_complete(http_parser *p)
+static int on_headers_complete(llhttp_t *p)
 {
     lg_response *r = (lg_response *)p;
     r->status = p->status_code;
@@ -12,18 +15,38 @@ static int on_headers_complete(http_parser *p)
         r->error = "101 Switching Protocols without an Upgrade in the request";
         return -1;
     }
-    /* Returning 1 tells http_parser that no body follows (HEAD). */
+    r->framing = (unsigned char)(p->flags & (F_CONTENT_LENGTH | F_CHUNKED));
+    /* Returning 1 tells llhttp that no body follows (HEAD). */
     return (r->flags & LG_RESP_HEAD) ? 1 : 0;
 }
 
-static int on_body(http_parser *p, const char *at, size_t len)
+/* Checks the CRLF due after a chunk's data against the bytes from at to the end of the feed;
+ * what is not there yet is checked at the start of the next feed. */
+static int check_chunk_crlf(lg_response *r, const char *at)
 {
-    (void)at;
-    ((lg_response *)p)->body_bytes += len;
+    static const char crlf[] = "\r\n";
+    while (r->crlf_due && at < r->feed_end) {
+        if (*at++ != crlf[2 - r->crlf_due]) {
+            r->error = "chunk data not followed by CRLF";
+            return -1;
+        }
+        r->crlf_due--;
+    }
     return 0;
 }
 
-static int on_message_complete(http_parser *p)
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    lg_response *r = (lg_response *)p;
+    r->body_bytes += len;
+    if ((p->flags & F_CHUNKED) && p->content_length == 0) { /* this chunk's data ended here */
+        r->crlf_due = 2;
+        return check_chunk_crlf(r, at + len);
+    }
+    return 0;
+}
+
+static int on_message_complete(llhttp_t *p)
 {
     lg_response *r = (lg_response *)p;
     if (r->status / 100 == 1 && r->status != 101) {
@@ -37,16 +60,14 @@ static int on_message_complete(http_parser *p)
         return 0;
     }
     r->complete = 1;
+    r->keepalive = (signed char)llhttp_should_keep_alive(p);
     /* Stop here: bytes after a response we did not ask for are not parsed as another one. */
-    http_parser_pause(p, 1);
-    return 0;
+    return HPE_PAUSED;
 }
 
-static int on_header_field(http_parser *p, const char *at, size_t len)
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     lg_header_capture *c = ((lg_response *)p)->capture;
-    if (!c)
-        return 0;
     if (c->in_value) { /* a new field begins */
         c->in_value = 0;
         c->flen = 0;
@@ -62,11 +83,9 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
-static int on_header_value(http_parser *p, const char *at, size_t len)
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     lg_header_capture *c = ((lg_response *)p)->capture;
-    if (!c)
-        return 0;
     if (!c->in_value) {
         c->in_value = 1;
         c->is_server = !c->field_overflow && strcasecmp(c->field, "server") == 0;
@@ -85,13 +104,13 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
-static const http_parser_settings plain_settings = {
+static const llhttp_settings_t plain_settings = {
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_message_complete = on_message_complete,
 };
 
-static const http_parser_settings capture_settings = {
+static const llhttp_settings_t capture_settings = {
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_headers_complete = on_headers_complete,
@@ -99,17 +118,21 @@ static const http_parser_settings capture_settings = {
     .on_message_complete = on_message_complete,
 };
 
+/* The parser is set up on the first feed, not here: most responses of a run are answered by
+ * the head cache, and then the set-up would be the parser's whole cost. */
 void lg_response_begin(lg_response *r, int flags, lg_header_capture *capture)
 {
-    http_parser_init(&r->parser, HTTP_RESPONSE);
+    r->parsing = 0;
     r->body_bytes = 0;
     r->status = 0;
     r->interim = 0;
     r->complete = 0;
     r->flags = (unsigned char)flags;
+    r->framing = 0;
+    r->crlf_due = 0;
+    r->keepalive = 0;
     r->error = NULL;
     r->capture = capture;
-    r->cached_keepalive = -1;
     if (capture) {
         capture->in_value = 0;
         capture->flen = 0;
@@ -119,14 +142,25 @@ void lg_response_begin(lg_response *r, int flags, lg_header_capture *capture)
 
 int lg_response_feed(lg_response *r, const char *data, size_t len, size_t *extra)
 {
-    const http_parser_settings *s = r->capture ? &capture_settings : &plain_settings;
-    size_t n = http_parser_execute(&r->parser, s, data, len);
-    enum http_errno e = HTTP_PARSER_ERRNO(&r->parser);
-    if (r->complete) {
-        *extra = len - n;
+    if (r->complete) { /* fed again after the end: everything is extra */
+        *extra = len;
         return LG_RESP_OK;
     }
-    if (e != HPE_OK || n != len)
+    if (!r->parsing) {
+        llhttp_init(&r->parser, HTTP_RESPONSE, r->capture ? &capture_settings : &plain_settings);
+        r->parsing = 1;
+    }
+    r->feed_end = data + len;
+    if (r->crlf_due && check_chunk_crlf(r, data))
+        return LG_RESP_PARSE_ERROR;
+    llhttp_errno_t e = llhttp_execute(&r->parser, data, len);
+    if (r->complete) {
+        /* Paused at the message's end (or, for an asked-for 101, stopped at the upgrade). */
+        const char *end = e == HPE_OK ? data + len : llhttp_get_error_pos(&r->parser);
+        *extra = end ? len - (size_t)(end - data) : 0;
+        return LG_RESP_OK;
+    }
+    if (e != HPE_OK)
         return LG_RESP_PARSE_ERROR;
     *extra = 0;
     return LG_RESP_OK;
@@ -136,8 +170,11 @@ int lg_response_eof(lg_response *r)
 {
     if (r->complete)
         return LG_RESP_OK;
-    const http_parser_settings *s = r->capture ? &capture_settings : &plain_settings;
-    http_parser_execute(&r->parser, s, NULL, 0);
+    if (!r->parsing || llhttp_get_errno(&r->parser) != HPE_OK)
+        return LG_RESP_TRUNCATED;
+    /* A body delimited by the close ends here (on_message_complete runs and pauses); anything
+     * else was cut short. */
+    llhttp_finish(&r->parser);
     return r->complete ? LG_RESP_OK : LG_RESP_TRUNCATED;
 }
 
@@ -145,9 +182,7 @@ int lg_response_keepalive(const lg_response *r)
 {
     if (r->status == 101)
         return 0; /* the connection now speaks another protocol */
-    if (r->cached_keepalive >= 0)
-        return r->cached_keepalive;
-    return http_should_keep_alive(&r->parser);
+    return r->keepalive;
 }
 
 int lg_head_cache_match(const lg_head_cache *hc, const char *data, size_t len, lg_response *r,
@@ -159,7 +194,7 @@ int lg_head_cache_match(const lg_head_cache *hc, const char *data, size_t len, l
     r->status = hc->status;
     r->body_bytes = hc->body_len;
     r->complete = 1;
-    r->cached_keepalive = (signed char)hc->keepalive;
+    r->keepalive = (signed char)hc->keepalive;
     *extra = len - h - (size_t)hc->body_len;
     return 1;
 }
@@ -167,10 +202,8 @@ int lg_head_cache_match(const lg_head_cache *hc, const char *data, size_t len, l
 void lg_head_cache_store(lg_head_cache *hc, const char *data, size_t consumed,
                          const lg_response *r)
 {
-    unsigned flags = r->parser.flags;
     if (!r->complete || (r->flags & LG_RESP_HEAD) || r->interim || r->status < 200 ||
-        r->parser.upgrade ||
-        !(flags & F_CONTENTLENGTH) || (flags & F_CHUNKED) || consumed < r->body_bytes)
+        r->status == 101 || r->framing != F_CONTENT_LENGTH || consumed < r->body_bytes)
         return;
     size_t h = consumed - (size_t)r->body_bytes;
     if (h == 0 || h > sizeof hc->head)
@@ -186,5 +219,8 @@ const char *lg_response_error(const lg_response *r)
 {
     if (r->error)
         return r->error;
-    return http_errno_description(HTTP_PARSER_ERRNO(&r->parser));
+    if (!r->parsing)
+        return "no response";
+    const char *reason = llhttp_get_error_reason(&r->parser);
+    return reason ? reason : llhttp_errno_name(llhttp_get_errno(&r->parser));
 }

@@ -1,8 +1,8 @@
-/* HTTP/1.x response framing with http_parser (the library the servers use): status,
+/* HTTP/1.x response framing with llhttp (Node.js's parser, strict as RFC 9112 asks): status,
  * Content-Length, chunked, read-until-close bodies, keep-alive rules of 1.0 and 1.1. */
 #ifndef LG_HTTP_RESPONSE_H
 #define LG_HTTP_RESPONSE_H
-#include <http_parser.h>
+#include <llhttp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,21 +24,25 @@ enum {
 };
 
 typedef struct lg_response {
-    http_parser parser;
+    llhttp_t parser;
     uint64_t body_bytes;
     unsigned status;
     unsigned interim;           /* 1xx responses skipped before the final one */
     unsigned char complete;
     unsigned char flags;        /* LG_RESP_* */
+    unsigned char framing;      /* the final response's F_CONTENT_LENGTH / F_CHUNKED flags */
+    unsigned char parsing;      /* the parser was set up (only when the head cache missed) */
+    unsigned char crlf_due;     /* bytes of a chunk's closing CRLF still to check (0..2) */
+    const char *feed_end;       /* end of the bytes being fed: what on_body may look at */
+    signed char keepalive;      /* llhttp's answer when the message ended */
     const char *error;          /* our own reason for a parse error, or NULL */
     lg_header_capture *capture; /* non-NULL: collect headers for this response */
-    signed char cached_keepalive; /* -1: ask the parser; else the memoized answer */
 } lg_response;
 
-/* Memo of the last Content-Length-framed head http_parser parsed on this thread. A head that
+/* Memo of the last Content-Length-framed head llhttp parsed on this thread. A head that
  * is byte-for-byte the same gets the same status, body length and keep-alive answer from the
  * parser (they are a function of those bytes), so it is not parsed again. Every head that
- * differs (another status, length, Date second, header) goes through http_parser. */
+ * differs (another status, length, Date second, header) goes through llhttp. */
 typedef struct lg_head_cache {
     char head[1024];
     size_t head_len;  /* 0 = empty */

@@ -19,6 +19,8 @@ Behaviours (the `behaviour` argument):
   one_per_conn answers one request with keep-alive allowed, then closes the connection idle
   interim     100 Continue and 103 Early Hints, each in its own write, then the final 200
   switching   101 Switching Protocols although the request asked for no upgrade
+  raw         sends the bytes given as `raw` as the response, then closes
+  raw_bytewise the same, one byte per write, `trickle_delay` apart
   early_413   reads only the request head, answers 413 and closes without reading the body
               (the unread body makes the close a reset)
 """
@@ -40,8 +42,9 @@ def closed_port():
 
 
 class HostileServer:
-    def __init__(self, behaviour, trickle_delay=0.02, delay=0.0):
+    def __init__(self, behaviour, trickle_delay=0.02, delay=0.0, raw=b""):
         self.behaviour = behaviour
+        self.raw = raw
         self.trickle_delay = trickle_delay
         self.delay = delay
         self.accepted = 0
@@ -227,6 +230,15 @@ class HostileServer:
                     time.sleep(0.002)  # separate reads on the client, usually
                 if close:
                     return
+            elif b == "raw":
+                self._send(conn, self.raw)
+                return
+            elif b == "raw_bytewise":
+                for i in range(len(self.raw)):
+                    if self._stop.is_set() or not self._send(conn, self.raw[i:i + 1]):
+                        return
+                    time.sleep(self.trickle_delay)
+                return
             elif b == "switching":
                 self._send(conn, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
                                  b"Connection: Upgrade\r\n\r\n")

@@ -224,3 +224,36 @@ def test_total_transferred_counts_the_bytes_of_failed_requests():
     only_errors(doc, read=20)
     assert doc["summary"]["bytes_total"] == 20 * sent
     assert f"Total transferred:      {20 * sent} bytes" in proc.stdout
+
+
+CHUNKED_OK = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"5\r\nhello\r\n7\r\n world\n\r\n0\r\n\r\n")
+# Responses RFC 9112 says a recipient must reject (or may, and a reference client should).
+MALFORMED = {
+    "space before the colon": b"HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\n\r\n"
+                              b"5\r\nhello\r\n0\r\n\r\n",
+    "no CRLF after chunk data": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                b"5\r\nhelloXX0\r\n\r\n",
+    "bare LF line ends": b"HTTP/1.1 200 OK\nContent-Length: 5\n\nhello",
+    "a bare LF in the head": b"HTTP/1.1 200 OK\r\nContent-Length: 5\nX: y\r\n\r\nhello",
+    "Content-Length and chunked": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                                  b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "two Content-Lengths": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_malformed_framing_is_a_parse_error(name):
+    with HostileServer("raw", raw=MALFORMED[name]) as srv:
+        doc, _ = run_json("-n", 3, srv.url, timeout=30)
+    only_errors(doc, parse=3)
+
+
+@pytest.mark.parametrize("raw, errors", [(CHUNKED_OK, {}),
+                                         (MALFORMED["no CRLF after chunk data"], {"parse": 2})])
+def test_chunk_framing_is_checked_one_byte_at_a_time(raw, errors):
+    with HostileServer("raw_bytewise", raw=raw, trickle_delay=0.001) as srv:
+        doc, _ = run_json("-n", 2, srv.url, timeout=30)
+    only_errors(doc, **errors)
+    if not errors:
+        assert doc["summary"]["body_bytes"] == 2 * len(b"hello world\n")
