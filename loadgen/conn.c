@@ -194,11 +194,11 @@ void conn_start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended)
     c->written = 0;
     c->t_write_end = now; /* until the write ends; an early answer then waits 0, not garbage */
     t->inflight++;
-    lg_timer_add(&t->timers, &c->timer, now + sh->timeout_us);
     lg_response_begin(&c->resp, sh->resp_flags, conn_capture_for(t, c));
     if (c->fd >= 0) {
         c->reused = 1;
         c->t_connected = now;
+        lg_timer_add(&t->timers, &c->timer, now + sh->timeout_us);
         conn_write_request(t, c, now);
     } else {
         c->reused = 0;

@@ -16,6 +16,8 @@ void conn_connected(lg_thread *t, conn *c, uint64_t now)
 {
     c->connected = 1;
     c->t_connected = now;
+    /* The request's -s clock starts now; the connect had its own timeout. */
+    lg_timer_add(&t->timers, &c->timer, now + t->sh->timeout_us);
     if (c->counted)
         t->opened++;
     if (!atomic_load_explicit(&t->sh->ever_connected, memory_order_relaxed))
@@ -49,6 +51,8 @@ void conn_open(lg_thread *t, conn *c, uint64_t now)
     c->fd = fd;
     c->connected = 0;
     t->open_socks++;
+    t->connect_budget--;
+    lg_timer_add(&t->connect_timers, &c->timer, now + sh->connect_timeout_us);
     int one = 1;
     /* Requests are written whole; Nagle would only delay them. */
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {

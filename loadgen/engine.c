@@ -37,6 +37,8 @@ static void init_shared(lg_shared *sh, const lg_options *o, const struct sockadd
                      (lg_request_has_header(o, "Upgrade") ? LG_RESP_UPGRADE_ASKED : 0);
     sh->nthreads = o->threads;
     sh->timeout_us = (uint64_t)(o->timeout_s * 1e6);
+    sh->connect_timeout_us = (uint64_t)((o->connect_timeout_s > 0 ? o->connect_timeout_s
+                                                                  : o->timeout_s) * 1e6);
     sh->ramp_us = (uint64_t)(o->ramp_s * 1e6);
     atomic_init(&sh->stop, STOP_NONE);
     atomic_init(&sh->ever_connected, 0);
@@ -140,7 +142,9 @@ static void collect(lg_shared *sh, lg_thread **th, lg_result *r, char *err, size
         first_errno = th[i]->first_connect_errno;
     if (r->connections_opened == 0 && r->complete == 0 && r->errors[LG_ERR_CONNECT] > 0 &&
         !atomic_load(&sh->ever_connected)) {
-        snprintf(err, errlen, "the target refused every connection (%llu attempts): %s",
+        snprintf(err, errlen, "%s (%llu attempts): %s",
+                 first_errno == ECONNREFUSED ? "the target refused every connection"
+                                             : "no connection to the target succeeded",
                  (unsigned long long)r->errors[LG_ERR_CONNECT], strerror(first_errno));
         r->stop_reason = "refused";
     }

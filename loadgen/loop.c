@@ -74,6 +74,10 @@ static int run_due_work(lg_thread *t, uint64_t now)
     while ((tm = lg_timers_first(&t->timers)) && tm->deadline_us <= now)
         outcome_fail(t, conn_of_timer(tm), LG_ERR_TIMEOUT, ETIMEDOUT,
                      "no complete response within -s", now);
+    while ((tm = lg_timers_first(&t->connect_timers)) && tm->deadline_us <= now)
+        outcome_fail(t, conn_of_timer(tm), LG_ERR_CONNECT, ETIMEDOUT,
+                     "not connected within --connect-timeout", now);
+    t->connect_budget = LG_CONNECTS_PER_ROUND;
     schedule_dispatch(t, now);
     if (!atomic_load_explicit(&sh->ever_connected, memory_order_relaxed) &&
         t->connect_failures >= LG_REFUSED_LIMIT) {
@@ -99,6 +103,9 @@ static uint64_t next_deadline(lg_thread *t, uint64_t now)
     lg_shared *sh = t->sh;
     uint64_t deadline = schedule_next_deadline(t, now, sh->end_time);
     lg_timer *tm = lg_timers_first(&t->timers);
+    if (tm && tm->deadline_us < deadline)
+        deadline = tm->deadline_us;
+    tm = lg_timers_first(&t->connect_timers);
     if (tm && tm->deadline_us < deadline)
         deadline = tm->deadline_us;
     uint64_t tick = now >= sh->measure_start ? t->next_tick : sh->measure_start;

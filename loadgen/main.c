@@ -49,7 +49,7 @@ static int run_merge(const lg_options *o)
     return rc;
 }
 
-static int run_load(const lg_options *o)
+static int run_load(lg_options *o)
 {
     long nofile = lg_env_raise_nofile();
     int threads = o->threads;
@@ -64,11 +64,18 @@ static int run_load(const lg_options *o)
     struct sockaddr_storage target;
     socklen_t tlen;
     char err[1024] = "";
-    if (lg_sources_check(o->sources, o->nsources, err, sizeof err)) {
+    if (lg_url_resolve(&o->url, &target, &tlen, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
         return 2;
     }
-    if (lg_url_resolve(&o->url, &target, &tlen, err, sizeof err)) {
+    char note[512];
+    if (lg_sources_choose(o, &target, note, sizeof note)) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        return 1;
+    }
+    if (*note) /* also with -q: it explains the run's failures or its addresses */
+        fprintf(stderr, "loadgen: %s\n", note);
+    if (lg_sources_check(o->sources, o->nsources, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
         return 2;
     }

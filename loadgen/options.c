@@ -18,7 +18,7 @@ static const char usage_text[] =
     "  -n requests      Number of requests to perform (default 1; unlimited with -t alone)\n"
     "  -c concurrency   Number of connections, all opened at once (default 1)\n"
     "  -t timelimit     Seconds to run at most (no 50,000-request cap, unlike ab)\n"
-    "  -s timeout       Seconds to wait for each response (default 30)\n"
+    "  -s timeout       Seconds to wait for each response once connected (default 30)\n"
     "  -k               Use HTTP keep-alive\n"
     "  -H header        Add a header, e.g. 'Accept-Encoding: gzip' (repeatable)\n"
     "  -m method        HTTP method (default GET, POST with -p, PUT with -u, HEAD with -i)\n"
@@ -40,6 +40,7 @@ static const char usage_text[] =
     "  --duration D     Time limit like -t; accepts 500ms, 10s, 2m, 1h\n"
     "  --warmup S       Run S seconds first without counting anything\n"
     "  --ramp S         Spread opening the connections over S seconds\n"
+    "  --connect-timeout S  Seconds to wait for a connect (default: the -s value)\n"
     "  --busy-poll US   Poll for US microseconds after the last event before sleeping\n"
     "                   (default 50; 0 sleeps at once, using the least CPU at low rates)\n"
     "  --json FILE|-    Write the result as JSON (- = stdout, replacing the text report)\n"
@@ -58,7 +59,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 enum {
     OPT_THREADS = 1000, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP, OPT_JSON, OPT_SOURCE,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL, OPT_CONNECT_TIMEOUT
 };
 
 /* ab_option and long_option return this for an option that is not theirs. */
@@ -221,6 +222,10 @@ static int long_option(lg_options *o, parse_state *st, int c, const char *arg)
         if (lg_parse_seconds(arg, -1e-300, &o->ramp_s) && strcmp(arg, "0") != 0)
             return usage_error("--ramp needs a number of seconds >= 0, got '%s'", arg);
         return 0;
+    case OPT_CONNECT_TIMEOUT:
+        if (lg_parse_seconds(arg, 0, &o->connect_timeout_s))
+            return usage_error("--connect-timeout needs a positive number of seconds, got '%s'", arg);
+        return 0;
     case OPT_BUSY_POLL:
         if (lg_parse_u64(arg, 0, 1000000, &v))
             return usage_error("--busy-poll needs microseconds from 0 to 1000000, got '%s'", arg);
@@ -314,6 +319,7 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"ramp", required_argument, NULL, OPT_RAMP},
         {"busy-poll", required_argument, NULL, OPT_BUSY_POLL},
+        {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
         {"json", required_argument, NULL, OPT_JSON},
         {"source", required_argument, NULL, OPT_SOURCE},
         {"progress", no_argument, NULL, OPT_PROGRESS},

@@ -15,7 +15,8 @@ typedef struct lg_options {
     int requests_set;
     int concurrency;        /* -c */
     double time_limit_s;    /* -t / --duration; 0 = none */
-    double timeout_s;       /* -s */
+    double timeout_s;       /* -s: from connected to the complete response */
+    double connect_timeout_s; /* --connect-timeout; 0 = the same as -s */
     int keepalive;          /* -k */
     const char **headers;   /* -H, in order */
     size_t nheaders;
@@ -38,6 +39,8 @@ typedef struct lg_options {
     const char *source_spec;
     struct sockaddr_storage *sources;
     size_t nsources;
+    int sources_automatic;  /* loadgen chose them (large -c to a loopback target) */
+    char auto_source_spec[64];
     int progress;           /* -1 auto (TTY), 0 off, 1 on */
     const char *url_text;
     lg_url url;

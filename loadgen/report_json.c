@@ -118,7 +118,7 @@ json_t *lg_config_json(const lg_options *o)
     for (size_t i = 0; i < o->nheaders; i++)
         json_array_append_new(headers, json_string(o->headers[i]));
     int unlimited = !o->requests_set && o->time_limit_s > 0;
-    return json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:i}",
+    json_t *config = json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:b, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:i}",
                      "url", o->url_text, "method", o->method, "requests",
                      unlimited ? json_null() : json_integer((json_int_t)o->requests), "concurrency",
                      o->concurrency, "time_limit_s", opt_num(o->time_limit_s, o->time_limit_s > 0),
@@ -127,6 +127,12 @@ json_t *lg_config_json(const lg_options *o)
                      num(o->ramp_s), "headers", headers, "source", opt_str(o->source_spec),
                      "body_file", opt_str(o->body_file), "content_type", opt_str(o->content_type),
                      "variable_length", o->variable_length, "busy_poll_us", o->busy_poll_us);
+    if (config)
+        json_object_set_new(config, "source_automatic", json_boolean(o->sources_automatic));
+    if (config)
+        json_object_set_new(config, "connect_timeout_s",
+                            num(o->connect_timeout_s > 0 ? o->connect_timeout_s : o->timeout_s));
+    return config;
 }
 
 /* Everything but the latency tables and the time series, which write_document streams after it. */

@@ -43,6 +43,11 @@ void lg_report_text(FILE *f, const lg_result *r)
     fprintf(f, "Concurrency Level:      %d\n", r->concurrency);
     if (r->rate > 0)
         fprintf(f, "Target rate:            %.3f [#/sec] (open loop)\n", r->rate);
+    json_t *source = json_object_get(r->config, "source");
+    if (json_is_string(source))
+        fprintf(f, "Source addresses:       %s%s\n", json_string_value(source),
+                json_is_true(json_object_get(r->config, "source_automatic"))
+                    ? " (chosen by loadgen: many connections to a loopback target)" : "");
     fprintf(f, "Time taken for tests:   %.3f seconds\n", secs);
     fprintf(f, "Complete requests:      %" PRIu64 "\n", r->complete);
     fprintf(f, "Failed requests:        %" PRIu64 "\n", failed);

@@ -29,11 +29,17 @@ void schedule_dispatch(lg_thread *t, uint64_t now)
         t->idle = t->idle_spare;
         t->idle_spare = batch;
         t->nidle = 0;
-        for (int i = 0; i < n; i++)
-            conn_start_request(t, batch[i], now, now);
+        for (int i = 0; i < n; i++) {
+            if (batch[i]->fd < 0 && t->connect_budget <= 0)
+                conn_push_idle(t, batch[i]); /* next round, after the events */
+            else
+                conn_start_request(t, batch[i], now, now);
+        }
         return;
     }
     while (t->nidle > 0) {
+        if (t->idle[t->nidle - 1]->fd < 0 && t->connect_budget <= 0)
+            break; /* the slot stays due: the next round starts it, late by one round */
         uint64_t slot = schedule_rate_slot(t, t->rate_k);
         if (slot > now)
             break;

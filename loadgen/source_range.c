@@ -1,12 +1,15 @@
 /* --source address ranges. */
 #include "source_range.h"
 
+#include "options.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -103,5 +106,89 @@ int lg_sources_check(const struct sockaddr_storage *s, size_t n, char *err, size
                                       "all of 127.0.0.0/8 is loopback)" : "");
         return -1;
     }
+    return 0;
+}
+
+static int is_ipv4_loopback(const struct sockaddr_storage *a)
+{
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)a;
+    return a->ss_family == AF_INET && (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+}
+
+/* A block of n addresses at a random place in 127.64.0.1 .. 127.127.255.254. */
+static int choose_loopback_block(struct lg_options *o, size_t n)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint32_t seed = (uint32_t)ts.tv_nsec ^ ((uint32_t)getpid() << 16);
+    seed = seed * 2654435761u;
+    uint32_t span = (64u << 16) - (uint32_t)n - 2;
+    uint32_t lo = (127u << 24) | (64u << 16) | (1u + (seed >> 8) % span), hi = lo + (uint32_t)n - 1;
+    struct in_addr a = {htonl(lo)}, b = {htonl(hi)};
+    char first[INET_ADDRSTRLEN], last[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &a, first, sizeof first);
+    inet_ntop(AF_INET, &b, last, sizeof last);
+    snprintf(o->auto_source_spec, sizeof o->auto_source_spec, "%s-%s", first, last);
+    if (lg_sources_parse(o->auto_source_spec, &o->sources, &o->nsources))
+        return -1;
+    o->source_spec = o->auto_source_spec;
+    o->sources_automatic = 1;
+    return 0;
+}
+
+/* First and last port of ip_local_port_range, or the Linux defaults. */
+static long local_ports(void)
+{
+    long lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &lo, &hi) != 2)
+            lo = 32768, hi = 60999;
+        fclose(f);
+    }
+    return hi >= lo ? hi - lo + 1 : 0;
+}
+
+/* TCP sockets in TIME_WAIT now (/proc/net/sockstat's "tw"), or -1. */
+static long time_wait_sockets(void)
+{
+    FILE *f = fopen("/proc/net/sockstat", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long tw = -1;
+    while (fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, " tw ");
+        if (strncmp(line, "TCP:", 4) == 0 && p)
+            tw = strtol(p + 4, NULL, 10);
+    }
+    fclose(f);
+    return tw;
+}
+
+int lg_sources_choose(struct lg_options *o, const struct sockaddr_storage *target, char *note,
+                      size_t notelen)
+{
+    note[0] = 0;
+    if (o->nsources || o->concurrency <= LG_CONNS_PER_SOURCE)
+        return 0;
+    if (is_ipv4_loopback(target)) {
+        size_t n = ((size_t)o->concurrency + LG_CONNS_PER_SOURCE - 1) / LG_CONNS_PER_SOURCE;
+        if (choose_loopback_block(o, n))
+            return -1;
+        snprintf(note, notelen, "-c %d to a loopback target: source addresses %s, %d "
+                 "connections each at most (--source overrides)", o->concurrency,
+                 o->source_spec, LG_CONNS_PER_SOURCE);
+        return 0;
+    }
+    long ports = local_ports(), tw = time_wait_sockets();
+    if (2L * o->concurrency < ports)
+        return 0;
+    char tws[96] = "";
+    if (tw >= 0)
+        snprintf(tws, sizeof tws, "; %ld sockets are in TIME_WAIT now and may hold more", tw);
+    snprintf(note, notelen, "-c %d from one source address uses %d of its %ld local ports to this "
+             "target%s: connect() slows once about half are taken. --source A-B spreads the "
+             "connections over several local addresses", o->concurrency, o->concurrency, ports, tws);
     return 0;
 }

@@ -83,6 +83,7 @@ lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
     }
     init_conns(t);
     lg_timers_init(&t->timers);
+    lg_timers_init(&t->connect_timers);
     hist_init(&t->h_connect);
     hist_init(&t->h_waiting);
     hist_init(&t->h_processing);

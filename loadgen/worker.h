@@ -26,6 +26,10 @@
 #define LG_MAX_EVENTS 1024
 /* Like ab: a target that refused this many connects and never accepted one ends the run. */
 #define LG_REFUSED_LIMIT 10
+/* New connections a thread opens per loop round before it handles events again: a connect can
+ * take milliseconds when the kernel searches for a free port, and 20,000 of them in a row once
+ * left every response waiting until all were opened. */
+#define LG_CONNECTS_PER_ROUND 64
 
 enum conn_state { C_NEW, C_IDLE, C_CONNECTING, C_WRITING, C_READING, C_RETIRED };
 enum stop_reason { STOP_NONE, STOP_INTERRUPT, STOP_REFUSED, STOP_ERROR };
@@ -45,7 +49,7 @@ typedef struct conn {
     uint64_t t_actual;      /* when it was actually started */
     uint64_t t_connected, t_write_end, t_first_byte;
     uint64_t bytes;
-    lg_timer timer;         /* its timeout; conn_of_timer() maps back */
+    lg_timer timer;         /* its connect or request timeout; conn_of_timer() maps back */
     lg_response resp;
     struct lg_thread *thr;
 } conn;
@@ -58,7 +62,7 @@ typedef struct lg_shared {
     size_t req_len;
     int resp_flags;         /* LG_RESP_*: what every request asks for */
     int nthreads;
-    uint64_t t0, measure_start, end_time, timeout_us, ramp_us;
+    uint64_t t0, measure_start, end_time, timeout_us, connect_timeout_us, ramp_us;
     atomic_int stop;
     atomic_int ever_connected;
     atomic_llong doclen;
@@ -85,7 +89,9 @@ typedef struct lg_thread {
     int nidle;
     double rate_interval_us; /* 0 = closed loop */
     uint64_t rate_k;
-    lg_timer_list timers;
+    lg_timer_list timers;          /* request timeouts (-s), armed once connected */
+    lg_timer_list connect_timers;  /* connect timeouts (--connect-timeout) */
+    int connect_budget;            /* connects left in this loop round */
     hist h_connect, h_waiting, h_processing, h_total, h_uncorrected;
     lg_timeseries ts;
     uint64_t next_tick;

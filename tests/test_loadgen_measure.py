@@ -492,3 +492,65 @@ def test_unwritable_json_path_is_an_error_after_the_report(server_factory, tmp_p
     assert proc.returncode == 1
     assert "Complete requests:      5" in proc.stdout
     assert "cannot write the JSON result" in proc.stderr
+
+
+def _backlog_full_listener():
+    """A listener whose accept queue is full: connects to it hang (SYNs are dropped)."""
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    port = srv.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(c)
+    time.sleep(0.1)
+    return srv, fillers, port
+
+
+def test_a_connect_has_its_own_timeout_and_s_starts_when_connected():
+    srv, fillers, port = _backlog_full_listener()
+    try:
+        t0 = time.monotonic()
+        doc, proc = run_json("-n", 2, "-c", 2, "-s", "20", "--connect-timeout", "0.3",
+                             f"http://127.0.0.1:{port}/", timeout=30, check_rc=1)
+        elapsed = time.monotonic() - t0
+    finally:
+        for s in fillers + [srv]:
+            s.close()
+    assert elapsed < 5  # the connect timeout, not -s 20
+    assert doc["errors"]["connect"] == 2 and doc["errors"]["timeout"] == 0
+    assert doc["config"]["connect_timeout_s"] == 0.3
+    assert "no connection to the target succeeded" in proc.stderr
+
+
+def test_many_connections_to_loopback_get_source_addresses_of_their_own(server_factory):
+    srv = server_factory("epoll")
+    doc, proc = run_json("-n", 2100, "-c", 2100, "-s", 20, srv.url, timeout=120)
+    assert doc["summary"]["complete"] == 2100 and doc["summary"]["failed"] == 0
+    first, last = doc["config"]["source"].split("-")
+    assert doc["config"]["source_automatic"] is True
+    assert first.startswith("127.") and int(last.split(".")[-1]) - int(first.split(".")[-1]) in (1, -255)
+    assert "source addresses" in proc.stderr and "--source overrides" in proc.stderr
+    text = subprocess.run([loadgen_path(), "-n", "2100", "-c", "2100", "--source", "127.0.0.1", srv.url],
+                          capture_output=True, text=True, timeout=120)
+    assert text.returncode == 0
+    assert "Source addresses:       127.0.0.1\n" in text.stdout and "Failed requests:        0" in text.stdout
+
+
+def test_near_the_port_limit_of_one_source_address_loadgen_says_what_would_help():
+    import socket
+    s = socket.socket(socket.AF_INET6)
+    s.bind(("::1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens: the run ends after a few refusals
+    proc = subprocess.run([loadgen_path(), "-q", "-n", "15000", "-c", "15000", f"http://[::1]:{port}/"],
+                          capture_output=True, text=True, timeout=60)
+    assert "of its" in proc.stderr and "local ports" in proc.stderr
+    assert "--source A-B spreads" in proc.stderr
