@@ -15,6 +15,7 @@
 void conn_connected(lg_thread *t, conn *c, uint64_t now)
 {
     c->connected = 1;
+    c->backoff_level = 0;
     c->t_connected = now;
     /* The request's -s clock starts now; the connect had its own timeout. */
     lg_timer_add(&t->timers, &c->timer, now + t->sh->timeout_us);

@@ -77,6 +77,9 @@ static int run_due_work(lg_thread *t, uint64_t now)
     while ((tm = lg_timers_first(&t->connect_timers)) && tm->deadline_us <= now)
         outcome_fail(t, conn_of_timer(tm), LG_ERR_CONNECT, ETIMEDOUT,
                      "not connected within --connect-timeout", now);
+    const lg_backoff_entry *b;
+    while ((b = lg_backoff_first(&t->backoff)) && b->at_us <= now)
+        conn_push_idle(t, lg_backoff_pop(&t->backoff));
     t->connect_budget = LG_CONNECTS_PER_ROUND;
     schedule_dispatch(t, now);
     if (!atomic_load_explicit(&sh->ever_connected, memory_order_relaxed) &&
@@ -108,6 +111,9 @@ static uint64_t next_deadline(lg_thread *t, uint64_t now)
     tm = lg_timers_first(&t->connect_timers);
     if (tm && tm->deadline_us < deadline)
         deadline = tm->deadline_us;
+    const lg_backoff_entry *b = lg_backoff_first(&t->backoff);
+    if (b && b->at_us < deadline)
+        deadline = b->at_us;
     uint64_t tick = now >= sh->measure_start ? t->next_tick : sh->measure_start;
     return tick < deadline ? tick : deadline;
 }

@@ -224,6 +224,30 @@ static int merge_counts(ctx *c, json_t *summary, json_t *errors, lg_result *r, u
     return 0;
 }
 
+/* Connect failures by cause (absent in results of versions before it): they add up to
+ * errors.connect. */
+static int merge_connect_causes(ctx *c, json_t *doc, lg_result *r, uint64_t connect_errors)
+{
+    json_t *causes = json_object_get(doc, "connect_failures");
+    if (!causes) { /* an older result: the cause is unknown, the merged sum stays whole */
+        r->connect_failures[LG_CF_OTHER] += connect_errors;
+        return 0;
+    }
+    if (!json_is_object(causes))
+        return fail(c, "not an object", "connect_failures");
+    uint64_t v[LG_CF_COUNT], sum = 0;
+    for (int i = 0; i < LG_CF_COUNT; i++)
+        if (get_u64(c, causes, lg_connfail_names[i], &v[i]) ||
+            add_u64(c, &sum, v[i], "connect_failures"))
+            return -1;
+    if (sum != connect_errors)
+        return fail(c, "the causes do not add up to errors.connect in", "connect_failures");
+    for (int i = 0; i < LG_CF_COUNT; i++)
+        if (add_u64(c, &r->connect_failures[i], v[i], lg_connfail_names[i]))
+            return -1;
+    return 0;
+}
+
 /* What is not a count: duration, interruption, document length, Server header. */
 static int merge_run_facts(ctx *c, json_t *summary, lg_result *r)
 {
@@ -333,8 +357,9 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
     series = json_object_get(doc, "timeseries");
     if (!json_is_array(series))
         return fail(c, "missing array", "timeseries");
-    uint64_t complete;
+    uint64_t complete, connect_errors = r->errors[LG_ERR_CONNECT];
     if (merge_config(c, config, r, first) || merge_counts(c, summary, errors, r, &complete) ||
+        merge_connect_causes(c, doc, r, r->errors[LG_ERR_CONNECT] - connect_errors) ||
         merge_run_facts(c, summary, r) || merge_status(c, status, r, complete) ||
         merge_latency(c, doc, latency, r, complete) ||
         merge_series(c, series, r, json_number_value(json_object_get(summary, "duration_s"))))

@@ -22,6 +22,14 @@ static void end_request(lg_thread *t, conn *c, uint64_t now)
     t->inflight--;
     if (c->counted)
         t->end_us = now;
+    if (c->backoff_level) { /* its connect failed: it waits before it tries again */
+        unsigned level = c->backoff_level - 1u;
+        uint64_t wait = lg_backoff_delay(&t->backoff, &level);
+        c->backoff_level = (unsigned char)(level + 1u);
+        c->state = C_IDLE;
+        lg_backoff_push(&t->backoff, now + wait, c);
+        return;
+    }
     conn_push_idle(t, c);
 }
 
@@ -44,8 +52,12 @@ void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *w
     }
     if (cls == LG_ERR_CONNECT) {
         t->connect_failures++;
+        if (c->counted)
+            t->connfail[lg_connfail_class(err)]++;
         if (!t->first_connect_errno)
             t->first_connect_errno = err;
+        if (!c->backoff_level)
+            c->backoff_level = 1;
     }
     verbose_failure(t, cls, err, what);
     conn_close_socket(t, c);

@@ -155,6 +155,10 @@ static json_t *report_head_json(const lg_result *r)
     json_t *errors = json_object();
     for (int i = 0; i < LG_ERR_COUNT; i++)
         json_object_set_new(errors, lg_err_names[i], json_integer((json_int_t)r->errors[i]));
+    json_t *connfail = json_object();
+    for (int i = 0; i < LG_CF_COUNT; i++)
+        json_object_set_new(connfail, lg_connfail_names[i],
+                            json_integer((json_int_t)r->connect_failures[i]));
     json_t *status = json_object();
     for (int i = 0; i < LG_STATUS_MAX; i++)
         if (r->status[i]) {
@@ -167,6 +171,10 @@ static json_t *report_head_json(const lg_result *r)
                              r->config ? r->config : json_null(), "environment",
                              r->environment ? r->environment : json_null(), "summary", summary,
                              "errors", errors, "status_codes", status);
+    if (root)
+        json_object_set_new(root, "connect_failures", connfail); /* errors.connect by cause */
+    else
+        json_decref(connfail);
     if (root && r->merged_from)
         json_object_set(root, "merged_from", r->merged_from);
     return root;

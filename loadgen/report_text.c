@@ -58,6 +58,16 @@ void lg_report_text(FILE *f, const lg_result *r)
                 r->errors[LG_ERR_CONNECT], r->errors[LG_ERR_READ], r->errors[LG_ERR_LENGTH],
                 r->errors[LG_ERR_EXCEPTION], r->errors[LG_ERR_WRITE], r->errors[LG_ERR_TIMEOUT],
                 r->errors[LG_ERR_PARSE]);
+    if (r->errors[LG_ERR_CONNECT]) {
+        fprintf(f, "Connect failures:      ");
+        const char *sep = " ";
+        for (int i = 0; i < LG_CF_COUNT; i++)
+            if (r->connect_failures[i]) {
+                fprintf(f, "%s%s: %" PRIu64, sep, lg_connfail_names[i], r->connect_failures[i]);
+                sep = ", ";
+            }
+        fprintf(f, "\n");
+    }
     if (r->non_2xx)
         fprintf(f, "Non-2xx responses:      %" PRIu64 "\n", r->non_2xx);
     fprintf(f, "Keep-Alive requests:    %" PRIu64 "\n", r->keepalive_requests);

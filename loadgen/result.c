@@ -1,11 +1,38 @@
 /* Result container shared by the engine, the merge and the reports. */
 #include "result.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *const lg_err_names[LG_ERR_COUNT] = {"connect", "read", "write", "timeout", "length",
                                                 "parse", "exceptions"};
+const char *const lg_connfail_names[LG_CF_COUNT] = {"refused", "timed_out", "unreachable",
+                                                    "no_local_address", "reset", "other"};
+
+enum lg_connfail lg_connfail_class(int err)
+{
+    switch (err) {
+    case ECONNREFUSED:
+        return LG_CF_REFUSED;
+    case ETIMEDOUT:
+        return LG_CF_TIMED_OUT;
+    case ENETUNREACH:
+    case EHOSTUNREACH:
+    case ENETDOWN:
+    case EHOSTDOWN:
+        return LG_CF_UNREACHABLE;
+    case EADDRNOTAVAIL:
+    case EADDRINUSE:
+        return LG_CF_NO_LOCAL_ADDRESS; /* no free port or address to connect from */
+    case ECONNRESET:
+    case ECONNABORTED:
+        return LG_CF_RESET;
+    default:
+        return LG_CF_OTHER;
+    }
+}
+
 const double lg_pcts[LG_NPCT] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
 const char *const lg_pct_names[LG_NPCT] = {"50", "66", "75", "80", "90", "95", "98", "99", "99.9",
                                            "99.99", "100"};

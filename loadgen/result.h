@@ -13,6 +13,14 @@ enum lg_err {
 };
 extern const char *const lg_err_names[LG_ERR_COUNT]; /* JSON keys */
 
+/* Why a connect failed, once per attempt (their sum is errors[LG_ERR_CONNECT]). */
+enum lg_connfail {
+    LG_CF_REFUSED, LG_CF_TIMED_OUT, LG_CF_UNREACHABLE, LG_CF_NO_LOCAL_ADDRESS, LG_CF_RESET,
+    LG_CF_OTHER, LG_CF_COUNT
+};
+extern const char *const lg_connfail_names[LG_CF_COUNT]; /* JSON keys */
+enum lg_connfail lg_connfail_class(int err);
+
 #define LG_STATUS_MAX 1000 /* http_parser reports 3-digit codes */
 
 /* One second of the time series. */
@@ -38,6 +46,7 @@ typedef struct lg_result {
     uint64_t complete, attempts, bytes_total, body_bytes, keepalive_requests, connections_opened,
         non_2xx, warmup_requests;
     uint64_t errors[LG_ERR_COUNT];
+    uint64_t connect_failures[LG_CF_COUNT];
     uint64_t status[LG_STATUS_MAX];
     double duration_s;
     int interrupted;

@@ -25,6 +25,7 @@ void worker_free(lg_thread *t)
     free(t->conns);
     free(t->idle);
     free(t->idle_spare);
+    free(t->backoff.e);
     lg_ts_free(&t->ts);
     free(t);
 }
@@ -68,9 +69,11 @@ lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
     t->conns = calloc((size_t)t->nconns, sizeof *t->conns);
     t->idle = calloc((size_t)t->nconns, sizeof *t->idle);
     t->idle_spare = calloc((size_t)t->nconns, sizeof *t->idle_spare);
+    t->backoff.e = calloc((size_t)t->nconns, sizeof *t->backoff.e);
+    t->backoff.rng = 0x9E3779B97F4A7C15ull ^ ((uint64_t)(id + 1) << 32) ^ (uint64_t)(uintptr_t)t;
     t->epfd = epoll_create1(EPOLL_CLOEXEC);
     t->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!t->conns || !t->idle || !t->idle_spare || t->epfd < 0 || t->wakefd < 0) {
+    if (!t->conns || !t->idle || !t->idle_spare || !t->backoff.e || t->epfd < 0 || t->wakefd < 0) {
         snprintf(err, errlen, "cannot set up thread %d: %s", id, strerror(errno ? errno : ENOMEM));
         worker_free(t);
         return NULL;
@@ -111,6 +114,8 @@ void worker_merge_into(lg_result *r, const lg_thread *t)
     r->warmup_requests += t->warmup;
     for (int i = 0; i < LG_ERR_COUNT; i++)
         r->errors[i] += t->errors[i];
+    for (int i = 0; i < LG_CF_COUNT; i++)
+        r->connect_failures[i] += t->connfail[i];
     for (int i = 0; i < LG_STATUS_MAX; i++)
         r->status[i] += t->status[i];
 }

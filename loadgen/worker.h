@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "backoff.h"
 #include "hist.h"
 #include "http_response.h"
 #include "options.h"
@@ -43,6 +44,7 @@ typedef struct conn {
     unsigned char retried;  /* it was already retried once after a stale keep-alive close */
     unsigned char counted;  /* started after the warm-up (or, -t only, ended after it): it counts */
     unsigned char connected;
+    unsigned char backoff_level; /* consecutive failed connects: sets the next wait */
     size_t written;
     uint32_t gidx;          /* global connection index: ramp slot and source address */
     uint64_t t_start;       /* request start (intended start with --rate) */
@@ -98,7 +100,9 @@ typedef struct lg_thread {
     uint64_t complete, attempts, bytes, body, keepalive, opened, non2xx, warmup;
     uint64_t errors[LG_ERR_COUNT];
     uint64_t status[LG_STATUS_MAX];
-    uint64_t connect_failures;
+    uint64_t connect_failures;     /* every failed connect, counted or not (ends a dead run) */
+    uint64_t connfail[LG_CF_COUNT]; /* counted ones, by cause */
+    lg_backoff_heap backoff;       /* connections waiting to reconnect */
     int first_connect_errno;
     int capture_active;     /* the Server header has not been seen yet */
     conn *capture_owner;    /* the one connection collecting headers into cap */

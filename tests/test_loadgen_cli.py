@@ -107,6 +107,7 @@ def test_failed_requests_breakdown_in_text_report():
     assert int(rep["fields"]["Failed requests"]) == 3
     assert rep["failed_breakdown"]["Connect"] == 3
     assert rep["failed_breakdown"]["Receive"] == 0
+    assert rep["fields"]["Connect failures"] == "refused: 3"
 
 
 def test_progress_lines_on_stderr_when_asked():

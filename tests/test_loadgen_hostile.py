@@ -257,3 +257,28 @@ def test_chunk_framing_is_checked_one_byte_at_a_time(raw, errors):
     only_errors(doc, **errors)
     if not errors:
         assert doc["summary"]["body_bytes"] == 2 * len(b"hello world\n")
+
+
+def test_a_target_that_dies_mid_run_is_retried_with_backoff():
+    """After the server goes away, each connection retries with exponential backoff (2.5-5 ms
+    doubling up to 0.5-1 s): about ten connects each in 1.5 s, not thousands."""
+    import subprocess
+    import json as _json
+    from test_loadgen_util import loadgen_path, validate
+    srv = HostileServer("ok")
+    srv.__enter__()
+    try:
+        proc = subprocess.Popen([loadgen_path(), "-q", "--json", "-", "-c", "4", "-t", "2", srv.url],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+    finally:
+        srv.stop()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    doc = _json.loads(out)
+    validate(doc)
+    connects = doc["errors"]["connect"]
+    assert doc["summary"]["complete"] > 0
+    assert 4 <= connects <= 4 * 16, connects
+    assert doc["connect_failures"]["refused"] == connects
+    assert sum(doc["connect_failures"].values()) == connects

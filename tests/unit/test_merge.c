@@ -20,6 +20,7 @@ static lg_result *make_result(uint64_t n, uint64_t base, int status)
     r->complete = n;
     r->attempts = n + 1;
     r->errors[LG_ERR_CONNECT] = 1;
+    r->connect_failures[LG_CF_REFUSED] = 1;
     r->bytes_total = n * 100;
     r->body_bytes = n * 10;
     r->connections_opened = 2;
