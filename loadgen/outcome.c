@@ -92,10 +92,12 @@ static void publish_server_header(lg_thread *t)
     pthread_mutex_unlock(&sh->info_lock);
 }
 
-static void record_latencies(lg_thread *t, const conn *c, uint64_t now)
+static void record_latencies(lg_thread *t, const conn *c, unsigned status, uint64_t now)
 {
     uint64_t total = lg_span(c->t_start, now);
     hist_record(&t->h_total, total);
+    if (status >= 200 && status <= 299)
+        hist_record(&t->h_total_2xx, total);
     lg_ts_record(&t->ts, total);
     if (t->rate_interval_us > 0)
         hist_record(&t->h_uncorrected, lg_span(c->t_actual, now));
@@ -130,7 +132,7 @@ void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
             t->errors[LG_ERR_LENGTH]++;
             t->ts.errors++;
         }
-        record_latencies(t, c, now);
+        record_latencies(t, c, status, now);
     } else {
         t->warmup++;
     }

@@ -193,6 +193,10 @@ static int write_document(const lg_result *r, FILE *f)
         (fputs(" \"latency_uncorrected\": {\n", f) == EOF ||
          write_table(f, "total", &r->total_uncorrected, "") || fputs(" },\n", f) == EOF))
         return -1;
+    if (!r->lacks_2xx &&
+        (fputs(" \"latency_2xx\": {\n", f) == EOF || write_table(f, "total", &r->total_2xx, "") ||
+         fputs(" },\n", f) == EOF))
+        return -1;
     if (fputs(" \"timeseries\": [", f) == EOF)
         return -1;
     for (size_t i = 0; i < r->nseries; i++)

@@ -47,6 +47,7 @@ lg_result *lg_result_new(void)
     hist_init(&r->processing);
     hist_init(&r->total);
     hist_init(&r->total_uncorrected);
+    hist_init(&r->total_2xx);
     r->doclen = -1;
     r->stop_reason = "requests";
     return r;

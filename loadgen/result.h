@@ -57,6 +57,10 @@ typedef struct lg_result {
 
     hist connect, waiting, processing, total, total_uncorrected;
     int has_uncorrected;
+    /* total of the 2xx responses only: a fast refusal (503) must not lower the latency of the
+       answers that succeeded. lacks_2xx: a merge input had no such table (older loadgen). */
+    hist total_2xx;
+    int lacks_2xx;
 
     lg_second *series; /* index = second since the start of measurement */
     size_t nseries, series_cap;

@@ -92,6 +92,7 @@ lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
     hist_init(&t->h_processing);
     hist_init(&t->h_total);
     hist_init(&t->h_uncorrected);
+    hist_init(&t->h_total_2xx);
     lg_ts_init(&t->ts);
     t->capture_active = 1;
     return t;
@@ -104,6 +105,7 @@ void worker_merge_into(lg_result *r, const lg_thread *t)
     hist_add(&r->processing, &t->h_processing);
     hist_add(&r->total, &t->h_total);
     hist_add(&r->total_uncorrected, &t->h_uncorrected);
+    hist_add(&r->total_2xx, &t->h_total_2xx);
     r->complete += t->complete;
     r->attempts += t->attempts;
     r->bytes_total += t->bytes;

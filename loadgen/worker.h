@@ -94,7 +94,7 @@ typedef struct lg_thread {
     lg_timer_list timers;          /* request timeouts (-s), armed once connected */
     lg_timer_list connect_timers;  /* connect timeouts (--connect-timeout) */
     int connect_budget;            /* connects left in this loop round */
-    hist h_connect, h_waiting, h_processing, h_total, h_uncorrected;
+    hist h_connect, h_waiting, h_processing, h_total, h_uncorrected, h_total_2xx;
     lg_timeseries ts;
     uint64_t next_tick;
     uint64_t complete, attempts, bytes, body, keepalive, opened, non2xx, warmup;
