@@ -24,7 +24,7 @@ EXTRA_COLORS = ["#000000", "#637939", "#843c39", "#7b4173"]  # models without a 
 POINT_TYPES = [7, 5, 9, 13, 11, 15, 4, 6, 8, 10, 12, 14]
 COLUMNS = ["concurrency", "requests_per_sec", "requests_per_sec_min", "requests_per_sec_max",
            "latency_p50_ms", "latency_p99_ms", "pss_per_connection_kib", "cpu_per_request_us",
-           "failed_pct", "ideal_requests_per_sec"]
+           "failed_pct", "ideal_requests_per_sec", "non_2xx_pct", "errors_pct"]
 COL = {name: i + 1 for i, name in enumerate(COLUMNS)}
 SIZE = (1100, 640)
 GNUPLOT_TIMEOUT_S = 120
@@ -165,21 +165,32 @@ def plot_commands(name, scenario, data, styles, env):
                                                    for s in series_list} - {None}}):
                 clauses.append(f"{d_ms!r} with lines lc rgb '#000000' dt 2 lw 1.5 "
                                f"title {_gp_str(f'ideal: D = {d_ms:g} ms')}")
-    else:
-        column = {"memory": "pss_per_connection_kib", "cpu": "cpu_per_request_us", "failures": "failed_pct"}[name]
+    elif name == "failures":
+        # Refusals (answered, non-2xx) and errors (no answer) as separate lines: a server that
+        # refuses fast and one that drops connections fail differently.
         for s in series_list:
             path, rows = data[s["name"]]
-            positive = name != "failures"
-            if not _has(rows, column, positive):
+            st = styles[s["name"]]
+            c = COL["concurrency"]
+            if _has(rows, "errors_pct", False):
+                clauses.append(_line(path, f"{c}:{COL['errors_pct']}", f"{s['name']} errors", st))
+            if _has(rows, "non_2xx_pct"):
+                refused = dict(st, dt=st["dt"] + 1, pt=st["pt"] - 1 if st["pt"] % 2 else st["pt"])
+                clauses.append(_line(path, f"{c}:{COL['non_2xx_pct']}", f"{s['name']} non-2xx", refused, 1.5))
+    else:
+        column = {"memory": "pss_per_connection_kib", "cpu": "cpu_per_request_us"}[name]
+        for s in series_list:
+            path, rows = data[s["name"]]
+            if not _has(rows, column):
                 continue
-            y = _positive(COL[column]) if positive else f"{COL[column]}"
+            y = _positive(COL[column])
             clauses.append(_line(path, f"{COL['concurrency']}:{y}", s["name"], styles[s["name"]]))
     return clauses
 
 
-TITLES = {"throughput": "throughput vs concurrency", "latency": "latency (p50 solid, p99 dashed) vs concurrency",
+TITLES = {"throughput": "throughput vs concurrency", "latency": "latency of 2xx responses (p50 solid, p99 dashed) vs concurrency",
           "memory": "server memory per connection vs concurrency", "cpu": "server CPU time per request vs concurrency",
-          "failures": "failed requests vs concurrency"}
+          "failures": "errors (solid) and non-2xx answers (dashed) vs concurrency"}
 
 
 Y_COLUMNS = {"throughput": ["requests_per_sec", "requests_per_sec_min", "requests_per_sec_max"],

@@ -13,9 +13,11 @@ PLOT_CAPTIONS = {
                    "(error bars: min and max), counted over the measured window after the warm-up. "
                    "The dashed black line is Little's law: C connections whose requests each take D seconds "
                    "can at best finish C/D requests per second."),
-    "latency": ("Latency vs concurrency",
+    "latency": ("Latency of successful responses vs concurrency",
                 "Median (p50, solid) and 99th percentile (p99, dashed) time from sending a request to its full "
-                "response, as the loadgen measured it. The ideal is D itself; queueing shows as growth above it."),
+                "response, as the loadgen measured it, over the 2xx responses only: an immediate refusal (503) "
+                "is not a fast answer. The ideal is D itself; queueing shows as growth above it. Refusals and "
+                "errors are on the failures plot."),
     "memory": ("Server memory per connection",
                "(Peak PSS - idle PSS) / C over the server's whole process tree. PSS shares each page among the "
                "processes that map it, so a forking server's shared code is not counted once per child. It is user-space "
@@ -23,9 +25,10 @@ PLOT_CAPTIONS = {
     "cpu": ("Server CPU time per request",
             "User + system CPU of the server's process tree (including reaped children) divided by the requests "
             "it served, warm-up included in both."),
-    "failures": ("Failed requests vs concurrency",
-                 "Requests that ended in an error (connect, read, write, timeout, parse) or a non-2xx status, "
-                 "as a percentage of the requests attempted. 100 % also marks a point where nothing came back."),
+    "failures": ("Errors and refusals vs concurrency",
+                 "Solid: requests that ended in an error (connect, read, write, timeout, parse: no answer); "
+                 "dashed: requests answered with a non-2xx status (refusals such as 503), each as a percentage "
+                 "of the requests attempted. 100 % errors also marks a point where nothing came back."),
 }
 
 HOW_TO_READ = """
@@ -221,7 +224,7 @@ def _env_table(env):
 
 def _series_table(folder, s, points_by, skipped, warnings, repeats):
     head = ("<tr><th>C</th><th>reps ok</th><th class=l>status</th><th>req/s</th><th>min–max</th><th>C/D</th>"
-            "<th>% of C/D</th><th>loadgen req/s</th><th>time s</th><th>p50 ms</th><th>p99 ms</th><th>failed %</th><th>complete</th><th>failed</th>"
+            "<th>% of C/D</th><th>loadgen req/s</th><th>time s</th><th>p50 ms (2xx)</th><th>p99 ms (2xx)</th><th>errors %</th><th>non-2xx %</th><th>complete</th><th>failed</th>"
             "<th>server CPU cores</th><th>CPU/req µs</th><th>peak PSS MiB</th><th>PSS/conn KiB</th>"
             "<th title='kernel TCP socket memory, machine-wide, both ends of each loopback connection'>"
             "kernel TCP/conn KiB</th>"
@@ -230,11 +233,11 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
     for c in s["concurrency"]:
         key = (s["name"], c)
         if key in skipped:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=21 class=l>skipped: {_e(skipped[key])}</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=22 class=l>skipped: {_e(skipped[key])}</td></tr>")
             continue
         p = points_by.get(key)
         if p is None:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=21 class=l>not run (yet)</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=22 class=l>not run (yet)</td></tr>")
             continue
         pct = _pct_of_ideal(p)
         bad = p["ok_repetitions"] < p["repetitions"] or (p["failed_pct"] or 0) > 0
@@ -253,7 +256,7 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
             f"<td>{_num(p['ideal_requests_per_sec'])}</td><td>{'–' if pct is None else _pct(pct)}</td>"
             f"<td>{_num(p['loadgen_requests_per_sec'])}</td><td>{_num(p['duration_s'])}</td>"
             f"<td>{_num(p['latency_p50_ms'])}</td><td>{_num(p['latency_p99_ms'])}</td>"
-            f"<td>{_num(p['failed_pct'])}</td><td>{_num(p['complete'])}</td><td>{_num(p['failed'])}</td>"
+            f"<td>{_num(p.get('errors_pct'))}</td><td>{_num(p.get('non_2xx_pct'))}</td><td>{_num(p['complete'])}</td><td>{_num(p['failed'])}</td>"
             f"<td>{_srv(p['server_cpu_cores'])}</td><td>{_srv(p['cpu_per_request_us'])}</td>"
             f"<td>{_srv(peak_mib)}</td><td>{_srv(p['pss_per_connection_kib'])}</td>"
             f"<td>{_srv(p.get('tcp_mem_per_connection_kib'))}</td>"
@@ -262,7 +265,7 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
         if why:
             # On its own row under the point: a long reason in a narrow column would make the
             # whole row tall.
-            rows.append(f"<tr class=why><td></td><td colspan=21 class=l>why: {_e(why)}</td></tr>")
+            rows.append(f"<tr class=why><td></td><td colspan=22 class=l>why: {_e(why)}</td></tr>")
     return "<div class=tw><table>\n" + "\n".join(rows) + "\n</table></div>"
 
 

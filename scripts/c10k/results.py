@@ -184,6 +184,13 @@ def repetition_rate(rep, series):
     return None if rate is None else rate * success_fraction(doc)
 
 
+def latency_table(rep):
+    """The latency table of the successful (2xx) responses of a repetition: refusals and errors
+    answered at once would pull percentiles over all responses down. Older loadgen results have no
+    such table; their table of all complete responses stands in."""
+    return _get(rep, "loadgen", "latency_2xx", "total") or _get(rep, "loadgen", "latency", "total")
+
+
 def series_service_time_s(series):
     opts = series.get("server_options", {})
     return opts.get("delay_ms", 0) / 1000.0 + opts.get("work_us", 0) / 1e6
@@ -206,8 +213,12 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         attempts += summary.get("attempts", c + f)
     if with_doc:
         failed_pct = min(100.0, 100.0 * bad / attempts) if attempts else 0.0
+        # Each on its own: answered refusals (non-2xx) and requests that got no answer (errors).
+        non_2xx_pct = min(100.0, 100.0 * non2xx / attempts) if attempts else 0.0
+        errors_pct = min(100.0, 100.0 * failed / attempts) if attempts else 0.0
     else:
-        failed_pct = 100.0  # nothing came back at all
+        failed_pct = errors_pct = 100.0  # nothing came back at all
+        non_2xx_pct = 0.0
     usage = [r.get("server_usage") or {} for r in ok]
     lg_errors, srv_errors = {}, {}
     for r in reps:
@@ -228,12 +239,13 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         "requests_per_sec_min": min(rps) if rps else None,
         "requests_per_sec_max": max(rps) if rps else None,
         "loadgen_requests_per_sec": _median(raw_rps),
-        "latency_p50_ms": _median([_get(r, "loadgen", "latency", "total", "percentiles", "50") for r in ok
-                                   if _get(r, "loadgen", "latency", "total", "count")]),
-        "latency_p99_ms": _median([_get(r, "loadgen", "latency", "total", "percentiles", "99") for r in ok
-                                   if _get(r, "loadgen", "latency", "total", "count")]),
+        "latency_p50_ms": _median([_get(latency_table(r), "percentiles", "50") for r in ok
+                                   if _get(latency_table(r), "count")]),
+        "latency_p99_ms": _median([_get(latency_table(r), "percentiles", "99") for r in ok
+                                   if _get(latency_table(r), "count")]),
         "duration_s": _median([_get(r, "loadgen", "summary", "duration_s") for r in ok]),
         "complete": complete, "failed": failed, "non_2xx": non2xx, "failed_pct": round(failed_pct, 3),
+        "non_2xx_pct": round(non_2xx_pct, 3), "errors_pct": round(errors_pct, 3),
         "cpu_per_request_us": _median([u.get("cpu_per_request_us") for u in usage]),
         "peak_pss_kib": _median([u.get("peak_pss_kib") for u in usage]),
         "pss_per_connection_kib": _median([u.get("pss_per_connection_kib") for u in usage]),
