@@ -315,6 +315,30 @@ static int merge_latency(ctx *c, json_t *doc, json_t *latency, lg_result *r, uin
     return 0;
 }
 
+/* When every connection had its first 2xx: the slowest input's time; null (answered short of the
+ * connections) when an input never got there; absent when an input predates the block. */
+static int merge_establishment(ctx *c, json_t *doc, lg_result *r)
+{
+    json_t *est = json_object_get(doc, "establishment");
+    if (!est) {
+        r->lacks_establishment = 1;
+        return 0;
+    }
+    uint64_t answered, conns;
+    json_t *all = json_object_get(est, "all_answered_s");
+    if (get_u64(c, est, "answered", &answered) || get_u64(c, est, "connections", &conns))
+        return -1;
+    if (answered > conns)
+        return fail(c, "more connections answered than there were in", "establishment");
+    if (!all || (!json_is_null(all) && (!json_is_number(all) || json_number_value(all) < 0)))
+        return fail(c, "not a number >= 0 or null", "establishment.all_answered_s");
+    double s = json_is_number(all) ? json_number_value(all) : 0;
+    if (s * 1e6 > (double)r->all_answered_us)
+        r->all_answered_us = (uint64_t)(s * 1e6 + 0.5);
+    r->answered += answered;
+    return 0;
+}
+
 static int merge_series(ctx *c, json_t *series, lg_result *r, double duration_s)
 {
     size_t i;
@@ -366,7 +390,7 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
     if (merge_config(c, config, r, first) || merge_counts(c, summary, errors, r, &complete) ||
         merge_connect_causes(c, doc, r, r->errors[LG_ERR_CONNECT] - connect_errors) ||
         merge_run_facts(c, summary, r) || merge_status(c, status, r, complete) ||
-        merge_latency(c, doc, latency, r, complete) ||
+        merge_latency(c, doc, latency, r, complete) || merge_establishment(c, doc, r) ||
         merge_series(c, series, r, json_number_value(json_object_get(summary, "duration_s"))))
         return -1;
     if (first)

@@ -118,6 +118,11 @@ void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
         publish_server_header(t);
     if (o->verbosity >= 3)
         fprintf(stderr, "LOG: Response code = %u\n", c->resp.status);
+    if (!c->t_first_2xx && status >= 200 && status <= 299) {
+        c->t_first_2xx = now;
+        t->answered++;
+        t->last_first_2xx = now;
+    }
     if (c->counted) {
         t->complete++;
         t->attempts++;

@@ -175,6 +175,13 @@ static json_t *report_head_json(const lg_result *r)
         json_object_set_new(root, "connect_failures", connfail); /* errors.connect by cause */
     else
         json_decref(connfail);
+    if (root && !r->lacks_establishment) {
+        int all = r->concurrency > 0 && r->answered >= (uint64_t)r->concurrency;
+        json_object_set_new(root, "establishment",
+                            json_pack("{s:i, s:I, s:o}", "connections", r->concurrency, "answered",
+                                      (json_int_t)r->answered, "all_answered_s",
+                                      opt_num(r->all_answered_us / 1e6, all)));
+    }
     if (root && r->merged_from)
         json_object_set(root, "merged_from", r->merged_from);
     return root;

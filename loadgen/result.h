@@ -62,6 +62,12 @@ typedef struct lg_result {
     hist total_2xx;
     int lacks_2xx;
 
+    /* Establishment: connection slots (of `concurrency`) that got a 2xx answer, and the time from
+       the start of the run (warm-up included) until the last of them did. lacks_establishment:
+       a merge input had no such block. */
+    uint64_t answered, all_answered_us;
+    int lacks_establishment;
+
     lg_second *series; /* index = second since the start of measurement */
     size_t nseries, series_cap;
 } lg_result;

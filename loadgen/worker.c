@@ -114,6 +114,9 @@ void worker_merge_into(lg_result *r, const lg_thread *t)
     r->connections_opened += t->opened;
     r->non_2xx += t->non2xx;
     r->warmup_requests += t->warmup;
+    r->answered += t->answered;
+    if (t->answered && t->last_first_2xx - t->sh->t0 > r->all_answered_us)
+        r->all_answered_us = t->last_first_2xx - t->sh->t0;
     for (int i = 0; i < LG_ERR_COUNT; i++)
         r->errors[i] += t->errors[i];
     for (int i = 0; i < LG_CF_COUNT; i++)

@@ -50,6 +50,7 @@ typedef struct conn {
     uint64_t t_start;       /* request start (intended start with --rate) */
     uint64_t t_actual;      /* when it was actually started */
     uint64_t t_connected, t_write_end, t_first_byte;
+    uint64_t t_first_2xx;   /* this slot's first 2xx answer, warm-up included (0 = none yet) */
     uint64_t bytes;
     lg_timer timer;         /* its connect or request timeout; conn_of_timer() maps back */
     lg_response resp;
@@ -98,6 +99,7 @@ typedef struct lg_thread {
     lg_timeseries ts;
     uint64_t next_tick;
     uint64_t complete, attempts, bytes, body, keepalive, opened, non2xx, warmup;
+    uint64_t answered, last_first_2xx; /* establishment: slots with a 2xx so far, and when the last came */
     uint64_t errors[LG_ERR_COUNT];
     uint64_t status[LG_STATUS_MAX];
     uint64_t connect_failures;     /* every failed connect, counted or not (ends a dead run) */
