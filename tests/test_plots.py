@@ -21,7 +21,7 @@ from c10k import pagecheck, pngcheck, procsample, results, scenario as scen  # n
 
 PLOT = os.path.join(ROOT, "scripts", "plot.py")
 PY = sys.executable
-PLOTS = ["throughput", "latency", "memory", "cpu", "failures"]
+PLOTS = ["throughput", "latency", "memory", "cpu", "failures", "establishment"]
 MODELS = ["blocking", "threaded", "forking", "select", "epoll", "libuv"]
 SWEEP = [1, 10, 100, 1000, 10000]
 
@@ -34,7 +34,10 @@ def loadgen_doc(rate, d_s, duration, complete=None, failed=0, requests=None, p50
            "open_connections": 0} for k in range(seconds)]
     pct = {"50": p50 or d_s * 1000, "99": p99 or d_s * 1100}
     return {"schema_version": 1, "tool": "c10k-loadgen",
-            "config": {"requests": requests, "time_limit_s": None if requests else duration},
+            "config": {"requests": requests, "time_limit_s": None if requests else duration,
+                       "warmup_s": d_s + 1},
+            # Every connection answered once within the warm-up: the window is not moved.
+            "establishment": {"connections": 1, "answered": 1, "all_answered_s": d_s},
             "summary": {"complete": complete, "failed": failed, "attempts": complete + failed,
                         "duration_s": duration, "requests_per_sec": complete / duration, "non_2xx": 0},
             "latency": {"total": {"count": complete, "mean_ms": d_s * 1000, "percentiles": pct}},
@@ -316,7 +319,7 @@ def test_page_loads_in_headless_chromium_with_every_image(rendered):
     folder, _ = rendered
     r = run_plot(folder, "--check-page")
     assert r.returncode == 0, r.stderr
-    assert "chromium loaded 5/5 images" in r.stdout
+    assert "chromium loaded 6/6 images" in r.stdout
 
 
 @chromium
@@ -342,7 +345,7 @@ def test_chromium_itself_reports_an_image_it_cannot_decode(rendered, tmp_path):
     open(index, "w", encoding="utf-8").write(page)
     with open(os.path.join(broken, "plots", "cpu.gif"), "wb") as f:
         f.write(b"GIF89a not really")
-    with pytest.raises(pagecheck.PageCheckError, match="chromium loaded 4 of 5 images"):
+    with pytest.raises(pagecheck.PageCheckError, match="chromium loaded 5 of 6 images"):
         pagecheck.check_page(index)
 
 

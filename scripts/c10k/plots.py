@@ -15,7 +15,7 @@ import sys
 from . import results, scenario as scen
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gnuplot")
-PLOTS = ["throughput", "latency", "memory", "cpu", "failures"]
+PLOTS = ["throughput", "latency", "memory", "cpu", "failures", "establishment"]
 # Indexed by a model's rank (its --describe: 10, 20, ... in C10K story order), so a model keeps its
 # colour on every plot of every results folder.
 RANK_COLORS = ["#d62728", "#ff7f0e", "#8c564b", "#9467bd", "#1f77b4", "#2ca02c",
@@ -24,7 +24,8 @@ EXTRA_COLORS = ["#000000", "#637939", "#843c39", "#7b4173"]  # models without a 
 POINT_TYPES = [7, 5, 9, 13, 11, 15, 4, 6, 8, 10, 12, 14]
 COLUMNS = ["concurrency", "requests_per_sec", "requests_per_sec_min", "requests_per_sec_max",
            "latency_p50_ms", "latency_p99_ms", "pss_per_connection_kib", "cpu_per_request_us",
-           "failed_pct", "ideal_requests_per_sec", "non_2xx_pct", "errors_pct"]
+           "failed_pct", "ideal_requests_per_sec", "non_2xx_pct", "errors_pct", "establishment_s",
+           "establishment_rate_per_s"]
 COL = {name: i + 1 for i, name in enumerate(COLUMNS)}
 SIZE = (1100, 640)
 GNUPLOT_TIMEOUT_S = 120
@@ -178,7 +179,8 @@ def plot_commands(name, scenario, data, styles, env):
                 refused = dict(st, dt=st["dt"] + 1, pt=st["pt"] - 1 if st["pt"] % 2 else st["pt"])
                 clauses.append(_line(path, f"{c}:{COL['non_2xx_pct']}", f"{s['name']} non-2xx", refused, 1.5))
     else:
-        column = {"memory": "pss_per_connection_kib", "cpu": "cpu_per_request_us"}[name]
+        column = {"memory": "pss_per_connection_kib", "cpu": "cpu_per_request_us",
+                  "establishment": "establishment_s"}[name]
         for s in series_list:
             path, rows = data[s["name"]]
             if not _has(rows, column):
@@ -190,12 +192,13 @@ def plot_commands(name, scenario, data, styles, env):
 
 TITLES = {"throughput": "throughput vs concurrency", "latency": "latency of 2xx responses (p50 solid, p99 dashed) vs concurrency",
           "memory": "server memory per connection vs concurrency", "cpu": "server CPU time per request vs concurrency",
-          "failures": "errors (solid) and non-2xx answers (dashed) vs concurrency"}
+          "failures": "errors (solid) and non-2xx answers (dashed) vs concurrency",
+          "establishment": "time until all C connections were answered once"}
 
 
 Y_COLUMNS = {"throughput": ["requests_per_sec", "requests_per_sec_min", "requests_per_sec_max"],
              "latency": ["latency_p50_ms", "latency_p99_ms"], "memory": ["pss_per_connection_kib"],
-             "cpu": ["cpu_per_request_us"]}
+             "cpu": ["cpu_per_request_us"], "establishment": ["establishment_s"]}
 
 
 def _y_values(name, scenario, data, env, concurrencies):

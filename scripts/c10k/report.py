@@ -25,6 +25,13 @@ PLOT_CAPTIONS = {
     "cpu": ("Server CPU time per request",
             "User + system CPU of the server's process tree (including reaped children) divided by the requests "
             "it served, warm-up included in both."),
+    "establishment": ("Establishment phase vs concurrency",
+                      "Seconds from the loadgen's start until every one of the C connections had its first 2xx "
+                      "answer: how fast the server takes connections on (accept for an event loop, a fork or a "
+                      "thread spawn per connection for forking and threaded). C divided by it is the rate in "
+                      "the table. The throughput window starts after this phase, skipping at most half of it; "
+                      "a point that hit that bound says so under its row. A point where not every connection "
+                      "was answered has no value here."),
     "failures": ("Errors and refusals vs concurrency",
                  "Solid: requests that ended in an error (connect, read, write, timeout, parse: no answer); "
                  "dashed: requests answered with a non-2xx status (refusals such as 503), each as a percentage "
@@ -185,6 +192,20 @@ def write_summary(folder, res, points):
                 continue
             cells = [_ratios(by.get((s["name"], c)), by.get((ref, c))) for c in concurrencies]
             lines.append(f"| {s['name']} (vs {ref}) | " + " | ".join(cells) + " |")
+    lines += _section("Establishment: seconds until all C connections were answered once "
+                      "(and connections/s)", concurrencies)
+    for s in res.series():
+        cells = []
+        for c in concurrencies:
+            p = by.get((s["name"], c))
+            if p is None or (p.get("establishment_s") is None and p.get("establishment_answered") is None):
+                cells.append("–")
+            elif p.get("establishment_s") is None:
+                cells.append(f"not all ({p['establishment_answered']:,} answered)")
+            else:
+                cells.append(f"{_num(p['establishment_s'])} ({_num(p['establishment_rate_per_s'])}/s)"
+                             + (" bound hit" if p.get("establishment_bound_hit") else ""))
+        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
     lines += _section("Server memory per connection, KiB of PSS ((peak - idle) / C)", concurrencies)
     for s in res.series():
         cells = []
@@ -224,7 +245,7 @@ def _env_table(env):
 
 def _series_table(folder, s, points_by, skipped, warnings, repeats):
     head = ("<tr><th>C</th><th>reps ok</th><th class=l>status</th><th>req/s</th><th>min–max</th><th>C/D</th>"
-            "<th>% of C/D</th><th>loadgen req/s</th><th>time s</th><th>p50 ms (2xx)</th><th>p99 ms (2xx)</th><th>errors %</th><th>non-2xx %</th><th>complete</th><th>failed</th>"
+            "<th>% of C/D</th><th>loadgen req/s</th><th>time s</th><th>p50 ms (2xx)</th><th>p99 ms (2xx)</th><th title='until all C connections were answered once'>establish s</th><th>conn/s</th><th>errors %</th><th>non-2xx %</th><th>complete</th><th>failed</th>"
             "<th>server CPU cores</th><th>CPU/req µs</th><th>peak PSS MiB</th><th>PSS/conn KiB</th>"
             "<th title='kernel TCP socket memory, machine-wide, both ends of each loopback connection'>"
             "kernel TCP/conn KiB</th>"
@@ -233,11 +254,11 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
     for c in s["concurrency"]:
         key = (s["name"], c)
         if key in skipped:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=22 class=l>skipped: {_e(skipped[key])}</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=24 class=l>skipped: {_e(skipped[key])}</td></tr>")
             continue
         p = points_by.get(key)
         if p is None:
-            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=22 class=l>not run (yet)</td></tr>")
+            rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=24 class=l>not run (yet)</td></tr>")
             continue
         pct = _pct_of_ideal(p)
         bad = p["ok_repetitions"] < p["repetitions"] or (p["failed_pct"] or 0) > 0
@@ -256,6 +277,7 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
             f"<td>{_num(p['ideal_requests_per_sec'])}</td><td>{'–' if pct is None else _pct(pct)}</td>"
             f"<td>{_num(p['loadgen_requests_per_sec'])}</td><td>{_num(p['duration_s'])}</td>"
             f"<td>{_num(p['latency_p50_ms'])}</td><td>{_num(p['latency_p99_ms'])}</td>"
+            f"<td>{_num(p.get('establishment_s'))}</td><td>{_num(p.get('establishment_rate_per_s'))}</td>"
             f"<td>{_num(p.get('errors_pct'))}</td><td>{_num(p.get('non_2xx_pct'))}</td><td>{_num(p['complete'])}</td><td>{_num(p['failed'])}</td>"
             f"<td>{_srv(p['server_cpu_cores'])}</td><td>{_srv(p['cpu_per_request_us'])}</td>"
             f"<td>{_srv(peak_mib)}</td><td>{_srv(p['pss_per_connection_kib'])}</td>"
@@ -265,7 +287,7 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
         if why:
             # On its own row under the point: a long reason in a narrow column would make the
             # whole row tall.
-            rows.append(f"<tr class=why><td></td><td colspan=22 class=l>why: {_e(why)}</td></tr>")
+            rows.append(f"<tr class=why><td></td><td colspan=24 class=l>why: {_e(why)}</td></tr>")
     return "<div class=tw><table>\n" + "\n".join(rows) + "\n</table></div>"
 
 

@@ -174,14 +174,60 @@ def success_fraction(loadgen_doc):
     return min(1.0, good / complete)
 
 
+def establishment(rep):
+    """(seconds until every connection had one 2xx answer or None, answered, connections) of a
+    repetition; (None, None, None) when its loadgen did not report it."""
+    est = _get(rep, "loadgen", "establishment")
+    if not isinstance(est, dict):
+        return None, None, None
+    return est.get("all_answered_s"), est.get("answered"), est.get("connections")
+
+
+def steady_window(rep):
+    """Where a time-bound repetition's steady state starts: (skip_s, bound_hit).
+
+    The measured window should open after the establishment phase (every connection answered
+    once: a forking server at C = 10,000 may take seconds to fork them all). When that phase ends
+    after the warm-up, the throughput is taken from the loadgen's per-second counts from the
+    first whole second after it (skip_s into the window), but at most half the window is skipped
+    (the bound): bound_hit says the phase was longer, or never ended."""
+    cfg = _get(rep, "loadgen", "config") or {}
+    duration = _get(rep, "loadgen", "summary", "duration_s")
+    if not cfg.get("time_limit_s") or not duration:
+        return 0.0, False  # a request-count run has no window to move
+    e, answered, conns = establishment(rep)
+    if e is None and answered is None:
+        return 0.0, False  # a loadgen that did not report the phase
+    warmup = cfg.get("warmup_s") or 0.0
+    bound = duration / 2
+    if e is None:
+        return float(math.floor(bound)), True
+    skip = max(0.0, e - warmup)
+    if skip == 0:
+        return 0.0, False
+    # The per-second counts start on whole seconds: skip to the first one after the phase.
+    if math.ceil(skip) > bound:
+        return float(math.floor(bound)), True
+    return float(math.ceil(skip)), False
+
+
 def repetition_rate(rep, series):
-    """2xx responses/s of one repetition: the loadgen's rate times the share that was 2xx.
+    """2xx responses/s of one repetition, over its steady window (steady_window): the loadgen's
+    rate times the share that was 2xx.
 
     For a time-bound run the loadgen counts every request that ends inside the measured window
     (including one that began during the warm-up), so its rate needs no edge correction."""
     doc = rep.get("loadgen")
     rate = _get(doc, "summary", "requests_per_sec") if isinstance(doc, dict) else None
-    return None if rate is None else rate * success_fraction(doc)
+    if rate is None:
+        return None
+    skip, _ = steady_window(rep)
+    seconds = _get(doc, "timeseries") or []
+    duration = _get(doc, "summary", "duration_s") or 0
+    if skip > 0 and seconds and duration > skip:
+        done = sum(s.get("completed", 0) for s in seconds if s.get("t_s", 0) >= skip)
+        rate = done / (duration - skip)
+    return rate * success_fraction(doc)
 
 
 def latency_table(rep):
@@ -258,6 +304,13 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         "loadgen_errors": {k: v for k, v in lg_errors.items() if v},
         "server_errors": srv_errors,
     }
+    ests = [establishment(r) for r in ok]
+    times = [e for e, _, _ in ests if e is not None]
+    point["establishment_s"] = _median(times) if len(times) == len(ok) and times else None
+    point["establishment_rate_per_s"] = (round(concurrency / point["establishment_s"], 1)
+                                         if point["establishment_s"] else None)
+    point["establishment_answered"] = min((a for _, a, _ in ests if a is not None), default=None)
+    point["establishment_bound_hit"] = sum(1 for r in ok if steady_window(r)[1])
     point["diagnosis"] = diagnose(point, series_service_time_s(series), model)
     return point
 
@@ -292,7 +345,7 @@ def diagnose(p, service_time_s=None, model=None):
     if p["ok_repetitions"] == 0:
         return p["detail"] or "no repetition finished"
     if ideal is None or rps is None or rps >= 0.8 * ideal:
-        if not p["failed_pct"]:
+        if not p["failed_pct"] and not p.get("establishment_bound_hit"):
             return None
     evidence = []
     if rps is not None and ideal:
@@ -312,6 +365,9 @@ def diagnose(p, service_time_s=None, model=None):
                         f"{cap} requests in flight at most by design: throughput {cap}/D")
     if p.get("loadgen_errors"):
         evidence.append("loadgen errors " + ", ".join(f"{k} {v}" for k, v in sorted(p["loadgen_errors"].items())))
+    note = establishment_note(p)
+    if note:
+        evidence.append(note)
     c = p["concurrency"]
     tasks = {"thread": "threads", "process": "processes"}.get(models.task_per_connection(model))
     peak = p.get(f"peak_{tasks}") if tasks else None
@@ -320,6 +376,21 @@ def diagnose(p, service_time_s=None, model=None):
     if p["failed_pct"]:
         evidence.append(f"{p['failed_pct']:.1f}% of requests failed")
     return "; ".join(evidence) or None
+
+
+def establishment_note(p):
+    """What the report says when a point's establishment phase outlasted its bound, else None."""
+    if not p.get("establishment_bound_hit"):
+        return None
+    answered = p.get("establishment_answered")
+    if p.get("establishment_s") is None:
+        phase = (f"only {answered:,} of {p['concurrency']:,} connections were ever answered"
+                 if answered is not None else "the connections were not all answered")
+    else:
+        phase = f"establishing the {p['concurrency']:,} connections took {p['establishment_s']:.2f} s"
+    return (f"{phase}: longer than the warm-up plus half the measured window (the bound), so the "
+            f"throughput of {p['establishment_bound_hit']} repetition(s) is the second half of the "
+            f"window and may still include the phase")
 
 
 def load(path):
