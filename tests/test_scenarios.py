@@ -51,7 +51,8 @@ def test_shipped_scenarios_validate_full_and_quick(name):
         assert sc["description"].strip()
         for s in sc["series"]:
             assert s["concurrency"] == sorted(set(s["concurrency"])) and s["concurrency"]
-            assert s["server"] in harness.MODELS or (s["server"] is None and (s.get("command") or s.get("url")))
+            assert (s["server"] in harness.MODELS or (s["server"] and s.get("optional"))
+                    or (s["server"] is None and (s.get("command") or s.get("url"))))
 
 
 def test_shipped_scenarios_say_what_the_issue_asks():
@@ -148,11 +149,11 @@ def test_missing_server_in_series_object_is_refused():
 def test_peers_puts_each_peer_beside_epoll_in_both_connection_modes():
     peers = scen.load("peers")
     names = [s["name"] for s in peers["series"]]
-    for peer in ("epoll", "nginx-1", "nginx-2", "h2o", "asyncio"):
+    for peer in ("epoll", "reuseport", "nginx-1", "nginx-2", "h2o", "asyncio"):
         for mode, ka in (("keepalive", True), ("close", False)):
             (s,) = [s for s in peers["series"] if s["name"] == f"{peer}-{mode}"]
             assert s["loadgen"]["keepalive"] is ka
-    assert len(names) == 10
+    assert len(names) == 12 and all(s.get("optional") for s in peers["series"] if s["server"] == "reuseport")
     assert peers["concurrency"][0] == 1 and peers["concurrency"][-1] == 10000
     assert all(not s["server_options"].get("delay_ms") for s in peers["series"])
     (asyncio_peer,) = [s for s in peers["series"] if s["name"] == "asyncio-close"]
@@ -364,3 +365,23 @@ def test_compare_to_must_name_a_series():
     assert "series[1].compare_to: must be the name of a series" in got
     sc = scen.validate(mutate(lambda d: d["series"][1].update(compare_to="epoll")))
     assert sc["series"][1]["compare_to"] == "epoll" and "compare_to" not in sc["series"][0]
+
+
+def test_optional_model_series_is_skipped_when_its_binary_is_missing(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("server-epoll", "loadgen"):
+        (bin_dir / name).write_text("#!/bin/sh\n")
+        (bin_dir / name).chmod(0o755)
+    doc = mutate(lambda d: d["series"].append({"server": "newmodel", "optional": True}))
+    sc = scen.validate(doc)
+    scen.check_binaries(sc, str(bin_dir))  # no error: the optional series is skipped instead
+    assert scen.missing_binary_reason(sc["series"][2], str(bin_dir)).startswith("server-newmodel is not built")
+    assert scen.missing_binary_reason(sc["series"][0], str(bin_dir)) is None
+    got = problems(mutate(lambda d: d["series"].append({"name": "c", "command": ["x", "{port}"], "optional": True})))
+    assert any("series[2].optional: must be true or false, and only for a model series" in p for p in got)
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(doc))
+    r = _run(str(f), "--check", "--bin-dir", str(bin_dir))
+    assert r.returncode == 0, r.stderr
+    assert "cannot run newmodel at c=1, 10 here: server-newmodel is not built" in r.stderr

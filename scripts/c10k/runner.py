@@ -381,15 +381,19 @@ def _main(args, log):
     tasks_now = environment.count_tasks()
     skipped, warnings = [], []
     for s in scenario["series"]:
-        missing = scen.missing_program_reason(s) if scen.kind(s) == "command" else None
+        missing = (scen.missing_program_reason(s) if scen.kind(s) == "command" else
+                   scen.missing_binary_reason(s, bin_dir) if s.get("optional") else None)
         for c in s["concurrency"]:
             reason, warning = (missing, None) if missing else environment.check_point(env, s, c, tasks_now)
             if reason:
                 skipped.append({"series": s["name"], "concurrency": c, "reason": reason})
             elif warning:
                 warnings.append({"series": s["name"], "concurrency": c, "reason": warning})
+    grouped = {}  # one line per series and reason (a peer that is not installed: every C)
     for p in skipped:
-        log(f"cannot run {p['series']} at c={p['concurrency']} here: {p['reason']}")
+        grouped.setdefault((p["series"], p["reason"]), []).append(str(p["concurrency"]))
+    for (series, reason), cs in grouped.items():
+        log(f"cannot run {series} at c={', '.join(cs)} here: {reason}")
     for w in warnings:
         log(f"note: {w['series']} at c={w['concurrency']}: {w['reason']}")
 

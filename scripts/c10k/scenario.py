@@ -56,7 +56,8 @@ SWEEP_FIELDS = {
     "max": ("int", 1, "highest concurrency"),
     "points_per_decade": ("int", 1, "log-spaced points per factor of 10"),
 }
-SERIES_KEYS = {"name", "server", "server_options", "loadgen", "concurrency", "description", "compare_to"}
+SERIES_KEYS = {"name", "server", "server_options", "loadgen", "concurrency", "description", "compare_to",
+               "optional"}
 # A series names one of: a model of ours (`server`), any server to start (`command`), or a server
 # that already runs (`url`). These keys go with the last two.
 COMMAND_KEYS = {"command", "env", "cwd", "ready", "start_timeout_s", "files", "package"}
@@ -418,9 +419,12 @@ def validate(doc, source="<scenario>", quick=False, scenario_dir=None):
         _check_loadgen_semantics(path, loadgen, s_sweep, problems)
         if "compare_to" in item and (not isinstance(item["compare_to"], str) or not item["compare_to"]):
             problems.append(f"{path}.compare_to: must be the name of a series")
+        if "optional" in item and (kind != "server" or not isinstance(item["optional"], bool)):
+            problems.append(f"{path}.optional: must be true or false, and only for a model series")
         series.append({"name": sname, "server": server if kind == "server" else None,
                        "description": item.get("description", ""), **target,
                        **({"compare_to": item["compare_to"]} if "compare_to" in item else {}),
+                       **({"optional": True} if item.get("optional") is True else {}),
                        "server_options": server_options, "loadgen": loadgen, "concurrency": s_sweep})
     names = {s["name"] for s in series}
     for i, s in enumerate(series):
@@ -570,6 +574,14 @@ def missing_program_reason(series):
             + (" or not on PATH" if os.sep not in series["command"][0] else ""))
 
 
+def missing_binary_reason(series, bin_dir):
+    """Why an optional model series cannot run here (its binary is not built), or None."""
+    path = os.path.join(bin_dir, f"server-{series['server']}")
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return None
+    return f"server-{series['server']} is not built in {bin_dir} (this model may not exist in this version)"
+
+
 def uses_port(series):
     texts = series["command"] + list(series.get("env", {}).values()) + list(series.get("files", {}).values())
     return any("{port}" in t for t in texts)
@@ -591,9 +603,11 @@ def command_setup(series, values):
 
 
 def check_binaries(scenario, bin_dir, source="<scenario>"):
-    """Every server binary and the loadgen must exist and be executable in bin_dir."""
+    """Every server binary and the loadgen must exist and be executable in bin_dir (an optional
+    series' binary may be missing: missing_binary_reason() then skips its points)."""
     problems = []
-    needed = sorted({f"server-{s['server']}" for s in scenario["series"] if s.get("server")}) + ["loadgen"]
+    needed = sorted({f"server-{s['server']}" for s in scenario["series"]
+                     if s.get("server") and not s.get("optional")}) + ["loadgen"]
     for name in needed:
         path = os.path.join(bin_dir, name)
         if not os.path.isfile(path) or not os.access(path, os.X_OK):
