@@ -76,10 +76,11 @@ def test_the_window_opens_after_the_phase_within_the_bound():
 
 
 def test_runner_measures_the_phase_and_moves_the_window(tmp_path):
-    # --ramp opens the 20 connections over 2 s: the phase ends about 1.5 s into the window.
+    # --ramp opens the 20 connections over 2 s: the phase ends about 1.5 s into the 6 s window
+    # (the bound, half the window, leaves room for a slow machine).
     doc = {"schema_version": 1, "name": "ramped", "description": "connections opened over 2 s",
            "server_options": {"delay_ms": 100},
-           "loadgen": {"keepalive": True, "duration_s": 4, "warmup_s": 0.5, "ramp_s": 2, "timeout_s": 5},
+           "loadgen": {"keepalive": True, "duration_s": 6, "warmup_s": 0.5, "ramp_s": 2, "timeout_s": 5},
            "series": ["epoll", {"name": "capped", "server": "epoll", "server_options": {"max_conns": 2},
                                 "loadgen": {"ramp_s": 0, "duration_s": 1, "extra_args": ["-l"]}}],
            "concurrency": [20]}
@@ -92,7 +93,7 @@ def test_runner_measures_the_phase_and_moves_the_window(tmp_path):
     folder = the_folder(out)
     points = {p["series"]: p for p in results.load(folder).points()}
     ramped, capped = points["epoll"], points["capped"]
-    assert 1.5 <= ramped["establishment_s"] < 4.5 and not ramped["establishment_bound_hit"]
+    assert 1.5 <= ramped["establishment_s"] < 3.5 and not ramped["establishment_bound_hit"], ramped
     assert ramped["establishment_rate_per_s"] == round(20 / ramped["establishment_s"], 1)
     # The steady rate (C/D = 200/s at most) is above the loadgen's rate over the whole window.
     assert ramped["requests_per_sec"] > ramped["loadgen_requests_per_sec"]
