@@ -55,7 +55,8 @@ def usage(c, model, requests, cores_busy=0.01):
                         "rss_kib": 3 * pss, "pss_kib": pss,
                         "threads": c + 1 if model == "threaded" and k else 1,
                         "processes": c + 1 if model == "forking" and k else 1,
-                        "ctx_voluntary": k, "ctx_involuntary": 0})
+                        "ctx_voluntary": k, "ctx_involuntary": 0,
+                        "tcp_mem_kib": 400 + (0 if k == 0 else 8 * c)})
     return procsample.summarize(samples, 0.1, c, requests)
 
 
@@ -170,6 +171,8 @@ def test_legends_and_axes_name_every_series(rendered):
     assert "ideal C/D (D = 1 s)" in svg and "log scale" in svg
     lat = open(os.path.join(folder, "plots", "latency.svg"), encoding="utf-8").read()
     assert "epoll p50" in lat and "epoll p99" in lat
+    mem = open(os.path.join(folder, "plots", "memory.svg"), encoding="utf-8").read()
+    assert "epoll kernel TCP buffers" in mem  # kernel memory apart from the user-space PSS
 
 
 def test_data_files_hold_the_aggregated_numbers(rendered):

@@ -25,7 +25,7 @@ POINT_TYPES = [7, 5, 9, 13, 11, 15, 4, 6, 8, 10, 12, 14]
 COLUMNS = ["concurrency", "requests_per_sec", "requests_per_sec_min", "requests_per_sec_max",
            "latency_p50_ms", "latency_p99_ms", "pss_per_connection_kib", "cpu_per_request_us",
            "failed_pct", "ideal_requests_per_sec", "non_2xx_pct", "errors_pct", "establishment_s",
-           "establishment_rate_per_s"]
+           "establishment_rate_per_s", "tcp_mem_per_connection_kib"]
 COL = {name: i + 1 for i, name in enumerate(COLUMNS)}
 SIZE = (1100, 640)
 GNUPLOT_TIMEOUT_S = 120
@@ -187,17 +187,26 @@ def plot_commands(name, scenario, data, styles, env):
                 continue
             y = _positive(COL[column])
             clauses.append(_line(path, f"{COL['concurrency']}:{y}", s["name"], styles[s["name"]]))
+        if name == "memory":
+            # Kernel memory apart from the user-space PSS: the TCP buffers (sockstat) per connection.
+            for s in series_list:
+                path, rows = data[s["name"]]
+                if _has(rows, "tcp_mem_per_connection_kib"):
+                    st = styles[s["name"]]
+                    kernel = dict(st, dt=st["dt"] + 1, pt=st["pt"] - 1 if st["pt"] % 2 else st["pt"])
+                    clauses.append(_line(path, f"{COL['concurrency']}:{_positive(COL['tcp_mem_per_connection_kib'])}",
+                                         f"{s['name']} kernel TCP buffers", kernel, 1.5))
     return clauses
 
 
 TITLES = {"throughput": "throughput vs concurrency", "latency": "latency of 2xx responses (p50 solid, p99 dashed) vs concurrency",
-          "memory": "server memory per connection vs concurrency", "cpu": "server CPU time per request vs concurrency",
+          "memory": "memory per connection (server PSS solid, kernel TCP buffers dashed) vs concurrency", "cpu": "server CPU time per request vs concurrency",
           "failures": "errors (solid) and non-2xx answers (dashed) vs concurrency",
           "establishment": "time until all C connections were answered once"}
 
 
 Y_COLUMNS = {"throughput": ["requests_per_sec", "requests_per_sec_min", "requests_per_sec_max"],
-             "latency": ["latency_p50_ms", "latency_p99_ms"], "memory": ["pss_per_connection_kib"],
+             "latency": ["latency_p50_ms", "latency_p99_ms"], "memory": ["pss_per_connection_kib", "tcp_mem_per_connection_kib"],
              "cpu": ["cpu_per_request_us"], "establishment": ["establishment_s"]}
 
 

@@ -18,10 +18,12 @@ PLOT_CAPTIONS = {
                 "response, as the loadgen measured it, over the 2xx responses only: an immediate refusal (503) "
                 "is not a fast answer. The ideal is D itself; queueing shows as growth above it. Refusals and "
                 "errors are on the failures plot."),
-    "memory": ("Server memory per connection",
-               "(Peak PSS - idle PSS) / C over the server's whole process tree. PSS shares each page among the "
-               "processes that map it, so a forking server's shared code is not counted once per child. It is user-space "
-               "memory: the kernel's socket buffers and thread stacks' kernel parts are not in it."),
+    "memory": ("Memory per connection: user space and kernel",
+               "Solid: (peak PSS - idle PSS) / C over the server's whole process tree. PSS shares each page among "
+               "the processes that map it, so a forking server's shared code is not counted once per child. "
+               "Dashed: the kernel's TCP socket buffer memory (/proc/net/sockstat, peak - first sample) / C. "
+               "That figure is machine-wide: on loopback it holds both ends of every connection, the loadgen's "
+               "too, and the socket structures themselves are not in it."),
     "cpu": ("Server CPU time per request",
             "User + system CPU of the server's process tree (including reaped children) divided by the requests "
             "it served, warm-up included in both."),
