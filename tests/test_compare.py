@@ -163,9 +163,9 @@ def test_environment_difference_is_a_warning(tmp_path):
 
 
 @pytest.mark.parametrize("setup,message", [
-    ("missing", "no such directory"),
-    ("no_manifest", "manifest.json: no such file"),
-    ("wrong_kind", "not a c10k-bench results manifest"),
+    ("missing", "is not a directory"),
+    ("no_manifest", "no manifest.json"),
+    ("wrong_kind", "is not a results folder"),
     ("bad_json", "is not valid JSON"),
     ("no_points", "no finished repetitions"),
 ])

@@ -79,7 +79,7 @@ def test_default_directory_is_named_after_the_scenario(tmp_path):
     # No argument: show looks at baselines/ci of the repository; it either exists or is a clear error.
     assert status in (0, 2) and "Traceback" not in err
     status, _, err = run("check", base, "--dir", tmp_path / "nothing-here")
-    assert status == 2 and "no such file (baseline fingerprint)" in err
+    assert status == 2 and "fingerprint.json does not exist" in err
 
 
 def test_instruction_counts_in_the_baseline(tmp_path):

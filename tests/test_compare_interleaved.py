@@ -85,7 +85,7 @@ def test_bad_arguments(tmp_path, scenario):
     status, _, err = run_ab("--scenario", scenario, "--baseline-bin", tmp_path / "nope", "--out", tmp_path / "ab")
     assert status == 2 and "does not exist" in err
     status, _, err = run_ab("--scenario", tmp_path / "missing.json", "--baseline-bin", harness.BIN_DIR)
-    assert status == 2 and "no such file" in err
+    assert status == 2 and "missing.json does not exist" in err
     status, _, err = run_ab("--scenario", scenario, "--baseline-bin", harness.BIN_DIR,
                             "--candidate-env", "JUSTANAME")
     assert status == 2 and "NAME=VALUE" in err

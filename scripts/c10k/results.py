@@ -48,7 +48,7 @@ def rep_path(folder, series, concurrency, repetition):
     return os.path.join(point_dir(folder, series, concurrency), f"rep{repetition}.json")
 
 
-def _read_json(path, what):
+def read_json(path, what):
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
@@ -67,7 +67,7 @@ def read_manifest(folder):
     path = os.path.join(folder, "manifest.json")
     if not os.path.exists(path):
         raise ResultsError(f"{folder} is not a results folder (no manifest.json)")
-    manifest = _read_json(path, "manifest")
+    manifest = read_json(path, "manifest")
     if not isinstance(manifest, dict) or manifest.get("kind") != KIND:
         raise ResultsError(f"{folder} is not a results folder (manifest.json has no \"kind\": \"{KIND}\")")
     if manifest.get("schema_version") != SCHEMA_VERSION:
@@ -113,6 +113,43 @@ def server_cpu_count(environment):
     return len(pinned) if pinned else (environment.get("cores") or 1)
 
 
+def read_repetitions(folder):
+    """Every finished repetition under <folder>/points, by point: {(series, concurrency): [doc, ...]}
+    in repetition order. Files that are not rep<k>.json (temporary files of an unfinished write,
+    notes) are skipped; a rep<k>.json that is not a JSON object is an error."""
+    root = os.path.join(folder, "points")
+    points = {}
+    try:
+        series_names = sorted(os.listdir(root))
+    except (FileNotFoundError, NotADirectoryError):
+        return points
+    for series in series_names:
+        try:
+            conc_dirs = os.listdir(os.path.join(root, series))
+        except NotADirectoryError:
+            continue
+        for cdir in conc_dirs:
+            if not (cdir.startswith("c") and cdir[1:].isdigit()):
+                continue
+            d = os.path.join(root, series, cdir)
+            try:
+                names = os.listdir(d)
+            except NotADirectoryError:
+                continue
+            ks = sorted(int(n[3:-5]) for n in names
+                        if n.startswith("rep") and n.endswith(".json") and n[3:-5].isdigit())
+            docs = []
+            for k in ks:
+                path = os.path.join(d, f"rep{k}.json")
+                doc = read_json(path, "point")
+                if not isinstance(doc, dict):
+                    raise ResultsError(f"point: {path} is not a JSON object")
+                docs.append(doc)
+            if docs:
+                points[(series, int(cdir[1:]))] = docs
+    return points
+
+
 class Folder:
     """A results folder opened for reading."""
 
@@ -123,27 +160,22 @@ class Folder:
         self.environment = self.manifest["environment"]
         self.skipped_points = self.manifest.get("skipped_points", [])
         self.warnings = self.manifest.get("warnings", [])
+        self._by_point = None
 
     def series(self):
         return list(self.scenario.get("series", []))
 
+    def repetitions_by_point(self):
+        """{(series, concurrency): [finished repetitions in order]}, read once."""
+        if self._by_point is None:
+            self._by_point = read_repetitions(self.path)
+        return self._by_point
+
     def repetitions(self):
         """Every finished repetition (parsed rep<k>.json), in scenario order."""
-        out = []
-        for s in self.series():
-            for c in s.get("concurrency", []):
-                d = point_dir(self.path, s["name"], c)
-                try:
-                    names = os.listdir(d)
-                except FileNotFoundError:
-                    continue
-                reps = []
-                for n in names:
-                    if n.startswith("rep") and n.endswith(".json") and n[3:-5].isdigit():
-                        reps.append(int(n[3:-5]))
-                for k in sorted(reps):
-                    out.append(_read_json(os.path.join(d, f"rep{k}.json"), "point"))
-        return out
+        by_point = self.repetitions_by_point()
+        return [rep for s in self.series() for c in s.get("concurrency", [])
+                for rep in by_point.get((s["name"], c), [])]
 
     def model(self, name):
         """The model's own description (--describe) recorded with the run, or {} for older results."""
@@ -151,9 +183,7 @@ class Folder:
 
     def points(self):
         """One summary per (series, concurrency) that has at least one repetition."""
-        by_point = {}
-        for rep in self.repetitions():
-            by_point.setdefault((rep["series"], rep["concurrency"]), []).append(rep)
+        by_point = self.repetitions_by_point()
         out = []
         for s in self.series():
             for c in s.get("concurrency", []):
