@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The reference run: c10k and seed into results/reference/, plus smoke (timed only), with plots,
-# the headless-Chromium page check and the closing figures (summary.md) printed at the end.
+# the headless-Chromium page check and each summary (summary.md) printed at the end.
 # Needs a quiet machine: about 10 minutes with both cores to itself.
 # Usage: scripts/run_reference.sh [--out DIR]   (default DIR: results/reference)
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures the performance gates' closing figures (A/A false alarms, A/B detections, instruction
+# Measures the performance gates' validation figures (A/A false alarms, A/B detections, instruction
 # spread and smallest caught slowdown, wall time) and prints a Markdown summary.
 # Run it on a quiet machine; the full run takes about 40 minutes on 2 cores:
 #   scripts/ci/validate-gates.sh                       (10 A/A + 10 A/B sessions, full settings)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure the gates' error rates and costs; prints a Markdown summary (the closing figures).
+"""Measure the gates' error rates and costs; prints a Markdown summary (the validation figures).
 
   scripts/ci/validate-gates.sh [--sessions 10] [--slowdown 10] [--quick] [--out DIR] ...
 

@@ -13,7 +13,7 @@ import subprocess
 
 from c10k.environment import cpu_model  # the same reading the results manifest records
 
-# Differences worth a warning for the wall-clock gate (the list).
+# Differences worth a warning for the wall-clock gate: what moves wall-clock figures.
 WALL_CLOCK_KEYS = ("cpu_model", "cores", "kernel")
 # The instruction-count gate also depends on the code actually executed.
 INSTRUCTION_KEYS = ("cpu_model", "libc", "compiler", "libuv", "valgrind")
