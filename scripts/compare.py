@@ -11,24 +11,11 @@ Exit status: 0 no significant regression beyond the threshold, 1 regression (or 
 that failed where the baseline's did not), 2 bad input (unreadable folders, mismatched scenarios,
 too few repetitions for the test to ever reach significance).
 """
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from perfcheck import cli  # noqa: E402
 
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        description="Statistical wall-clock regression gate over two c10k-bench results folders.",
-        epilog="Exit status: 0 pass, 1 regression, 2 bad input.")
-    parser.add_argument("baseline", help="results folder of the baseline build")
-    parser.add_argument("candidate", help="results folder of the candidate build")
-    cli.add_compare_options(parser)
-    args = parser.parse_args(argv)
-    return cli.main_wrapper(lambda: cli.run_compare(args.baseline, args.candidate, args))
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.compare_main())

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from . import DEFAULT_BIN_DIR, ROOT, environment, procsample, processes, results, scenario as scen
+from . import DEFAULT_BIN_DIR, ROOT, default_results_dir, environment, procsample, processes, results, scenario as scen
 from .progress import Progress, fmt_duration
 
 SAMPLE_INTERVAL_S = 0.1
@@ -409,7 +409,7 @@ def _main(args, log):
         return 0
 
     if folder is None:
-        parent = args.out or os.path.join(ROOT, "results")
+        parent = args.out or default_results_dir()
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         folder = os.path.abspath(os.path.join(parent, f"{scenario['name']}-{stamp}"))
         if os.path.exists(folder):

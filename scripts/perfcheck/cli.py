@@ -1,4 +1,5 @@
 """Command-line plumbing shared by compare.py and baseline.py: options, outputs, exit codes."""
+import argparse
 import json
 import os
 import sys
@@ -150,3 +151,15 @@ def main_wrapper(fn):
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
+
+
+def compare_main(argv=None, prog=None):
+    """`compare.py BASELINE CANDIDATE [options]` (also `c10k compare`): exit 0 pass, 1 regression, 2 bad input."""
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Statistical wall-clock regression gate over two c10k-bench results folders.",
+        epilog="Exit status: 0 pass, 1 regression, 2 bad input.")
+    parser.add_argument("baseline", help="results folder of the baseline build")
+    parser.add_argument("candidate", help="results folder of the candidate build")
+    add_compare_options(parser)
+    args = parser.parse_args(argv)
+    return main_wrapper(lambda: run_compare(args.baseline, args.candidate, args))
