@@ -303,13 +303,21 @@ def render_folder(folder):
     data = write_data(folder, points, series_list, plot_dir)
     styles = series_styles(series_list, res.environment.get("models"))
     concurrencies = sorted({c for s in series_list for c in s["concurrency"]})
+    images = render_plots(plot_dir, res.scenario, data, styles, res.environment, concurrencies)
+    report.write_summary(folder, res, points)
+    report.write_html(folder, res, points, styles)
+    return images
+
+
+def render_plots(plot_dir, scenario, data, styles, env, concurrencies):
+    """Runs gnuplot for every plot in both formats into plot_dir; returns the image paths."""
     images = []
     for name in PLOTS:
         for fmt in ("png", "svg"):
             out = os.path.join(plot_dir, f"{name}.{fmt}")
             script = os.path.join(plot_dir, f"{name}-{fmt}.gp")
             with open(script, "w") as f:
-                f.write(gnuplot_script(name, fmt, out + ".tmp", res.scenario, data, styles, res.environment,
+                f.write(gnuplot_script(name, fmt, out + ".tmp", scenario, data, styles, env,
                                        concurrencies))
             _run_gnuplot(script)
             tmp = out + ".tmp"
@@ -322,34 +330,44 @@ def render_folder(folder):
             with open(script, "w") as f:
                 f.write(text.replace(_gp_str(tmp), _gp_str(out)))
             images.append(out)
-    report.write_summary(folder, res, points)
-    report.write_html(folder, res, points, styles)
     return images
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="plot.py", description="Plots (PNG, SVG) and index.html of a results folder.")
-    p.add_argument("results_dir", help="a results folder written by run_scenario.py")
+    p = argparse.ArgumentParser(prog="plot.py", description="Plots (PNG, SVG) and index.html of a results folder; "
+                                "of several folders, the same plots overlaid with a table of ratios to the first.")
+    p.add_argument("results_dir", nargs="+", help="a results folder written by run_scenario.py (or several)")
+    p.add_argument("--label", action="append", metavar="TEXT",
+                   help="with several folders: a folder's label, once per folder in order (default: what differs "
+                        "among their hosts, CPUs, kernels and git revisions)")
+    p.add_argument("--out", metavar="DIR", help="with several folders: where the overlay goes "
+                   "(default: results/overlay-<timestamp>)")
     p.add_argument("--check-page", action="store_true",
                    help="then load index.html in headless Chromium and check every image is present and non-blank")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    if len(args.results_dir) == 1 and (args.label or args.out):
+        p.error("--label and --out are for overlaying several results folders")
     if shutil.which("gnuplot") is None:
         print("plot.py: error: gnuplot is not installed (Debian: apt-get install gnuplot-nox)", file=sys.stderr)
         return 1
+    from . import overlay
+    out_dir = args.results_dir[0] if len(args.results_dir) == 1 else (args.out or overlay.default_out_dir())
     try:
-        images = render_folder(args.results_dir)
-    except results.ResultsError as e:
+        if len(args.results_dir) == 1:
+            images = render_folder(out_dir)
+        else:
+            images = overlay.render(args.results_dir, out_dir, args.label)
+    except (results.ResultsError, overlay.OverlayError) as e:
         print(f"plot.py: error: {e}", file=sys.stderr)
         return 2
     except PlotError as e:
         print(f"plot.py: error: {e}", file=sys.stderr)
         return 1
-    print(f"wrote {len(images)} images in {os.path.join(args.results_dir, 'plots')} and "
-          f"{os.path.join(args.results_dir, 'index.html')}")
+    print(f"wrote {len(images)} images in {os.path.join(out_dir, 'plots')} and {os.path.join(out_dir, 'index.html')}")
     if args.check_page:
         from . import pagecheck
         try:
-            report = pagecheck.check_page(os.path.join(args.results_dir, "index.html"))
+            report = pagecheck.check_page(os.path.join(out_dir, "index.html"))
         except pagecheck.PageCheckError as e:
             print(f"plot.py: page check failed: {e}", file=sys.stderr)
             return 1

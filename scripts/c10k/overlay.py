@@ -1,0 +1,200 @@
+"""Several results folders on one set of plots: two machines, two builds, two kernels.
+
+`plot.py A B ...` draws every series of every folder on each plot (the colour is the model, the
+dash and point style the folder), labels each folder from its manifest (what differs among host,
+CPU model, kernel and git revision) or from --label, and writes a table of per-point ratios against
+the first folder. Everything lands in one output folder with an index.html.
+"""
+import datetime
+import html
+import os
+
+from . import default_results_dir, plots, results
+
+METRICS = [  # (key, heading, unit, higher is better)
+    ("requests_per_sec", "throughput", "requests/s", True),
+    ("latency_p50_ms", "p50 latency", "ms", False),
+    ("latency_p99_ms", "p99 latency", "ms", False),
+    ("cpu_per_request_us", "server CPU per request", "µs", False),
+    ("pss_per_connection_kib", "memory per connection", "KiB", False),
+]
+LABEL_KEYS = [("hostname", "host"), ("cpu_model", "CPU"), ("kernel", "kernel"), ("git_revision", "rev")]
+DASHES = [1, 2, 4, 5, 3]
+
+
+class OverlayError(Exception):
+    pass
+
+
+def _short(key, value):
+    if value is None:
+        return "?"
+    value = str(value)
+    return value[:10] if key == "git_revision" else value
+
+
+def auto_labels(manifests, names):
+    """A label per folder from the manifest fields that differ among them (host, CPU, kernel, git
+    revision); the folder names when none differ. Labels are made unique."""
+    envs = [m.get("environment") or {} for m in manifests]
+    differing = [(k, title) for k, title in LABEL_KEYS if len({str(e.get(k)) for e in envs}) > 1]
+    if differing:
+        labels = [", ".join(f"{title} {_short(k, e.get(k))}" for k, title in differing) for e in envs]
+    else:
+        labels = list(names)
+    seen = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 and labels.count(label) == 1 else f"{label} #{seen[label]}")
+    return out
+
+
+def ratio_rows(folders_points, series_order):
+    """Rows (series, C, metric heading, first value, [ratio of each other folder or None])."""
+    rows = []
+    first = {(p["series"], p["concurrency"]): p for p in folders_points[0]}
+    others = [{(p["series"], p["concurrency"]): p for p in pts} for pts in folders_points[1:]]
+    concurrencies = sorted({p["concurrency"] for pts in folders_points for p in pts})
+    for s in series_order:
+        for c in concurrencies:
+            base = first.get((s, c))
+            for key, heading, unit, _ in METRICS:
+                v0 = base.get(key) if base else None
+                values = [(other.get((s, c)) or {}).get(key) for other in others]
+                if v0 is None and all(v is None for v in values):
+                    continue  # measured nowhere
+                ratios = [v / v0 if v is not None and v0 else None for v in values]
+                rows.append((s, c, f"{heading} ({unit})", v0, ratios))
+    return rows
+
+
+def _fmt_value(v):
+    if v is None:
+        return "–"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def _fmt_ratio(r):
+    return "–" if r is None else f"{r:.2f}x"
+
+
+def markdown_table(labels, rows):
+    head = [f"| series | C | metric | {labels[0]} | " + " | ".join(f"{label} / first" for label in labels[1:]) + " |",
+            "|---|---:|---|---:|" + "---:|" * (len(labels) - 1)]
+    return head + [f"| {s} | {c:,} | {metric} | {_fmt_value(v0)} | " + " | ".join(map(_fmt_ratio, ratios)) + " |"
+                   for s, c, metric, v0, ratios in rows]
+
+
+def combined_scenario(folders, labels):
+    """One scenario whose series are every (folder, series) pair, named 'series [label]', with the
+    styles that keep a model's colour and give each folder its own dash and point type."""
+    series, styles, by_name = [], {}, {}
+    model_index = {}
+    for i, (folder, label) in enumerate(zip(folders, labels)):
+        base_styles = plots.series_styles(folder.series())
+        for s in folder.series():
+            name = f"{s['name']} [{label}]"
+            series.append(dict(s, name=name))
+            st = dict(base_styles[s["name"]])
+            st["dt"] = DASHES[i % len(DASHES)]
+            st["pt"] = plots.POINT_TYPES[(model_index.setdefault(s["name"], len(model_index)) + 3 * i)
+                                         % len(plots.POINT_TYPES)]
+            styles[name] = st
+            by_name[name] = (i, s["name"])
+    names = sorted({f.scenario.get("name", "?") for f in folders})
+    scenario = {"name": " vs ".join(names) if len(names) > 1 else names[0], "series": series}
+    return scenario, styles, by_name
+
+
+def render(paths, out_dir, labels=None):
+    """Overlaid plots, comparison.md and index.html of several results folders in out_dir."""
+    if len(paths) < 2:
+        raise OverlayError("overlaying needs two results folders or more")
+    folders = [results.Folder(p) for p in paths]
+    if labels and len(labels) != len(folders):
+        raise OverlayError(f"{len(labels)} --label for {len(folders)} folders: give one per folder, in order")
+    labels = labels or auto_labels([f.manifest for f in folders],
+                                   [os.path.basename(os.path.normpath(p)) for p in paths])
+    if len(set(labels)) != len(labels):
+        raise OverlayError(f"labels must differ: {labels}")
+    points = [f.points() for f in folders]
+    scenario, styles, by_name = combined_scenario(folders, labels)
+    plot_dir = os.path.join(out_dir, "plots")
+    os.makedirs(plot_dir, exist_ok=True)
+    data = {}
+    for s in scenario["series"]:
+        i, original = by_name[s["name"]]
+        rows = [dict(p, series=s["name"]) for p in points[i] if p["series"] == original]
+        data.update(plots.write_data(paths[i], rows, [s], plot_dir))
+    concurrencies = sorted({c for s in scenario["series"] for c in s["concurrency"]})
+    images = plots.render_plots(plot_dir, scenario, data, styles, folders[0].environment, concurrencies)
+    series_order = []
+    for f in folders:
+        series_order += [s["name"] for s in f.series() if s["name"] not in series_order]
+    rows = ratio_rows(points, series_order)
+    table = markdown_table(labels, rows)
+    with open(os.path.join(out_dir, "comparison.md"), "w", encoding="utf-8") as f:
+        f.write(f"# {scenario['name']}: {len(folders)} results folders compared\n\n")
+        for path, label in zip(paths, labels):
+            f.write(f"- {label}: `{os.path.abspath(path)}`\n")
+        f.write("\nRatios are each folder's median over the first folder's, point by point.\n\n")
+        f.write("\n".join(table) + "\n")
+    write_html(out_dir, folders, paths, labels, scenario, rows)
+    return images
+
+
+def _env_rows(folders, labels):
+    keys = ["hostname", "cpu_model", "cores", "kernel", "git_revision", "mem_total_kib", "nofile_limit"]
+    e = html.escape
+    head = "<tr><th></th>" + "".join(f"<th>{e(label)}</th>" for label in labels) + "</tr>"
+    body = "".join("<tr><th>" + e(k) + "</th>" + "".join(f"<td>{e(str(f.environment.get(k)))}</td>" for f in folders)
+                   + "</tr>" for k in keys)
+    return f"<table>{head}{body}</table>"
+
+
+def write_html(out_dir, folders, paths, labels, scenario, rows):
+    e = html.escape
+    parts = ["<!DOCTYPE html>", '<html lang="en">', '<head><meta charset="utf-8">',
+             f"<title>c10k-bench: {e(scenario['name'])}, {len(folders)} runs compared</title>",
+             "<style>body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;"
+             "text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}"
+             ".worse{background:#fde2e2}.better{background:#e2f5e2}</style></head><body>",
+             f"<h1>c10k-bench: <code>{e(scenario['name'])}</code>, {len(folders)} results folders</h1>",
+             "<p>Each plot overlays every folder: the colour is the server model, the dash and point style "
+             "the folder. The table gives each folder's median over the first folder's, point by point; "
+             "cells 10 % or more worse are tinted red, 10 % or more better green.</p><ul>"]
+    for path, label, f in zip(paths, labels, folders):
+        parts.append(f"<li><strong>{e(label)}</strong>: <code>{e(os.path.abspath(path))}</code> "
+                     f"(started {e(str(f.manifest.get('started')))})</li>")
+    parts.append("</ul><h2>Machines and builds</h2>" + _env_rows(folders, labels) + "<h2>Plots</h2>")
+    for name in plots.PLOTS:
+        parts.append(f'<figure><a href="plots/{name}.svg"><img src="plots/{name}.png" width="1100" height="640" '
+                     f'alt="{e(plots.TITLES[name])}"></a><figcaption>{e(plots.TITLES[name])}</figcaption></figure>')
+    higher = {f"{h} ({u})": hb for _, h, u, hb in METRICS}
+    parts.append("<h2>Ratios against the first folder</h2><table><tr><th class=l>series</th><th>C</th>"
+                 f"<th class=l>metric</th><th>{e(labels[0])}</th>"
+                 + "".join(f"<th>{e(label)} / first</th>" for label in labels[1:]) + "</tr>")
+    for s, c, metric, v0, ratios in rows:
+        cells = []
+        for r in ratios:
+            cls = ""
+            if r is not None:
+                better = r > 1 if higher[metric] else r < 1
+                if abs(r - 1) >= 0.1:
+                    cls = " class=better" if better else " class=worse"
+            cells.append(f"<td{cls}>{_fmt_ratio(r)}</td>")
+        parts.append(f"<tr><td class=l>{e(s)}</td><td>{c:,}</td><td class=l>{e(metric)}</td>"
+                     f"<td>{_fmt_value(v0)}</td>{''.join(cells)}</tr>")
+    parts += ["</table>", f"<p>Generated {e(datetime.datetime.now().isoformat(timespec='seconds'))} by "
+              "scripts/plot.py; the same table is in <a href=comparison.md>comparison.md</a>.</p>", "</body></html>"]
+    path = os.path.join(out_dir, "index.html")
+    with open(path + ".tmp", "w", encoding="utf-8") as f:
+        f.write("\n".join(parts) + "\n")
+    os.replace(path + ".tmp", path)
+
+
+def default_out_dir():
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return os.path.join(default_results_dir(), f"overlay-{stamp}")

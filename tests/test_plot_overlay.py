@@ -1,0 +1,89 @@
+"""plot.py with several results folders: the plots overlaid, labels from the manifests or --label,
+the table of per-point ratios against the first folder, and one HTML page with it all."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import harness
+from c10k import overlay, pngcheck
+
+PLOT = os.path.join(harness.ROOT, "scripts", "plot.py")
+RUN = os.path.join(harness.ROOT, "scripts", "run_scenario.py")
+
+
+def run_tiny(tmp_path, name):
+    """A real two-model run on this box, into tmp_path/name/<scenario>-<stamp>."""
+    scenario = tmp_path / "tiny.json"
+    scenario.write_text(json.dumps({
+        "schema_version": 1, "name": "tiny", "description": "two models, short runs",
+        "server_options": {"delay_ms": 20}, "loadgen": {"duration_s": 0.4, "timeout_s": 5},
+        "series": ["epoll", "threaded"], "concurrency": [1, 4]}))
+    out = tmp_path / name
+    r = subprocess.run([sys.executable, RUN, str(scenario), "--out", str(out), "--no-plots", "--no-progress",
+                        "--bin-dir", harness.BIN_DIR], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    (folder,) = os.listdir(out)
+    return str(out / folder)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("overlay")
+    return tmp, run_tiny(tmp, "first"), run_tiny(tmp, "second")
+
+
+def test_two_folders_under_two_labels(two_runs):
+    tmp, a, b = two_runs
+    out = tmp / "overlay"
+    r = subprocess.run([sys.executable, PLOT, a, b, "--label", "build A", "--label", "build B", "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    for name in ("throughput", "latency", "memory", "cpu", "failures"):
+        assert pngcheck.ink_fraction(str(out / "plots" / f"{name}.png"))[0] > 0.01, name
+        assert (out / "plots" / f"{name}.svg").stat().st_size > 0
+    gp = (out / "plots" / "throughput-png.gp").read_text()
+    for series in ("epoll [build A]", "epoll [build B]", "threaded [build A]", "threaded [build B]"):
+        assert f'title "{series}"' in gp
+    table = (out / "comparison.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| epoll | 4 | throughput")]
+    assert len(rows) == 1 and re.search(r"\| [\d.]+x \|$", rows[0]), table
+    page = (out / "index.html").read_text()
+    assert "build A" in page and "build B" in page and "plots/throughput.png" in page
+    assert page.count("<tr><td class=l>") == table.count("\n| ") - 1  # every ratio row on the page
+
+
+def test_labels_must_match_the_folders(two_runs):
+    tmp, a, b = two_runs
+    r = subprocess.run([sys.executable, PLOT, a, b, "--label", "only one", "--out", str(tmp / "x")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "one per folder" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, PLOT, a, str(tmp / "nothing")], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "is not a directory" in r.stderr
+    r = subprocess.run([sys.executable, PLOT, a, "--label", "x"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "several results folders" in r.stderr
+
+
+def test_automatic_labels_say_what_differs():
+    env = {"hostname": "box", "cpu_model": "CPU X", "kernel": "6.1", "git_revision": "0123456789abcdef"}
+    other = dict(env, hostname="other", git_revision="fedcba9876543210")
+    labels = overlay.auto_labels([{"environment": env}, {"environment": other}], ["a", "b"])
+    assert labels == ["host box, rev 0123456789", "host other, rev fedcba9876"]
+    # Nothing differs (two runs on one box of one build): the folder names.
+    assert overlay.auto_labels([{"environment": env}] * 2, ["run-1", "run-2"]) == ["run-1", "run-2"]
+    assert overlay.auto_labels([{"environment": env}] * 2, ["same", "same"]) == ["same #1", "same #2"]
+
+
+def test_ratios_are_against_the_first_folder():
+    first = [{"series": "epoll", "concurrency": 10, "requests_per_sec": 100.0, "latency_p50_ms": 2.0}]
+    second = [{"series": "epoll", "concurrency": 10, "requests_per_sec": 150.0, "latency_p50_ms": 1.0},
+              {"series": "libuv", "concurrency": 10, "requests_per_sec": 50.0}]
+    rows = overlay.ratio_rows([first, second], ["epoll", "libuv"])
+    by = {(s, c, m): (v0, r) for s, c, m, v0, r in rows}
+    assert by[("epoll", 10, "throughput (requests/s)")] == (100.0, [1.5])
+    assert by[("epoll", 10, "p50 latency (ms)")] == (2.0, [0.5])
+    assert by[("libuv", 10, "throughput (requests/s)")] == (None, [None])  # no baseline: no ratio
+    assert ("epoll", 10, "p99 latency (ms)") not in by  # measured nowhere: no row
