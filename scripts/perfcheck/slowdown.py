@@ -5,6 +5,8 @@ the source's hash, so a changed source is rebuilt and a child started later stil
 the environment that makes every program named server-* run `iters` extra iterations of a
 multiply-add chain before each write: a deterministic cost per response, so the instruction-count
 gate sees exactly the same extra count on every run, and the wall-clock gate a fixed extra CPU time.
+extra_syscall_env() does the same for extra_syscall_preload.c: one more system call per read, the
+known-bad candidate of the system-call gate.
 """
 import hashlib
 import os
@@ -15,21 +17,25 @@ import tempfile
 
 from . import PerfCheckError
 
-SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "slowdown_preload.c")
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.join(HERE, "slowdown_preload.c")
+# The one-extra-system-call candidate for the syscall gate (extra_syscall_preload.c).
+EXTRA_SYSCALL_SOURCE = os.path.join(HERE, "extra_syscall_preload.c")
 _built = {}
 
 
-def build():
+def build(source=SOURCE):
     """Path of the compiled shim (compiled on first use with the system C compiler)."""
-    if "path" in _built:
-        return _built["path"]
+    if source in _built:
+        return _built[source]
     try:
-        with open(SOURCE, "rb") as f:
+        with open(source, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()[:16]
     except OSError as e:
-        raise PerfCheckError(f"cannot read {SOURCE}: {e}") from None
+        raise PerfCheckError(f"cannot read {source}: {e}") from None
     cache = os.path.join(tempfile.gettempdir(), f"c10k-slowdown-{os.getuid()}")
-    out = os.path.join(cache, f"libc10k_slowdown-{digest}.so")
+    stem = os.path.splitext(os.path.basename(source))[0]
+    out = os.path.join(cache, f"lib{stem}-{digest}.so")
     if not os.path.exists(out):
         cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
         if not cc:
@@ -37,7 +43,7 @@ def build():
         os.makedirs(cache, mode=0o700, exist_ok=True)
         tmp = f"{out}.tmp{os.getpid()}"
         argv = [cc, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared",
-                "-o", tmp, SOURCE, "-ldl"]
+                "-o", tmp, source, "-ldl"]
         try:
             p = subprocess.run(argv, capture_output=True, text=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as e:
@@ -45,7 +51,7 @@ def build():
         if p.returncode != 0:
             raise PerfCheckError(f"building the slowdown shim failed:\n{p.stderr[-2000:]}")
         os.replace(tmp, out)  # atomic: a concurrent build never sees half a library
-    _built["path"] = out
+    _built[source] = out
     return out
 
 
@@ -54,9 +60,15 @@ def _check(iters):
         raise PerfCheckError(f"slowdown iterations must be 0..1000000000, got {iters!r}")
 
 
-def _preload():
+def _preload(source=SOURCE):
     existing = os.environ.get("LD_PRELOAD", "")
-    return f"{build()} {existing}".strip()
+    return f"{build(source)} {existing}".strip()
+
+
+def extra_syscall_env(match="server-"):
+    """Environment that makes programs whose name contains `match` call fcntl(F_GETFL) before every
+    read() and recv(): exactly one more system call per read."""
+    return {"LD_PRELOAD": _preload(EXTRA_SYSCALL_SOURCE), "C10K_EXTRA_FCNTL_MATCH": match}
 
 
 def env_for(iters, match="server-"):
