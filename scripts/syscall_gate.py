@@ -135,8 +135,10 @@ def add_measure_options(p):
     p.add_argument("--server-arg", action="append", default=[], metavar="ARG",
                    help="extra argument for the servers, e.g. --server-arg=--body-bytes=64")
     p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="environment for the servers")
-    p.add_argument("--n1", type=int, default=syscalls.DEFAULT_N1, help="requests of the short run (default %(default)s)")
-    p.add_argument("--n2", type=int, default=syscalls.DEFAULT_N2, help="requests of the long run (default %(default)s)")
+    p.add_argument("--n1", type=int, default=syscalls.DEFAULT_N1,
+                   help="requests of the short run (default %(default)s)")
+    p.add_argument("--n2", type=int, default=syscalls.DEFAULT_N2,
+                   help="requests of the long run (default %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 

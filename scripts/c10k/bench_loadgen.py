@@ -46,7 +46,7 @@ class Generators:
         self.uring_floor_bin = os.path.join(bin_dir, "uring-floor")
         self.url = url
 
-    def _loadgen_json(self, args, timeout=600):
+    def loadgen_json(self, args, timeout=600):
         run = benchtools.run_pinned([self.loadgen_bin, "-q", *args, "--json", "-", self.url], GEN_CPUS, timeout)
         try:
             return json.loads(run.stdout), run
@@ -54,7 +54,7 @@ class Generators:
             raise BenchError(f"loadgen printed no JSON (exit {run.returncode}): {run.stderr.strip()}") from None
 
     def loadgen(self, n, keepalive=True, extra=()):
-        doc, run = self._loadgen_json([*(["-k"] if keepalive else []), "-n", str(n), "-c", str(CLIENTS), *extra])
+        doc, run = self.loadgen_json([*(["-k"] if keepalive else []), "-n", str(n), "-c", str(CLIENTS), *extra])
         s = doc["summary"]
         return Run(s["requests_per_sec"], run.cpu_s / max(s["complete"], 1), s["failed"], s["duration_s"],
                    s["complete"])
@@ -208,7 +208,7 @@ def rss_section(t, gens, opts):
     t.emit("| -n | peak RSS | complete | failed |")
     t.emit("|---:|---:|---:|---:|")
     for n in (opts.rss_small, opts.rss_big):
-        doc, run = gens._loadgen_json(["-k", "-n", str(n), "-c", str(CLIENTS)], 3600)
+        doc, run = gens.loadgen_json(["-k", "-n", str(n), "-c", str(CLIENTS)], 3600)
         s = doc["summary"]
         t.emit(f"| {n:,} | {run.maxrss_kib / 1024:.1f} MiB | {s['complete']:,} | {s['failed']} |")
     t.emit()
@@ -256,7 +256,7 @@ def max_connections_section(t, gens, opts):
     t.emit("|---:|---:|---:|---:|---|")
 
     def try_c(c):
-        doc, _ = gens._loadgen_json(["-k", "-c", str(c), "-t", str(opts.maxc_time), "-s", "20", "--ramp", "1",
+        doc, _ = gens.loadgen_json(["-k", "-c", str(c), "-t", str(opts.maxc_time), "-s", "20", "--ramp", "1",
                                      "--source", "127.0.0.1-127.0.0.8"], 300)
         s = doc["summary"]
         held = max([e["open_connections"] for e in doc["timeseries"]] or [0])
