@@ -1,4 +1,4 @@
-"""scripts/ci/perf-check.sh end to end on a tiny scenario: an injected slowdown fails both gates.
+"""scripts/ci/perf-check.sh end to end on a tiny scenario: injected CPU work fails all three gates.
 
 The candidate's servers get C10K_EXTRA_WORK_US=200 (200 us of CPU per request, many times their
 own cost), so the verdict does not depend on the machine's noise even with 2 rounds. Under the
@@ -48,8 +48,13 @@ def test_injected_slowdown_fails_both_gates_and_every_report_is_written(tmp_path
     assert len(json.loads((out / "gab-smaller.json").read_text())) == 3
     if not sanitize:
         assert "## Instruction counts — ❌ regression" in report
-        insn_rows = {r.split("|")[1].strip(): r for r in report.splitlines() if r.startswith("| server-epoll")}
+        insn_section = report.split("## Instruction counts", 1)[1].split("\n## ", 1)[0]
+        insn_rows = {r.split("|")[1].strip(): r for r in insn_section.splitlines() if r.startswith("| server-epoll")}
         assert "REGRESSION" in insn_rows["server-epoll"]
         assert json.loads((out / "insn-bmf.json").read_text())["insn/server-epoll"]
+    # The work loop reads the thread CPU clock, a real system call (no vDSO for it): caught too.
+    assert "## System calls per request — ❌ regression" in report
+    assert "| server-epoll | clock_gettime | 0.000 |" in report
+    assert json.loads((out / "syscalls-bmf.json").read_text())["syscalls/server-epoll"]
     # The two merged results folders are kept for the upload.
     assert sorted(os.listdir(out / "results")) == ["baseline", "candidate"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CI performance check: runs the `ci` scenario and both gates, writes the reports.
+# The CI performance check: runs the `ci` scenario and the three gates, writes the reports.
 #
 # Usage: scripts/ci/perf-check.sh [mode] [options]
 #   Modes (pick one):
@@ -15,19 +15,20 @@
 #     --out DIR             reports go here (default perf-report/)
 #     --quick               the scenario's quick settings (pipeline smoke test, low power)
 #     --no-insn             skip the instruction-count gate
+#     --no-syscalls         skip the system-call gate (needs strace)
 #     --no-wall             skip the wall-clock gate
 #     --                    the rest goes to the compare tool (e.g. --threshold 10%)
 #
-# Outputs in OUT: report.md (both gates, Markdown; also appended to $GITHUB_STEP_SUMMARY),
+# Outputs in OUT: report.md (every gate, Markdown; also appended to $GITHUB_STEP_SUMMARY),
 # compare.json, bmf.json (Bencher), gab-smaller.json / gab-bigger.json (github-action-benchmark),
-# insn-*.json, results/. Exit status: 0 pass, 1 regression in either gate, 2 error.
+# insn-*.json, syscalls-*.json, results/. Exit status: 0 pass, 1 regression in any gate, 2 error.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
 mode= ; baseline_arg= ; candidate_bin= ; save_dir= ; out="$root/perf-report" ; scenario=ci
-quick=() ; insn=1 ; wall=1 ; cand_env=() ; compare_args=()
+quick=() ; insn=1 ; syscalls=1 ; wall=1 ; cand_env=() ; compare_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --baseline-rev|--baseline-bin|--baseline-dir|--candidate-bin|--candidate-env|--save-baseline|--out|--scenario)
@@ -44,9 +45,10 @@ while [ $# -gt 0 ]; do
     --scenario) scenario=$2; shift 2 ;;
     --quick) quick=(--quick); shift ;;
     --no-insn) insn=0; shift ;;
+    --no-syscalls) syscalls=0; shift ;;
     --no-wall) wall=0; shift ;;
     --) shift; compare_args=("$@"); break ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "perf-check: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -138,6 +140,32 @@ if [ "$insn" = 1 ] && [ -n "$baseline_bin" ]; then
   worst "$rc"
 fi
 
+# --- system-call gate ----------------------------------------------------------------------
+if [ "$syscalls" = 1 ]; then
+  log "counting system calls per request under strace (candidate)"
+  rc=0
+  "$py" "$root/scripts/syscall_gate.py" measure --bin-dir "$candidate_bin" "${insn_env[@]+"${insn_env[@]}"}" \
+    --out "$out/syscalls-candidate.json" --bmf "$out/syscalls-bmf.json" --gab "$out/syscalls-gab.json" --quiet \
+    || rc=$?
+  if [ "$rc" -ne 0 ]; then worst 2; syscalls=0; fi
+fi
+syscalls_base=
+if [ "$syscalls" = 1 ] && [ -n "$baseline_bin" ]; then
+  log "counting system calls per request under strace (baseline)"
+  rc=0
+  "$py" "$root/scripts/syscall_gate.py" measure --bin-dir "$baseline_bin" --out "$out/syscalls-baseline.json" \
+    --quiet || rc=$?
+  if [ "$rc" -eq 0 ]; then syscalls_base="$out/syscalls-baseline.json"; else worst 2; fi
+elif [ "$syscalls" = 1 ] && [ "$mode" = dir ] && [ -f "$baseline_arg/syscalls.json" ]; then
+  syscalls_base="$baseline_arg/syscalls.json"
+fi
+if [ -n "$syscalls_base" ]; then
+  rc=0
+  "$py" "$root/scripts/syscall_gate.py" check "$out/syscalls-candidate.json" --baseline "$syscalls_base" \
+    --markdown "$out/syscalls.md" || rc=$?
+  worst "$rc"
+fi
+
 # --- stored baseline -----------------------------------------------------------------------
 if [ "$mode" = dir ] && [ -n "$results_dir" ]; then
   rc=0
@@ -157,12 +185,15 @@ if [ -n "$save_dir" ] && [ -n "$results_dir" ]; then
   insn_opt=()
   [ -f "$out/insn-candidate.json" ] && insn_opt=(--insn "$out/insn-candidate.json")
   "$py" "$root/scripts/baseline.py" save "$results_dir" --dir "$save_dir" "${insn_opt[@]+"${insn_opt[@]}"}" || worst 2
+  if [ -f "$out/syscalls-candidate.json" ] && [ -d "$save_dir" ]; then
+    cp "$out/syscalls-candidate.json" "$save_dir/syscalls.json" || worst 2
+  fi
 fi
 
 # --- report ----------------------------------------------------------------------------------
 elapsed=$(( $(date +%s) - started ))
 {
-  for f in compare.md insn.md; do [ -f "$out/$f" ] && { cat "$out/$f"; echo; }; done
+  for f in compare.md insn.md syscalls.md; do [ -f "$out/$f" ] && { cat "$out/$f"; echo; }; done
   case $status in 0) verdict="pass" ;; 1) verdict="REGRESSION" ;; *) verdict="ERROR" ;; esac
   echo "Performance check: **$verdict** (mode: ${mode:-save}, wall time ${elapsed} s)."
 } >"$out/report.md"
