@@ -25,6 +25,8 @@ import tempfile
 import time
 import uuid
 
+from c10k import results
+
 from . import PerfCheckError
 from .results import Results, read_json
 
@@ -133,18 +135,9 @@ def merge_rounds(folders, dest_parent, side, order, session=None):
         for (series, conc), reps in res.points.items():
             for rep in reps:
                 doc = dict(rep, repetition=k, interleaved_round=k)
-                pdir = os.path.join(dest, "points", series, f"c{conc}")
-                os.makedirs(pdir, exist_ok=True)
-                _write_json(os.path.join(pdir, f"rep{k}.json"), doc)
-    _write_json(os.path.join(dest, "manifest.json"), manifest)
+                results.write_json_atomic(results.rep_path(dest, series, conc, k), doc)
+    results.write_json_atomic(os.path.join(dest, "manifest.json"), manifest)
     return dest
-
-
-def _write_json(path, doc):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1)
-    os.replace(tmp, path)
 
 
 def run(scenario_path, baseline, candidate, out_dir, rounds=None, quick=False, log=None,

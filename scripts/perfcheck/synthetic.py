@@ -6,10 +6,11 @@ statistics without a machine quiet enough for real runs. A repetition's service 
 and every metric follows from it (throughput = concurrency / latency, CPU per request = cost, ...),
 so a slowdown moves all wall-clock metrics the way a slower server would.
 """
-import json
 import math
 import os
 import random
+
+from c10k import results
 
 SCENARIO = {"name": "synthetic", "description": "synthetic results for tests", "repeats": 8,
             "duration_s": 2, "series": [{"name": "epoll", "server": "epoll"}],
@@ -22,14 +23,6 @@ def environment(**overrides):
            "pid_max": 32768, "tool_versions": {}, "git_revision": None}
     env.update(overrides)
     return env
-
-
-def _write_json(path, doc):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(doc, f, indent=1)
-    os.replace(tmp, path)
 
 
 def repetition(series, concurrency, k, cost_us, rng, noise, memory_kib, status="ok"):
@@ -79,7 +72,7 @@ def make_results(root, name, seed, repeats=8, slowdown=1.0, noise=0.03, run_offs
     path = os.path.join(root, name)
     sc = dict(SCENARIO if scenario is None else scenario)
     sc["repeats"] = repeats
-    _write_json(os.path.join(path, "manifest.json"), {
+    results.write_json_atomic(os.path.join(path, "manifest.json"), {
         "schema_version": 1, "kind": "c10k-bench-results", "scenario": sc,
         "environment": env or environment(), "started": "2024-01-01T00:00:00Z",
         "finished": "2024-01-01T00:01:00Z", "skipped_points": []})
@@ -91,5 +84,5 @@ def make_results(root, name, seed, repeats=8, slowdown=1.0, noise=0.03, run_offs
             for k in range(1, repeats + 1):
                 status = "server_died" if k <= n_failed else "ok"
                 doc = repetition(s, c, k, cost_us * slowdown * offset, rng, noise, memory_kib, status)
-                _write_json(os.path.join(path, "points", s, f"c{c}", f"rep{k}.json"), doc)
+                results.write_json_atomic(results.rep_path(path, s, c, k), doc)
     return path
