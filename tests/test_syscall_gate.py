@@ -93,7 +93,6 @@ def test_bad_input_is_exit_2(tmp_path):
 
 
 @needs_strace
-@pytest.mark.skipif(os.environ.get("C10K_SANITIZE") == "1", reason="ASan's own start-up calls vary")
 def test_real_counts_catch_one_extra_fcntl_per_read(tmp_path):
     base, md = tmp_path / "base.json", tmp_path / "check.md"
     r = gate("measure", "--server", "epoll", "--n1", "100", "--n2", "600", "--out", base,
@@ -107,6 +106,8 @@ def test_real_counts_catch_one_extra_fcntl_per_read(tmp_path):
     validate_gab(json.loads((tmp_path / "gab.json").read_text()))
     r = gate("run", "--server", "epoll", "--n1", "100", "--n2", "600", "--baseline", base, "--quiet")
     assert r.returncode == 0, r.stdout + r.stderr
+    if os.environ.get("C10K_SANITIZE") == "1":
+        return  # the shim cannot be preloaded ahead of ASan's runtime, which must come first
     r = gate("run", "--server", "epoll", "--n1", "100", "--n2", "600", "--baseline", base, "--extra-fcntl",
              "--markdown", md, "--quiet")
     assert r.returncode == 1, r.stdout + r.stderr
