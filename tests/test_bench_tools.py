@@ -100,7 +100,7 @@ def test_nginx_reference_answers_and_is_stopped():
         assert status == 200 and body == "hello\n"
     finally:
         ngx.stop()
-    assert ngx.proc.poll() is not None and not os.path.exists(ngx.prefix)
+    assert not ngx.server.alive() and not os.path.exists(ngx.prefix)
 
 
 def test_bench_servers_rejects_an_unknown_model():

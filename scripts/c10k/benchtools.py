@@ -5,11 +5,8 @@ own rusage, and readers of the reports of wrk, ab and h2load.
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 
 from . import processes
 
@@ -42,12 +39,6 @@ def nginx_path():
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 
 
-def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def nginx_config(prefix, port, body, workers=1):
     """nginx.conf for a `return 200 BODY` server on 127.0.0.1:port that keeps everything in prefix."""
     quoted = body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
@@ -74,44 +65,36 @@ http {{
 
 
 class Nginx:
-    """nginx-light answering `return 200 BODY`, pinned to `cpus`, in its own process group."""
+    """nginx-light answering `return 200 BODY` on a free port, pinned to `cpus`, started and ended
+    like any server the runner starts (its config and logs in the server's temporary folder)."""
 
     def __init__(self, body, cpus=(0,), workers=1, ready_timeout=10.0):
         binary = nginx_path()
         if not binary:
             raise BenchError("nginx not found (Debian package nginx-light)")
-        self.prefix = tempfile.mkdtemp(prefix="c10k-nginx-")
-        self.port = free_port()
-        conf = os.path.join(self.prefix, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(nginx_config(self.prefix, self.port, body, workers))
-        self.url = f"http://127.0.0.1:{self.port}/"
-        with open(os.path.join(self.prefix, "stderr"), "wb") as err:
-            self.proc = subprocess.Popen(processes.pinned([binary, "-p", self.prefix, "-c", conf,
-                                                           "-e", f"{self.prefix}/error.log"], cpus),
-                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                         start_new_session=True)
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() >= deadline:
-                with open(os.path.join(self.prefix, "stderr"), errors="replace") as f:
-                    detail = f.read()[-1000:]
-                self.stop()
-                raise BenchError(f"nginx did not start listening within {ready_timeout:g} s: {detail}")
-            time.sleep(0.05)
+        self.port = processes.free_port()
 
-    @property
-    def pid(self):
-        return self.proc.pid
+        def command(prefix):
+            conf = os.path.join(prefix, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(nginx_config(prefix, self.port, body, workers))
+            return [binary, "-p", prefix, "-c", conf, "-e", f"{prefix}/error.log"], None, None
+        try:
+            self.server = processes.Server(command, cpus=list(cpus), ready_timeout=ready_timeout, ready="tcp",
+                                           port=self.port)
+        except processes.ServerStartError as e:
+            raise BenchError(f"nginx did not start: {e}") from None
+        self.url, self.pid, self.prefix = self.server.url, self.server.pid, self.server.dir
 
     def stop(self):
-        processes.end_group(self.proc)
-        shutil.rmtree(self.prefix, ignore_errors=True)
+        self.server.stop()
+        self.server.cleanup()
+
+
+def pinned(cmd, cpus):
+    """cmd under taskset, so it runs on `cpus` from its first instruction (exec: same pid, and its
+    rusage is the command's own)."""
+    return ["taskset", "-c", ",".join(map(str, cpus)), *cmd] if cpus else list(cmd)
 
 
 class _RusagePopen(subprocess.Popen):
@@ -141,7 +124,7 @@ class Pinned:
 
 def run_pinned(cmd, cpus, timeout):
     """Runs cmd on `cpus`, bounded by timeout seconds (then killed: BenchError)."""
-    proc = _RusagePopen(processes.pinned(cmd, cpus), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    proc = _RusagePopen(pinned(cmd, cpus), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, text=True)
     try:
         out, err = proc.communicate(timeout=timeout)
