@@ -83,15 +83,6 @@ def test_nginx_config_quotes_the_body():
     assert "listen 127.0.0.1:8080" in conf and "/p/nginx.pid" in conf
 
 
-def test_model_names_come_from_the_bin_dir(tmp_path):
-    for name in ("server-b", "server-a", "loadgen"):
-        (tmp_path / name).write_text("#!/bin/sh\n")
-        (tmp_path / name).chmod(0o755)
-    (tmp_path / "server-not-executable").write_text("")
-    assert benchtools.model_names(str(tmp_path)) == ["a", "b"]
-    assert set(benchtools.model_names(harness.BIN_DIR)) >= {"epoll", "select"}
-
-
 @pytest.mark.skipif(not benchtools.nginx_path(), reason="nginx-light is not installed")
 def test_nginx_reference_answers_and_is_stopped():
     ngx = benchtools.Nginx("hello\n")

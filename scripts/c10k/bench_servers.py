@@ -6,15 +6,15 @@
 2. `--delay-ms 1000` with 1,000 concurrent keep-alive clients (`wrk -t1 -c1000`): requests/s of
    each model against the ideal 1,000/s.
 
-The models are the server-* binaries found in the bin dir. Every run is bounded (wrk -d) and every
-server is ended by its process group.
+The models are the server-* binaries of the bin dir that describe themselves (--describe). Every
+run is bounded (wrk -d) and every server is ended by its process group.
 """
 import argparse
 import os
 import statistics
 import time
 
-from . import benchtools, procsample, processes
+from . import benchtools, models, procsample, processes
 from .benchtools import BenchError, log
 
 BODY_BYTES = 64  # the servers' default body; nginx returns the same size
@@ -140,7 +140,7 @@ def parse_args(argv, known):
 
 
 def run(bin_dir, argv):
-    known = benchtools.model_names(bin_dir)
+    known = models.names(bin_dir)  # every server-* that describes itself, in story order
     if not known:
         raise BenchError(f"no server-* binaries in {bin_dir} (build with scripts/build.sh)")
     args = parse_args(argv, known)

@@ -26,15 +26,6 @@ def require_tools(names, who):
         raise BenchError(f"{who}: {' '.join(missing)} missing (scripts/install-deps.sh installs it)")
 
 
-def model_names(bin_dir):
-    """The models whose server-MODEL binaries are in bin_dir, sorted by name."""
-    try:
-        names = sorted(n[len("server-"):] for n in os.listdir(bin_dir) if n.startswith("server-"))
-    except OSError:
-        return []
-    return [n for n in names if os.access(os.path.join(bin_dir, f"server-{n}"), os.X_OK)]
-
-
 def nginx_path():
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 
