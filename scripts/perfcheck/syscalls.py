@@ -6,8 +6,9 @@ of the server's CPU while adding almost no user-space instructions. The number o
 server makes per request, on the other hand, does not depend on the machine's speed or load.
 
 As for the instruction gate, the server serves N1 and then N2 requests on one keep-alive connection
-from the (untraced) loadgen, under `strace -f -c` (threads and children included), and the figure
-per system call name is (calls(N2) - calls(N1)) / (N2 - N1): start-up and shut-down cancel out.
+from the (untraced) loadgen. `strace -f -c` is attached to every process and thread of the server
+once it is ready and detached before it stops, and the figure per system call name is
+(calls(N2) - calls(N1)) / (N2 - N1): what attaching and detaching cost cancels out.
 A target regresses when one name's calls per request, or the total, grow by more than the
 tolerance (an absolute number of calls per request; default 0.1, a tenth of one extra call).
 """
@@ -19,6 +20,8 @@ import signal
 import subprocess
 import tempfile
 import time
+
+from c10k import procsample
 
 from . import PerfCheckError, stats
 from .environment import environment_differences, fingerprint
@@ -58,37 +61,53 @@ def parse_strace_summary(text):
     return counts
 
 
-def _strace_argv(out_path):
+def _strace_argv(out_path, pids):
     if not shutil.which("strace"):
         raise PerfCheckError("strace is not installed (scripts/install-deps.sh installs it)")
-    return ["strace", "-f", "-c", "-o", out_path, "--"]
+    argv = ["strace", "-f", "-c", "-o", out_path]
+    for pid in pids:
+        argv += ["-p", str(pid)]
+    return argv
 
 
-def _tracee_pid(strace_pid, timeout=5.0):
-    """The pid of the program strace started (its only child)."""
+def _wait_attached(strace, err_path, tasks, timeout=10.0):
+    """Waits until strace reports every task (thread) of the server tree attached."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            with open(f"/proc/{strace_pid}/task/{strace_pid}/children") as f:
-                kids = f.read().split()
-        except OSError:
-            kids = []
-        if kids:
-            return int(kids[0])
+        with open(err_path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        # "Process N attached", or "Process N attached with K threads" for a threaded one.
+        attached = sum(int(k) if k else 1 for k in re.findall(r"Process \d+ attached(?: with (\d+) threads)?", text))
+        if attached >= tasks:
+            return
+        if strace.poll() is not None:
+            break
         time.sleep(0.02)
-    raise PerfCheckError("strace started no traced process")
+    with open(err_path, encoding="utf-8", errors="replace") as f:
+        raise PerfCheckError(f"strace did not attach to the server's {tasks} threads: {f.read()[-500:]!r}")
 
 
 def count_once(target, loadgen, n):
-    """{syscall: calls} of one traced run of the server answering n keep-alive requests."""
+    """{syscall: calls} of the server tree while it answers n keep-alive requests.
+
+    strace attaches (-p, every process and thread of the tree; -f follows what they start) once the
+    server is ready and detaches before it is stopped: start-up and shut-down, whose calls depend on
+    timing (a pre-forked pool's workers leaving accept()), are not counted at all."""
     workdir = tempfile.mkdtemp(prefix="c10k-syscalls-")
     try:
         summary = os.path.join(workdir, "strace.txt")
         env = dict(os.environ)
         env.update(target.env)
-        server = _Proc(_strace_argv(summary) + target.command, workdir, "server", env)
+        server = _Proc(target.command, workdir, "server", env)
+        strace = None
         try:
             addr = server.wait_ready(READY_TIMEOUT_S)
+            tree = procsample.descendants(server.proc.pid)
+            err_path = os.path.join(workdir, "strace.stderr")
+            with open(err_path, "wb") as err:
+                strace = subprocess.Popen(_strace_argv(summary, sorted(tree)), stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=err)
+            _wait_attached(strace, err_path, sum(st["num_threads"] for st in tree.values()))
             try:
                 lg = subprocess.run(_loadgen_argv(loadgen, n, _url(addr)), capture_output=True, text=True,
                                     timeout=RUN_TIMEOUT_S)
@@ -98,23 +117,22 @@ def count_once(target, loadgen, n):
             if lg.returncode != 0:
                 raise PerfCheckError(f"{target.name}: loadgen exited {lg.returncode}: {lg.stderr[-500:]!r}")
             _check_loadgen_output(lg.stdout, n, target.name)
-            # The server, not strace, gets SIGTERM: it shuts down as usual, strace then writes its table.
+            strace.send_signal(signal.SIGINT)  # detach; -c then writes the table
             try:
-                os.kill(_tracee_pid(server.proc.pid), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                server.proc.wait(60)
+                strace.wait(60)
             except subprocess.TimeoutExpired:
-                raise PerfCheckError(f"{target.name} did not exit within 60 s of SIGTERM") from None
+                raise PerfCheckError("strace did not detach within 60 s of SIGINT") from None
+            server.stop()
         finally:
+            if strace is not None and strace.poll() is None:
+                strace.kill()
+                strace.wait()
             server.kill()
         try:
             with open(summary, encoding="utf-8", errors="replace") as f:
                 return parse_strace_summary(f.read())
         except FileNotFoundError:
-            raise PerfCheckError(f"{target.name}: strace wrote no summary; stderr: {server.stderr_tail()!r}") \
-                from None
+            raise PerfCheckError(f"{target.name}: strace wrote no summary") from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
