@@ -1,6 +1,7 @@
 #include "signals.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -55,14 +56,16 @@ void signals_watch_conn(int fd)
     wake_conn_fd = fd;
 }
 
-void signals_block_stop(sigset_t *wait_mask)
+int signals_block_stop(sigset_t *wait_mask)
 {
     sigset_t stop;
     signals_stop_set(&stop);
-    if (sigprocmask(SIG_BLOCK, &stop, wait_mask) != 0) {
-        perror("sigprocmask");
-        exit(1);
+    int rc = pthread_sigmask(SIG_BLOCK, &stop, wait_mask); /* this thread's mask: one loop per thread */
+    if (rc != 0) {
+        errno = rc;
+        return -1;
     }
     sigdelset(wait_mask, SIGINT);
     sigdelset(wait_mask, SIGTERM);
+    return 0;
 }

@@ -22,7 +22,8 @@ void signals_watch_conn(int fd);
 void signals_stop_set(sigset_t *set);
 
 /* Blocks SIGINT/SIGTERM in the calling thread and stores in *wait_mask the mask to use while
- * waiting (pselect/epoll_pwait), so a stop request can only arrive while the loop sleeps. */
-void signals_block_stop(sigset_t *wait_mask);
+ * waiting (pselect/epoll_pwait), so a stop request can only arrive while the loop sleeps.
+ * Returns 0, or -1 with errno. */
+int signals_block_stop(sigset_t *wait_mask);
 
 #endif

@@ -10,15 +10,26 @@
 #include "signals.h"
 #include "stats.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define ACCEPT_BATCH 64 /* accept at most this many per wake-up, so busy connections get a turn */
 
-static const server_options_t *opts;
-static acceptor_t acceptor;
-static loop_timer_t backoff_timer;
+/* One loop with its listener: everything the server needs, so one process could run several
+ * (one per thread). */
+typedef struct event_server {
+    loop_t *loop;
+    acceptor_t acceptor;
+    loop_timer_t backoff_timer;
+    const server_options_t *opts;
+} event_server_t;
+
+static event_server_t *server_of_timer(loop_timer_t *t)
+{
+    return (event_server_t *)((char *)t - offsetof(event_server_t, backoff_timer));
+}
 
 static void on_listener(loop_t *loop, int fd, unsigned events, void *data);
 
@@ -27,31 +38,32 @@ static void resume_accepting(loop_t *loop, loop_timer_t *t);
 /* Stops watching the listener for a moment rather than spin on it (it stays readable). If the
  * pause cannot be scheduled the listener stays watched: a busy loop beats one that never
  * accepts again. */
-static void pause_accepting(loop_t *loop)
+static void pause_accepting(event_server_t *srv)
 {
-    if (loop_timer_start(loop, &backoff_timer, loop_now(loop) + ACCEPT_BACKOFF_MS * 1000000ull,
+    if (loop_timer_start(srv->loop, &srv->backoff_timer, loop_now(srv->loop) + ACCEPT_BACKOFF_MS * 1000000ull,
                          resume_accepting) != 0)
         return;
-    if (loop_watch(loop, acceptor.listen_fd, 0, on_listener, NULL) != 0)
-        loop_timer_stop(loop, &backoff_timer);
+    if (loop_watch(srv->loop, srv->acceptor.listen_fd, 0, on_listener, srv) != 0)
+        loop_timer_stop(srv->loop, &srv->backoff_timer);
 }
 
 static void resume_accepting(loop_t *loop, loop_timer_t *t)
 {
-    (void)t;
-    if (loop_watch(loop, acceptor.listen_fd, LOOP_READ, on_listener, NULL) != 0)
-        pause_accepting(loop); /* try again after another pause */
+    event_server_t *srv = server_of_timer(t);
+    if (loop_watch(loop, srv->acceptor.listen_fd, LOOP_READ, on_listener, srv) != 0)
+        pause_accepting(srv); /* try again after another pause */
 }
 
 static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
 {
-    (void)fd, (void)events, (void)data;
+    (void)fd, (void)events;
+    event_server_t *srv = data;
     for (int i = 0; i < ACCEPT_BATCH; i++) {
         int cfd;
-        switch (acceptor_accept(&acceptor, &cfd)) {
+        switch (acceptor_accept(&srv->acceptor, &cfd)) {
         case ACCEPT_OK:
-            if (acceptor_admit(cfd, opts->max_conns, loop_fd_limit(loop)))
-                conn_open(loop, cfd, opts);
+            if (acceptor_admit(cfd, srv->opts->max_conns, loop_fd_limit(loop)))
+                conn_open(loop, cfd, srv->opts);
             break;
         case ACCEPT_EMPTY:
             return;
@@ -59,33 +71,35 @@ static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
         case ACCEPT_INTERRUPTED:
             break;
         case ACCEPT_BACKOFF: /* out of fds or memory with nothing to shed */
-            pause_accepting(loop);
+            pause_accepting(srv);
             return;
         }
     }
 }
 
-int event_server_run(int lfd, const server_options_t *options, bool announce)
+int event_server_run(int lfd, const server_options_t *opts, bool announce)
 {
-    opts = options;
+    event_server_t srv = {.opts = opts};
     sigset_t wait_mask;
-    signals_block_stop(&wait_mask);
-    loop_t *loop = loop_new();
-    acceptor_init(&acceptor, lfd, SOCK_NONBLOCK);
-    loop_timer_init(&backoff_timer);
-    if (loop_watch(loop, lfd, LOOP_READ, on_listener, NULL) != 0) {
-        perror("watching the listener");
+    if (signals_block_stop(&wait_mask) != 0 || !(srv.loop = loop_new())) {
+        perror("event loop");
+        close(lfd);
         return 1;
     }
-    if (announce)
-        listener_announce(lfd);
-
-    int rc = loop_run(loop, &wait_mask);
-
-    conn_close_all(loop);
-    loop_unwatch(loop, lfd);
+    acceptor_init(&srv.acceptor, lfd, SOCK_NONBLOCK);
+    loop_timer_init(&srv.backoff_timer);
+    int rc = loop_watch(srv.loop, lfd, LOOP_READ, on_listener, &srv);
+    if (rc != 0) {
+        perror("watching the listener");
+    } else {
+        if (announce)
+            listener_announce(lfd);
+        rc = loop_run(srv.loop, &wait_mask);
+    }
+    conn_close_all(srv.loop);
+    loop_unwatch(srv.loop, lfd);
     close(lfd);
-    acceptor_close(&acceptor);
-    loop_free(loop);
+    acceptor_close(&srv.acceptor);
+    loop_free(srv.loop);
     return rc == 0 ? 0 : 1;
 }

@@ -33,9 +33,11 @@ struct loop {
 loop_t *loop_new(void)
 {
     loop_t *loop = calloc(1, sizeof *loop);
-    if (!loop || !(loop->backend = backend_new())) {
-        perror("event loop");
-        exit(1);
+    if (!loop)
+        return NULL;
+    if (!(loop->backend = backend_new())) {
+        free(loop);
+        return NULL;
     }
     loop->now = now_ns();
     return loop;

@@ -22,7 +22,7 @@ struct loop_timer {
 };
 #define LOOP_TIMER_IDLE SIZE_MAX
 
-/* Exits with a message when the backend cannot be created. */
+/* NULL (errno set) when the loop or its backend cannot be created. */
 loop_t *loop_new(void);
 void loop_free(loop_t *loop);
 
