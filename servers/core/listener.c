@@ -21,7 +21,7 @@ int listener_open(const server_options_t *opts, const char *model, bool nonblock
     int rc = getaddrinfo(opts->host, port, &hints, &res);
     if (rc != 0) {
         fprintf(stderr, "server-%s: cannot resolve --host '%s': %s\n", model, opts->host, gai_strerror(rc));
-        exit(2);
+        return LISTENER_BAD_HOST;
     }
     int fd = -1, last_errno = 0;
     const char *step = "socket";
@@ -52,7 +52,7 @@ int listener_open(const server_options_t *opts, const char *model, bool nonblock
     if (fd < 0) {
         fprintf(stderr, "server-%s: cannot listen on %s:%u: %s: %s\n", model, opts->host, opts->port, step,
                 strerror(last_errno));
-        exit(1);
+        return -1;
     }
     return fd;
 }
@@ -63,19 +63,19 @@ unsigned listener_port(int fd)
     socklen_t len = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
         perror("getsockname");
-        exit(1);
+        return 0;
     }
     return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                           : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
-void listener_announce(int fd)
+int listener_announce(int fd)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
     if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0) {
         perror("getsockname");
-        exit(1);
+        return -1;
     }
     char host[INET6_ADDRSTRLEN];
     unsigned port;
@@ -92,6 +92,7 @@ void listener_announce(int fd)
     }
     if (fflush(stdout) != 0) {
         perror("stdout");
-        exit(1);
+        return -1;
     }
+    return 0;
 }

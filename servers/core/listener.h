@@ -6,14 +6,24 @@
 
 #include <stdbool.h>
 
-/* Resolves --host, binds --port (SO_REUSEADDR) and listens with --backlog. Exits 2 when the host
- * cannot be resolved, 1 when the socket cannot be set up (e.g. port in use). */
+#define LISTENER_BAD_HOST (-2)
+
+/* Resolves --host, binds --port (SO_REUSEADDR) and listens with --backlog. Returns the socket, or
+ * (reported) LISTENER_BAD_HOST when the host cannot be resolved, -1 when the socket cannot be
+ * set up (e.g. port in use). */
 int listener_open(const server_options_t *opts, const char *model, bool nonblocking);
 
-/* The port the listener is bound to (what --port 0 picked). Exits 1 if it cannot be read. */
+/* The exit status for a failed listener_open: 2 for bad input, 1 otherwise. */
+static inline int listener_exit_status(int rc)
+{
+    return rc == LISTENER_BAD_HOST ? 2 : 1;
+}
+
+/* The port the listener is bound to (what --port 0 picked); 0 (reported) if it cannot be read. */
 unsigned listener_port(int fd);
 
-/* Prints exactly one line `listening on HOST:PORT` (IPv6 as [ADDR]:PORT) and flushes stdout. */
-void listener_announce(int fd);
+/* Prints exactly one line `listening on HOST:PORT` (IPv6 as [ADDR]:PORT) and flushes stdout.
+ * Returns 0, or -1 (reported). */
+int listener_announce(int fd);
 
 #endif

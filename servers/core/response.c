@@ -46,22 +46,21 @@ static int format_header(char *buf, size_t cap, int status, const char *type, si
     return n;
 }
 
-static void *must_malloc(size_t n)
+static void *alloc_or_report(size_t n)
 {
     void *p = malloc(n ? n : 1);
-    if (!p) {
+    if (!p)
         fprintf(stderr, "out of memory allocating %zu bytes for responses\n", n);
-        exit(1);
-    }
     return p;
 }
 
-void responses_init(const char *model, const server_options_t *opts)
+int responses_init(const char *model, const server_options_t *opts)
 {
     server_model = model;
     default_body = opts->body_bytes;
     size_t pattern_len = default_body > QUERY_BYTES_MAX ? default_body : QUERY_BYTES_MAX;
-    body_pattern = must_malloc(pattern_len);
+    if (!(body_pattern = alloc_or_report(pattern_len)))
+        return -1;
     static const char line[] = "c10k-bench reference response body.............................\n";
     for (size_t i = 0; i < pattern_len; i++)
         body_pattern[i] = line[i % (sizeof line - 1)];
@@ -71,7 +70,8 @@ void responses_init(const char *model, const server_options_t *opts)
             char hdr[256];
             int n = format_header(hdr, sizeof hdr, 200, "text/plain", default_body, ka);
             size_t len = (size_t)n + (head ? 0 : default_body);
-            canned[ka][head] = must_malloc(len);
+            if (!(canned[ka][head] = alloc_or_report(len)))
+                return -1;
             memcpy(canned[ka][head], hdr, (size_t)n);
             if (!head)
                 memcpy(canned[ka][head] + n, body_pattern, default_body);
@@ -82,6 +82,7 @@ void responses_init(const char *model, const server_options_t *opts)
     int n = format_header(refusal, sizeof refusal - sizeof busy, 503, "text/plain", sizeof busy - 1, false);
     memcpy(refusal + n, busy, sizeof busy - 1);
     refusal_len = (size_t)n + sizeof busy - 1;
+    return 0;
 }
 
 int response_queue_ok(outq_t *q, const request_plan_t *plan)

@@ -13,8 +13,9 @@
 #define RESPONSE_MAX_IOV 2
 #define RESPONSE_MAX_ARENA 1024
 
-/* Precomputes the responses for this model and options; exits on allocation failure. */
-void responses_init(const char *model, const server_options_t *opts);
+/* Precomputes the responses for this model and options; returns 0, or -1 (reported) when out of
+ * memory. */
+int responses_init(const char *model, const server_options_t *opts);
 
 /* Each queueing function returns 0, or -1 when the output arena cannot be allocated. */
 

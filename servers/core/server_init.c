@@ -5,11 +5,12 @@
 #include "stats.h"
 #include "work.h"
 
-void server_init(int argc, char **argv, const model_traits_t *m, server_options_t *opts)
+int server_init(int argc, char **argv, const model_traits_t *m, server_options_t *opts)
 {
     options_parse(argc, argv, m, opts);
-    stats_init(m->name);
-    responses_init(m->name, opts);
+    if (stats_init(m->name) != 0 || responses_init(m->name, opts) != 0)
+        return -1;
     http_request_global_init();
     work_init();
+    return 0;
 }

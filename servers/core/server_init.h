@@ -5,8 +5,9 @@
 #include "describe.h"
 #include "options.h"
 
-/* Parses the options for model m (exits on --help, --describe and bad input), then sets up the
- * counters, responses and parser limits. */
-void server_init(int argc, char **argv, const model_traits_t *m, server_options_t *opts);
+/* Parses the options for model m (the command line's answers exit here: --help and --describe
+ * with 0, bad input with 2), then sets up the counters, responses and parser limits. Returns 0,
+ * or -1 (reported) when the process lacks the memory for them. */
+int server_init(int argc, char **argv, const model_traits_t *m, server_options_t *opts);
 
 #endif

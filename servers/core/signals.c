@@ -33,22 +33,23 @@ void signals_stop_set(sigset_t *set)
     sigaddset(set, SIGTERM);
 }
 
-void signals_init(int listen_fd)
+int signals_init(int listen_fd)
 {
     struct sigaction sa = {0};
     sa.sa_handler = SIG_IGN;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGPIPE, &sa, NULL) != 0) {
         perror("sigaction(SIGPIPE)");
-        exit(1);
+        return -1;
     }
     wake_listen_fd = listen_fd;
     sa.sa_handler = on_stop_signal;
     sa.sa_flags = 0; /* no SA_RESTART: blocked calls must return EINTR */
     if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
         perror("sigaction(SIGINT/SIGTERM)");
-        exit(1);
+        return -1;
     }
+    return 0;
 }
 
 void signals_watch_conn(int fd)

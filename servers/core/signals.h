@@ -11,8 +11,9 @@ extern atomic_int g_stop;
 
 /* Ignores SIGPIPE and installs the stop handler for SIGINT and SIGTERM without SA_RESTART, so a
  * blocked system call returns EINTR. When listen_fd >= 0 the handler also shuts that socket down:
- * a thread blocked in accept() then wakes up even if the signal landed just before the call. */
-void signals_init(int listen_fd);
+ * a thread blocked in accept() then wakes up even if the signal landed just before the call.
+ * Returns 0, or -1 (reported). */
+int signals_init(int listen_fd);
 
 /* Blocking models: the connection being served in this (single-threaded) process is shut down by
  * the stop handler, so a blocked read() returns at once. Pass -1 when the connection is done. */

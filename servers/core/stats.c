@@ -10,17 +10,18 @@
 server_stats_t *g_stats;
 static const char *stats_model = "?";
 
-void stats_init(const char *model)
+int stats_init(const char *model)
 {
     /* MAP_SHARED so that counters bumped in forked children are seen by whoever serves /__stats. */
     void *p = mmap(NULL, sizeof(server_stats_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         perror("mmap(stats)");
-        exit(1);
+        return -1;
     }
     memset(p, 0, sizeof(server_stats_t));
     g_stats = p;
     stats_model = model;
+    return 0;
 }
 
 void stats_request_begin(void)

@@ -38,8 +38,8 @@ typedef struct server_stats {
 
 extern server_stats_t *g_stats;
 
-/* Maps the shared counters; exits the process with a message if that fails. */
-void stats_init(const char *model);
+/* Maps the shared counters; returns 0, or -1 (reported) if that fails. */
+int stats_init(const char *model);
 
 /* accept() returned a socket (refused ones included). */
 static inline void stats_conn_accepted(void)

@@ -9,8 +9,12 @@
 int main(int argc, char **argv)
 {
     server_options_t opts;
-    server_init(argc, argv, &backend_model, &opts);
+    if (server_init(argc, argv, &backend_model, &opts) != 0)
+        return 1;
     int lfd = listener_open(&opts, backend_model.name, true);
-    signals_init(-1);
+    if (lfd < 0)
+        return listener_exit_status(lfd);
+    if (signals_init(-1) != 0)
+        return 1;
     return event_server_run(lfd, &opts, true);
 }

@@ -91,9 +91,7 @@ int event_server_run(int lfd, const server_options_t *opts, bool announce)
     int rc = loop_watch(srv.loop, lfd, LOOP_READ, on_listener, &srv);
     if (rc != 0) {
         perror("watching the listener");
-    } else {
-        if (announce)
-            listener_announce(lfd);
+    } else if (!announce || (rc = listener_announce(lfd)) == 0) {
         rc = loop_run(srv.loop, &wait_mask);
     }
     conn_close_all(srv.loop);

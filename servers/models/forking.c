@@ -115,9 +115,13 @@ static void stop_children(void)
 int main(int argc, char **argv)
 {
     server_options_t opts;
-    server_init(argc, argv, &model, &opts);
+    if (server_init(argc, argv, &model, &opts) != 0)
+        return 1;
     int lfd = listener_open(&opts, model.name, false);
-    signals_init(lfd);
+    if (lfd < 0)
+        return listener_exit_status(lfd);
+    if (signals_init(lfd) != 0)
+        return 1;
     install_sigchld();
     acceptor_t acc;
     acceptor_init(&acc, lfd, 0);
@@ -125,7 +129,8 @@ int main(int argc, char **argv)
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
     pid_t self = getpid();
-    listener_announce(lfd);
+    if (listener_announce(lfd) != 0)
+        return 1;
 
     int fd;
     while ((fd = acceptor_next_blocking(&acc)) >= 0) {

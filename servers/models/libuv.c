@@ -338,13 +338,18 @@ static const model_traits_t model = {
 int main(int argc, char **argv)
 {
     server_options_t opts;
-    server_init(argc, argv, &model, &opts);
+    if (server_init(argc, argv, &model, &opts) != 0)
+        return 1;
     int lfd = listener_open(&opts, model.name, true);
-    signals_init(-1); /* SIGPIPE ignored; uv_signal takes SIGINT/SIGTERM over below */
+    if (lfd < 0)
+        return listener_exit_status(lfd);
+    if (signals_init(-1) != 0) /* SIGPIPE ignored; uv_signal takes SIGINT/SIGTERM over below */
+        return 1;
     uv_server_t srv;
     if (server_open(&srv, lfd, &opts) != 0)
         return 1;
-    listener_announce(lfd);
+    if (listener_announce(lfd) != 0)
+        return 1;
     int rc = server_run(&srv);
     close(lfd); /* uv_poll does not own the fd */
     return rc == 0 ? 0 : 1;

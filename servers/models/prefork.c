@@ -25,7 +25,8 @@ static int serve(unsigned index, void *arg)
 {
     (void)index;
     int lfd = *(int *)arg;
-    signals_init(lfd); /* a stop shuts the shared listener: every worker's accept() returns */
+    if (signals_init(lfd) != 0) /* a stop shuts the shared listener: every worker's accept() returns */
+        return 1;
     acceptor_t acc;
     acceptor_init(&acc, lfd, 0);
     int fd;
@@ -46,12 +47,17 @@ static int serve(unsigned index, void *arg)
 
 int main(int argc, char **argv)
 {
-    server_init(argc, argv, &model, &opts);
+    if (server_init(argc, argv, &model, &opts) != 0)
+        return 1;
     int lfd = listener_open(&opts, model.name, false);
-    signals_init(-1);
+    if (lfd < 0)
+        return listener_exit_status(lfd);
+    if (signals_init(-1) != 0)
+        return 1;
     if (workers_start(opts.workers, serve, &lfd) != 0)
         return 1;
-    listener_announce(lfd);
+    if (listener_announce(lfd) != 0)
+        return 1;
     workers_supervise();
     close(lfd);
     return 0;

@@ -34,7 +34,8 @@ static int serve(unsigned index, void *arg)
 
 int main(int argc, char **argv)
 {
-    server_init(argc, argv, &model, &opts);
+    if (server_init(argc, argv, &model, &opts) != 0)
+        return 1;
     opts.reuse_port = true;
     listeners = malloc(opts.workers * sizeof *listeners);
     if (!listeners) {
@@ -42,14 +43,18 @@ int main(int argc, char **argv)
         return 1;
     }
     /* The first bind picks the port (--port 0); the others join it. */
-    listeners[0] = listener_open(&opts, model.name, true);
-    opts.port = listener_port(listeners[0]);
-    for (unsigned i = 1; i < opts.workers; i++)
-        listeners[i] = listener_open(&opts, model.name, true);
-    signals_init(-1);
+    for (unsigned i = 0; i < opts.workers; i++) {
+        if ((listeners[i] = listener_open(&opts, model.name, true)) < 0)
+            return listener_exit_status(listeners[i]);
+        if (i == 0 && (opts.port = listener_port(listeners[0])) == 0)
+            return 1;
+    }
+    if (signals_init(-1) != 0)
+        return 1;
     if (workers_start(opts.workers, serve, NULL) != 0)
         return 1;
-    listener_announce(listeners[0]);
+    if (listener_announce(listeners[0]) != 0)
+        return 1;
     workers_supervise();
     for (unsigned i = 0; i < opts.workers; i++)
         close(listeners[i]);

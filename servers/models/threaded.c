@@ -53,14 +53,19 @@ static void init_attr(pthread_attr_t *attr)
 
 int main(int argc, char **argv)
 {
-    server_init(argc, argv, &model, &opts);
+    if (server_init(argc, argv, &model, &opts) != 0)
+        return 1;
     int lfd = listener_open(&opts, model.name, false);
-    signals_init(lfd);
+    if (lfd < 0)
+        return listener_exit_status(lfd);
+    if (signals_init(lfd) != 0)
+        return 1;
     acceptor_t acc;
     acceptor_init(&acc, lfd, 0);
     pthread_attr_t attr;
     init_attr(&attr);
-    listener_announce(lfd);
+    if (listener_announce(lfd) != 0)
+        return 1;
 
     int fd;
     while ((fd = acceptor_next_blocking(&acc)) >= 0) {
