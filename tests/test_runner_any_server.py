@@ -53,6 +53,9 @@ def test_command_series_runs_on_a_picked_port_with_files_env_and_samples(tmp_pat
         usage = doc["server_usage"]
         assert usage["samples"] and usage["peak_pss_kib"] > 0 and usage["cpu_per_request_us"] > 0
         assert "tcp_mem_kib" in usage["samples"][0] and usage["peak_tcp_mem_kib"] is not None
+        # ss: the server's own sockets, counted (a keep-alive-less loadgen may be between two).
+        assert "sockets" not in usage["samples"][0] and any("sockets" in s for s in usage["samples"])
+        assert usage["peak_sockets"] is not None and usage["sock_mem_per_connection_kib"] is not None
         assert "error" in doc["server_stats"]["before"]  # no JSON /__stats: the columns say n/a
         pids.add(doc["server_pid"])
     assert load_rep(folder, "asyncio-http-ready", 2)["status"] == "ok"

@@ -6,6 +6,9 @@ The tree is found by scanning /proc/*/stat for parent pids (this kernel has no
 forking server shares with its children once per child.
 """
 import os
+import re
+import shutil
+import subprocess
 import threading
 import time
 
@@ -199,6 +202,38 @@ def sockstat(path="/proc/net/sockstat"):
     return {}
 
 
+SKMEM_RE = re.compile(rb"skmem:\(([^)]*)\)")
+SS_TIMEOUT_S = 10
+
+
+def socket_memory(port, host="127.0.0.1"):
+    """The server's own TCP sockets on host:port (established, server side), counted, with the
+    kernel memory `ss -m` reports for them summed (KiB: receive and send queues, forward
+    allocation, options: skmem r + w + f + o). None when ss is missing or fails."""
+    if not port or not shutil.which("ss"):
+        return None
+    try:
+        out = subprocess.run(["ss", "-Htmn", "state", "established", "sport", "=", f":{int(port)}"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=SS_TIMEOUT_S,
+                             stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0:
+        return None
+    count = total = 0
+    for m in SKMEM_RE.finditer(out.stdout):
+        fields = {}
+        for item in m.group(1).split(b","):
+            key = item.rstrip(b"0123456789")
+            try:
+                fields[key] = int(item[len(key):])
+            except ValueError:
+                continue
+        count += 1
+        total += sum(fields.get(k, 0) for k in (b"r", b"w", b"f", b"o"))
+    return {"sockets": count, "sock_mem_kib": round(total / 1024, 1)}
+
+
 class Sampler:
     """Samples a process tree on a background thread every `interval_s` until stop().
 
@@ -206,15 +241,20 @@ class Sampler:
     t_s measured from t0 (a time.monotonic() value: when the load started).
     """
 
-    def __init__(self, pid, interval_s=0.1):
+    def __init__(self, pid, interval_s=0.1, port=None, socket_interval_s=1.0):
         self.pid, self.interval_s = pid, interval_s
+        # ss over 10,000 sockets takes a while: the per-socket figure is taken about once a second.
+        self.port, self.socket_interval_s, self._next_socket_t = port, socket_interval_s, 0.0
         self._taken = []  # (monotonic time, sample); appended by one thread at a time
         self._tracker = CpuTracker()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"sampler-{pid}", daemon=True)
 
     def start(self):
+        # The idle baseline has no connections: the first socket figure comes with the load.
+        self._next_socket_t = float("inf")
         self._take()
+        self._next_socket_t = 0.0
         self._thread.start()
         return self
 
@@ -223,6 +263,9 @@ class Sampler:
         s = sample(self.pid, self._tracker) if self.pid else None
         if s is not None:
             s.update(sockstat())
+            if self.port and t >= self._next_socket_t:
+                self._next_socket_t = t + self.socket_interval_s
+                s.update(socket_memory(self.port) or {})
             self._taken.append((t, s))
 
     def _run(self):
@@ -248,7 +291,8 @@ def summarize(samples, interval_s, concurrency, requests):
         out.update({"cpu_s": None, "cpu_user_s": None, "cpu_sys_s": None, "requests": requests,
                     "cpu_per_request_us": None, "baseline_pss_kib": None, "peak_rss_kib": None,
                     "peak_pss_kib": None, "pss_per_connection_kib": None, "peak_threads": None,
-                    "peak_processes": None, "peak_tcp_mem_kib": None, "tcp_mem_per_connection_kib": None})
+                    "peak_processes": None, "peak_tcp_mem_kib": None, "tcp_mem_per_connection_kib": None,
+                    "peak_sockets": None, "sock_mem_per_connection_kib": None})
         return out
     first, last = samples[0], samples[-1]
     user = max(0.0, last["cpu_user_s"] - first["cpu_user_s"])
@@ -266,6 +310,10 @@ def summarize(samples, interval_s, concurrency, requests):
         "peak_threads": max(s["threads"] for s in samples),
         "peak_processes": max(s["processes"] for s in samples),
     })
+    socks = [s for s in samples if "sock_mem_kib" in s]
+    out["peak_sockets"] = max((s["sockets"] for s in socks), default=None)
+    out["sock_mem_per_connection_kib"] = (round(max(s["sock_mem_kib"] for s in socks) / concurrency, 3)
+                                          if socks else None)
     tcp = [s["tcp_mem_kib"] for s in samples if "tcp_mem_kib" in s]
     out["peak_tcp_mem_kib"] = max(tcp) if tcp else None
     out["tcp_mem_per_connection_kib"] = (round((max(tcp) - tcp[0]) / concurrency, 3)

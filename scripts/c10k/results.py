@@ -326,6 +326,7 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         "peak_pss_kib": _median([u.get("peak_pss_kib") for u in usage]),
         "pss_per_connection_kib": _median([u.get("pss_per_connection_kib") for u in usage]),
         "tcp_mem_per_connection_kib": _median([u.get("tcp_mem_per_connection_kib") for u in usage]),
+        "sock_mem_per_connection_kib": _median([u.get("sock_mem_per_connection_kib") for u in usage]),
         "peak_rss_kib": _median([u.get("peak_rss_kib") for u in usage]),
         "peak_threads": _median([u.get("peak_threads") for u in usage]),
         "peak_processes": _median([u.get("peak_processes") for u in usage]),

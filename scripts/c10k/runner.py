@@ -165,7 +165,8 @@ class Runner:
         # /__stats is ours: another server may not have it (one try, and the columns say n/a).
         stats_attempts = 12 if scen.kind(series) == "server" else 1
         before = fetch_stats(server.host, server.port, attempts=stats_attempts)
-        sampler = procsample.Sampler(server.pid, SAMPLE_INTERVAL_S).start()
+        local = server.host in ("127.0.0.1", "::1", "localhost") or server.host.startswith("127.")
+        sampler = procsample.Sampler(server.pid, SAMPLE_INTERVAL_S, port=server.port if local else None).start()
         died = []
 
         def server_gone():
