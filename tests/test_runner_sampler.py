@@ -1,6 +1,7 @@
 """The /proc sampler of the runner, on process trees this test starts (and ends, by pid)."""
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import textwrap
@@ -162,10 +163,12 @@ def test_sampler_thread_samples_every_100_ms_and_summarizes(child_factory):
     t0 = time.monotonic()
     time.sleep(0.55)
     samples = sampler.stop(t0)
-    assert 6 <= len(samples) <= 9
+    # Never faster than the interval; on a busy machine a sample may come late (and push the next
+    # one back), so the count has a floor well below 0.55 / 0.1 and the gaps are judged by their median.
+    assert 4 <= len(samples) <= 9, len(samples)
     assert samples[0]["t_s"] <= 0 < samples[1]["t_s"]
     gaps = [b["t_s"] - a["t_s"] for a, b in zip(samples, samples[1:])]
-    assert all(0.05 < g < 0.3 for g in gaps[:-1]), gaps
+    assert all(g > 0.05 for g in gaps[:-1]) and 0.08 <= statistics.median(gaps[:-1]) < 0.3, gaps
     usage = procsample.summarize(samples, 0.1, 4, 10)
     assert usage["peak_processes"] == 4 and usage["peak_threads"] == 6
     assert usage["baseline_pss_kib"] == samples[0]["pss_kib"]
