@@ -34,11 +34,6 @@ void lg_backoff_push(lg_backoff_heap *h, uint64_t at_us, void *item)
     }
 }
 
-const lg_backoff_entry *lg_backoff_first(const lg_backoff_heap *h)
-{
-    return h->n ? &h->e[0] : NULL;
-}
-
 void *lg_backoff_pop(lg_backoff_heap *h)
 {
     if (!h->n)

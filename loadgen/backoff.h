@@ -23,8 +23,11 @@ typedef struct lg_backoff_heap {
  * from [d/2, d], d = min(FIRST << level, MAX). */
 uint64_t lg_backoff_delay(lg_backoff_heap *h, unsigned *level);
 void lg_backoff_push(lg_backoff_heap *h, uint64_t at_us, void *item);
-/* The earliest entry, or NULL. */
-const lg_backoff_entry *lg_backoff_first(const lg_backoff_heap *h);
+/* The earliest entry, or NULL (inline: the event loop asks every round). */
+static inline const lg_backoff_entry *lg_backoff_first(const lg_backoff_heap *h)
+{
+    return h->n ? &h->e[0] : NULL;
+}
 void *lg_backoff_pop(lg_backoff_heap *h);
 
 #endif

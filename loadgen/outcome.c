@@ -14,7 +14,17 @@ static void verbose_failure(const lg_thread *t, enum lg_err cls, int err, const 
                 what ? what : strerror(err));
 }
 
-static void end_request(lg_thread *t, conn *c, uint64_t now)
+/* A connection whose connect failed waits before it tries again. */
+static void wait_before_reconnecting(lg_thread *t, conn *c, uint64_t now)
+{
+    unsigned level = c->backoff_level - 1u;
+    uint64_t wait = lg_backoff_delay(&t->backoff, &level);
+    c->backoff_level = (unsigned char)(level + 1u);
+    c->state = C_IDLE;
+    lg_backoff_push(&t->backoff, now + wait, c);
+}
+
+static inline void end_request(lg_thread *t, conn *c, uint64_t now)
 {
     if (t->capture_owner == c)
         t->capture_owner = NULL;
@@ -22,15 +32,10 @@ static void end_request(lg_thread *t, conn *c, uint64_t now)
     t->inflight--;
     if (c->counted)
         t->end_us = now;
-    if (c->backoff_level) { /* its connect failed: it waits before it tries again */
-        unsigned level = c->backoff_level - 1u;
-        uint64_t wait = lg_backoff_delay(&t->backoff, &level);
-        c->backoff_level = (unsigned char)(level + 1u);
-        c->state = C_IDLE;
-        lg_backoff_push(&t->backoff, now + wait, c);
-        return;
-    }
-    conn_push_idle(t, c);
+    if (c->backoff_level)
+        wait_before_reconnecting(t, c, now);
+    else
+        conn_push_idle(t, c);
 }
 
 /* A time-bound run measures a window: a request that ends inside it counts even if it began during
