@@ -56,7 +56,7 @@ def series_styles(series_list, descriptions=None):
     """Colour by server model (so a model looks the same on every plot), dash type and point
     type by series, so two series of one model (keep-alive vs close) stay distinguishable.
     descriptions: {model: its --describe} as recorded with the results."""
-    styles, per_model, colors = {}, {}, {}
+    styles, per_model, colors, extra = {}, {}, {}, 0
     for i, s in enumerate(series_list):
         model = s.get("server") or scen.program(s)  # e.g. nginx-1 and nginx-2 share nginx's colour
         if model not in colors:
@@ -64,7 +64,8 @@ def series_styles(series_list, descriptions=None):
             if isinstance(rank, int) and rank > 0:
                 colors[model] = RANK_COLORS[(rank // 10 - 1) % len(RANK_COLORS)]
             else:
-                colors[model] = EXTRA_COLORS[len(colors) % len(EXTRA_COLORS)]
+                colors[model] = EXTRA_COLORS[extra % len(EXTRA_COLORS)]
+                extra += 1
         n = per_model.get(model, 0)
         per_model[model] = n + 1
         # Shrinking point sizes: where lines coincide (several models at 0 % failures), the
