@@ -122,9 +122,11 @@ void refusal_send(int fd)
 
 void refuse_connection(int fd, stats_error_t why)
 {
+    /* Counted before the client can see the answer: a client that got its 503 and asks /__stats
+     * (perhaps of another worker process) finds the refusal counted. */
+    stats_error(why);
     refusal_send(fd);
     close(fd);
-    stats_error(why);
 }
 
 bool acceptor_admit(int fd, unsigned max_conns, long fd_limit)
