@@ -6,6 +6,8 @@
 
 #include "options.h"
 
+#include <stdbool.h>
+
 /* Model-specific flags a model accepts; a model given one it does not take refuses to start. */
 enum { MODEL_USES_THREADS = 1u, MODEL_USES_WORKERS = 2u };
 
@@ -30,6 +32,7 @@ typedef struct model_traits {
     model_inflight_t inflight;
     unsigned uses;           /* MODEL_USES_* */
     long watch_fd_limit;     /* fds the wait mechanism can watch (FD_SETSIZE for select), 0 = no own limit */
+    bool edge_triggered;     /* readiness is reported once per change: read and write until EAGAIN */
     unsigned default_threads;
     unsigned default_workers; /* 0 with MODEL_USES_WORKERS: one per online CPU */
 } model_traits_t;

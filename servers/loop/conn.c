@@ -2,6 +2,7 @@
  * interest and one timer per connection. */
 #include "conn.h"
 
+#include "backend.h"
 #include "session.h"
 #include "stats.h"
 
@@ -14,6 +15,7 @@
 typedef struct conn {
     int fd;
     unsigned want;      /* interest currently registered */
+    unsigned ready;     /* edge-triggered backends: readiness reported and not used up (no EAGAIN yet) */
     loop_timer_t timer; /* armed at or before the session's deadline */
     session_t s;
 } conn_t;
@@ -46,9 +48,35 @@ static int arm(loop_t *loop, conn_t *c, uint64_t deadline)
     return loop_timer_start(loop, &c->timer, deadline, on_timer);
 }
 
-/* Runs the session as far as it goes, then registers what lets it continue. */
+/* One read into the session. Returns true while the socket may hold more: false after EAGAIN, EOF
+ * or an error. (A short read is no proof of an empty socket for an edge-triggered reader: the
+ * peer's FIN may have come with the same edge.) */
+static bool read_some(conn_t *c)
+{
+    size_t avail;
+    char *space = session_in_space(&c->s, &avail);
+    if (avail == 0)
+        return true; /* the session takes no more now (want.read is then false) */
+    ssize_t n = read(c->fd, space, avail);
+    if (n > 0) {
+        session_in_added(&c->s, (size_t)n);
+        return true;
+    }
+    if (n == 0)
+        session_in_eof(&c->s);
+    else if (errno == EINTR)
+        return true;
+    else if (errno != EAGAIN)
+        session_io_failed(&c->s);
+    return false;
+}
+
+/* Runs the session as far as it goes, then registers what lets it continue. An edge-triggered
+ * backend reports readiness once: the connection then reads until EAGAIN (as far as the session
+ * takes input) and stays registered for both directions, so no edge is ever filtered out. */
 static void apply(loop_t *loop, conn_t *c)
 {
+    const bool edge = backend_model.edge_triggered;
     for (;;) {
         uint64_t now = loop_now(loop);
         session_want_t w = session_next(&c->s, now);
@@ -65,7 +93,12 @@ static void apply(loop_t *loop, conn_t *c)
                 session_write_shut(&c->s, now);
             continue;
         }
-        unsigned want = (w.read ? LOOP_READ : 0u) | (w.write ? LOOP_WRITE : 0u);
+        if (edge && w.read && (c->ready & LOOP_READ)) {
+            if (!read_some(c))
+                c->ready &= ~LOOP_READ; /* drained: the next edge says when there is more */
+            continue;
+        }
+        unsigned want = edge ? LOOP_READ | LOOP_WRITE : (w.read ? LOOP_READ : 0u) | (w.write ? LOOP_WRITE : 0u);
         if (arm(loop, c, w.deadline_ns) != 0 ||
             (want != c->want && loop_watch(loop, c->fd, want, on_io, c) != 0)) {
             session_io_failed(&c->s);
@@ -85,17 +118,12 @@ static void on_timer(loop_t *loop, loop_timer_t *t)
 
 static void on_io(loop_t *loop, int fd, unsigned events, void *data)
 {
+    (void)fd;
     conn_t *c = data;
-    if (events & LOOP_READ) {
-        size_t avail;
-        char *space = session_in_space(&c->s, &avail);
-        ssize_t n = avail ? read(fd, space, avail) : -1;
-        if (n > 0)
-            session_in_added(&c->s, (size_t)n);
-        else if (n == 0)
-            session_in_eof(&c->s);
-        else if (avail && errno != EAGAIN && errno != EINTR)
-            session_io_failed(&c->s);
+    if (backend_model.edge_triggered && (events & LOOP_READ)) {
+        c->ready |= LOOP_READ; /* apply() reads while the session wants input */
+    } else if (events & LOOP_READ) {
+        read_some(c);
     } else if (events & LOOP_ERROR) { /* reset or hung up: nothing can be delivered any more */
         session_io_failed(&c->s);
     }
@@ -113,9 +141,11 @@ void conn_open(loop_t *loop, int fd, const server_options_t *opts)
     }
     c->fd = fd;
     c->want = 0;
+    c->ready = 0;
     loop_timer_init(&c->timer);
     session_init(&c->s, opts, loop_now(loop));
-    if (loop_watch(loop, fd, LOOP_READ, on_io, c) != 0) { /* what a new session wants: one syscall */
+    unsigned want = backend_model.edge_triggered ? LOOP_READ | LOOP_WRITE : LOOP_READ;
+    if (loop_watch(loop, fd, want, on_io, c) != 0) { /* what a new session wants: one syscall */
         stats_error(ERR_IO);
         session_end(&c->s);
         close(fd);
@@ -123,7 +153,7 @@ void conn_open(loop_t *loop, int fd, const server_options_t *opts)
         free(c);
         return;
     }
-    c->want = LOOP_READ;
+    c->want = want;
     apply(loop, c);
 }
 
