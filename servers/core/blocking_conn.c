@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -95,4 +96,20 @@ void serve_connection_blocking(int fd, const server_options_t *opts)
     session_end(s);
     free(s);
     close(fd);
+}
+
+void serve_in_turn(acceptor_t *acc, const server_options_t *opts)
+{
+    int fd;
+    while ((fd = acceptor_next_blocking(acc)) >= 0) {
+        if (!acceptor_admit(fd, opts->max_conns, LONG_MAX))
+            continue;
+        signals_watch_conn(fd); /* a stop request now also ends this connection */
+        if (!g_stop)
+            serve_connection_blocking(fd, opts);
+        else
+            close(fd);
+        signals_watch_conn(-1);
+        stats_conn_closed();
+    }
 }

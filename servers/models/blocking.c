@@ -5,9 +5,7 @@
 #include "listener.h"
 #include "server_init.h"
 #include "signals.h"
-#include "stats.h"
 
-#include <limits.h>
 #include <unistd.h>
 
 static const model_traits_t model = {
@@ -31,18 +29,7 @@ int main(int argc, char **argv)
     if (listener_announce(lfd) != 0)
         return 1;
 
-    int fd;
-    while ((fd = acceptor_next_blocking(&acc)) >= 0) {
-        if (!acceptor_admit(fd, opts.max_conns, LONG_MAX))
-            continue;
-        signals_watch_conn(fd); /* a stop request now also ends this connection */
-        if (!g_stop)
-            serve_connection_blocking(fd, &opts);
-        else
-            close(fd);
-        signals_watch_conn(-1);
-        stats_conn_closed();
-    }
+    serve_in_turn(&acc, &opts);
     acceptor_close(&acc);
     close(lfd);
     return 0;

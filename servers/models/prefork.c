@@ -7,10 +7,8 @@
 #include "listener.h"
 #include "server_init.h"
 #include "signals.h"
-#include "stats.h"
 #include "workers.h"
 
-#include <limits.h>
 #include <unistd.h>
 
 static const model_traits_t model = {
@@ -29,18 +27,7 @@ static int serve(unsigned index, void *arg)
         return 1;
     acceptor_t acc;
     acceptor_init(&acc, lfd, 0);
-    int fd;
-    while ((fd = acceptor_next_blocking(&acc)) >= 0) {
-        if (!acceptor_admit(fd, opts.max_conns, LONG_MAX))
-            continue;
-        signals_watch_conn(fd); /* a stop now also ends this connection */
-        if (!g_stop)
-            serve_connection_blocking(fd, &opts);
-        else
-            close(fd);
-        signals_watch_conn(-1);
-        stats_conn_closed();
-    }
+    serve_in_turn(&acc, &opts); /* the blocking model, in each worker */
     acceptor_close(&acc);
     return 0;
 }
