@@ -1,0 +1,460 @@
+/* uring model: one process, one io_uring, completion-based. The listener has a multishot accept,
+ * each connection a multishot receive into a ring of provided buffers, one send at a time and one
+ * timeout for the session's deadline (its delay or a timeout). Everything prepared while handling
+ * a batch of completions goes to the kernel in the next io_uring_enter, batched across
+ * connections: the only way to spend less than one read and one write syscall per request.
+ * The HTTP side is the shared session (core/session.h); this file only applies its wants.
+ * Build: c10k_core PkgConfig::LIBURING */
+#include "acceptor.h"
+#include "listener.h"
+#include "server_init.h"
+#include "session.h"
+#include "signals.h"
+#include "stats.h"
+#include "work.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define RING_ENTRIES 4096
+#define BUF_COUNT 1024  /* provided receive buffers, shared by all connections */
+#define BUF_SIZE 4096
+#define BUF_GROUP 1
+#define UNAVAILABLE (-2)
+#define ACCEPT_BACKOFF_NS (ACCEPT_BACKOFF_MS * 1000000ll)
+
+static const model_traits_t model = {
+    .name = "uring", .rank = 120, .driver = "io_uring", .mechanism = "io_uring (multishot accept/recv)",
+    .description = "one process, one io_uring: multishot accept and receive, sends and timeouts batched per enter",
+};
+
+/* What a completion is about: the low bits of its user_data (connections are 16-byte aligned). */
+enum { OP_NONE, OP_RECV, OP_SEND, OP_TIMER, OP_ACCEPT, OP_ACCEPT_RETRY, OP_KIND_MASK = 7 };
+
+typedef struct conn {
+    int fd;
+    unsigned ops;       /* operations in flight that name this connection: freed at 0 once closing */
+    bool recv_armed, sending, timer_armed, closing;
+    uint64_t timer_deadline;
+    struct __kernel_timespec timer_ts; /* read by the kernel when the timeout is submitted */
+    char *spill;        /* received bytes the session had no room for yet */
+    size_t spill_off, spill_len;
+    struct msghdr msg;
+    struct conn *prev, *next; /* every open connection, for the stop */
+    session_t s;
+} conn_t;
+
+static server_options_t opts;
+static struct io_uring ring;
+static struct io_uring_buf_ring *buf_ring;
+static char *buffers;
+static acceptor_t acceptor;
+static struct __kernel_timespec accept_backoff_ts = {.tv_nsec = ACCEPT_BACKOFF_NS};
+static conn_t *conns;
+
+static uint64_t tag(void *p, unsigned kind)
+{
+    return (uint64_t)(uintptr_t)p | kind;
+}
+
+/* A submission slot; when the queue is full, what is queued goes to the kernel first. */
+static struct io_uring_sqe *sqe_get(void)
+{
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+    while (!sqe) {
+        io_uring_submit(&ring);
+        sqe = io_uring_get_sqe(&ring);
+    }
+    io_uring_sqe_set_data64(sqe, 0);
+    return sqe;
+}
+
+static void buffer_recycle(unsigned bid)
+{
+    io_uring_buf_ring_add(buf_ring, buffers + (size_t)bid * BUF_SIZE, BUF_SIZE, (unsigned short)bid,
+                          io_uring_buf_ring_mask(BUF_COUNT), 0);
+    io_uring_buf_ring_advance(buf_ring, 1);
+}
+
+static void arm_accept(void)
+{
+    struct io_uring_sqe *sqe = sqe_get();
+    io_uring_prep_multishot_accept(sqe, acceptor.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, OP_ACCEPT);
+}
+
+/* ---- one connection: the session's wants become submissions ---- */
+
+static void cancel(conn_t *c, unsigned kind)
+{
+    struct io_uring_sqe *sqe = sqe_get();
+    if (kind == OP_TIMER)
+        io_uring_prep_timeout_remove(sqe, tag(c, OP_TIMER), 0);
+    else
+        io_uring_prep_cancel64(sqe, tag(c, kind), 0);
+}
+
+static void release_if_done(conn_t *c)
+{
+    if (!c->closing || c->ops > 0)
+        return;
+    close(c->fd);
+    stats_conn_closed();
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c->spill);
+    free(c);
+}
+
+static void start_close(conn_t *c)
+{
+    c->closing = true;
+    session_end(&c->s);
+    if (c->recv_armed)
+        cancel(c, OP_RECV);
+    if (c->sending)
+        cancel(c, OP_SEND);
+    if (c->timer_armed)
+        cancel(c, OP_TIMER);
+    release_if_done(c);
+}
+
+static void arm_recv(conn_t *c)
+{
+    struct io_uring_sqe *sqe = sqe_get();
+    io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = BUF_GROUP;
+    io_uring_sqe_set_data64(sqe, tag(c, OP_RECV));
+    c->recv_armed = true;
+    c->ops++;
+}
+
+static void send_output(conn_t *c)
+{
+    unsigned count;
+    const struct iovec *iov = session_out(&c->s, &count);
+    c->msg = (struct msghdr){.msg_iov = (struct iovec *)iov, .msg_iovlen = count};
+    struct io_uring_sqe *sqe = sqe_get();
+    io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(sqe, tag(c, OP_SEND));
+    session_out_begin(&c->s);
+    c->sending = true;
+    c->ops++;
+}
+
+/* One timeout per connection: kept when it fires no later than needed (it then just re-reads the
+ * deadline), moved earlier in place otherwise. */
+static void arm_timer(conn_t *c, uint64_t deadline)
+{
+    if (deadline == 0 || (c->timer_armed && c->timer_deadline <= deadline))
+        return;
+    c->timer_ts = (struct __kernel_timespec){.tv_sec = (long long)(deadline / 1000000000u),
+                                             .tv_nsec = (long long)(deadline % 1000000000u)};
+    struct io_uring_sqe *sqe = sqe_get();
+    if (c->timer_armed) {
+        io_uring_prep_timeout_update(sqe, &c->timer_ts, tag(c, OP_TIMER), IORING_TIMEOUT_ABS);
+    } else {
+        io_uring_prep_timeout(sqe, &c->timer_ts, 0, IORING_TIMEOUT_ABS);
+        io_uring_sqe_set_data64(sqe, tag(c, OP_TIMER));
+        c->timer_armed = true;
+        c->ops++;
+    }
+    c->timer_deadline = deadline;
+}
+
+/* Hands bytes to the session; what does not fit waits in the spill buffer, and the receive stops
+ * until the session has room again. */
+static void feed(conn_t *c, const char *data, size_t len)
+{
+    size_t taken = c->spill_len ? 0 : session_in_copy(&c->s, data, len);
+    if (taken == len)
+        return;
+    char *p = realloc(c->spill, c->spill_off + c->spill_len + len - taken);
+    if (!p) {
+        session_io_failed(&c->s);
+        return;
+    }
+    memcpy(p + c->spill_off + c->spill_len, data + taken, len - taken);
+    c->spill = p;
+    c->spill_len += len - taken;
+    if (c->recv_armed)
+        cancel(c, OP_RECV);
+}
+
+static void drive(conn_t *c)
+{
+    while (!c->closing) {
+        uint64_t now = now_ns();
+        session_want_t w = session_next(&c->s, now);
+        if (w.close) {
+            start_close(c);
+            return;
+        }
+        if (w.read && c->spill_len) {
+            size_t taken = session_in_copy(&c->s, c->spill + c->spill_off, c->spill_len);
+            c->spill_off += taken, c->spill_len -= taken;
+            if (c->spill_len == 0)
+                c->spill_off = 0;
+            if (taken)
+                continue;
+        }
+        if (w.write)
+            send_output(c);
+        if (w.shut_write) {
+            if (shutdown(c->fd, SHUT_WR) != 0)
+                session_io_failed(&c->s);
+            else
+                session_write_shut(&c->s, now);
+            continue;
+        }
+        if (w.read && !c->recv_armed && !c->spill_len)
+            arm_recv(c);
+        if (w.deadline_ns && now >= w.deadline_ns) {
+            session_timer(&c->s, now);
+            continue;
+        }
+        arm_timer(c, w.deadline_ns);
+        return;
+    }
+}
+
+static void on_recv(conn_t *c, struct io_uring_cqe *cqe)
+{
+    if (cqe->flags & IORING_CQE_F_BUFFER) {
+        unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+        if (cqe->res > 0 && !c->closing)
+            feed(c, buffers + (size_t)bid * BUF_SIZE, (size_t)cqe->res);
+        buffer_recycle(bid);
+    }
+    if (!(cqe->flags & IORING_CQE_F_MORE)) { /* the multishot receive ended */
+        c->recv_armed = false;
+        c->ops--;
+    }
+    if (c->closing)
+        return;
+    if (cqe->res == 0)
+        session_in_eof(&c->s);
+    else if (cqe->res < 0 && cqe->res != -ENOBUFS && cqe->res != -ECANCELED)
+        session_io_failed(&c->s);
+    /* -ENOBUFS: every buffer was in use; they are back now, drive() re-arms. */
+}
+
+static void on_send(conn_t *c, struct io_uring_cqe *cqe)
+{
+    c->sending = false;
+    c->ops--;
+    if (c->closing)
+        return;
+    session_out_done(&c->s, cqe->res > 0 ? (size_t)cqe->res : 0, now_ns());
+    if (cqe->res < 0 && cqe->res != -EINTR && cqe->res != -EAGAIN)
+        session_io_failed(&c->s);
+}
+
+static void on_timer(conn_t *c, struct io_uring_cqe *cqe)
+{
+    (void)cqe;
+    c->timer_armed = false;
+    c->ops--; /* drive() calls session_timer once the deadline it reads has passed */
+}
+
+static void conn_open(int fd)
+{
+    conn_t *c = aligned_alloc(16, (sizeof(conn_t) + 15) & ~(size_t)15);
+    if (!c) {
+        stats_error(ERR_IO);
+        close(fd);
+        stats_conn_closed();
+        return;
+    }
+    memset(c, 0, sizeof *c);
+    c->fd = fd;
+    session_init(&c->s, &opts, now_ns());
+    c->next = conns;
+    if (conns)
+        conns->prev = c;
+    conns = c;
+    drive(c);
+}
+
+/* ---- the listener ---- */
+
+static void admit(int fd)
+{
+    if (acceptor_admit(fd, opts.max_conns, 0x7fffffffL))
+        conn_open(fd);
+}
+
+/* A connection the kernel accepted for us: what acceptor_accept does after accept4(). */
+static void took_connection(int fd)
+{
+    int one = 1;
+    /* Small responses must leave at once, not wait for the previous one's ACK (Nagle). */
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 && errno != EINVAL && errno != ECONNRESET)
+        perror("setsockopt(TCP_NODELAY)");
+    stats_conn_accepted();
+    admit(fd);
+}
+
+/* The multishot accept failed or ended: accept what is pending the ordinary way (the acceptor
+ * sheds a connection at EMFILE and counts the episode), then re-arm, after a pause if starved. */
+static void on_accept_error(void)
+{
+    for (;;) {
+        int fd;
+        switch (acceptor_accept(&acceptor, &fd)) {
+        case ACCEPT_OK:
+            admit(fd);
+            continue;
+        case ACCEPT_RETRY:
+        case ACCEPT_INTERRUPTED:
+            continue;
+        case ACCEPT_EMPTY:
+            arm_accept();
+            return;
+        case ACCEPT_BACKOFF: {
+            struct io_uring_sqe *sqe = sqe_get();
+            io_uring_prep_timeout(sqe, &accept_backoff_ts, 0, 0);
+            io_uring_sqe_set_data64(sqe, OP_ACCEPT_RETRY);
+            return;
+        }
+        }
+    }
+}
+
+static void on_completion(struct io_uring_cqe *cqe)
+{
+    uint64_t data = io_uring_cqe_get_data64(cqe);
+    conn_t *c = (conn_t *)(uintptr_t)(data & ~(uint64_t)OP_KIND_MASK);
+    switch (data & OP_KIND_MASK) {
+    case OP_ACCEPT:
+        if (cqe->res >= 0)
+            took_connection(cqe->res);
+        if (!(cqe->flags & IORING_CQE_F_MORE) && !g_stop)
+            on_accept_error();
+        return;
+    case OP_ACCEPT_RETRY:
+        on_accept_error();
+        return;
+    case OP_RECV:
+        on_recv(c, cqe);
+        break;
+    case OP_SEND:
+        on_send(c, cqe);
+        break;
+    case OP_TIMER:
+        on_timer(c, cqe);
+        break;
+    default:
+        return; /* cancellations and timer updates: their targets complete on their own */
+    }
+    if (c->closing)
+        release_if_done(c);
+    else
+        drive(c);
+}
+
+/* ---- set-up: the ring and the provided buffers ---- */
+
+/* Returns 0, UNAVAILABLE when the kernel refuses what this model needs, or -1. */
+static int setup_ring(void)
+{
+    struct io_uring_params p = {.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL,
+                                .cq_entries = RING_ENTRIES * 4};
+    int rc = io_uring_queue_init_params(RING_ENTRIES, &ring, &p);
+    if (rc < 0) {
+        fprintf(stderr, "server-%s: not available here: io_uring_setup: %s (kernel.io_uring_disabled, "
+                "seccomp or an old kernel)\n", model.name, strerror(-rc));
+        return UNAVAILABLE;
+    }
+    size_t ring_bytes = BUF_COUNT * sizeof(struct io_uring_buf);
+    buf_ring = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    buffers = malloc((size_t)BUF_COUNT * BUF_SIZE);
+    if (buf_ring == MAP_FAILED || !buffers) {
+        perror("receive buffers");
+        return -1;
+    }
+    struct io_uring_buf_reg reg = {.ring_addr = (uintptr_t)buf_ring, .ring_entries = BUF_COUNT, .bgid = BUF_GROUP};
+    rc = io_uring_register_buf_ring(&ring, &reg, 0);
+    if (rc < 0) {
+        fprintf(stderr, "server-%s: not available here: provided buffer rings: %s (needs Linux 5.19)\n", model.name,
+                strerror(-rc));
+        return UNAVAILABLE;
+    }
+    io_uring_buf_ring_init(buf_ring);
+    for (unsigned i = 0; i < BUF_COUNT; i++)
+        io_uring_buf_ring_add(buf_ring, buffers + (size_t)i * BUF_SIZE, BUF_SIZE, (unsigned short)i,
+                              io_uring_buf_ring_mask(BUF_COUNT), (int)i);
+    io_uring_buf_ring_advance(buf_ring, BUF_COUNT);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (server_init(argc, argv, &model, &opts) != 0)
+        return 1;
+    int rc = setup_ring();
+    if (rc != 0)
+        return rc == UNAVAILABLE ? 2 : 1;
+    int lfd = listener_open(&opts, model.name, true);
+    if (lfd < 0)
+        return listener_exit_status(lfd);
+    sigset_t wait_mask;
+    if (signals_init(-1) != 0 || signals_block_stop(&wait_mask) != 0)
+        return 1;
+    acceptor_init(&acceptor, lfd, SOCK_NONBLOCK);
+    arm_accept();
+    if (listener_announce(lfd) != 0)
+        return 1;
+
+    int status = 0;
+    while (!g_stop) {
+        struct io_uring_cqe *cqe;
+        int got = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, NULL, &wait_mask);
+        if (got < 0 && got != -EINTR && got != -ETIME && got != -EBUSY) {
+            fprintf(stderr, "server-%s: io_uring_enter: %s\n", model.name, strerror(-got));
+            status = 1;
+            break;
+        }
+        unsigned head, seen = 0;
+        io_uring_for_each_cqe(&ring, head, cqe)
+        {
+            on_completion(cqe);
+            seen++;
+        }
+        io_uring_cq_advance(&ring, seen);
+    }
+
+    /* The ring's exit cancels what is in flight, but asynchronously: until then its operations
+     * hold the sockets open. Shut them now, so no client connects to or waits on a stopped server. */
+    shutdown(lfd, SHUT_RDWR);
+    while (conns) {
+        conn_t *c = conns;
+        conns = c->next;
+        if (!c->closing)
+            session_end(&c->s);
+        shutdown(c->fd, SHUT_RDWR);
+        close(c->fd);
+        stats_conn_closed();
+        free(c->spill);
+        free(c);
+    }
+    io_uring_queue_exit(&ring);
+    munmap(buf_ring, BUF_COUNT * sizeof(struct io_uring_buf));
+    free(buffers);
+    close(lfd);
+    acceptor_close(&acceptor);
+    return status;
+}
