@@ -1,8 +1,10 @@
 """The models describe themselves (--describe), are discovered from the binaries, and refuse flags
 they do not use; plus each model's own trait, shown with counters (never stopwatches)."""
+import ctypes
 import glob
 import json
 import os
+import platform
 import resource
 import subprocess
 import sys
@@ -209,3 +211,55 @@ def test_reuseport_holds_more_connections_than_one_process_can(server_factory):
     finally:
         for c in clients:
             c.close()
+
+
+# ---- io_uring: completion-based; runs wherever the kernel allows io_uring (it does here) ----
+
+needs_uring = pytest.mark.skipif("uring" not in MODELS, reason="server-uring not built (liburing-dev missing)")
+
+
+@needs_uring
+def test_uring_basic_pipelined_and_delayed(server_factory):
+    srv = server_factory("uring", "--delay-ms", 30)
+    with RawClient(srv.addr) as c:
+        # Pipelined in one write: a large answer, a small one, a delayed one; all whole, in order.
+        c.send(b"GET /?bytes=1048576&delay_ms=0 HTTP/1.1\r\nHost: x\r\n\r\n"
+               b"GET /?bytes=7&delay_ms=0 HTTP/1.1\r\nHost: x\r\n\r\n"
+               b"GET /?bytes=3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert [len(c.read_response().body) for _ in range(3)] == [1048576, 7, 3]
+    # Delays are timeouts in the ring, not blocked threads: 20 wait at once.
+    assert delayed_wave(srv.addr, 20, 300) == [200] * 20
+    stats = wait_stats(srv, lambda s: s["inflight"] == 0)
+    assert stats["peak_inflight"] == 20 and stats["requests"] == 23
+
+
+def refuse_io_uring():
+    """In the child before exec: a seccomp filter that fails io_uring_setup with EPERM, as a
+    kernel with io_uring disabled would (x86-64 and arm64 share the syscall number)."""
+    class Filter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                    ("k", ctypes.c_uint32)]
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_uint16), ("filter", ctypes.POINTER(Filter))]
+
+    nr_io_uring_setup, ret_errno_eperm, ret_allow = 425, 0x00050000 | 1, 0x7fff0000
+    insns = (Filter * 4)(Filter(0x20, 0, 0, 0),                        # load the syscall number
+                         Filter(0x15, 0, 1, nr_io_uring_setup),        # io_uring_setup?
+                         Filter(0x06, 0, 0, ret_errno_eperm),          # then EPERM
+                         Filter(0x06, 0, 0, ret_allow))                # else allow
+    prog = Prog(4, insns)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:  # NO_NEW_PRIVS, SECCOMP
+        os._exit(99)
+
+
+@needs_uring
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "aarch64"), reason="io_uring_setup number")
+def test_uring_refused_by_the_kernel_exits_2_and_tests_skip_with_its_message():
+    r = run("uring", "--port", 0, preexec_fn=refuse_io_uring)
+    assert r.returncode == 2, r.stderr
+    assert "server-uring: not available here: io_uring_setup: Operation not permitted" in r.stderr
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        harness.start_server("uring", preexec_fn=refuse_io_uring)
+    assert "not available here" in str(skipped.value)
