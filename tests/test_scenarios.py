@@ -15,7 +15,7 @@ from c10k import scenario as scen  # noqa: E402
 
 RUN = os.path.join(ROOT, "scripts", "run_scenario.py")
 PY = sys.executable
-SHIPPED = ["c10k", "seed", "smoke", "cpu-bound", "keepalive", "peers"]
+SHIPPED = ["c10k", "seed", "smoke", "cpu-bound", "keepalive", "peers", "models"]
 # The C10K story the c10k, smoke and keepalive scenarios tell (their content, not a model list:
 # the models themselves are discovered from the binaries, harness.MODELS).
 CLASSIC_MODELS = ["blocking", "threaded", "forking", "select", "epoll", "libuv"]
@@ -53,6 +53,16 @@ def test_shipped_scenarios_validate_full_and_quick(name):
             assert s["concurrency"] == sorted(set(s["concurrency"])) and s["concurrency"]
             assert (s["server"] in harness.MODELS or (s["server"] and s.get("optional"))
                     or (s["server"] is None and (s.get("command") or s.get("url"))))
+
+
+def test_models_scenario_runs_every_model_in_story_order_over_the_c10k_sweep():
+    sc = scen.load("models")
+    servers = [s["server"] for s in sc["series"]]
+    assert servers[:len(CLASSIC_MODELS)] == CLASSIC_MODELS and len(servers) == 12
+    ranks = [harness.DESCRIPTIONS[m]["rank"] for m in servers]
+    assert ranks == sorted(ranks)
+    assert sc["concurrency"][0] == 1 and sc["concurrency"][-1] == 10000
+    assert all(s["server_options"]["delay_ms"] == 1000 and s["loadgen"]["keepalive"] for s in sc["series"])
 
 
 def test_shipped_scenarios_say_what_the_issue_asks():
