@@ -17,6 +17,7 @@ static int on_message_begin(llhttp_t *p)
     r->fail_status = 0;
     r->body_seen = 0;
     r->url_len = 0;
+    r->url_done = false;
     r->header_kind = HDR_OTHER;
     r->in_value = false;
     r->name_len = r->value_len = 0;
@@ -55,6 +56,7 @@ static bool lower_equals(const char *s, size_t len, const char *lit)
 static int on_url_complete(llhttp_t *p)
 {
     http_request_t *r = p->data;
+    r->url_done = true;
     if (p->http_major == 0 && p->http_minor == 9) {
         r->fail_status = 505;
         return -1;
@@ -231,6 +233,15 @@ req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, 
         bool in_head = !r->headers_done || !r->in_message;
         if (in_head && limit > HTTP_HEAD_MAX + 1 - r->head_bytes) {
             limit = HTTP_HEAD_MAX + 1 - r->head_bytes;
+            lf = NULL;
+        }
+        /* llhttp reports a target's length (on_url) only at the end of a run or of the target, so
+         * a run that meets a bad byte past the URL limit would answer 400 where one split earlier
+         * answers 414. Running at most one byte past the limit makes the first limit crossed win,
+         * however the bytes arrive. */
+        size_t url_room = HTTP_URL_MAX + 1 - (r->in_message ? r->url_len : 0);
+        if ((!r->in_message || !r->url_done) && limit > url_room) {
+            limit = url_room;
             lf = NULL;
         }
         if (r->crlf_checked < 2 && !chunk_crlf_ok(r, start, start + limit)) { /* due from the last run */

@@ -37,6 +37,7 @@ typedef struct http_request {
     int method;           /* llhttp_method_t */
     uint64_t body_seen;
     size_t url_len;
+    bool url_done;        /* the request target is complete */
     /* Matching the few header names we care about, across split callbacks. */
     int header_kind;
     bool in_value;
