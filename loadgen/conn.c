@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "worker.h"
 
 void conn_close_socket(lg_thread *t, conn *c)
@@ -24,6 +25,8 @@ void conn_close_socket(lg_thread *t, conn *c)
 
 void conn_push_idle(lg_thread *t, conn *c)
 {
+    if (t->nidle == 0 && t->rate_interval_us > 0 && c->state != C_NEW)
+        t->watch.idle_since = lg_now_us(); /* --rate: slots due before now waited for a connection */
     c->state = C_IDLE;
     t->idle[t->nidle++] = c;
 }

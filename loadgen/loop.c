@@ -16,8 +16,12 @@
 
 static void close_seconds(lg_thread *t, uint64_t now)
 {
+    if (now < t->next_tick)
+        return;
+    unsigned busy_pm, cpu_pm;
+    lg_selfwatch_second(&t->watch, now, &busy_pm, &cpu_pm);
     while (now >= t->next_tick) {
-        if (lg_ts_close_second(&t->ts, (uint64_t)t->open_socks))
+        if (lg_ts_close_second(&t->ts, (uint64_t)t->open_socks, busy_pm, cpu_pm))
             t->failed_alloc = 1;
         t->next_tick += 1000000;
     }
@@ -141,10 +145,14 @@ static void finish_thread(lg_thread *t)
         t->end_us = lg_now_us();
     if (t->end_us > sh->measure_start) {
         close_seconds(t, t->end_us);
+        unsigned busy_pm, cpu_pm;
+        lg_selfwatch_second(&t->watch, t->end_us, &busy_pm, &cpu_pm);
         if (t->end_us > t->next_tick - 1000000 && t->end_us < t->next_tick &&
-            lg_ts_close_second(&t->ts, (uint64_t)t->open_socks))
+            lg_ts_close_second(&t->ts, (uint64_t)t->open_socks, busy_pm, cpu_pm))
             t->failed_alloc = 1;
     }
+    lg_selfwatch_totals(&t->watch, t->end_us, &t->ts.busy_us, &t->ts.cpu_us);
+    t->ts.not_sent = schedule_not_sent(t, t->end_us);
     publish_progress(t);
 }
 
@@ -158,20 +166,26 @@ void *thread_main(void *arg)
         atomic_store(&sh->stop, STOP_ERROR);
     }
     t->next_tick = sh->measure_start + 1000000;
+    lg_selfwatch_start(&t->watch, lg_now_us());
     while (evs) {
         uint64_t now = lg_now_us();
         if (run_due_work(t, now))
             break;
         int n;
+        /* Time spent waiting with nothing to do is the loop's idle time (selfwatch.h). */
+        uint64_t wait_start = lg_now_us();
         if (now - t->last_event_us < (uint64_t)sh->o->busy_poll_us) {
             /* Busy-poll: under load the next response is microseconds away, and sleeping costs
              * a schedule-out here and a cross-CPU wake-up (an IPI, a VM exit on VMs) charged to
              * the server that sends it. Polling keeps both sides on their fast path. */
             n = epoll_wait(t->epfd, evs, LG_MAX_EVENTS, 0);
-            if (n == 0)
+            if (n == 0) {
+                t->watch.idle_us += lg_now_us() - wait_start;
                 continue;
+            }
         } else {
             n = wait_events(t, evs, now, next_deadline(t, now));
+            t->watch.idle_us += lg_now_us() - wait_start;
         }
         if (n < 0) {
             if (errno == EINTR)

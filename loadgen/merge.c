@@ -138,6 +138,98 @@ static int read_table(ctx *c, json_t *parent, const char *key, hist *h)
     return 0;
 }
 
+/* A second's histogram under key (absent: empty) as sorted pairs of the series layout. */
+static int read_second_hist(ctx *c, json_t *e, const char *key, hist_summary *s, hist_pair **pairs,
+                            size_t *np)
+{
+    memset(s, 0, sizeof *s);
+    *pairs = NULL;
+    *np = 0;
+    json_t *h = json_object_get(e, key);
+    if (h && read_hist(c, h, s, NULL, pairs, np)) {
+        free(*pairs);
+        return -1;
+    }
+    size_t merged = hist_pairs_normalize(*pairs, *np);
+    if (*np && !merged) {
+        free(*pairs);
+        return fail(c, "a bucket count overflows merging", key);
+    }
+    *np = merged;
+    return 0;
+}
+
+/* A second's generator fields (absent in results of versions before them). */
+static int read_second_generator(ctx *c, json_t *e, lg_result *r, size_t t_s)
+{
+    uint64_t sent = 0, waited = 0;
+    json_t *busy = json_object_get(e, "loadgen_busy_max");
+    unsigned busy_pm = json_is_number(busy) ? (unsigned)(json_number_value(busy) * 1000.0 + 0.5) : 0;
+    if ((json_object_get(e, "sent") && get_u64(c, e, "sent", &sent)) ||
+        (json_object_get(e, "waited_for_connection") && get_u64(c, e, "waited_for_connection", &waited)))
+        return -1;
+    hist_summary lag;
+    hist_pair *pairs;
+    size_t np;
+    if (read_second_hist(c, e, "send_lag_histogram", &lag, &pairs, &np))
+        return -1;
+    int rc = lg_result_series_add_send(r, t_s, sent, waited, &lag, pairs, np,
+                                       busy_pm > 1000 ? 1000 : busy_pm);
+    free(pairs);
+    return rc ? fail(c, "out of memory or a bucket count overflow merging", "send_lag_histogram") : 0;
+}
+
+static int read_permille_list(ctx *c, json_t *thread, const char *key, uint16_t **out, size_t n)
+{
+    json_t *list = json_object_get(thread, key);
+    if (!json_is_array(list) || json_array_size(list) != n)
+        return fail(c, "missing or short per-second list", key);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000)
+            return fail(c, "bad permille in", key);
+        (*out)[i] = (uint16_t)json_integer_value(v);
+    }
+    return 0;
+}
+
+/* "generator": every input's threads are kept side by side; the open-loop totals add. */
+static int read_generator(ctx *c, json_t *doc, lg_result *r)
+{
+    json_t *g = json_object_get(doc, "generator");
+    if (!g)
+        return 0;
+    json_t *threads = json_object_get(g, "threads");
+    if (!json_is_object(g) || !json_is_array(threads))
+        return fail(c, "missing array", "generator.threads");
+    size_t i;
+    json_t *t;
+    json_array_foreach(threads, i, t) {
+        json_t *busy = json_object_get(t, "busy_permille");
+        json_t *cpu_s = json_object_get(t, "cpu_s"), *busy_s = json_object_get(t, "busy_s");
+        if (!json_is_array(busy) || !json_is_number(cpu_s) || !json_is_number(busy_s))
+            return fail(c, "bad thread in", "generator.threads");
+        lg_gen_thread *gt = lg_result_add_thread(r, json_array_size(busy));
+        if (!gt)
+            return fail(c, "out of memory reading", "generator.threads");
+        gt->cpu_s = json_number_value(cpu_s);
+        gt->busy_s = json_number_value(busy_s);
+        if (read_permille_list(c, t, "busy_permille", &gt->busy_pm, gt->n) ||
+            read_permille_list(c, t, "cpu_permille", &gt->cpu_pm, gt->n))
+            return -1;
+    }
+    json_t *open_loop = json_object_get(g, "open_loop");
+    if (json_is_object(open_loop)) {
+        uint64_t not_sent;
+        if (get_u64(c, open_loop, "not_sent", &not_sent) ||
+            read_table(c, open_loop, "send_lag", &r->send_lag))
+            return -1;
+        r->not_sent += not_sent;
+    }
+    return 0;
+}
+
 /* Reads a latency table into h; its count must be want (or at most want, for connect). */
 static int merge_table(ctx *c, json_t *parent, const char *key, hist *h, uint64_t want, int at_most)
 {
@@ -176,6 +268,11 @@ static int merge_config(ctx *c, json_t *config, lg_result *r, int first)
         json_object_set_new(r->config, "concurrency",
                             json_integer(json_integer_value(cc) + (json_int_t)conc));
         json_object_set_new(r->config, "threads", json_integer(json_integer_value(ct) + (json_int_t)threads));
+        json_t *rate = json_object_get(config, "rate");
+        if (json_is_number(rate) && r->rate > 0) { /* shards of one open-loop run: rates add */
+            r->rate += json_number_value(rate);
+            json_object_set_new(r->config, "rate", json_real(r->rate));
+        }
     }
     r->concurrency += (int)conc;
     return 0;
@@ -353,20 +450,17 @@ static int merge_series(ctx *c, json_t *series, lg_result *r, double duration_s)
         if (get_u64(c, e, "completed", &completed) || get_u64(c, e, "errors", &nerr) ||
             get_u64(c, e, "open_connections", &open))
             return -1;
-        hist_summary s = {0, 0, 0, 0, 0};
-        hist_pair *pairs = NULL;
-        size_t np = 0;
-        json_t *h = json_object_get(e, "histogram");
-        if (h && read_hist(c, h, &s, NULL, &pairs, &np)) {
-            free(pairs);
+        hist_summary s;
+        hist_pair *pairs;
+        size_t np;
+        if (read_second_hist(c, e, "histogram", &s, &pairs, &np))
             return -1;
-        }
-        size_t merged = hist_pairs_normalize(pairs, np);
-        int rc = (np && !merged) || lg_result_series_add(r, (size_t)t_s, completed, nerr, open, &s,
-                                                         pairs, merged);
+        int rc = lg_result_series_add(r, (size_t)t_s, completed, nerr, open, &s, pairs, np);
         free(pairs);
         if (rc)
             return fail(c, "out of memory or a bucket count overflow merging", "timeseries");
+        if (read_second_generator(c, e, r, (size_t)t_s))
+            return -1;
     }
     return 0;
 }
@@ -395,6 +489,8 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
         return -1;
     if (first)
         r->environment = json_deep_copy(env);
+    if (read_generator(c, doc, r))
+        return -1;
     json_t *host = json_object_get(env, "hostname");
     json_array_append_new(r->merged_from,
                           json_pack("{s:s, s:s, s:I}", "file", c->file, "hostname",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "selfwatch.h"
 #include "timeseries.h"
 
 static json_t *num(double v)
@@ -78,17 +79,30 @@ static int write_hist(FILE *f, const hist_summary *s, unsigned half_mag, const h
     return fputs("]}", f) == EOF ? -1 : 0;
 }
 
-static int write_series_entry(FILE *f, const lg_second *s, size_t t_s)
+static int write_series_entry(FILE *f, const lg_second *s, size_t t_s, int open_loop)
 {
     double ps[2] = {50, 99};
     uint64_t v[2];
     hist_pairs_percentiles(s->pairs, s->npairs, LG_TS_HALF_MAG, s->sum.count, s->sum.max, ps, 2, v);
-    json_t *e = json_pack("{s:I, s:I, s:I, s:o, s:o, s:I}", "t_s", (json_int_t)t_s, "completed",
+    json_t *e = json_pack("{s:I, s:I, s:I, s:o, s:o, s:I, s:o}", "t_s", (json_int_t)t_s, "completed",
                           (json_int_t)s->completed, "errors", (json_int_t)s->errors, "p50_ms",
                           ms_json((double)v[0]), "p99_ms", ms_json((double)v[1]), "open_connections",
-                          (json_int_t)s->open_conns);
+                          (json_int_t)s->open_conns, "loadgen_busy_max", num(s->busy_max_pm / 1000.0));
+    if (e && open_loop) {
+        double lp[2] = {50, 99};
+        uint64_t lv[2];
+        hist_pairs_percentiles(s->lag_pairs, s->nlag, LG_TS_HALF_MAG, s->lag.count, s->lag.max, lp, 2, lv);
+        json_object_set_new(e, "sent", json_integer((json_int_t)s->sent));
+        json_object_set_new(e, "waited_for_connection", json_integer((json_int_t)s->waited));
+        json_object_set_new(e, "send_lag_p50_ms", ms_json((double)lv[0]));
+        json_object_set_new(e, "send_lag_p99_ms", ms_json((double)lv[1]));
+        json_object_set_new(e, "send_lag_max_ms", ms_json((double)s->lag.max));
+    }
     if (write_open(f, e, JSON_COMPACT) || fputs(",\"histogram\":", f) == EOF ||
         write_hist(f, &s->sum, LG_TS_HALF_MAG, NULL, s->pairs, s->npairs))
+        return -1;
+    if (open_loop && (fputs(",\"send_lag_histogram\":", f) == EOF ||
+                      write_hist(f, &s->lag, LG_TS_HALF_MAG, NULL, s->lag_pairs, s->nlag)))
         return -1;
     return fputs("}", f) == EOF ? -1 : 0;
 }
@@ -110,6 +124,59 @@ static int write_table(FILE *f, const char *key, const hist *h, const char *afte
         fputs(",\"histogram\":", f) == EOF || write_hist(f, &s, HIST_SUB_HALF_MAG, h, NULL, 0))
         return -1;
     return fprintf(f, "}%s\n", after) < 0 ? -1 : 0;
+}
+
+static int write_permille_list(FILE *f, const char *key, const uint16_t *v, size_t n)
+{
+    if (fprintf(f, ",\"%s\":[", key) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (fprintf(f, i ? ",%u" : "%u", (unsigned)v[i]) < 0)
+            return -1;
+    return fputs("]", f) == EOF ? -1 : 0;
+}
+
+/* "generator": the loadgen's own load (selfwatch.h), one thread per line, and its warnings. */
+static int write_generator(FILE *f, const lg_result *r)
+{
+    if (fprintf(f, " \"generator\": {\n  \"saturated_permille\": %d,\n  \"threads\": [", LG_SATURATED_PM) < 0)
+        return -1;
+    for (size_t i = 0; i < r->ngen_threads; i++) {
+        const lg_gen_thread *g = &r->gen_threads[i];
+        json_t *t = json_pack("{s:o, s:o}", "cpu_s", num(g->cpu_s), "busy_s", num(g->busy_s));
+        if (fputs(i ? ",\n   " : "\n   ", f) == EOF || write_open(f, t, JSON_COMPACT) ||
+            write_permille_list(f, "busy_permille", g->busy_pm, g->n) ||
+            write_permille_list(f, "cpu_permille", g->cpu_pm, g->n) || fputs("}", f) == EOF)
+            return -1;
+    }
+    if (fputs(r->ngen_threads ? "\n  ],\n" : "],\n", f) == EOF)
+        return -1;
+    if (r->rate > 0) {
+        uint64_t sent = 0, waited = 0;
+        for (size_t i = 0; i < r->nseries; i++) {
+            sent += r->series[i].sent;
+            waited += r->series[i].waited;
+        }
+        if (fprintf(f, "  \"open_loop\": {\"target_rate\": %.17g, \"achieved_send_rate\": %.17g, "
+                       "\"sent\": %llu, \"not_sent\": %llu, \"waited_for_connection\": %llu,\n",
+                    r->rate, r->duration_s > 0 ? (double)sent / r->duration_s : 0.0,
+                    (unsigned long long)sent, (unsigned long long)r->not_sent,
+                    (unsigned long long)waited) < 0 ||
+            write_table(f, "send_lag", &r->send_lag, "") || fputs("  },\n", f) == EOF)
+            return -1;
+    } else if (fputs("  \"open_loop\": null,\n", f) == EOF) {
+        return -1;
+    }
+    char warnings[8][512];
+    size_t nw = lg_generator_warnings(r, warnings, 8);
+    json_t *w = json_array();
+    for (size_t i = 0; w && i < nw; i++)
+        json_array_append_new(w, json_string(warnings[i]));
+    char *text = w ? json_dumps(w, JSON_COMPACT) : NULL;
+    json_decref(w);
+    int rc = text && fprintf(f, "  \"warnings\": %s\n },\n", text) >= 0 ? 0 : -1;
+    free(text);
+    return rc;
 }
 
 json_t *lg_config_json(const lg_options *o)
@@ -204,10 +271,10 @@ static int write_document(const lg_result *r, FILE *f)
         (fputs(" \"latency_2xx\": {\n", f) == EOF || write_table(f, "total", &r->total_2xx, "") ||
          fputs(" },\n", f) == EOF))
         return -1;
-    if (fputs(" \"timeseries\": [", f) == EOF)
+    if (write_generator(f, r) || fputs(" \"timeseries\": [", f) == EOF)
         return -1;
     for (size_t i = 0; i < r->nseries; i++)
-        if (fputs(i ? ",\n  " : "\n  ", f) == EOF || write_series_entry(f, &r->series[i], i))
+        if (fputs(i ? ",\n  " : "\n  ", f) == EOF || write_series_entry(f, &r->series[i], i, r->rate > 0))
             return -1;
     return fputs(r->nseries ? "\n ]\n}\n" : "]\n}\n", f) == EOF ? -1 : 0;
 }

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 
 #include "report.h"
+#include "selfwatch.h"
 
 static double ms(uint64_t us)
 {
@@ -111,4 +112,5 @@ void lg_report_text(FILE *f, const lg_result *r)
         }
     if (any)
         fputc('\n', f);
+    lg_report_generator_text(f, r);
 }

@@ -48,6 +48,7 @@ lg_result *lg_result_new(void)
     hist_init(&r->total);
     hist_init(&r->total_uncorrected);
     hist_init(&r->total_2xx);
+    hist_init(&r->send_lag);
     r->doclen = -1;
     r->stop_reason = "requests";
     return r;
@@ -57,9 +58,16 @@ void lg_result_free(lg_result *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->nseries; i++)
+    for (size_t i = 0; i < r->nseries; i++) {
         free(r->series[i].pairs);
+        free(r->series[i].lag_pairs);
+    }
     free(r->series);
+    for (size_t i = 0; i < r->ngen_threads; i++) {
+        free(r->gen_threads[i].busy_pm);
+        free(r->gen_threads[i].cpu_pm);
+    }
+    free(r->gen_threads);
     json_decref(r->config);
     json_decref(r->environment);
     json_decref(r->merged_from);
@@ -93,6 +101,20 @@ int lg_result_series_reserve(lg_result *r, size_t n)
     return 0;
 }
 
+/* Adds sorted pairs into a second's sorted pairs. */
+static int add_pairs(hist_pair **dst, size_t *ndst, const hist_pair *pairs, size_t npairs)
+{
+    if (npairs == 0)
+        return 0;
+    hist_pair *np = realloc(*dst, (*ndst + npairs) * sizeof *np);
+    if (!np)
+        return -1;
+    memcpy(np + *ndst, pairs, npairs * sizeof *np);
+    *dst = np;
+    *ndst = hist_pairs_normalize(np, *ndst + npairs);
+    return *ndst ? 0 : -1; /* 0: a bucket's count overflowed */
+}
+
 int lg_result_series_add(lg_result *r, size_t sec, uint64_t completed, uint64_t errors,
                          uint64_t open_conns, const hist_summary *sum, const hist_pair *pairs,
                          size_t npairs)
@@ -104,15 +126,40 @@ int lg_result_series_add(lg_result *r, size_t sec, uint64_t completed, uint64_t 
     s->errors += errors;
     s->open_conns += open_conns;
     hist_add_summary(&s->sum, sum);
-    if (npairs) {
-        hist_pair *np = realloc(s->pairs, (s->npairs + npairs) * sizeof *np);
-        if (!np)
-            return -1;
-        memcpy(np + s->npairs, pairs, npairs * sizeof *np);
-        s->pairs = np;
-        s->npairs = hist_pairs_normalize(np, s->npairs + npairs);
-        if (s->npairs == 0)
-            return -1; /* a bucket's count overflowed */
+    return add_pairs(&s->pairs, &s->npairs, pairs, npairs);
+}
+
+int lg_result_series_add_send(lg_result *r, size_t sec, uint64_t sent, uint64_t waited,
+                              const hist_summary *lag, const hist_pair *pairs, size_t npairs,
+                              unsigned busy_pm)
+{
+    if (lg_result_series_reserve(r, sec + 1))
+        return -1;
+    lg_second *s = &r->series[sec];
+    s->sent += sent;
+    s->waited += waited;
+    if (busy_pm > s->busy_max_pm)
+        s->busy_max_pm = busy_pm;
+    hist_add_summary(&s->lag, lag);
+    return add_pairs(&s->lag_pairs, &s->nlag, pairs, npairs);
+}
+
+lg_gen_thread *lg_result_add_thread(lg_result *r, size_t n)
+{
+    lg_gen_thread *nt = realloc(r->gen_threads, (r->ngen_threads + 1) * sizeof *nt);
+    if (!nt)
+        return NULL;
+    r->gen_threads = nt;
+    lg_gen_thread *g = &nt[r->ngen_threads];
+    memset(g, 0, sizeof *g);
+    g->busy_pm = calloc(n ? n : 1, sizeof *g->busy_pm);
+    g->cpu_pm = calloc(n ? n : 1, sizeof *g->cpu_pm);
+    if (!g->busy_pm || !g->cpu_pm) {
+        free(g->busy_pm);
+        free(g->cpu_pm);
+        return NULL;
     }
-    return 0;
+    g->n = n;
+    r->ngen_threads++;
+    return g;
 }

@@ -29,7 +29,22 @@ typedef struct lg_second {
     hist_summary sum;  /* of that second's total latencies */
     hist_pair *pairs;  /* its non-empty buckets in the series layout (timeseries.h), sorted */
     size_t npairs;
+    /* The generator (selfwatch.h): the busiest loadgen thread's share of the second (permille),
+     * and with --rate the requests sent, those that waited for a free connection, send lags. */
+    unsigned busy_max_pm;
+    uint64_t sent, waited;
+    hist_summary lag;
+    hist_pair *lag_pairs;
+    size_t nlag;
 } lg_second;
+
+/* One loadgen thread watching itself: its loop's busy time and its CPU time, in total and per
+ * second of the series (permille of the second). */
+typedef struct lg_gen_thread {
+    double cpu_s, busy_s;
+    uint16_t *busy_pm, *cpu_pm;
+    size_t n;
+} lg_gen_thread;
 
 typedef struct lg_result {
     /* What the text report needs from the configuration. */
@@ -70,6 +85,11 @@ typedef struct lg_result {
 
     lg_second *series; /* index = second since the start of measurement */
     size_t nseries, series_cap;
+
+    lg_gen_thread *gen_threads; /* every loadgen thread (of every merged input) */
+    size_t ngen_threads;
+    hist send_lag;              /* --rate: how late requests went out against their slots */
+    uint64_t not_sent;          /* --rate: slots due when the run ended but never sent */
 } lg_result;
 
 lg_result *lg_result_new(void);
@@ -81,6 +101,13 @@ int lg_result_series_reserve(lg_result *r, size_t n);
 int lg_result_series_add(lg_result *r, size_t sec, uint64_t completed, uint64_t errors,
                          uint64_t open_conns, const hist_summary *sum, const hist_pair *pairs,
                          size_t npairs);
+
+/* Adds one second's generator data into series[sec] (pairs are copied and merged). */
+int lg_result_series_add_send(lg_result *r, size_t sec, uint64_t sent, uint64_t waited,
+                              const hist_summary *lag, const hist_pair *pairs, size_t npairs,
+                              unsigned busy_pm);
+/* Appends a generator thread with n seconds (zeroed); NULL on allocation failure. */
+lg_gen_thread *lg_result_add_thread(lg_result *r, size_t n);
 
 /* The percentiles every report shows. */
 #define LG_NPCT 11

@@ -48,7 +48,31 @@ void schedule_dispatch(lg_thread *t, uint64_t now)
         conn *c = t->idle[--t->nidle];
         t->rate_k++;
         conn_start_request(t, c, now, slot);
+        /* A slot older than the last moment an idle connection appeared came due while every
+         * connection was busy. */
+        if (slot >= t->sh->measure_start && now >= t->sh->measure_start)
+            lg_ts_record_send(&t->ts, now - slot, slot < t->watch.idle_since);
     }
+}
+
+/* Slots come due at t0 + k * interval: how many are due by now. */
+static uint64_t slots_due(const lg_thread *t, uint64_t now)
+{
+    if (now < t->sh->t0)
+        return 0;
+    return (uint64_t)((double)(now - t->sh->t0) / t->rate_interval_us) + 1;
+}
+
+uint64_t schedule_not_sent(const lg_thread *t, uint64_t now)
+{
+    if (t->rate_interval_us <= 0)
+        return 0;
+    uint64_t due = slots_due(t, now), warm = slots_due(t, t->sh->measure_start - 1);
+    uint64_t from = t->rate_k > warm ? t->rate_k : warm;
+    uint64_t left = due > from ? due - from : 0;
+    if (!t->unlimited && left > t->quota - t->issued)
+        left = t->quota - t->issued;
+    return left;
 }
 
 int schedule_quota_done(const lg_thread *t)

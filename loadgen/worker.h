@@ -20,6 +20,7 @@
 #include "http_response.h"
 #include "options.h"
 #include "result.h"
+#include "selfwatch.h"
 #include "timers.h"
 #include "timeseries.h"
 
@@ -97,6 +98,7 @@ typedef struct lg_thread {
     int connect_budget;            /* connects left in this loop round */
     hist h_connect, h_waiting, h_processing, h_total, h_uncorrected, h_total_2xx;
     lg_timeseries ts;
+    lg_selfwatch watch;
     uint64_t next_tick;
     uint64_t complete, attempts, bytes, body, keepalive, opened, non2xx, warmup;
     uint64_t answered, last_first_2xx; /* establishment: slots with a 2xx so far, and when the last came */
@@ -151,6 +153,8 @@ uint64_t schedule_ramp_time(const lg_thread *t, const conn *c);
 uint64_t schedule_rate_slot(const lg_thread *t, uint64_t k);
 void schedule_dispatch(lg_thread *t, uint64_t now);
 int schedule_quota_done(const lg_thread *t);
+/* --rate: measured slots due by now that were never sent (0 in closed loop). */
+uint64_t schedule_not_sent(const lg_thread *t, uint64_t now);
 /* The earliest moment the schedule wants the loop awake (<= deadline). */
 uint64_t schedule_next_deadline(const lg_thread *t, uint64_t now, uint64_t deadline);
 

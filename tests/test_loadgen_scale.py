@@ -143,3 +143,61 @@ def test_memory_and_json_grow_by_little_per_second(server_factory, tmp_path):
     assert longest_line < 13000, longest_line
     # Building the whole document as JSON values grew the peak by ~1.9 MiB over these 5 s here.
     assert long_rss - short_rss < 512, (short_rss, long_rss)
+
+
+# ---- the generator watches itself -----------------------------------------------------------
+
+def test_server_bound_run_has_no_generator_warning(server_factory):
+    """The server takes 20 ms a request: loadgen's loop waits nearly all the time."""
+    srv = server_factory("epoll", "--delay-ms", 20)
+    doc, proc = run_json("-t", 2, "-c", 4, "-k", srv.url, timeout=30)
+    g = doc["generator"]
+    assert len(g["threads"]) == 1 and g["open_loop"] is None and g["warnings"] == []
+    t = g["threads"][0]
+    assert len(t["busy_permille"]) == len(t["cpu_permille"]) == len(doc["timeseries"])
+    assert max(t["busy_permille"]) < g["saturated_permille"]
+    assert 0 <= t["busy_s"] <= doc["summary"]["duration_s"] + 0.5
+    assert all(e["loadgen_busy_max"] < 0.9 for e in doc["timeseries"])
+    text = run_loadgen("-q", "-t", 1, "-c", 4, "-k", srv.url, timeout=30, check_rc=0).stdout
+    assert "Load generator (its own load):" in text and "WARNING" not in text
+
+
+def test_a_rate_no_thread_can_send_is_reported_with_counters(server_factory):
+    """5,000,000 requests/s is beyond any one thread here: the schedule falls behind."""
+    srv = server_factory("epoll")
+    doc, _ = run_json("-t", 2, "-c", 200, "-k", "--rate", 5000000, srv.url, timeout=30)
+    ol = doc["generator"]["open_loop"]
+    assert ol["target_rate"] == 5000000
+    assert ol["not_sent"] > 0 and ol["achieved_send_rate"] < 0.5 * ol["target_rate"]
+    assert ol["sent"] == sum(e["sent"] for e in doc["timeseries"]) == ol["send_lag"]["count"]
+    assert ol["waited_for_connection"] == sum(e["waited_for_connection"] for e in doc["timeseries"])
+    assert ol["send_lag"]["max_ms"] > 0
+    assert any("of the --rate 5000000 asked" in w for w in doc["generator"]["warnings"])
+    for e in doc["timeseries"]:
+        assert e["send_lag_histogram"]["count"] == e["sent"]
+
+
+def test_an_achievable_rate_keeps_its_schedule(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("-n", 200, "-c", 20, "-k", "--rate", 200, srv.url, timeout=30)
+    ol = doc["generator"]["open_loop"]
+    assert ol["sent"] == 200 and ol["not_sent"] == 0 and ol["waited_for_connection"] == 0
+    assert doc["generator"]["warnings"] == []
+
+
+def test_saturated_seconds_give_the_plain_warning_and_merge_keeps_threads(server_factory, tmp_path):
+    """The warning is drawn from the per-second busy shares; a merge keeps every input's threads
+    and draws the warnings again (here from a recorded run with its busy shares set as a
+    saturated generator leaves them)."""
+    srv = server_factory("epoll")
+    a, _ = run_json("-t", 3.5, "-c", 2, "-k", srv.url, timeout=30)
+    b = copy.deepcopy(a)
+    b["generator"]["threads"][0]["busy_permille"] = [950, 970, 990, 100]
+    m, _ = run_json("--merge", _write(tmp_path, "a.json", a), _write(tmp_path, "b.json", b), timeout=30)
+    assert len(m["generator"]["threads"]) == 2
+    assert m["generator"]["warnings"] == [
+        "loadgen thread 1 was 97 % busy in seconds 0-2: raise --threads or --processes"]
+    text = run_loadgen("--merge", _write(tmp_path, "a2.json", a), _write(tmp_path, "b2.json", b),
+                       timeout=30, check_rc=0).stdout
+    assert text.rstrip().endswith(
+        "WARNING: loadgen thread 1 was 97 % busy in seconds 0-2: raise --threads or --processes")
