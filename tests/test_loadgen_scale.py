@@ -201,3 +201,22 @@ def test_saturated_seconds_give_the_plain_warning_and_merge_keeps_threads(server
                        timeout=30, check_rc=0).stdout
     assert text.rstrip().endswith(
         "WARNING: loadgen thread 1 was 97 % busy in seconds 0-2: raise --threads or --processes")
+
+
+def test_runner_report_marks_points_the_generator_paced(tmp_path):
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
+    from c10k import report, results
+    import test_plots
+    folder, _ = test_plots.make_folder(str(tmp_path / "r"))
+    rep = results.rep_path(folder, "epoll", 100, 1)
+    doc = json.loads(open(rep).read())
+    doc["loadgen"]["generator"] = {"warnings": [
+        "loadgen thread 0 was 97 % busy in seconds 3-9: raise --threads or --processes"]}
+    results.write_json_atomic(rep, doc)
+    res = results.load(folder)
+    report.write_summary(folder, res, res.points())
+    summary = open(os.path.join(folder, "summary.md")).read()
+    assert ("- epoll at C=100: the load generator set the pace: loadgen thread 0 was 97 % busy in "
+            "seconds 3-9: raise --threads or --processes") in summary
+    assert summary.count("the load generator set the pace") == 1

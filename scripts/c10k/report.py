@@ -152,6 +152,18 @@ def wall_time_text(manifest):
     return f"{fmt_duration(sum(walls))} over {len(walls)} run{'s' if len(walls) > 1 else ''}"
 
 
+def generator_bound(res):
+    """(series, C) -> the loadgen's own warnings: points where the generator, not the server,
+    set the pace (loadgen's JSON "generator.warnings")."""
+    out = {}
+    for r in res.repetitions():
+        for w in ((r.get("loadgen") or {}).get("generator") or {}).get("warnings") or []:
+            ws = out.setdefault((r["series"], r["concurrency"]), [])
+            if w not in ws:
+                ws.append(w)
+    return out
+
+
 def write_summary(folder, res, points):
     """summary.md: throughput against C/D and memory per connection, one row per series."""
     concurrencies = sorted({c for s in res.series() for c in s["concurrency"]})
@@ -224,6 +236,9 @@ def write_summary(folder, res, points):
     for p in res.skipped_points:
         lines.append(f"- {p['series']} at C={p['concurrency']:,}: skipped: {p['reason']}")
         n += 1
+    for (series, c), ws in generator_bound(res).items():
+        lines.append(f"- {series} at C={c:,}: the load generator set the pace: {'; '.join(ws)}")
+        n += 1
     if not n:
         lines.append("- none")
     path = os.path.join(folder, "summary.md")
@@ -245,7 +260,7 @@ def _env_table(env):
     return "<table>\n" + "\n".join(rows) + "\n</table>"
 
 
-def _series_table(folder, s, points_by, skipped, warnings, repeats):
+def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
     head = ("<tr><th>C</th><th>reps ok</th><th class=l>status</th><th>req/s</th><th>min–max</th><th>C/D</th>"
             "<th>% of C/D</th><th>loadgen req/s</th><th>time s</th><th>p50 ms (2xx)</th><th>p99 ms (2xx)</th><th title='until all C connections were answered once'>establish s</th><th>conn/s</th><th>errors %</th><th>non-2xx %</th><th>complete</th><th>failed</th>"
             "<th>server CPU cores</th><th>CPU/req µs</th><th>peak PSS MiB</th><th>PSS/conn KiB</th>"
@@ -267,6 +282,8 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats):
         why = p.get("diagnosis") or ""
         if key in warnings:
             why = (why + "; " if why else "") + "expected: " + warnings[key]
+        if key in generator:
+            why = (why + "; " if why else "") + "the load generator set the pace: " + "; ".join(generator[key])
         files = " ".join(f'<a href="{_e(_rel(folder, "points", s["name"], f"c{c}", f"rep{k}.json"))}">{k}</a>'
                          for k in range(1, repeats + 1)
                          if os.path.exists(results.rep_path(folder, s["name"], c, k)))
@@ -304,6 +321,7 @@ def write_html(folder, res, points, styles):
     points_by = {(p["series"], p["concurrency"]): p for p in points}
     skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
     warnings = {(p["series"], p["concurrency"]): p["reason"] for p in res.warnings}
+    generator = generator_bound(res)
     state = "finished " + _e(m.get("finished")) if m.get("finished") else (
         f"<strong>not finished</strong> (interrupted: {_e(m.get('interrupted') or 'running or killed')}; "
         f"resume with <code>scripts/run_scenario.py --resume {_e(os.path.abspath(folder))}</code>)")
@@ -336,7 +354,7 @@ def write_html(folder, res, points, styles):
         color = styles.get(s["name"], {}).get("color", "#000")
         parts.append(f'<h3 id="series-{_e(s["name"])}"><span style="color:{_e(color)}">&#9632;</span> {_e(s["name"])}</h3>')
         parts.append(f"<p><code>{_e(_options_text(s))}</code></p>")
-        parts.append(_series_table(folder, s, points_by, skipped, warnings, sc["repeats"]))
+        parts.append(_series_table(folder, s, points_by, skipped, warnings, sc["repeats"], generator))
     if res.skipped_points:
         parts.append("<h2 id=skipped>Points that could not run here</h2><ul>")
         parts += [f"<li>{_e(p['series'])} at C={p['concurrency']:,}: {_e(p['reason'])}</li>" for p in res.skipped_points]
