@@ -11,6 +11,7 @@
 #include "options.h"
 #include "report.h"
 #include "result.h"
+#include "shards.h"
 #include "source_range.h"
 
 /* File descriptors needed besides the connections: stdio, per-thread epoll + eventfd, files. */
@@ -108,6 +109,23 @@ static int run_load(lg_options *o)
     return rc;
 }
 
+/* One process, or as many worker processes as --processes asks or -c needs here. */
+static int run(const lg_options *o)
+{
+    long nofile = lg_env_raise_nofile();
+    long per_process = nofile > 0 ? nofile - 2L * o->threads - FD_RESERVE : 0;
+    int processes = o->processes ? o->processes : lg_shards_needed(o, per_process);
+    if (processes > o->concurrency)
+        processes = o->concurrency;
+    if (processes <= 1)
+        return run_load(o);
+    if (!o->processes)
+        fprintf(stderr, "loadgen: note: -c %d is more than one process can hold under the open-file "
+                        "limit of %ld: running %d worker processes (--processes %d)\n",
+                o->concurrency, nofile, processes, processes);
+    return lg_shards_run(o, processes, run_load, output);
+}
+
 int main(int argc, char **argv)
 {
     /* A peer that resets must give EPIPE from write(), not kill us. */
@@ -125,7 +143,7 @@ int main(int argc, char **argv)
         lg_options_free(&o);
         return prc == 1 ? 0 : 2;
     }
-    int rc = o.merge_files ? run_merge(&o) : run_load(&o);
+    int rc = o.merge_files ? run_merge(&o) : run(&o);
     lg_options_free(&o);
     return rc;
 }

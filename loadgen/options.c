@@ -35,7 +35,9 @@ static const char usage_text[] =
     "  -V, --version    Print the version and exit\n"
     "  -h, --help       Print this help and exit\n"
     "Beyond ab:\n"
-    "  --threads N      Event-loop threads (default 1)\n"
+    "  --threads N      Event-loop threads (default 1), in each process\n"
+    "  --processes P    Split -c, -n and --rate over P worker processes and merge their results\n"
+    "                   (default: as many as -c needs under the open-file limit)\n"
     "  --rate R         Open loop: R requests/s in total; latency from the intended send time\n"
     "  --duration D     Time limit like -t; accepts 500ms, 10s, 2m, 1h\n"
     "  --warmup S       Run S seconds first without counting anything\n"
@@ -58,7 +60,7 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 enum {
-    OPT_THREADS = 1000, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP, OPT_JSON, OPT_SOURCE,
+    OPT_THREADS = 1000, OPT_PROCESSES, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP, OPT_JSON, OPT_SOURCE,
     OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL, OPT_CONNECT_TIMEOUT
 };
 
@@ -203,6 +205,11 @@ static int long_option(lg_options *o, parse_state *st, int c, const char *arg)
             return usage_error("--threads needs a number between 1 and 256, got '%s'", arg);
         o->threads = (int)v;
         return 0;
+    case OPT_PROCESSES:
+        if (lg_parse_u64(arg, 1, 256, &v))
+            return usage_error("--processes needs a number between 1 and 256, got '%s'", arg);
+        o->processes = (int)v;
+        return 0;
     case OPT_DURATION:
         if (lg_parse_duration(arg, &o->time_limit_s))
             return usage_error("--duration needs a positive duration (e.g. 10s, 500ms, 2m), got '%s'",
@@ -314,6 +321,7 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
 {
     static const struct option longopts[] = {
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"processes", required_argument, NULL, OPT_PROCESSES},
         {"rate", required_argument, NULL, OPT_RATE},
         {"duration", required_argument, NULL, OPT_DURATION},
         {"warmup", required_argument, NULL, OPT_WARMUP},

@@ -30,7 +30,8 @@ typedef struct lg_options {
     int quiet;              /* -q */
     int verbosity;          /* -v */
     int variable_length;    /* -l */
-    int threads;            /* --threads / -W */
+    int threads;            /* --threads / -W (per process) */
+    int processes;          /* --processes; 0 = one, or as many as -c needs */
     double rate;            /* --rate, total requests/s; 0 = closed loop */
     double warmup_s;
     double ramp_s;

@@ -220,3 +220,99 @@ def test_runner_report_marks_points_the_generator_paced(tmp_path):
     assert ("- epoll at C=100: the load generator set the pace: loadgen thread 0 was 97 % busy in "
             "seconds 3-9: raise --threads or --processes") in summary
     assert summary.count("the load generator set the pace") == 1
+
+
+# ---- shards: one command, several worker processes -------------------------------------------
+
+def test_processes_split_exactly_and_merge_into_one_report(server_factory):
+    srv = server_factory("epoll")
+    before = srv.stats()["requests"]
+    doc, _ = run_json("-n", 3001, "-c", 7, "-k", "--processes", 3, srv.url, timeout=60)
+    assert srv.stats()["requests"] - before == 3001
+    s = doc["summary"]
+    assert s["complete"] == s["attempts"] == 3001 and s["failed"] == 0
+    assert doc["config"]["concurrency"] == 7 and doc["config"]["processes"] == 3
+    assert [m["complete"] for m in doc["merged_from"]] == [1001, 1000, 1000]
+    assert [m["file"] for m in doc["merged_from"]] == ["worker 0 of 3", "worker 1 of 3", "worker 2 of 3"]
+    assert len(doc["generator"]["threads"]) == 3
+    assert doc["summary"]["connections_opened"] == 7
+    total = doc["latency"]["total"]["histogram"]
+    assert total["count"] == 3001 == sum(e["completed"] for e in doc["timeseries"])
+
+
+def test_processes_split_the_rate(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("-n", 300, "-c", 6, "-k", "--rate", 600, "--processes", 2, srv.url, timeout=60)
+    assert doc["config"]["rate"] == 600
+    ol = doc["generator"]["open_loop"]
+    assert ol["target_rate"] == 600 and ol["sent"] == 300 and ol["not_sent"] == 0
+
+
+def test_processes_are_started_by_themselves_past_the_open_file_limit(server_factory):
+    """With 200 open files a process holds 182 connections: -c 400 needs 3 processes."""
+    import resource
+    srv = server_factory("epoll")
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))
+    proc = subprocess.run([loadgen_path(), "-q", "--json", "-", "-n", "800", "-c", "400", "-k", srv.url],
+                          capture_output=True, text=True, timeout=60, preexec_fn=low_limit)
+    assert proc.returncode == 0, proc.stderr
+    assert "running 3 worker processes (--processes 3)" in proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["summary"]["complete"] == 800 and doc["summary"]["failed"] == 0
+    assert doc["config"]["processes"] == 3
+
+
+def _worker_pids(pid):
+    import harness
+    return [p for p, _ in harness.children_of(pid)]
+
+
+def test_sigint_gives_one_merged_partial_report(server_factory):
+    import signal
+    import time
+    srv = server_factory("epoll")
+    proc = subprocess.Popen([loadgen_path(), "-q", "--json", "-", "-t", "30", "-c", "6", "-k",
+                             "--processes", "3", srv.url], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while len(_worker_pids(proc.pid)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    doc = json.loads(out)
+    validate(doc)
+    assert doc["summary"]["interrupted"] is True and doc["summary"]["stop_reason"] == "interrupted"
+    assert len(doc["merged_from"]) == 3 and doc["summary"]["complete"] > 0
+    assert doc["summary"]["duration_s"] < 20
+
+
+def test_a_killed_parent_leaves_no_worker(server_factory):
+    import signal
+    import time
+    srv = server_factory("epoll")
+    proc = subprocess.Popen([loadgen_path(), "-q", "-t", "30", "-c", "6", "-k", "--processes", "3", srv.url],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    workers = []
+    while len(workers) < 3 and time.monotonic() < deadline:
+        workers = _worker_pids(proc.pid)
+        time.sleep(0.05)
+    assert len(workers) == 3
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in workers if os.path.exists(f"/proc/{p}") and
+                 open(f"/proc/{p}/stat").read().split(")")[-1].split()[0] != "Z"]
+        time.sleep(0.05)
+    assert alive == []
