@@ -16,7 +16,8 @@ import subprocess
 import sys
 import time
 
-from . import DEFAULT_BIN_DIR, ROOT, default_results_dir, environment, procsample, processes, results, scenario as scen
+from . import (DEFAULT_BIN_DIR, ROOT, default_results_dir, environment, multihost, procsample, processes,
+               results, scenario as scen)
 from .progress import Progress, fmt_duration
 
 SAMPLE_INTERVAL_S = 0.1
@@ -101,6 +102,7 @@ class Runner:
         self.scenario, self.folder, self.env = scenario, folder, env
         self.bin_dir, self.progress, self.ready_timeout, self.log = bin_dir, progress, ready_timeout, log
         self.pinning = env["pinning"]
+        self.hosts, self.server_address = None, "127.0.0.1"  # --loadgen-hosts, --server-address
         self.server = None
         self.written = 0
 
@@ -128,7 +130,8 @@ class Runner:
         kind = scen.kind(series)
         cpus = self.pinning["server_cpus"]
         if kind == "server":
-            args = scen.server_args(os.path.join(self.bin_dir, f"server-{series['server']}"), series)
+            args = scen.server_args(os.path.join(self.bin_dir, f"server-{series['server']}"), series,
+                                    self.server_address)
             return processes.Server(args, cpus, self.ready_timeout)
         if kind == "url":
             return processes.RunningServer(series["url"], series.get("pid"), series.get("pidfile"))
@@ -177,10 +180,15 @@ class Runner:
 
         load_t0 = time.monotonic()
         loadgen_pid = []
+        shards = None
         try:
-            res = processes.run_bounded(lg_args, self.pinning["loadgen_cpus"],
-                                        scen.point_timeout_s(self.scenario, series), poll=server_gone,
-                                        on_start=lambda proc: loadgen_pid.append(proc.pid))
+            if self.hosts:
+                res, shards = multihost.run_point(self.hosts, lg_args, json_path,
+                                                  scen.point_timeout_s(self.scenario, series), lg_args[0])
+            else:
+                res = processes.run_bounded(lg_args, self.pinning["loadgen_cpus"],
+                                            scen.point_timeout_s(self.scenario, series), poll=server_gone,
+                                            on_start=lambda proc: loadgen_pid.append(proc.pid))
         finally:
             samples = sampler.stop(load_t0)
         server_alive = server.alive()
@@ -216,6 +224,7 @@ class Runner:
             "loadgen": loadgen_doc,
             "server_usage": procsample.summarize(samples, SAMPLE_INTERVAL_S, concurrency, requests),
             "server_stats": {"before": before, "after": after},
+            **({"shards": shards} if shards is not None else {}),
         }
 
 
@@ -312,6 +321,10 @@ def parse_args(argv):
     p.add_argument("--ready-timeout", type=float, default=10.0, metavar="S",
                    help="seconds a server may take to print its ready line (default 10)")
     p.add_argument("--list", action="store_true", help="list the shipped scenarios and exit")
+    p.add_argument("--loadgen-hosts", metavar="FILE",
+                   help="run the load from these ssh hosts (one per line; docs/scale-out.md), merged exactly")
+    p.add_argument("--server-address", metavar="ADDR", default="127.0.0.1",
+                   help="address the server listens on and the load goes to (default 127.0.0.1)")
     args = p.parse_args(argv)
     if not args.list and not args.scenario and not args.resume:
         p.error("give a SCENARIO, or --resume DIR")
@@ -352,7 +365,8 @@ def main(argv=None):
         return 0
     try:
         return _main(args, log)
-    except (UsageError, scen.ScenarioError, results.ResultsError, processes.ServerStartError) as e:
+    except (UsageError, scen.ScenarioError, results.ResultsError, processes.ServerStartError,
+            multihost.HostsError) as e:
         log(f"run_scenario: error: {e}")
         return 1 if isinstance(e, processes.ServerStartError) else 2
 
@@ -377,6 +391,9 @@ def _main(args, log):
         _build(log)
     scen.check_binaries(scenario, bin_dir, source)
 
+    hosts = None
+    if args.loadgen_hosts and not args.check:
+        hosts = multihost.clock_offsets(multihost.read_hosts(args.loadgen_hosts, os.path.join(bin_dir, "loadgen")))
     environment.raise_nofile_limit()
     env = environment.collect(bin_dir, [s["server"] for s in scenario["series"] if s.get("server")])
     tasks_now = environment.count_tasks()
@@ -423,6 +440,8 @@ def _main(args, log):
         _remove_stale_tmp(folder)
         _close_killed_runs(manifest, log)
     manifest["skipped_points"], manifest["warnings"] = skipped, warnings
+    if hosts:
+        manifest["loadgen_hosts"] = hosts
     run_entry = {"started": now_iso(), "finished": None, "interrupted": None, "pid": os.getpid()}
     manifest.setdefault("runs", []).append(run_entry)
     manifest["finished"], manifest["interrupted"] = None, None
@@ -445,6 +464,7 @@ def _main(args, log):
         except OSError:
             pass
     runner = Runner(scenario, folder, env, bin_dir, progress, args.ready_timeout, log)
+    runner.hosts, runner.server_address = hosts, args.server_address
     t0 = time.monotonic()
     previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
     _install_signal_handlers()
