@@ -117,6 +117,8 @@ static int run(const lg_options *o)
     int processes = o->processes ? o->processes : lg_shards_needed(o, per_process);
     if (processes > o->concurrency)
         processes = o->concurrency;
+    if (o->start_at > 0)
+        lg_start_at(o->start_at);
     if (processes <= 1)
         return run_load(o);
     if (!o->processes)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ static const char usage_text[] =
     "  --threads N      Event-loop threads (default 1), in each process\n"
     "  --processes P    Split -c, -n and --rate over P worker processes and merge their results\n"
     "                   (default: as many as -c needs under the open-file limit)\n"
+    "  --start-at EPOCH Start at this wall-clock time (Unix seconds, fractions allowed): shards on\n"
+    "                   several hosts start together\n"
     "  --rate R         Open loop: R requests/s in total; latency from the intended send time\n"
     "  --duration D     Time limit like -t; accepts 500ms, 10s, 2m, 1h\n"
     "  --warmup S       Run S seconds first without counting anything\n"
@@ -60,8 +63,8 @@ static int usage_error(const char *fmt, const char *arg)
 }
 
 enum {
-    OPT_THREADS = 1000, OPT_PROCESSES, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP, OPT_JSON, OPT_SOURCE,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL, OPT_CONNECT_TIMEOUT
+    OPT_THREADS = 1000, OPT_PROCESSES, OPT_START_AT, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP,
+    OPT_JSON, OPT_SOURCE, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL, OPT_CONNECT_TIMEOUT
 };
 
 /* ab_option and long_option return this for an option that is not theirs. */
@@ -210,6 +213,14 @@ static int long_option(lg_options *o, parse_state *st, int c, const char *arg)
             return usage_error("--processes needs a number between 1 and 256, got '%s'", arg);
         o->processes = (int)v;
         return 0;
+    case OPT_START_AT: {
+        char *end;
+        errno = 0;
+        o->start_at = strtod(arg, &end);
+        if (errno || end == arg || *end || !isfinite(o->start_at) || o->start_at <= 0 || o->start_at > 1e11)
+            return usage_error("--start-at needs a Unix time in seconds, got '%s'", arg);
+        return 0;
+    }
     case OPT_DURATION:
         if (lg_parse_duration(arg, &o->time_limit_s))
             return usage_error("--duration needs a positive duration (e.g. 10s, 500ms, 2m), got '%s'",
@@ -322,6 +333,7 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
     static const struct option longopts[] = {
         {"threads", required_argument, NULL, OPT_THREADS},
         {"processes", required_argument, NULL, OPT_PROCESSES},
+        {"start-at", required_argument, NULL, OPT_START_AT},
         {"rate", required_argument, NULL, OPT_RATE},
         {"duration", required_argument, NULL, OPT_DURATION},
         {"warmup", required_argument, NULL, OPT_WARMUP},

@@ -32,6 +32,7 @@ typedef struct lg_options {
     int variable_length;    /* -l */
     int threads;            /* --threads / -W (per process) */
     int processes;          /* --processes; 0 = one, or as many as -c needs */
+    double start_at;        /* --start-at: wall-clock time (Unix seconds) to start at; 0 = now */
     double rate;            /* --rate, total requests/s; 0 = closed loop */
     double warmup_s;
     double ramp_s;

@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "merge.h"
@@ -25,6 +26,17 @@ static volatile sig_atomic_t stop_signal;
 static void on_stop(int sig)
 {
     stop_signal = sig;
+}
+
+void lg_start_at(double epoch)
+{
+    struct timespec at = {(time_t)epoch, (long)((epoch - (double)(time_t)epoch) * 1e9)}, now;
+    while (clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME, &at, NULL) == EINTR) {
+    }
+    clock_gettime(CLOCK_REALTIME, &now);
+    double late = (double)now.tv_sec + now.tv_nsec / 1e9 - epoch;
+    if (late > 0.01)
+        fprintf(stderr, "loadgen: note: started %.3f s after --start-at\n", late);
 }
 
 int lg_shards_needed(const lg_options *o, long per_process)

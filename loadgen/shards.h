@@ -14,6 +14,10 @@ typedef int (*lg_run_fn)(const lg_options *o);
 /* Writes the text and JSON reports of a result; 0 or -1. */
 typedef int (*lg_output_fn)(const lg_result *r, const lg_options *o);
 
+/* Sleeps until the wall-clock time epoch (--start-at); a time already past returns at once,
+ * with a note when it is more than 10 ms late. */
+void lg_start_at(double epoch);
+
 /* How many processes -c needs when one process may hold per_process connections. */
 int lg_shards_needed(const lg_options *o, long per_process);
 

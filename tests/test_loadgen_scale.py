@@ -316,3 +316,11 @@ def test_a_killed_parent_leaves_no_worker(server_factory):
                  open(f"/proc/{p}/stat").read().split(")")[-1].split()[0] != "Z"]
         time.sleep(0.05)
     assert alive == []
+
+
+def test_start_at_checks_its_value_and_notes_a_late_start(server_factory):
+    srv = server_factory("epoll")
+    bad = run_loadgen("--start-at", "soon", srv.url, timeout=30)
+    assert bad.returncode == 2 and "--start-at needs a Unix time" in bad.stderr
+    late = run_loadgen("-q", "-n", 5, "--start-at", 1000, srv.url, timeout=30, check_rc=0)
+    assert "started" in late.stderr and "after --start-at" in late.stderr

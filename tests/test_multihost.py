@@ -176,6 +176,7 @@ def test_three_hosts_load_one_server_and_merge_exactly(topology, tmp_path):
     assert [s["concurrency"] for s in shards] == [10, 10, 10]
     assert [s["exit"] for s in shards] == [0, 0, 0]
     assert [s["complete"] for s in shards] == [1000, 1000, 1000]
+    assert len({s["start_at"] for s in shards}) == 1  # one wall-clock instant for all
     merged = rep["loadgen"]
     served = rep["server_stats"]["after"]["requests"] - rep["server_stats"]["before"]["requests"]
     assert merged["summary"]["complete"] == served == 3000
@@ -190,3 +191,5 @@ def test_three_hosts_load_one_server_and_merge_exactly(topology, tmp_path):
     assert merged["latency"]["total"]["histogram"]["buckets"] == sorted([k, n] for k, n in want.items())
     # Each shard's connections came from its own host's address.
     assert [d["config"]["source"] for d in docs] == [_client_addr(i) for i in range(CLIENTS)]
+    assert all("--start-at" in line for line in (folder / "points" / "epoll" / "c30" / "rep1.shards" /
+                                                 "jobs").read_text().splitlines())

@@ -9,7 +9,8 @@ there; default: the runner's own path). Blank lines and `#` comments are ignored
     bench@client-2        loadgen=/opt/c10k/bin/loadgen
 
 GNU parallel runs one ssh per host at once (the fan-out), openssh carries the command (no agent
-or daemon of ours on the hosts). The ssh command comes from $C10K_SSH (default
+or daemon of ours on the hosts), and every shard starts at one wall-clock instant
+(`loadgen --start-at`, corrected by the host's measured clock offset). The ssh command comes from $C10K_SSH (default
 `ssh -o BatchMode=yes`), e.g. `ssh -i KEY -p 2222`. Each shard writes its JSON to stdout; the
 runner keeps each shard's document beside the point and merges them with `loadgen --merge`.
 The hosts' clock offsets are measured over ssh once per run (for the manifest).
@@ -22,6 +23,9 @@ import subprocess
 import time
 
 SSH_ENV = "C10K_SSH"
+# Shards start together at a wall-clock instant this far ahead (loadgen --start-at), in each
+# host's own clock (its measured offset added), so that ssh set-up times do not stagger them.
+START_AHEAD_S = 2.0
 DEFAULT_SSH = "ssh -o BatchMode=yes"
 
 
@@ -93,9 +97,9 @@ def _option_value(args, flag):
     return args[args.index(flag) + 1] if flag in args else None
 
 
-def shard_args(lg_args, host, k, n):
+def shard_args(lg_args, host, k, n, start_at=None):
     """The runner's loadgen command with shard k's share of -c, -n and --rate, its JSON on stdout,
-    its source range and its host's loadgen binary."""
+    its source range, its start time and its host's loadgen binary."""
     c = int(_option_value(lg_args, "-c"))
     out, i = [host["loadgen"]], 1
     while i < len(lg_args):
@@ -112,7 +116,8 @@ def shard_args(lg_args, host, k, n):
             continue
         out.append(a)
         i += 1
-    out[-1:-1] = ["--json", "-"] + (["--source", host["source"]] if host["source"] else [])
+    out[-1:-1] = (["--json", "-"] + (["--source", host["source"]] if host["source"] else []) +
+                  (["--start-at", f"{start_at + (host.get('clock_offset_s') or 0):.6f}"] if start_at else []))
     return out
 
 
@@ -137,17 +142,19 @@ def run_shards(hosts, lg_args, json_path, shard_dir, timeout_s, local_loadgen):
     n = min(len(hosts), c)
     os.makedirs(shard_dir, exist_ok=True)
     jobs = os.path.join(shard_dir, "jobs")
+    rtt = max((h.get("ssh_round_trip_s") or 0) for h in hosts[:n])
+    start_at = time.time() + START_AHEAD_S + 2 * rtt
     with open(jobs, "w", encoding="utf-8") as f:
         for k in range(n):
-            f.write(f"{hosts[k]['login']}\t{shlex.join(shard_args(lg_args, hosts[k], k, n))}\n")
+            f.write(f"{hosts[k]['login']}\t{shlex.join(shard_args(lg_args, hosts[k], k, n, start_at))}\n")
     joblog = os.path.join(shard_dir, "joblog")
     # parallel quotes {1} and {2} as one word each: ssh gets the destination and the command line.
     cmd = ["parallel", "--will-cite", "-j", str(n), "--colsep", "\t", "--joblog", joblog,
-           "--timeout", str(int(timeout_s) + 1), "--results", os.path.join(shard_dir, "{#}"),
+           "--timeout", str(int(timeout_s + START_AHEAD_S + 2 * rtt) + 1), "--results", os.path.join(shard_dir, "{#}"),
            shlex.join(ssh_command()) + " {1} {2}", "::::", jobs]
     timed_out = False
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s + 30,
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s + START_AHEAD_S + 30,
                               stdin=subprocess.DEVNULL)
         parallel_err = proc.stderr
     except subprocess.TimeoutExpired:
@@ -158,7 +165,7 @@ def run_shards(hosts, lg_args, json_path, shard_dir, timeout_s, local_loadgen):
         out = os.path.join(shard_dir, str(k + 1))
         err = _tail(out + ".err")
         doc = _read_json(out)
-        shard = {"host": hosts[k]["login"], "source": hosts[k]["source"],
+        shard = {"host": hosts[k]["login"], "source": hosts[k]["source"], "start_at": round(start_at, 6),
                  "concurrency": _split(c, k, n), "exit": exits.get(k + 1),
                  "complete": (doc or {}).get("summary", {}).get("complete"),
                  "file": os.path.relpath(out, os.path.dirname(json_path)), "stderr_tail": err}
