@@ -46,7 +46,7 @@ from test_loadgen_util import parse_text_report, run_loadgen, number
     (["-n"], "option -n needs an argument"),
     (["http://127.0.0.1:1/", "extra"], "unexpected argument 'extra'"),
     (["--merge"], "--merge needs at least one JSON result file"),
-    (["-c", "25000", "-n", "25000", "http://127.0.0.1:1/"], "open-file limit"),
+    (["--processes", "1", "-c", "25000", "-n", "25000", "http://127.0.0.1:1/"], "open-file limit"),
     (["http://no-such-host.invalid/"], "cannot resolve host"),
 ])
 def test_bad_arguments_exit_2_with_a_clear_message(args, message):
