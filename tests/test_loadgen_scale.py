@@ -324,3 +324,25 @@ def test_start_at_checks_its_value_and_notes_a_late_start(server_factory):
     assert bad.returncode == 2 and "--start-at needs a Unix time" in bad.stderr
     late = run_loadgen("-q", "-n", 5, "--start-at", 1000, srv.url, timeout=30, check_rc=0)
     assert "started" in late.stderr and "after --start-at" in late.stderr
+
+
+# ---- the c100k scenario ------------------------------------------------------------------------
+
+def test_c100k_plan_names_the_limit_of_each_point_it_cannot_run():
+    import harness
+    import sys
+    run = os.path.join(harness.ROOT, "scripts", "run_scenario.py")
+    r = subprocess.run([sys.executable, run, "c100k", "--check", "--bin-dir", harness.BIN_DIR],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    skipped = [line for line in r.stderr.splitlines() if line.startswith("cannot run")]
+    import resource
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if nofile < 30000:
+        assert (f"cannot run epoll at c=30000 here: needs about 30064 open files in server-epoll "
+                f"(1 process(es) x {nofile})") in skipped
+    assert any(line.startswith("cannot run forking at c=100000") and "pid_max" in line for line in skipped)
+    # reuseport's 8 workers (its own --describe with --workers 8) hold 100,000 between them; the
+    # loadgen splits itself, so no point is skipped for the loadgen's open-file limit.
+    assert not any("reuseport" in line for line in skipped), skipped
+    assert not any("loadgen" in line for line in skipped), skipped

@@ -154,8 +154,15 @@ def check_point(env, series, concurrency, tasks_now):
     c = concurrency
     nofile = env.get("nofile_limit")
     model = (env.get("models") or {}).get(series["server"]) or {}
-    if nofile is not None and c + FD_MARGIN > nofile:
-        return (f"needs about {c + FD_MARGIN} open files in the server and in the loadgen, "
+    extra = series["server_options"].get("extra_args") or []
+    if model and extra and env.get("bin_dir"):  # e.g. --workers: the model says what it becomes
+        try:
+            model = models.describe(os.path.join(env["bin_dir"], models.PREFIX + series["server"]), extra)
+        except models.ModelError:
+            pass
+    # loadgen splits itself over worker processes past one process's limit: only the server counts.
+    if not model and nofile is not None and c + FD_MARGIN > nofile:
+        return (f"needs about {c + FD_MARGIN} open files in the server, "
                 f"the limit is {nofile} (ulimit -n)"), None
     capacity = models.connection_capacity(model, nofile) if model else None
     if capacity is not None and c + FD_MARGIN > capacity:

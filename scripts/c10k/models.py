@@ -26,10 +26,10 @@ class ModelError(Exception):
 _cache = {}
 
 
-def _run_describe(path):
-    """The first stdout line of `path --describe`; a binary that ignores the flag and starts
+def _run_describe(path, args=()):
+    """The first stdout line of `path ARGS --describe`; a binary that ignores the flag and starts
     serving (it prints no JSON) is stopped at once, one that prints nothing after a timeout."""
-    proc = subprocess.Popen([path, "--describe"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([path, *args, "--describe"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         line = ""
@@ -59,14 +59,15 @@ def _run_describe(path):
             f.close()
 
 
-def describe(path):
-    """The description of one server binary; ModelError when it gives none."""
+def describe(path, args=()):
+    """The description of one server binary run with args (e.g. --workers 8: its process count
+    follows); ModelError when it gives none."""
     try:
-        key = (os.path.abspath(path), os.stat(path).st_mtime_ns)
+        key = (os.path.abspath(path), os.stat(path).st_mtime_ns, tuple(args))
     except OSError as e:
         raise ModelError(f"{path}: {e.strerror}") from None
     if key not in _cache:
-        line = _run_describe(path)
+        line = _run_describe(path, args)
         try:
             doc = json.loads(line)
         except ValueError:
