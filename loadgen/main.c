@@ -110,7 +110,7 @@ static int run_load(lg_options *o)
 }
 
 /* One process, or as many worker processes as --processes asks or -c needs here. */
-static int run(const lg_options *o)
+static int run(lg_options *o)
 {
     long nofile = lg_env_raise_nofile();
     long per_process = nofile > 0 ? nofile - 2L * o->threads - FD_RESERVE : 0;

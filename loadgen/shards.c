@@ -1,10 +1,8 @@
 /* Worker processes of one run: split, fork, start together, wait, merge. */
 #include "shards.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +14,6 @@
 #include <unistd.h>
 
 #include "merge.h"
-
-/* Source addresses a worker gets on loopback without --source: 127.1.k.1-8, so that no two
- * workers share a (source, destination) port range. */
-#define AUTO_SOURCES 8
 
 static volatile sig_atomic_t stop_signal;
 
@@ -52,14 +46,8 @@ static uint64_t share(uint64_t total, int k, int n)
     return total / (uint64_t)n + ((uint64_t)k < total % (uint64_t)n);
 }
 
-static int is_loopback_v4(const lg_options *o)
-{
-    struct in_addr a;
-    return inet_pton(AF_INET, o->url.host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
-/* Worker k's options: its share of -c, -n, --rate, and its own source addresses. */
-static int worker_options(const lg_options *o, int k, int n, lg_options *w, char *spec, size_t speclen)
+/* Worker k's options: its share of -c, -n, --rate, and its own slice of --source. */
+static void worker_options(const lg_options *o, int k, int n, lg_options *w)
 {
     *w = *o;
     w->concurrency = (int)share((uint64_t)o->concurrency, k, n);
@@ -78,20 +66,7 @@ static int worker_options(const lg_options *o, int k, int n, lg_options *w, char
     } else if (o->nsources) {
         w->sources = o->sources + (size_t)k % o->nsources;
         w->nsources = 1;
-    } else if (is_loopback_v4(o)) {
-        w->sources = calloc(AUTO_SOURCES, sizeof *w->sources);
-        if (!w->sources)
-            return -1;
-        for (int i = 0; i < AUTO_SOURCES; i++) {
-            struct sockaddr_in *sin = (struct sockaddr_in *)&w->sources[i];
-            sin->sin_family = AF_INET;
-            sin->sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | ((unsigned)k << 8) | (unsigned)(i + 1));
-        }
-        w->nsources = AUTO_SOURCES;
-        snprintf(spec, speclen, "127.1.%d.1-127.1.%d.%d", k, k, AUTO_SOURCES);
-        w->source_spec = spec;
-    }
-    return 0;
+    } /* else each worker chooses its own, as one process does (lg_sources_choose) */
 }
 
 /* In the child: die with the parent, wait for the start, run, exit. Never returns. */
@@ -104,12 +79,9 @@ static void worker_main(const lg_options *o, int k, int n, int go_fd, int json_f
     setpgid(0, 0); /* a terminal's Ctrl-C reaches the parent only; it forwards it once */
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    char spec[64], path[64];
+    char path[64];
     lg_options w;
-    if (worker_options(o, k, n, &w, spec, sizeof spec)) {
-        fprintf(stderr, "loadgen: worker %d: out of memory\n", k);
-        _exit(1);
-    }
+    worker_options(o, k, n, &w);
     snprintf(path, sizeof path, "/proc/self/fd/%d", json_fd);
     w.json_path = path;
     int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);

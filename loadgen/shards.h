@@ -9,8 +9,9 @@
 
 #define LG_MAX_PROCESSES 256
 
-/* Runs one process's load with o and writes its reports; returns its exit status. */
-typedef int (*lg_run_fn)(const lg_options *o);
+/* Runs one process's load with o (which it may complete, e.g. with source addresses) and writes
+ * its reports; returns its exit status. */
+typedef int (*lg_run_fn)(lg_options *o);
 /* Writes the text and JSON reports of a result; 0 or -1. */
 typedef int (*lg_output_fn)(const lg_result *r, const lg_options *o);
 
