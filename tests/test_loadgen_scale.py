@@ -188,9 +188,11 @@ def test_an_achievable_rate_keeps_its_schedule(server_factory):
 def test_saturated_seconds_give_the_plain_warning_and_merge_keeps_threads(server_factory, tmp_path):
     """The warning is drawn from the per-second busy shares; a merge keeps every input's threads
     and draws the warnings again (here from a recorded run with its busy shares set as a
-    saturated generator leaves them)."""
-    srv = server_factory("epoll")
+    saturated generator leaves them). The recorded run waits on a delayed server, so its own
+    thread is never near saturation: against a fast server one loadgen thread can be."""
+    srv = server_factory("epoll", "--delay-ms", 20)
     a, _ = run_json("-t", 3.5, "-c", 2, "-k", srv.url, timeout=30)
+    assert a["generator"]["warnings"] == []
     b = copy.deepcopy(a)
     b["generator"]["threads"][0]["busy_permille"] = [950, 970, 990, 100]
     m, _ = run_json("--merge", _write(tmp_path, "a.json", a), _write(tmp_path, "b.json", b), timeout=30)
