@@ -2,6 +2,7 @@
 tolerance, the CI outputs, and real counts of a server with and without one extra fcntl per read."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -112,4 +113,8 @@ def test_real_counts_catch_one_extra_fcntl_per_read(tmp_path):
              "--markdown", md, "--quiet")
     assert r.returncode == 1, r.stdout + r.stderr
     assert "fcntl" in r.stdout and "REGRESSION" in r.stdout
-    assert "| server-epoll | fcntl | 0.000 | 1.000 | +1.000 | REGRESSION |" in md.read_text()
+    # One fcntl per read: as many as the reads, which vary by up to 0.02 per request (above).
+    row = re.search(r"\| server-epoll \| fcntl \| 0\.000 \| ([0-9.]+) \| \+([0-9.]+) \| REGRESSION \|",
+                    md.read_text())
+    assert row, md.read_text()
+    assert float(row.group(1)) == pytest.approx(1.0, abs=0.02) == float(row.group(2))
