@@ -281,19 +281,25 @@ def measure(targets, loadgen, native_server_cmd, n1=DEFAULT_N1, n2=DEFAULT_N2, r
     return report
 
 
-def load_report(path):
+def read_gate_report(path, kind, noun, article):
+    """Reads a deterministic gate's JSON report (instruction or system-call counts) of `kind`;
+    `noun` and its `article` name it in the errors."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
     except FileNotFoundError:
-        raise PerfCheckError(f"{path}: no such instruction-count report") from None
+        raise PerfCheckError(f"{path}: no such {noun}") from None
     except (OSError, ValueError) as e:
-        raise PerfCheckError(f"{path}: not a readable instruction-count report: {e}") from None
-    if not isinstance(doc, dict) or doc.get("kind") != KIND or doc.get("schema_version") != 1:
-        raise PerfCheckError(f"{path}: not an instruction-count report (kind {KIND!r}, schema 1)")
+        raise PerfCheckError(f"{path}: not a readable {noun}: {e}") from None
+    if not isinstance(doc, dict) or doc.get("kind") != kind or doc.get("schema_version") != 1:
+        raise PerfCheckError(f"{path}: not {article} {noun} (kind {kind!r}, schema 1)")
     if not isinstance(doc.get("targets"), dict) or not isinstance(doc.get("params"), dict):
-        raise PerfCheckError(f"{path}: instruction-count report lacks 'targets' or 'params'")
+        raise PerfCheckError(f"{path}: {noun} lacks 'targets' or 'params'")
     return doc
+
+
+def load_report(path):
+    return read_gate_report(path, KIND, "instruction-count report", "an")
 
 
 def check(baseline, candidate, tolerance=DEFAULT_TOLERANCE):

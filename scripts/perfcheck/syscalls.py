@@ -12,7 +12,6 @@ once it is ready and detached before it stops, and the figure per system call na
 A target regresses when one name's calls per request, or the total, grow by more than the
 tolerance (an absolute number of calls per request; default 0.1, a tenth of one extra call).
 """
-import json
 import os
 import re
 import shutil
@@ -25,7 +24,7 @@ from c10k import procsample
 
 from . import PerfCheckError, stats
 from .environment import environment_differences, fingerprint
-from .insn import RUN_TIMEOUT_S, _check_loadgen_output, _loadgen_argv, _Proc, _url
+from .insn import RUN_TIMEOUT_S, _check_loadgen_output, _loadgen_argv, _Proc, _url, read_gate_report
 
 KIND = "c10k-syscall-counts"
 DEFAULT_N1, DEFAULT_N2 = 500, 2500
@@ -174,18 +173,7 @@ def measure(targets, loadgen, n1=DEFAULT_N1, n2=DEFAULT_N2, runs=1, root=None, p
 
 
 def load_report(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise PerfCheckError(f"{path}: no such system-call report") from None
-    except (OSError, ValueError) as e:
-        raise PerfCheckError(f"{path}: not a readable system-call report: {e}") from None
-    if not isinstance(doc, dict) or doc.get("kind") != KIND or doc.get("schema_version") != 1:
-        raise PerfCheckError(f"{path}: not a system-call report (kind {KIND!r}, schema 1)")
-    if not isinstance(doc.get("targets"), dict) or not isinstance(doc.get("params"), dict):
-        raise PerfCheckError(f"{path}: system-call report lacks 'targets' or 'params'")
-    return doc
+    return read_gate_report(path, KIND, "system-call report", "a")
 
 
 def _verdict(delta, tolerance):
