@@ -41,7 +41,7 @@ def add_compare_options(parser):
                         "family-wise over all tests unless --correction none)")
     g.add_argument("--threshold", default=f"{DEFAULT_THRESHOLD:.0%}",
                    help="how much worse the candidate median must be to count as a regression, "
-                        f"e.g. 5%% or 0.05 (default {DEFAULT_THRESHOLD:.0%})")
+                        f"e.g. 5%% or 0.05 (default {DEFAULT_THRESHOLD:.0%}%)")
     g.add_argument("--threshold-for", action="append", default=[], metavar="METRIC=T",
                    help="a metric's own threshold, e.g. latency_p99=10%% (repeatable)")
     g.add_argument("--metrics", default=",".join(m.key for m in metrics.METRICS),
