@@ -146,9 +146,13 @@ static void send_output(conn_t *c)
 {
     unsigned count;
     const struct iovec *iov = session_out(&c->s, &count);
-    c->msg = (struct msghdr){.msg_iov = (struct iovec *)iov, .msg_iovlen = count};
     struct io_uring_sqe *sqe = sqe_get();
-    io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
+    if (count == 1) { /* the usual case: a plain send skips copying and checking a msghdr */
+        io_uring_prep_send(sqe, c->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
+    } else {
+        c->msg = (struct msghdr){.msg_iov = (struct iovec *)iov, .msg_iovlen = count};
+        io_uring_prep_sendmsg(sqe, c->fd, &c->msg, MSG_NOSIGNAL);
+    }
     io_uring_sqe_set_data64(sqe, tag(c, OP_SEND));
     session_out_begin(&c->s);
     c->sending = true;
@@ -371,9 +375,17 @@ static void on_completion(struct io_uring_cqe *cqe)
 /* Returns 0, UNAVAILABLE when the kernel refuses what this model needs, or -1. */
 static int setup_ring(void)
 {
-    struct io_uring_params p = {.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL,
+    /* One thread submits and reaps (SINGLE_ISSUER), so completions can wait for our next
+     * io_uring_enter instead of interrupting us as task work (DEFER_TASKRUN, Linux 6.1): fewer
+     * context switches per batch. Older kernels refuse the flags; the ring then works without. */
+    unsigned base = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+    struct io_uring_params p = {.flags = base | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
                                 .cq_entries = RING_ENTRIES * 4};
     int rc = io_uring_queue_init_params(RING_ENTRIES, &ring, &p);
+    if (rc == -EINVAL) {
+        p = (struct io_uring_params){.flags = base, .cq_entries = RING_ENTRIES * 4};
+        rc = io_uring_queue_init_params(RING_ENTRIES, &ring, &p);
+    }
     if (rc < 0) {
         fprintf(stderr, "server-%s: not available here: io_uring_setup: %s (kernel.io_uring_disabled, "
                 "seccomp or an old kernel)\n", model.name, strerror(-rc));
@@ -398,6 +410,8 @@ static int setup_ring(void)
         io_uring_buf_ring_add(buf_ring, buffers + (size_t)i * BUF_SIZE, BUF_SIZE, (unsigned short)i,
                               io_uring_buf_ring_mask(BUF_COUNT), (int)i);
     io_uring_buf_ring_advance(buf_ring, BUF_COUNT);
+    /* Each enter then skips looking up the ring's file; an optimisation only, so a refusal is fine. */
+    (void)io_uring_register_ring_fd(&ring);
     return 0;
 }
 
