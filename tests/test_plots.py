@@ -17,7 +17,7 @@ import pytest
 from harness import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from c10k import pagecheck, pngcheck, procsample, results, scenario as scen  # noqa: E402
+from c10k import overlay, pagecheck, pngcheck, procsample, results, scenario as scen  # noqa: E402
 
 PLOT = os.path.join(ROOT, "scripts", "plot.py")
 PY = sys.executable
@@ -359,3 +359,28 @@ def test_throughput_counts_only_successful_responses():
     series = {"name": "select", "server": "select", "server_options": {"delay_ms": 1000}}
     assert results.repetition_rate({"loadgen": doc}, series) == pytest.approx(100.0)
     assert results.repetition_rate({"loadgen": None}, series) is None
+
+
+def _point(rps, **kw):
+    return dict({"series": "epoll", "concurrency": 1000, "ok_repetitions": 1, "detail": None,
+                 "ideal_requests_per_sec": 1000.0, "requests_per_sec": rps, "failed_pct": 0.0}, **kw)
+
+
+def test_a_point_more_than_5_percent_short_gets_a_reason_and_a_busy_machine_is_named():
+    assert results.diagnose(_point(960.0)) is None
+    assert results.diagnose(_point(930.0)).startswith("93% of C/D")
+    why = results.diagnose(_point(930.0, other_cpu_cores=1.3))
+    assert "other processes kept 1.30 cores busy meanwhile (not a quiet machine)" in why
+    assert "other processes" not in results.diagnose(_point(930.0, other_cpu_cores=0.1))
+
+
+def test_overlay_lists_the_points_that_disagree_with_each_runs_reasons():
+    first = [_point(1000.0, diagnosis=None, other_cpu_cores=0.05), _point(500.0, concurrency=10, diagnosis=None)]
+    second = [_point(900.0, diagnosis="90% of C/D; other processes kept 1.10 cores busy meanwhile (not a quiet "
+                     "machine)", other_cpu_cores=1.1), _point(510.0, concurrency=10, diagnosis=None)]
+    lines = overlay.disagreements(["run 1", "run 2"], [first, second], ["epoll"])
+    assert len(lines) == 1, lines  # 510 against 500 is within 5 %
+    assert lines[0].startswith("- epoll at C=1,000: 0.90x of the first.")
+    assert "run 1: 1,000 requests/s, other processes 0.05 cores" in lines[0]
+    assert "run 2: 900 requests/s, 90% of C/D; other processes kept 1.10 cores busy" in lines[0]
+    assert "other processes 1.10 cores" not in lines[0]  # said once

@@ -182,3 +182,32 @@ def test_summarize_without_samples_or_requests():
     one = {"t_s": 0, "cpu_user_s": 0, "cpu_sys_s": 0, "cpu_total_s": 0.5, "rss_kib": 10, "pss_kib": 5,
            "threads": 1, "processes": 1, "ctx_voluntary": 0, "ctx_involuntary": 0}
     assert procsample.summarize([one, dict(one, cpu_total_s=0.7)], 0.1, 1, 0)["cpu_per_request_us"] is None
+
+
+def test_other_processes_cpu_is_what_the_machine_spent_beyond_the_harness(child_factory):
+    """A process outside the sampled tree burning one core shows as about one core of other work;
+    the harness's own children (reaped) do not."""
+    burner = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<1.5: pass"])
+    try:
+        c = child_factory(TREE)
+        sampler = procsample.Sampler(c.proc.pid, 0.1).start()
+        t0 = time.monotonic()
+        time.sleep(1.0)
+        samples = sampler.stop(t0)
+    finally:
+        burner.wait()
+    assert all("machine_busy_s" in s and "harness_cpu_s" in s for s in samples)
+    usage = procsample.summarize(samples, 0.1, 4, 10)
+    # The burner is our child but not yet reaped while sampled, so it counts as other work: close
+    # to one core, less what the scheduler gave others on a loaded box.
+    assert 0.5 <= usage["other_cpu_cores"] <= 2.0, usage["other_cpu_cores"]
+
+
+def test_other_cpu_cores_arithmetic():
+    first = {"t_s": 0.0, "machine_busy_s": 100.0, "harness_cpu_s": 1.0}
+    last = {"t_s": 2.0, "machine_busy_s": 103.0, "harness_cpu_s": 1.5}
+    # 3 s busy in 2 s, 1 s of it the server and 0.5 s the harness: 1.5 s of others = 0.75 cores.
+    assert procsample.other_cpu_cores(first, last, 1.0) == 0.75
+    assert procsample.other_cpu_cores(first, dict(last, machine_busy_s=101.0), 1.0) == 0.0  # clamped
+    assert procsample.other_cpu_cores({"t_s": 0.0}, last, 1.0) is None  # an old sample without the figure
+    assert procsample.machine_busy_s("/nonexistent") is None

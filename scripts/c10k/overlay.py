@@ -69,6 +69,38 @@ def ratio_rows(folders_points, series_order):
     return rows
 
 
+AGREEMENT = 0.05  # two runs of one point on one machine are meant to agree within 5 %
+
+
+def disagreements(labels, folders_points, series_order):
+    """Lines for the points whose throughput differs from the first folder's by more than
+    AGREEMENT, each with what every folder's report says about that point (its diagnosis and how
+    busy the rest of the machine was): a difference is either explained or shown as unexplained."""
+    by = [{(p["series"], p["concurrency"]): p for p in pts} for pts in folders_points]
+    lines = []
+    for s in series_order:
+        for c in sorted({c for b in by for (name, c) in b if name == s}):
+            pts = [b.get((s, c)) for b in by]
+            v0 = (pts[0] or {}).get("requests_per_sec")
+            ratios = [(p or {}).get("requests_per_sec") / v0 if v0 and (p or {}).get("requests_per_sec") is not None
+                      else None for p in pts[1:]]
+            if not any(r is not None and abs(r - 1) > AGREEMENT for r in ratios):
+                continue
+            why = []
+            for label, p in zip(labels, pts):
+                if p is None:
+                    continue
+                reasons = [p["diagnosis"]] if p.get("diagnosis") else []
+                other = p.get("other_cpu_cores")
+                if other is not None and f"{other:.2f} cores busy" not in (p.get("diagnosis") or ""):
+                    reasons.append(f"other processes {other:.2f} cores")
+                why.append(f"{label}: {_fmt_value(p.get('requests_per_sec'))} requests/s, "
+                           + ("; ".join(reasons) if reasons else "no reason recorded"))
+            lines.append(f"- {s} at C={c:,}: " + ", ".join(_fmt_ratio(r) for r in ratios) + " of the first. "
+                         + " | ".join(why))
+    return lines
+
+
 def _fmt_value(v):
     if v is None:
         return "–"
@@ -138,7 +170,11 @@ def render(paths, out_dir, labels=None):
         f.write(f"# {scenario['name']}: {len(folders)} results folders compared\n\n")
         for path, label in zip(paths, labels):
             f.write(f"- {label}: `{os.path.abspath(path)}`\n")
-        f.write("\nRatios are each folder's median over the first folder's, point by point.\n\n")
+        differ = disagreements(labels, points, series_order)
+        f.write(f"\n## Throughput differing by more than {AGREEMENT:.0%} from the first folder\n\n")
+        f.write("\n".join(differ) + "\n" if differ else "- none: every point agrees within "
+                f"{AGREEMENT:.0%}\n")
+        f.write("\n## Every point\n\nRatios are each folder's median over the first folder's, point by point.\n\n")
         f.write("\n".join(table) + "\n")
     write_html(out_dir, folders, paths, labels, scenario, rows)
     return images

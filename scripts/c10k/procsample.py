@@ -183,6 +183,27 @@ def sample(root_pid, tracker=None):
             "ctx_voluntary": vol, "ctx_involuntary": invol}
 
 
+def machine_busy_s(path="/proc/stat"):
+    """Seconds of CPU the whole machine has spent busy since boot (all cores: the first line of
+    /proc/stat without idle and iowait); None where /proc/stat cannot be read."""
+    data = _read(path)
+    if not data:
+        return None
+    fields = data.split(b"\n", 1)[0].split()
+    if len(fields) < 6 or fields[0] != b"cpu":
+        return None
+    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return (sum(ticks) - ticks[3] - ticks[4]) / CLK_TCK
+
+
+def harness_cpu_s():
+    """CPU seconds of this process and of the children it has reaped (the loadgen once it ended,
+    ss): with the server tree's, what the harness itself spent, so the rest of the machine's busy
+    time is other processes."""
+    me = os.times()
+    return me.user + me.system + me.children_user + me.children_system
+
+
 def sockstat(path="/proc/net/sockstat"):
     """The kernel's TCP socket counters, machine-wide: sockets in use, allocated, in TIME_WAIT,
     and the memory of all TCP socket buffers (KiB). On loopback both ends of every connection are
@@ -262,6 +283,9 @@ class Sampler:
         t = time.monotonic()
         s = sample(self.pid, self._tracker) if self.pid else None
         if s is not None:
+            busy = machine_busy_s()
+            if busy is not None:
+                s.update(machine_busy_s=round(busy, 3), harness_cpu_s=round(harness_cpu_s(), 3))
             s.update(sockstat())
             if self.port and t >= self._next_socket_t:
                 self._next_socket_t = t + self.socket_interval_s
@@ -284,6 +308,19 @@ class Sampler:
         return [{"t_s": round(t - t0, 3), **s} for t, s in self._taken]
 
 
+def other_cpu_cores(first, last, server_cpu_s):
+    """Cores that processes outside the server, the loadgen and the runner kept busy between two
+    samples: what makes two runs of one point differ on a shared machine. None without the figures."""
+    if "machine_busy_s" not in first or "machine_busy_s" not in last:
+        return None
+    window = last.get("t_s", 0) - first.get("t_s", 0)
+    if window <= 0:
+        return None
+    other = ((last["machine_busy_s"] - first["machine_busy_s"]) - server_cpu_s
+             - (last["harness_cpu_s"] - first["harness_cpu_s"]))
+    return round(max(0.0, other) / window, 2)
+
+
 def summarize(samples, interval_s, concurrency, requests):
     """The server_usage block of a point file (see docs/results-format.md)."""
     out = {"interval_s": interval_s, "samples": samples}
@@ -292,7 +329,7 @@ def summarize(samples, interval_s, concurrency, requests):
                     "cpu_per_request_us": None, "baseline_pss_kib": None, "peak_rss_kib": None,
                     "peak_pss_kib": None, "pss_per_connection_kib": None, "peak_threads": None,
                     "peak_processes": None, "peak_tcp_mem_kib": None, "tcp_mem_per_connection_kib": None,
-                    "peak_sockets": None, "sock_mem_per_connection_kib": None})
+                    "peak_sockets": None, "sock_mem_per_connection_kib": None, "other_cpu_cores": None})
         return out
     first, last = samples[0], samples[-1]
     user = max(0.0, last["cpu_user_s"] - first["cpu_user_s"])
@@ -310,6 +347,7 @@ def summarize(samples, interval_s, concurrency, requests):
         "peak_threads": max(s["threads"] for s in samples),
         "peak_processes": max(s["processes"] for s in samples),
     })
+    out["other_cpu_cores"] = other_cpu_cores(first, last, cpu)
     socks = [s for s in samples if "sock_mem_kib" in s]
     out["peak_sockets"] = max((s["sockets"] for s in socks), default=None)
     out["sock_mem_per_connection_kib"] = (round(max(s["sock_mem_kib"] for s in socks) / concurrency, 3)

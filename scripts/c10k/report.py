@@ -4,6 +4,7 @@ import datetime
 import html
 import json
 import os
+import statistics
 
 from . import results, scenario as scen
 
@@ -173,6 +174,7 @@ def write_summary(folder, res, points):
              f"Results folder `{os.path.basename(os.path.abspath(folder))}`, "
              f"started {res.manifest.get('started')}, finished {res.manifest.get('finished') or 'not finished'}"
              + (f", wall time {wall_time_text(res.manifest)}." if wall_time_text(res.manifest) else "."),
+             *machine_load_lines(points),
              *_section("Throughput, requests/s (and % of the ideal C/D)", concurrencies)]
     for s in res.series():
         cells = []
@@ -245,6 +247,22 @@ def write_summary(folder, res, points):
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(path + ".tmp", path)
+
+
+def machine_load_lines(points):
+    """How busy the rest of the machine was while the points ran: the first thing to check when
+    two runs of one scenario disagree."""
+    loads = [(p["other_cpu_cores"], p["series"], p["concurrency"]) for p in points
+             if p.get("other_cpu_cores") is not None]
+    if not loads:
+        return []
+    worst = max(loads)
+    busy = sum(1 for x in loads if x[0] >= results.BUSY_MACHINE_CORES)
+    return ["", f"Other processes on the machine kept a median of {statistics.median(x[0] for x in loads):.2f} "
+            f"cores busy during a point (at most {worst[0]:.2f}, at {worst[1]} C={worst[2]:,}); "
+            + (f"{busy} of {len(loads)} points ran beside {results.BUSY_MACHINE_CORES} cores or more of "
+               "other work, and their figures are those of a shared machine." if busy else
+               "the machine was quiet.")]
 
 
 def _env_table(env):
