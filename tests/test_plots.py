@@ -384,3 +384,12 @@ def test_overlay_lists_the_points_that_disagree_with_each_runs_reasons():
     assert "run 1: 1,000 requests/s, other processes 0.05 cores" in lines[0]
     assert "run 2: 900 requests/s, 90% of C/D; other processes kept 1.10 cores busy" in lines[0]
     assert "other processes 1.10 cores" not in lines[0]  # said once
+
+
+def test_a_point_past_pid_max_is_skipped_with_a_readable_reason():
+    from c10k import environment
+    env = {"nofile_limit": 1_000_000, "pid_max": 32768, "port_range": [1024, 65535],
+           "models": {"forking": {"model": "forking", "task_per_connection": "process", "processes": 1}}}
+    series = {"server": "forking", "server_options": {}, "loadgen": {"source": "127.0.0.1-127.0.0.8"}}
+    reason, _ = environment.check_point(env, series, 100_000, 99)
+    assert reason == "needs 100000 processes (one per connection) with 99 tasks already running, pid_max is 32768"

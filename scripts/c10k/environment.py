@@ -181,7 +181,8 @@ def check_point(env, series, concurrency, tasks_now):
                 ("ulimit -u", env.get("nproc_limit"))]
         for name, cap in caps:
             if cap is not None and c + tasks_now + FD_MARGIN > cap:
-                return (f"needs {c} {per_conn}s (one per connection) with {tasks_now} tasks already "
+                plural = {"process": "processes"}.get(per_conn, per_conn + "s")
+                return (f"needs {c} {plural} (one per connection) with {tasks_now} tasks already "
                         f"running, {name} is {cap}"), None
     warnings = []
     fd_setsize = models.fd_setsize(model) if model else None
