@@ -50,12 +50,14 @@ static void drain(session_t *s, run_t *r, uint64_t now)
 }
 
 /* Drives the session as a driver would, on a simulated clock that jumps to each deadline. */
+static server_stats_t *stats;
+
 static run_t serve(const uint8_t *data, size_t len, splitter_t sp)
 {
     static session_t s;
-    memset(g_stats, 0, sizeof *g_stats); /* the /__stats page must read the same in both runs */
+    stats_reset(stats); /* the /__stats page must read the same in both runs */
     uint64_t now = 1000000000ull;
-    session_init(&s, &opts, now);
+    session_init(&s, &opts, stats_instance(stats, 0), now);
     run_t r = {.hash = 14695981039346656037ull};
     size_t pos = 0;
     bool eof_sent = false;
@@ -111,7 +113,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     http_request_global_init();
-    stats_init("fuzz");
+    stats = stats_create("fuzz", 1);
     responses_init("fuzz", &opts);
     return 0;
 }

@@ -18,8 +18,9 @@ static int open_reserve(void)
     return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-void acceptor_init(acceptor_t *a, int listen_fd, int accept_flags)
+void acceptor_init(acceptor_t *a, int listen_fd, int accept_flags, stats_t *stats)
 {
+    a->stats = stats;
     a->listen_fd = listen_fd;
     a->accept_flags = accept_flags | SOCK_CLOEXEC;
     a->starved = false;
@@ -55,9 +56,9 @@ static accept_result_t shed_one(acceptor_t *a)
         fd = accept(a->listen_fd, NULL, NULL);
     while (fd < 0 && errno == EINTR);
     if (fd >= 0) {
-        stats_conn_accepted();
+        stats_conn_accepted(a->stats);
         close(fd);
-        stats_error(ERR_REFUSED);
+        stats_error(a->stats, ERR_REFUSED);
     }
     a->reserve_fd = open_reserve();
     if (fd < 0 || a->reserve_fd < 0)
@@ -70,7 +71,7 @@ static accept_result_t shed_one(acceptor_t *a)
 static void count_starvation(acceptor_t *a)
 {
     if (!a->starved)
-        stats_error(ERR_ACCEPT);
+        stats_error(a->stats, ERR_ACCEPT);
     a->starved = true;
 }
 
@@ -84,7 +85,7 @@ accept_result_t acceptor_accept(acceptor_t *a, int *fd_out)
         if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 && errno != EINVAL &&
             errno != ECONNRESET)
             perror("setsockopt(TCP_NODELAY)");
-        stats_conn_accepted();
+        stats_conn_accepted(a->stats);
         *fd_out = fd;
         return ACCEPT_OK;
     }
@@ -105,7 +106,7 @@ accept_result_t acceptor_accept(acceptor_t *a, int *fd_out)
     default:
         /* ECONNABORTED, EPROTO, EPERM (firewall) and the network errors accept(2) passes on
          * concern one connection only. */
-        stats_error(ERR_ACCEPT);
+        stats_error(a->stats, ERR_ACCEPT);
         return ACCEPT_RETRY;
     }
 }
@@ -120,22 +121,22 @@ void refusal_send(int fd)
     shutdown(fd, SHUT_WR);
 }
 
-void refuse_connection(int fd, stats_error_t why)
+void refuse_connection(stats_t *stats, int fd, stats_error_t why)
 {
     /* Counted before the client can see the answer: a client that got its 503 and asks /__stats
      * (perhaps of another worker process) finds the refusal counted. */
-    stats_error(why);
+    stats_error(stats, why);
     refusal_send(fd);
     close(fd);
 }
 
-bool acceptor_admit(int fd, unsigned max_conns, long fd_limit)
+bool acceptor_admit(acceptor_t *a, int fd, unsigned max_conns, long fd_limit)
 {
-    if (fd >= fd_limit || (max_conns > 0 && stats_active() >= (int64_t)max_conns)) {
-        refuse_connection(fd, ERR_REFUSED);
+    if (fd >= fd_limit || (max_conns > 0 && stats_active(a->stats) >= (int64_t)max_conns)) {
+        refuse_connection(a->stats, fd, ERR_REFUSED);
         return false;
     }
-    stats_conn_opened();
+    stats_conn_opened(a->stats);
     return true;
 }
 

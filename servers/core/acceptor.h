@@ -12,6 +12,7 @@ typedef struct acceptor {
     int reserve_fd;   /* an fd kept on /dev/null, given up to shed a connection at EMFILE */
     int accept_flags; /* SOCK_CLOEXEC, plus SOCK_NONBLOCK for event loops */
     bool starved;     /* out of fds or memory since the last successful accept: one episode, one count */
+    stats_t *stats;   /* the counters of the instance that owns this listener */
 } acceptor_t;
 
 typedef enum accept_result {
@@ -24,7 +25,7 @@ typedef enum accept_result {
 
 #define ACCEPT_BACKOFF_MS 10
 
-void acceptor_init(acceptor_t *a, int listen_fd, int accept_flags);
+void acceptor_init(acceptor_t *a, int listen_fd, int accept_flags, stats_t *stats);
 void acceptor_close(acceptor_t *a);
 accept_result_t acceptor_accept(acceptor_t *a, int *fd_out);
 
@@ -34,11 +35,12 @@ accept_result_t acceptor_accept(acceptor_t *a, int *fd_out);
 int acceptor_next_blocking(acceptor_t *a);
 
 /* Counts the connection as active unless it must be refused: over max_conns (0 = no limit) or
- * fd >= fd_limit. A refused connection gets a best-effort 503, is closed and counted. */
-bool acceptor_admit(int fd, unsigned max_conns, long fd_limit);
+ * fd >= fd_limit. A refused connection gets a best-effort 503, is closed and counted.
+ * max_conns bounds the whole server, all instances together. */
+bool acceptor_admit(acceptor_t *a, int fd, unsigned max_conns, long fd_limit);
 
 /* Best-effort 503 on a connection that will not be served, then close; counts `why`. */
-void refuse_connection(int fd, stats_error_t why);
+void refuse_connection(stats_t *stats, int fd, stats_error_t why);
 
 /* The same without the close, for sockets owned by someone else (a libuv handle). */
 void refusal_send(int fd);

@@ -81,17 +81,17 @@ static void drive(int fd, session_t *s)
     }
 }
 
-void serve_connection_blocking(int fd, const server_options_t *opts)
+void serve_connection_blocking(int fd, const server_options_t *opts, stats_t *stats)
 {
     session_t *s = malloc(sizeof *s);
     int flags = fcntl(fd, F_GETFL);
     if (!s || flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-        stats_error(ERR_IO);
+        stats_error(stats, ERR_IO);
         free(s);
         close(fd);
         return;
     }
-    session_init(s, opts, now_ns());
+    session_init(s, opts, stats, now_ns());
     drive(fd, s);
     session_end(s);
     free(s);
@@ -102,14 +102,14 @@ void serve_in_turn(acceptor_t *acc, const server_options_t *opts)
 {
     int fd;
     while ((fd = acceptor_next_blocking(acc)) >= 0) {
-        if (!acceptor_admit(fd, opts->max_conns, LONG_MAX))
+        if (!acceptor_admit(acc, fd, opts->max_conns, LONG_MAX))
             continue;
         signals_watch_conn(fd); /* a stop request now also ends this connection */
         if (!g_stop)
-            serve_connection_blocking(fd, opts);
+            serve_connection_blocking(fd, opts, acc->stats);
         else
             close(fd);
         signals_watch_conn(-1);
-        stats_conn_closed();
+        stats_conn_closed(acc->stats);
     }
 }

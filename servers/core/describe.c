@@ -39,6 +39,11 @@ unsigned model_processes(const model_traits_t *m, const server_options_t *opts)
     return (m->uses & MODEL_USES_WORKERS) ? opts->workers : 1;
 }
 
+unsigned model_instances(const model_traits_t *m, const server_options_t *opts)
+{
+    return m->loop_per_thread ? opts->threads : model_processes(m, opts);
+}
+
 static json_t *max_inflight(const model_traits_t *m, const server_options_t *opts)
 {
     switch (m->inflight) {
@@ -70,12 +75,13 @@ int describe_print(const model_traits_t *m, const server_options_t *opts)
         "pid_max", task ? limit_or_null(read_proc_number("/proc/sys/kernel/pid_max")) : json_null(),
         "threads_max", task ? limit_or_null(read_proc_number("/proc/sys/kernel/threads-max")) : json_null());
     json_t *doc = json_pack(
-        "{s:s, s:i, s:s, s:s, s:s, s:b, s:o, s:o, s:i, s:o, s:o, s:o}",
+        "{s:s, s:i, s:s, s:s, s:s, s:b, s:o, s:o, s:i, s:i, s:o, s:o, s:o}",
         "model", m->name, "rank", (json_int_t)m->rank, "description", m->description,
         "driver", m->driver, "mechanism", m->mechanism, "edge_triggered", m->edge_triggered,
         "task_per_connection", task ? json_string(task) : json_null(),
         "max_inflight", max_inflight(m, opts),
         "processes", (json_int_t)model_processes(m, opts),
+        "instances", (json_int_t)model_instances(m, opts),
         "threads", (m->uses & MODEL_USES_THREADS) ? json_integer(opts->threads) : json_null(),
         "options", options, "limits", limits);
     if (!doc)

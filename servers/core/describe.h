@@ -35,10 +35,15 @@ typedef struct model_traits {
     bool edge_triggered;     /* readiness is reported once per change: read and write until EAGAIN */
     unsigned default_threads;
     unsigned default_workers; /* 0 with MODEL_USES_WORKERS: one per online CPU */
+    bool loop_per_thread;    /* --threads independent event loops, one per thread */
 } model_traits_t;
 
 /* Worker processes the model runs with these options (1 for single-process models). */
 unsigned model_processes(const model_traits_t *m, const server_options_t *opts);
+
+/* Serving instances, each with its own listener and counters: one per worker process or per
+ * loop thread, else 1. */
+unsigned model_instances(const model_traits_t *m, const server_options_t *opts);
 
 /* Prints the description as one JSON object on stdout; returns 0, or -1 if it could not. */
 int describe_print(const model_traits_t *m, const server_options_t *opts);

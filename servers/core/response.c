@@ -102,10 +102,10 @@ int response_queue_ok(outq_t *q, const request_plan_t *plan)
     return 0;
 }
 
-int response_queue_stats(outq_t *q, const request_plan_t *plan)
+int response_queue_stats(outq_t *q, const request_plan_t *plan, const server_stats_t *stats)
 {
     char json[RESPONSE_MAX_ARENA - 256];
-    int len = stats_to_json(json, sizeof json);
+    int len = stats_to_json(stats, json, sizeof json);
     if (len < 0)
         return response_queue_error(q, 503);
     char *out = outq_alloc(q, 256 + (size_t)len);

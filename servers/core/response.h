@@ -6,6 +6,7 @@
 #include "options.h"
 #include "outq.h"
 #include "request_plan.h"
+#include "stats.h"
 
 #include <stdbool.h>
 
@@ -22,8 +23,8 @@ int responses_init(const char *model, const server_options_t *opts);
 /* The workload response: 200 with the planned body (none for HEAD). */
 int response_queue_ok(outq_t *q, const request_plan_t *plan);
 
-/* 200 with the /__stats JSON document. */
-int response_queue_stats(outq_t *q, const request_plan_t *plan);
+/* 200 with the /__stats JSON document: the server's counters, all instances totalled. */
+int response_queue_stats(outq_t *q, const request_plan_t *plan, const server_stats_t *stats);
 
 /* An error status with a short text body and Connection: close. */
 int response_queue_error(outq_t *q, int status);

@@ -8,10 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-void session_init(session_t *s, const server_options_t *opts, uint64_t now)
+void session_init(session_t *s, const server_options_t *opts, stats_t *stats, uint64_t now)
 {
     memset(s, 0, sizeof *s);
     s->opts = opts;
+    s->stats = stats;
     /* A new connection's first request head is timed from the connect (as nginx does), so a
      * connection that never sends a byte is bounded by the header timeout. */
     s->head_since = s->idle_since = now;
@@ -30,7 +31,7 @@ void session_end(session_t *s)
 {
     if (s->delayed) {
         s->delayed = false;
-        stats_request_end(0);
+        stats_request_end(s->stats, 0);
     }
     drop_input(s);
     outq_free(&s->out);
@@ -44,7 +45,7 @@ char *session_in_space(session_t *s, size_t *avail)
     if (!s->block) {
         if (!(s->block = malloc(SESSION_IN_FIRST))) {
             s->dead = true;
-            stats_error(ERR_IO);
+            stats_error(s->stats, ERR_IO);
             return NULL;
         }
         s->in_cap = SESSION_IN_FIRST;
@@ -67,7 +68,7 @@ char *session_in_space(session_t *s, size_t *avail)
         char *p = realloc(s->block, cap);
         if (!p) {
             s->dead = true;
-            stats_error(ERR_IO);
+            stats_error(s->stats, ERR_IO);
             return NULL;
         }
         s->block = p;
@@ -126,7 +127,7 @@ static void fail(session_t *s, int status, bool linger)
 {
     if (response_queue_error(&s->out, status) != 0) {
         s->dead = true;
-        stats_error(ERR_IO);
+        stats_error(s->stats, ERR_IO);
     }
     s->closing = true;
     s->linger = linger && !s->peer_eof;
@@ -137,11 +138,11 @@ static void answer(session_t *s, const request_plan_t *plan)
     work_burn_us(s->opts->work_us);
     if (response_queue_ok(&s->out, plan) != 0) {
         s->dead = true;
-        stats_error(ERR_IO);
-        stats_request_end(0);
+        stats_error(s->stats, ERR_IO);
+        stats_request_end(s->stats, 0);
         return;
     }
-    stats_request_end(1);
+    stats_request_end(s->stats, 1);
     if (!plan->keep_alive)
         s->closing = true;
 }
@@ -153,7 +154,7 @@ static void advance(session_t *s, uint64_t now)
         if (s->in_pos == s->in_len) {
             if (s->peer_eof) {
                 if (http_request_truncated(&s->req)) {
-                    stats_error(ERR_BAD_REQUEST);
+                    stats_error(s->stats, ERR_BAD_REQUEST);
                     fail(s, 400, false);
                 } else {
                     s->closing = true;
@@ -171,7 +172,7 @@ static void advance(session_t *s, uint64_t now)
         if (!was_in_message && s->req.in_message && s->seen_request)
             s->head_since = now;
         if (st == REQ_FAILED) {
-            stats_error(error_kind(status));
+            stats_error(s->stats, error_kind(status));
             fail(s, status, true);
             return;
         }
@@ -193,20 +194,20 @@ static void advance(session_t *s, uint64_t now)
         s->planned = false;
         http_request_next(&s->req);
         if (status != 0) {
-            stats_error(error_kind(status));
+            stats_error(s->stats, error_kind(status));
             fail(s, status, true);
             return;
         }
         if (plan.stats) {
-            if (response_queue_stats(&s->out, &plan) != 0) {
+            if (response_queue_stats(&s->out, &plan, s->stats->server) != 0) {
                 s->dead = true;
-                stats_error(ERR_IO);
+                stats_error(s->stats, ERR_IO);
             }
             if (!plan.keep_alive)
                 s->closing = true;
             continue;
         }
-        stats_request_begin();
+        stats_request_begin(s->stats);
         if (plan.delay_ns > 0) {
             s->pending = plan;
             s->delayed = true;
@@ -333,7 +334,7 @@ flush_result_t session_flush(session_t *s, int fd, uint64_t now)
 void session_io_failed(session_t *s)
 {
     if (!s->shut && !s->dead)
-        stats_error(ERR_IO);
+        stats_error(s->stats, ERR_IO);
     s->dead = true;
 }
 
@@ -362,7 +363,7 @@ void session_timer(session_t *s, uint64_t now)
     }
     uint64_t write_end = after(s->write_since, s->opts->write_timeout_ns);
     if (s->was_writing && !outq_empty(&s->out) && write_end && now >= write_end) {
-        stats_timeout(TIMEOUT_WRITE);
+        stats_timeout(s->stats, TIMEOUT_WRITE);
         s->dead = true; /* the peer stopped reading: nothing more can reach it */
         return;
     }
@@ -370,7 +371,7 @@ void session_timer(session_t *s, uint64_t now)
     uint64_t input_end;
     if (!only_waits_for_input(s) || !(input_end = input_deadline(s, &kind)) || now < input_end)
         return;
-    stats_timeout(kind);
+    stats_timeout(s->stats, kind);
     if (kind == TIMEOUT_HEADER)
         fail(s, 408, false);
     else

@@ -21,6 +21,7 @@
 #include "options.h"
 #include "outq.h"
 #include "request_plan.h"
+#include "stats.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -37,6 +38,7 @@ typedef struct session_want {
 
 typedef struct session {
     const server_options_t *opts;
+    stats_t *stats;   /* the counters of the instance serving it */
     bool peer_eof;    /* the peer will send nothing more */
     bool closing;     /* the last response is queued */
     bool linger;      /* closing after an error: drain what the peer still sends before closing */
@@ -61,7 +63,7 @@ typedef struct session {
     outq_t out;
 } session_t;
 
-void session_init(session_t *s, const server_options_t *opts, uint64_t now);
+void session_init(session_t *s, const server_options_t *opts, stats_t *stats, uint64_t now);
 
 /* The connection is going away: frees the buffers; an unanswered request is counted as such. */
 void session_end(session_t *s);

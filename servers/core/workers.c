@@ -21,6 +21,7 @@ static pid_t *pids; /* by worker index; 0 = not running */
 static unsigned n_workers;
 static worker_fn body;
 static void *body_arg;
+static server_stats_t *counters;
 static sigset_t run_mask; /* the mask before the master blocked its signals: what workers run with */
 
 static void on_sigchld(int sig)
@@ -40,19 +41,19 @@ static pid_t spawn(unsigned i)
         _exit(body(i, body_arg)); /* no atexit handlers: they belong to the master */
     }
     if (pid < 0)
-        stats_error(ERR_SPAWN);
+        stats_error(stats_instance(counters, i), ERR_SPAWN);
     pids[i] = pid > 0 ? pid : 0;
     return pid;
 }
 
-int workers_start(unsigned n, worker_fn fn, void *arg)
+int workers_start(unsigned n, worker_fn fn, void *arg, server_stats_t *stats)
 {
     pids = calloc(n, sizeof *pids);
     if (!pids) {
         perror("workers");
         return -1;
     }
-    n_workers = n, body = fn, body_arg = arg;
+    n_workers = n, body = fn, body_arg = arg, counters = stats;
     struct sigaction sa = {0};
     sa.sa_handler = on_sigchld;
     sigemptyset(&sa.sa_mask);

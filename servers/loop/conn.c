@@ -34,7 +34,7 @@ static void destroy(loop_t *loop, conn_t *c)
     loop_timer_stop(loop, &c->timer);
     loop_unwatch(loop, c->fd);
     close(c->fd);
-    stats_conn_closed();
+    stats_conn_closed(c->s.stats);
     free(c);
 }
 
@@ -130,26 +130,26 @@ static void on_io(loop_t *loop, int fd, unsigned events, void *data)
     apply(loop, c);
 }
 
-void conn_open(loop_t *loop, int fd, const server_options_t *opts)
+void conn_open(loop_t *loop, int fd, const server_options_t *opts, stats_t *stats)
 {
     conn_t *c = malloc(sizeof *c);
     if (!c) {
-        stats_error(ERR_IO);
+        stats_error(stats, ERR_IO);
         close(fd);
-        stats_conn_closed();
+        stats_conn_closed(stats);
         return;
     }
     c->fd = fd;
     c->want = 0;
     c->ready = 0;
     loop_timer_init(&c->timer);
-    session_init(&c->s, opts, loop_now(loop));
+    session_init(&c->s, opts, stats, loop_now(loop));
     unsigned want = backend_model.edge_triggered ? LOOP_READ | LOOP_WRITE : LOOP_READ;
     if (loop_watch(loop, fd, want, on_io, c) != 0) { /* what a new session wants: one syscall */
-        stats_error(ERR_IO);
+        stats_error(stats, ERR_IO);
         session_end(&c->s);
         close(fd);
-        stats_conn_closed();
+        stats_conn_closed(stats);
         free(c);
         return;
     }

@@ -5,9 +5,11 @@
 
 #include "loop.h"
 #include "options.h"
+#include "stats.h"
 
-/* Takes over an accepted, admitted, non-blocking fd. On failure the fd is closed and counted. */
-void conn_open(loop_t *loop, int fd, const server_options_t *opts);
+/* Takes over an accepted, admitted, non-blocking fd, counted into `stats`. On failure the fd is
+ * closed and counted. */
+void conn_open(loop_t *loop, int fd, const server_options_t *opts, stats_t *stats);
 
 /* Closes every connection still registered (at shutdown). */
 void conn_close_all(loop_t *loop);

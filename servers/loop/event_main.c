@@ -9,12 +9,13 @@
 int main(int argc, char **argv)
 {
     server_options_t opts;
-    if (server_init(argc, argv, &backend_model, &opts) != 0)
+    server_stats_t *stats;
+    if (server_init(argc, argv, &backend_model, &opts, &stats) != 0)
         return 1;
     int lfd = listener_open(&opts, backend_model.name, true);
     if (lfd < 0)
         return listener_exit_status(lfd);
     if (signals_init(-1) != 0)
         return 1;
-    return event_server_run(lfd, &opts, true);
+    return event_server_run(lfd, &opts, stats_instance(stats, 0), true);
 }

@@ -8,7 +8,6 @@
 #include "listener.h"
 #include "loop.h"
 #include "signals.h"
-#include "stats.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -62,8 +61,8 @@ static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
         int cfd;
         switch (acceptor_accept(&srv->acceptor, &cfd)) {
         case ACCEPT_OK:
-            if (acceptor_admit(cfd, srv->opts->max_conns, loop_fd_limit(loop)))
-                conn_open(loop, cfd, srv->opts);
+            if (acceptor_admit(&srv->acceptor, cfd, srv->opts->max_conns, loop_fd_limit(loop)))
+                conn_open(loop, cfd, srv->opts, srv->acceptor.stats);
             break;
         case ACCEPT_EMPTY:
             return;
@@ -77,7 +76,7 @@ static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
     }
 }
 
-int event_server_run(int lfd, const server_options_t *opts, bool announce)
+int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, bool announce)
 {
     event_server_t srv = {.opts = opts};
     sigset_t wait_mask;
@@ -86,7 +85,7 @@ int event_server_run(int lfd, const server_options_t *opts, bool announce)
         close(lfd);
         return 1;
     }
-    acceptor_init(&srv.acceptor, lfd, SOCK_NONBLOCK);
+    acceptor_init(&srv.acceptor, lfd, SOCK_NONBLOCK, stats);
     loop_timer_init(&srv.backoff_timer);
     int rc = loop_watch(srv.loop, lfd, LOOP_READ, on_listener, &srv);
     if (rc != 0) {

@@ -3,12 +3,13 @@
 #define C10K_EVENT_SERVER_H
 
 #include "options.h"
+#include "stats.h"
 
 #include <stdbool.h>
 
-/* Serves the non-blocking listener lfd until a stop; closes it. Prints the ready line once the
+/* Serves the non-blocking listener lfd until a stop, counting into `stats`; closes it. Prints the ready line once the
  * listener is watched when `announce`. Stop signals must be handled (signals_init) first.
  * Returns the process exit status: 0, or 1 when the loop failed. */
-int event_server_run(int lfd, const server_options_t *opts, bool announce);
+int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, bool announce);
 
 #endif

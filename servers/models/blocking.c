@@ -17,7 +17,8 @@ static const model_traits_t model = {
 int main(int argc, char **argv)
 {
     server_options_t opts;
-    if (server_init(argc, argv, &model, &opts) != 0)
+    server_stats_t *stats;
+    if (server_init(argc, argv, &model, &opts, &stats) != 0)
         return 1;
     int lfd = listener_open(&opts, model.name, false);
     if (lfd < 0)
@@ -25,7 +26,7 @@ int main(int argc, char **argv)
     if (signals_init(lfd) != 0)
         return 1;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0);
+    acceptor_init(&acc, lfd, 0, stats_instance(stats, 0));
     if (listener_announce(lfd) != 0)
         return 1;
 

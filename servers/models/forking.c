@@ -27,6 +27,7 @@ static const model_traits_t model = {
 /* Live children. Changed by the main loop only while SIGCHLD is blocked, and by the handler. */
 static pid_t *children;
 static size_t n_children, cap_children;
+static stats_t *counters; /* one instance: children count into their parent's shared block */
 
 static void forget_child(pid_t pid)
 {
@@ -36,7 +37,7 @@ static void forget_child(pid_t pid)
             break;
         }
     }
-    stats_conn_closed();
+    stats_conn_closed(counters);
 }
 
 static void on_sigchld(int sig)
@@ -83,7 +84,7 @@ static void run_child(int fd, int lfd, acceptor_t *acc, const server_options_t *
         _exit(1); /* the parent is already gone */
     close(lfd);
     acceptor_close(acc);
-    serve_connection_blocking(fd, opts);
+    serve_connection_blocking(fd, opts, acc->stats);
     _exit(0); /* no atexit handlers: they belong to the parent */
 }
 
@@ -115,8 +116,10 @@ static void stop_children(void)
 int main(int argc, char **argv)
 {
     server_options_t opts;
-    if (server_init(argc, argv, &model, &opts) != 0)
+    server_stats_t *stats;
+    if (server_init(argc, argv, &model, &opts, &stats) != 0)
         return 1;
+    counters = stats_instance(stats, 0);
     int lfd = listener_open(&opts, model.name, false);
     if (lfd < 0)
         return listener_exit_status(lfd);
@@ -124,7 +127,7 @@ int main(int argc, char **argv)
         return 1;
     install_sigchld();
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0);
+    acceptor_init(&acc, lfd, 0, counters);
     sigset_t chld, unblocked;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -134,7 +137,7 @@ int main(int argc, char **argv)
 
     int fd;
     while ((fd = acceptor_next_blocking(&acc)) >= 0) {
-        if (!acceptor_admit(fd, opts.max_conns, LONG_MAX))
+        if (!acceptor_admit(&acc, fd, opts.max_conns, LONG_MAX))
             continue;
         /* The child must be in the table before the handler can reap it. */
         sigprocmask(SIG_BLOCK, &chld, &unblocked);
@@ -145,14 +148,14 @@ int main(int argc, char **argv)
         }
         if (pid < 0) {
             sigprocmask(SIG_SETMASK, &unblocked, NULL);
-            stats_conn_closed();
-            refuse_connection(fd, ERR_SPAWN);
+            stats_conn_closed(counters);
+            refuse_connection(counters, fd, ERR_SPAWN);
             continue;
         }
         if (!remember_child(pid)) {
             /* Untracked, it could not be stopped with the server: end it now. */
             kill(pid, SIGKILL);
-            stats_error(ERR_SPAWN);
+            stats_error(counters, ERR_SPAWN);
         }
         sigprocmask(SIG_SETMASK, &unblocked, NULL);
         close(fd);

@@ -61,7 +61,7 @@ static void conn_close_tcp_only(uconn_t *c)
 {
     c->closing = true;
     session_end(&c->s);
-    stats_conn_closed();
+    stats_conn_closed(c->s.stats);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 }
 
@@ -71,7 +71,7 @@ static void conn_close(uconn_t *c)
         return;
     c->closing = true;
     session_end(&c->s);
-    stats_conn_closed();
+    stats_conn_closed(c->s.stats);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed); /* a write in flight is cancelled */
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
@@ -204,24 +204,24 @@ static void conn_start(uv_server_t *srv, int fd)
     uconn_t *c = malloc(sizeof *c);
     if (!c || uv_tcp_init(&srv->loop, &c->tcp) != 0) {
         free(c);
-        stats_error(ERR_IO);
+        stats_error(srv->acceptor.stats, ERR_IO);
         close(fd);
-        stats_conn_closed();
+        stats_conn_closed(srv->acceptor.stats);
         return;
     }
     c->tcp.data = c;
     c->open_handles = 1;
     c->closing = c->reading = false;
     c->armed = 0;
-    session_init(&c->s, srv->opts, now_ns());
+    session_init(&c->s, srv->opts, srv->acceptor.stats, now_ns());
     if (uv_tcp_open(&c->tcp, fd) != 0) {
-        stats_error(ERR_IO);
+        stats_error(c->s.stats, ERR_IO);
         close(fd);
         conn_close_tcp_only(c);
         return;
     }
     if (uv_timer_init(&srv->loop, &c->timer) != 0) {
-        stats_error(ERR_IO);
+        stats_error(c->s.stats, ERR_IO);
         conn_close_tcp_only(c);
         return;
     }
@@ -252,7 +252,7 @@ static void on_listener(uv_poll_t *w, int status, int events)
         int fd;
         switch (acceptor_accept(&srv->acceptor, &fd)) {
         case ACCEPT_OK:
-            if (acceptor_admit(fd, srv->opts->max_conns, 0x7fffffffL))
+            if (acceptor_admit(&srv->acceptor, fd, srv->opts->max_conns, 0x7fffffffL))
                 conn_start(srv, fd);
             break;
         case ACCEPT_EMPTY:
@@ -295,13 +295,13 @@ static int check(int rc, const char *what)
 
 /* Sets up the loop and its handles on the non-blocking listener lfd; returns 0, or a libuv error
  * (reported) after undoing what was done. */
-static int server_open(uv_server_t *srv, int lfd, const server_options_t *opts)
+static int server_open(uv_server_t *srv, int lfd, const server_options_t *opts, stats_t *stats)
 {
     srv->opts = opts;
     int rc = check(uv_loop_init(&srv->loop), "uv_loop_init");
     if (rc != 0)
         return rc;
-    acceptor_init(&srv->acceptor, lfd, SOCK_NONBLOCK);
+    acceptor_init(&srv->acceptor, lfd, SOCK_NONBLOCK, stats);
     srv->listener_watch.data = srv->backoff_timer.data = NULL;
     srv->sigint_watcher.data = srv->sigterm_watcher.data = NULL;
     if ((rc = check(uv_poll_init_socket(&srv->loop, &srv->listener_watch, lfd), "uv_poll_init_socket")) == 0 &&
@@ -338,7 +338,8 @@ static const model_traits_t model = {
 int main(int argc, char **argv)
 {
     server_options_t opts;
-    if (server_init(argc, argv, &model, &opts) != 0)
+    server_stats_t *stats;
+    if (server_init(argc, argv, &model, &opts, &stats) != 0)
         return 1;
     int lfd = listener_open(&opts, model.name, true);
     if (lfd < 0)
@@ -346,7 +347,7 @@ int main(int argc, char **argv)
     if (signals_init(-1) != 0) /* SIGPIPE ignored; uv_signal takes SIGINT/SIGTERM over below */
         return 1;
     uv_server_t srv;
-    if (server_open(&srv, lfd, &opts) != 0)
+    if (server_open(&srv, lfd, &opts, stats_instance(stats, 0)) != 0)
         return 1;
     if (listener_announce(lfd) != 0)
         return 1;

@@ -18,15 +18,15 @@ static const model_traits_t model = {
 };
 
 static server_options_t opts;
+static server_stats_t *stats;
 
 static int serve(unsigned index, void *arg)
 {
-    (void)index;
     int lfd = *(int *)arg;
     if (signals_init(lfd) != 0) /* a stop shuts the shared listener: every worker's accept() returns */
         return 1;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0);
+    acceptor_init(&acc, lfd, 0, stats_instance(stats, index)); /* each worker its own counters */
     serve_in_turn(&acc, &opts); /* the blocking model, in each worker */
     acceptor_close(&acc);
     return 0;
@@ -34,14 +34,14 @@ static int serve(unsigned index, void *arg)
 
 int main(int argc, char **argv)
 {
-    if (server_init(argc, argv, &model, &opts) != 0)
+    if (server_init(argc, argv, &model, &opts, &stats) != 0)
         return 1;
     int lfd = listener_open(&opts, model.name, false);
     if (lfd < 0)
         return listener_exit_status(lfd);
     if (signals_init(-1) != 0)
         return 1;
-    if (workers_start(opts.workers, serve, &lfd) != 0)
+    if (workers_start(opts.workers, serve, &lfd, stats) != 0)
         return 1;
     if (listener_announce(lfd) != 0)
         return 1;

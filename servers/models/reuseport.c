@@ -21,6 +21,7 @@ static const model_traits_t model = {
 };
 
 static server_options_t opts;
+static server_stats_t *stats; /* made before the fork: one block per worker, all in one mapping */
 static int *listeners; /* one per worker, by index */
 
 static int serve(unsigned index, void *arg)
@@ -29,12 +30,12 @@ static int serve(unsigned index, void *arg)
     for (unsigned i = 0; i < opts.workers; i++) /* the others' queues are not ours to drain */
         if (i != index)
             close(listeners[i]);
-    return event_server_run(listeners[index], &opts, false);
+    return event_server_run(listeners[index], &opts, stats_instance(stats, index), false);
 }
 
 int main(int argc, char **argv)
 {
-    if (server_init(argc, argv, &model, &opts) != 0)
+    if (server_init(argc, argv, &model, &opts, &stats) != 0)
         return 1;
     opts.reuse_port = true;
     listeners = malloc(opts.workers * sizeof *listeners);
@@ -51,7 +52,7 @@ int main(int argc, char **argv)
     }
     if (signals_init(-1) != 0)
         return 1;
-    if (workers_start(opts.workers, serve, NULL) != 0)
+    if (workers_start(opts.workers, serve, NULL, stats) != 0)
         return 1;
     if (listener_announce(listeners[0]) != 0)
         return 1;

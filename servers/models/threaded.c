@@ -25,11 +25,12 @@ static const model_traits_t model = {
 };
 
 static server_options_t opts;
+static stats_t *counters; /* one instance: the acceptor and every connection thread */
 
 static void *connection_thread(void *arg)
 {
-    serve_connection_blocking((int)(intptr_t)arg, &opts);
-    stats_conn_closed();
+    serve_connection_blocking((int)(intptr_t)arg, &opts, counters);
+    stats_conn_closed(counters);
     return NULL;
 }
 
@@ -53,15 +54,17 @@ static void init_attr(pthread_attr_t *attr)
 
 int main(int argc, char **argv)
 {
-    if (server_init(argc, argv, &model, &opts) != 0)
+    server_stats_t *stats;
+    if (server_init(argc, argv, &model, &opts, &stats) != 0)
         return 1;
+    counters = stats_instance(stats, 0);
     int lfd = listener_open(&opts, model.name, false);
     if (lfd < 0)
         return listener_exit_status(lfd);
     if (signals_init(lfd) != 0)
         return 1;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0);
+    acceptor_init(&acc, lfd, 0, counters);
     pthread_attr_t attr;
     init_attr(&attr);
     if (listener_announce(lfd) != 0)
@@ -69,12 +72,12 @@ int main(int argc, char **argv)
 
     int fd;
     while ((fd = acceptor_next_blocking(&acc)) >= 0) {
-        if (!acceptor_admit(fd, opts.max_conns, LONG_MAX))
+        if (!acceptor_admit(&acc, fd, opts.max_conns, LONG_MAX))
             continue;
         pthread_t tid;
         if (pthread_create(&tid, &attr, connection_thread, (void *)(intptr_t)fd) != 0) {
-            stats_conn_closed();
-            refuse_connection(fd, ERR_SPAWN);
+            stats_conn_closed(counters);
+            refuse_connection(counters, fd, ERR_SPAWN);
         }
     }
     /* Connection threads die with the process; the listener is closed first so no client is

@@ -72,17 +72,17 @@ static int queue_pop(void)
 
 static void *worker(void *arg)
 {
-    (void)arg;
+    stats_t *stats = arg; /* the acceptor's: the pool is one instance */
     for (;;) {
-        serve_connection_blocking(queue_pop(), &opts);
-        stats_conn_closed();
+        serve_connection_blocking(queue_pop(), &opts, stats);
+        stats_conn_closed(stats);
     }
     return NULL;
 }
 
 /* Workers start with the stop signals blocked (they inherit the mask), so a stop lands on the
  * accepting thread; they end with the process. */
-static int start_workers(unsigned n)
+static int start_workers(unsigned n, stats_t *stats)
 {
     pthread_attr_t attr;
     sigset_t stop, old;
@@ -95,7 +95,7 @@ static int start_workers(unsigned n)
     if (rc == 0 && (rc = pthread_sigmask(SIG_BLOCK, &stop, &old)) == 0) {
         for (unsigned i = 0; rc == 0 && i < n; i++) {
             pthread_t tid;
-            rc = pthread_create(&tid, &attr, worker, NULL);
+            rc = pthread_create(&tid, &attr, worker, stats);
         }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
@@ -107,27 +107,29 @@ static int start_workers(unsigned n)
 
 int main(int argc, char **argv)
 {
-    if (server_init(argc, argv, &model, &opts) != 0)
+    server_stats_t *stats;
+    if (server_init(argc, argv, &model, &opts, &stats) != 0)
         return 1;
+    stats_t *counters = stats_instance(stats, 0);
     int lfd = listener_open(&opts, model.name, false);
     if (lfd < 0)
         return listener_exit_status(lfd);
     if (signals_init(lfd) != 0)
         return 1;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0);
-    if (start_workers(opts.threads) != 0)
+    acceptor_init(&acc, lfd, 0, counters);
+    if (start_workers(opts.threads, counters) != 0)
         return 1;
     if (listener_announce(lfd) != 0)
         return 1;
 
     int fd;
     while ((fd = acceptor_next_blocking(&acc)) >= 0) {
-        if (!acceptor_admit(fd, opts.max_conns, LONG_MAX))
+        if (!acceptor_admit(&acc, fd, opts.max_conns, LONG_MAX))
             continue;
         if (!queue_push(fd)) {
-            stats_conn_closed();
-            refuse_connection(fd, ERR_SPAWN);
+            stats_conn_closed(counters);
+            refuse_connection(counters, fd, ERR_SPAWN);
         }
     }
     /* Workers die with the process; the listener is closed first so no client waits in the

@@ -107,7 +107,7 @@ static void release_if_done(conn_t *c)
     if (!c->closing || c->ops > 0)
         return;
     close(c->fd);
-    stats_conn_closed();
+    stats_conn_closed(c->s.stats);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -278,14 +278,14 @@ static void conn_open(int fd)
 {
     conn_t *c = aligned_alloc(16, (sizeof(conn_t) + 15) & ~(size_t)15);
     if (!c) {
-        stats_error(ERR_IO);
+        stats_error(acceptor.stats, ERR_IO);
         close(fd);
-        stats_conn_closed();
+        stats_conn_closed(acceptor.stats);
         return;
     }
     memset(c, 0, sizeof *c);
     c->fd = fd;
-    session_init(&c->s, &opts, now_ns());
+    session_init(&c->s, &opts, acceptor.stats, now_ns());
     c->next = conns;
     if (conns)
         conns->prev = c;
@@ -297,7 +297,7 @@ static void conn_open(int fd)
 
 static void admit(int fd)
 {
-    if (acceptor_admit(fd, opts.max_conns, 0x7fffffffL))
+    if (acceptor_admit(&acceptor, fd, opts.max_conns, 0x7fffffffL))
         conn_open(fd);
 }
 
@@ -308,7 +308,7 @@ static void took_connection(int fd)
     /* Small responses must leave at once, not wait for the previous one's ACK (Nagle). */
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 && errno != EINVAL && errno != ECONNRESET)
         perror("setsockopt(TCP_NODELAY)");
-    stats_conn_accepted();
+    stats_conn_accepted(acceptor.stats);
     admit(fd);
 }
 
@@ -417,7 +417,8 @@ static int setup_ring(void)
 
 int main(int argc, char **argv)
 {
-    if (server_init(argc, argv, &model, &opts) != 0)
+    server_stats_t *stats;
+    if (server_init(argc, argv, &model, &opts, &stats) != 0)
         return 1;
     int rc = setup_ring();
     if (rc != 0)
@@ -428,7 +429,7 @@ int main(int argc, char **argv)
     sigset_t wait_mask;
     if (signals_init(-1) != 0 || signals_block_stop(&wait_mask) != 0)
         return 1;
-    acceptor_init(&acceptor, lfd, SOCK_NONBLOCK);
+    acceptor_init(&acceptor, lfd, SOCK_NONBLOCK, stats_instance(stats, 0));
     arm_accept();
     if (listener_announce(lfd) != 0)
         return 1;
@@ -461,7 +462,7 @@ int main(int argc, char **argv)
             session_end(&c->s);
         shutdown(c->fd, SHUT_RDWR);
         close(c->fd);
-        stats_conn_closed();
+        stats_conn_closed(acceptor.stats);
         free(c->spill);
         free(c);
     }

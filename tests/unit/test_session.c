@@ -16,6 +16,9 @@ static server_options_t opts = {.host = "127.0.0.1", .body_bytes = 5, .backlog =
                                 .header_timeout_ns = 300 * MS, .idle_timeout_ns = 600 * MS,
                                 .write_timeout_ns = 900 * MS};
 
+static server_stats_t *all; /* one instance: the session under test counts into it */
+static stats_t *counters;
+
 /* Appends the whole string to the session's input. */
 static void give(session_t *s, const char *text)
 {
@@ -59,7 +62,7 @@ static int count(const char *hay, const char *needle)
 static session_t *new_session(void)
 {
     session_t *s = malloc(sizeof *s);
-    session_init(s, &opts, T0);
+    session_init(s, &opts, counters, T0);
     return s;
 }
 
@@ -72,7 +75,7 @@ static void end(session_t *s)
 static void test_pipelined_in_order(void)
 {
     session_t *s = new_session();
-    uint64_t before = g_stats->requests;
+    uint64_t before = counters->requests;
     give(s, "GET / HTTP/1.1\r\nHost: x\r\n\r\nHEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /?bytes=3 HTTP/1.1\r\nHost: x\r\n\r\n");
     session_want_t w = session_next(s, T0);
     CHECK(w.write && !w.read && !w.close);
@@ -81,7 +84,7 @@ static void test_pipelined_in_order(void)
     char *first = strstr(out, "Content-Length: 5\r\n");
     char *third = strstr(out, "Content-Length: 3\r\n");
     CHECK(first && third && first < third);
-    CHECK_U64(g_stats->requests - before, 3);
+    CHECK_U64(counters->requests - before, 3);
     w = session_next(s, T0);
     CHECK(w.read && !w.write && w.deadline_ns == T0 + opts.idle_timeout_ns); /* keep-alive idleness */
     /* The peer closes between requests: a clean close, no answer. */
@@ -106,13 +109,13 @@ static void test_connection_close(void)
 static void test_bad_request_answers_and_lingers(void)
 {
     session_t *s = new_session();
-    uint64_t bad = g_stats->errors[ERR_BAD_REQUEST];
+    uint64_t bad = counters->errors[ERR_BAD_REQUEST];
     give(s, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n");
     CHECK(session_next(s, T0).write);
     char *out = take_output(s, T0);
     char *ok = strstr(out, "HTTP/1.1 200 OK"), *err = strstr(out, "HTTP/1.1 400 Bad Request");
     CHECK(ok && err && ok < err);
-    CHECK_U64(g_stats->errors[ERR_BAD_REQUEST] - bad, 1);
+    CHECK_U64(counters->errors[ERR_BAD_REQUEST] - bad, 1);
     /* The peer may still be sending: shut the write side, drain, then close. */
     session_want_t w = session_next(s, T0);
     CHECK(w.shut_write && !w.close);
@@ -127,11 +130,11 @@ static void test_bad_request_answers_and_lingers(void)
     end(s);
 
     s = new_session();
-    uint64_t big = g_stats->errors[ERR_BODY_TOO_LARGE];
+    uint64_t big = counters->errors[ERR_BODY_TOO_LARGE];
     give(s, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n");
     CHECK(session_next(s, T0).write);
     CHECK(strstr(take_output(s, T0), "HTTP/1.1 413 ") != NULL);
-    CHECK_U64(g_stats->errors[ERR_BODY_TOO_LARGE] - big, 1);
+    CHECK_U64(counters->errors[ERR_BODY_TOO_LARGE] - big, 1);
     session_in_eof(s); /* lingering ends with the peer's EOF */
     CHECK(session_next(s, T0).close);
     end(s);
@@ -180,26 +183,26 @@ static void test_expect_continue(void)
 static void test_delay(void)
 {
     session_t *s = new_session();
-    int64_t inflight = g_stats->inflight;
+    int64_t inflight = all->inflight;
     give(s, "GET /?delay_ms=5 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
     session_want_t w = session_next(s, T0);
     CHECK(!w.write && w.deadline_ns == T0 + 5 * MS); /* only the delay: no timeout runs meanwhile */
-    CHECK_INT(g_stats->inflight - inflight, 1);
+    CHECK_INT(all->inflight - inflight, 1);
     session_timer(s, T0 + 4 * MS); /* early: nothing happens */
     w = session_next(s, T0 + 4 * MS);
     CHECK(!w.write && w.deadline_ns == T0 + 5 * MS);
     session_timer(s, T0 + 5 * MS);
     CHECK(session_next(s, T0 + 5 * MS).write);
     CHECK_INT(count(take_output(s, T0 + 5 * MS), "HTTP/1.1 200 OK"), 2); /* the second waited behind */
-    CHECK_INT(g_stats->inflight - inflight, 0);
+    CHECK_INT(all->inflight - inflight, 0);
 
     /* Ended while waiting: the in-flight count goes back down, nothing is answered. */
-    uint64_t requests = g_stats->requests;
+    uint64_t requests = counters->requests;
     give(s, "GET /?delay_ms=5 HTTP/1.1\r\nHost: x\r\n\r\n");
     session_next(s, T0);
     end(s);
-    CHECK_INT(g_stats->inflight - inflight, 0);
-    CHECK_U64(g_stats->requests, requests);
+    CHECK_INT(all->inflight - inflight, 0);
+    CHECK_U64(counters->requests, requests);
 }
 
 /* An asynchronous writer holds a large answer while a delay ends: the delayed answer is queued
@@ -276,20 +279,20 @@ static void test_stray_line_end_between_requests(void)
 static void test_stats_page(void)
 {
     session_t *s = new_session();
-    uint64_t requests = g_stats->requests;
+    uint64_t requests = counters->requests;
     give(s, "GET /__stats HTTP/1.1\r\nHost: x\r\n\r\n");
     CHECK(session_next(s, T0).write);
     char *out = take_output(s, T0);
     CHECK(strstr(out, "application/json") != NULL);
     CHECK(strstr(out, "\"model\":\"unit\"") != NULL);
     CHECK(strstr(out, "\"timeouts\":{") != NULL);
-    CHECK_U64(g_stats->requests, requests); /* not workload */
+    CHECK_U64(counters->requests, requests); /* not workload */
     end(s);
 }
 
 static void test_header_timeout(void)
 {
-    uint64_t before = g_stats->timeouts[TIMEOUT_HEADER];
+    uint64_t before = counters->timeouts[TIMEOUT_HEADER];
     /* A connection that never sends: timed from the connect. */
     session_t *s = new_session();
     session_want_t w = session_next(s, T0);
@@ -315,12 +318,12 @@ static void test_header_timeout(void)
     session_timer(s, t1 + opts.header_timeout_ns);
     CHECK(strstr(take_output(s, t1 + opts.header_timeout_ns), "HTTP/1.1 408 ") != NULL);
     end(s);
-    CHECK_U64(g_stats->timeouts[TIMEOUT_HEADER] - before, 2);
+    CHECK_U64(counters->timeouts[TIMEOUT_HEADER] - before, 2);
 }
 
 static void test_idle_and_write_timeouts(void)
 {
-    uint64_t idle = g_stats->timeouts[TIMEOUT_IDLE], wr = g_stats->timeouts[TIMEOUT_WRITE];
+    uint64_t idle = counters->timeouts[TIMEOUT_IDLE], wr = counters->timeouts[TIMEOUT_WRITE];
     session_t *s = new_session();
     give(s, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     session_next(s, T0);
@@ -331,7 +334,7 @@ static void test_idle_and_write_timeouts(void)
     w = session_next(s, w.deadline_ns);
     CHECK(w.close && !w.write); /* idle: closed without an answer */
     end(s);
-    CHECK_U64(g_stats->timeouts[TIMEOUT_IDLE] - idle, 1);
+    CHECK_U64(counters->timeouts[TIMEOUT_IDLE] - idle, 1);
 
     s = new_session();
     give(s, "GET /?bytes=100000 HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -346,7 +349,7 @@ static void test_idle_and_write_timeouts(void)
     session_timer(s, w.deadline_ns);
     CHECK(session_next(s, w.deadline_ns).close);
     end(s);
-    CHECK_U64(g_stats->timeouts[TIMEOUT_WRITE] - wr, 1);
+    CHECK_U64(counters->timeouts[TIMEOUT_WRITE] - wr, 1);
 }
 
 static void test_waiting_connections_hold_no_input_buffer(void)
@@ -372,7 +375,8 @@ static void test_waiting_connections_hold_no_input_buffer(void)
 int main(void)
 {
     http_request_global_init();
-    stats_init("unit");
+    all = stats_create("unit", 1);
+    counters = stats_instance(all, 0);
     responses_init("unit", &opts);
     test_pipelined_in_order();
     test_connection_close();
