@@ -14,7 +14,7 @@ import pytest
 
 import harness
 from harness import ROOT
-from test_servers_support import RawClient, children_of, wait_stats, wait_until
+from test_servers_support import RawClient, children_of, delayed_wave, wait_stats, wait_until
 from test_servers_support import server_factory  # noqa: F401  (overrides conftest: checked teardown)
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -124,18 +124,6 @@ def test_discovery_reports_a_binary_that_does_not_describe_itself(tmp_path):
     found = models.discover(str(tmp_path), errors)
     assert [d["model"] for d in found] == ["epoll"]
     assert len(errors) == 1 and "server-mute --describe printed 'listening on" in errors[0]
-
-
-def delayed_wave(addr, n, delay_ms):
-    """n connections each ask for a delayed answer at once; returns the statuses."""
-    clients = [RawClient(addr) for _ in range(n)]
-    try:
-        for c in clients:
-            c.request("GET", f"/?delay_ms={delay_ms}", headers={"Connection": "close"})
-        return [c.read_response().status for c in clients]
-    finally:
-        for c in clients:
-            c.close()
 
 
 def pool_models():

@@ -141,6 +141,18 @@ def wait_stats(server, predicate, timeout=5.0):
     return last
 
 
+def delayed_wave(addr, n, delay_ms):
+    """n connections each ask for a delayed answer at once; returns the statuses."""
+    clients = [RawClient(addr) for _ in range(n)]
+    try:
+        for c in clients:
+            c.request("GET", f"/?delay_ms={delay_ms}", headers={"Connection": "close"})
+        return [c.read_response().status for c in clients]
+    finally:
+        for c in clients:
+            c.close()
+
+
 @pytest.fixture
 def server_factory(server_factory):
     """conftest's server_factory, plus a check at teardown: every server must stop on SIGTERM

@@ -33,7 +33,7 @@ typedef struct model_traits {
     unsigned uses;           /* MODEL_USES_* */
     long watch_fd_limit;     /* fds the wait mechanism can watch (FD_SETSIZE for select), 0 = no own limit */
     bool edge_triggered;     /* readiness is reported once per change: read and write until EAGAIN */
-    unsigned default_threads;
+    unsigned default_threads; /* 0 with MODEL_USES_THREADS: one per online CPU */
     unsigned default_workers; /* 0 with MODEL_USES_WORKERS: one per online CPU */
     bool loop_per_thread;    /* --threads independent event loops, one per thread */
 } model_traits_t;

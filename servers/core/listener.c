@@ -57,6 +57,25 @@ int listener_open(const server_options_t *opts, const char *model, bool nonblock
     return fd;
 }
 
+int listener_open_reuseport(server_options_t *opts, const char *model, unsigned n, int *fds)
+{
+    opts->reuse_port = true;
+    for (unsigned i = 0; i < n; i++) {
+        fds[i] = listener_open(opts, model, true);
+        if (fds[i] >= 0 && i == 0 && (opts->port = listener_port(fds[0])) == 0) {
+            close(fds[0]);
+            fds[i] = -1;
+        }
+        if (fds[i] < 0) {
+            int rc = fds[i];
+            while (i-- > 0)
+                close(fds[i]);
+            return rc;
+        }
+    }
+    return 0;
+}
+
 unsigned listener_port(int fd)
 {
     struct sockaddr_storage ss;

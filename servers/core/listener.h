@@ -19,6 +19,12 @@ static inline int listener_exit_status(int rc)
     return rc == LISTENER_BAD_HOST ? 2 : 1;
 }
 
+/* n non-blocking listeners on one address and port, each with SO_REUSEPORT so that the kernel
+ * spreads connections over them (the first bind picks --port 0, the others join it; opts->port
+ * becomes that port). Fills fds[0..n) and returns 0, or listener_open's error with every listener
+ * closed again. */
+int listener_open_reuseport(server_options_t *opts, const char *model, unsigned n, int *fds);
+
 /* The port the listener is bound to (what --port 0 picked); 0 (reported) if it cannot be read. */
 unsigned listener_port(int fd);
 

@@ -134,7 +134,8 @@ void options_parse(int argc, char **argv, const model_traits_t *m, server_option
     *opts = (server_options_t){
         .host = "127.0.0.1", .port = 0, .delay_ns = 0, .work_us = 0,
         .body_bytes = OPT_DEFAULT_BODY_BYTES, .backlog = OPT_DEFAULT_BACKLOG, .max_conns = 0,
-        .threads = m->default_threads, .workers = !(m->uses & MODEL_USES_WORKERS) ? 1u : m->default_workers ? m->default_workers : online_cpus(),
+        .threads = (m->uses & MODEL_USES_THREADS) && !m->default_threads ? online_cpus() : m->default_threads,
+        .workers = !(m->uses & MODEL_USES_WORKERS) ? 1u : m->default_workers ? m->default_workers : online_cpus(),
         .header_timeout_ns = 10000 * MS, .idle_timeout_ns = 60000 * MS, .write_timeout_ns = 30000 * MS,
     };
     opterr = 0;

@@ -3,19 +3,47 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 atomic_int g_stop;
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the stop flag is set from a signal handler");
 static volatile sig_atomic_t wake_listen_fd = -1;
 static volatile sig_atomic_t wake_conn_fd = -1;
+static volatile sig_atomic_t stop_event_fd = -1;
+
+void signals_request_stop(void)
+{
+    int saved = errno;
+    g_stop = 1;
+    int efd = stop_event_fd;
+    if (efd >= 0) {
+        uint64_t one = 1;
+        ssize_t n = write(efd, &one, sizeof one); /* write() is async-signal-safe; only fails if full */
+        (void)n;
+    }
+    errno = saved;
+}
+
+int signals_stop_fd(void)
+{
+    if (stop_event_fd < 0) {
+        int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (fd < 0)
+            perror("eventfd (stop)");
+        stop_event_fd = fd;
+    }
+    return stop_event_fd;
+}
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
     int saved = errno;
-    g_stop = 1;
+    signals_request_stop();
     /* shutdown() is async-signal-safe; it closes the race between checking g_stop and blocking. */
     int fd = wake_listen_fd;
     if (fd >= 0)

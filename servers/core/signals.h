@@ -19,6 +19,15 @@ int signals_init(int listen_fd);
  * the stop handler, so a blocked read() returns at once. Pass -1 when the connection is done. */
 void signals_watch_conn(int fd);
 
+/* Several loops in one process: an eventfd that becomes readable (and stays so) once a stop is
+ * requested, for every loop to watch. A signal wakes only the one thread it lands on; the others
+ * learn of the stop from this fd. Made on the first call; -1 (reported) if it cannot be. */
+int signals_stop_fd(void);
+
+/* Requests a stop as the signal handler does (sets g_stop, makes the stop fd readable): a loop
+ * that failed takes the others down with it. Async-signal-safe. */
+void signals_request_stop(void);
+
 /* Fills *set with SIGINT and SIGTERM. */
 void signals_stop_set(sigset_t *set);
 

@@ -76,7 +76,14 @@ static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
     }
 }
 
-int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, bool announce)
+/* The stop fd only wakes the loop; loop_run then sees g_stop. It is never read: it stays readable
+ * for every other loop watching it. */
+static void on_stop_fd(loop_t *loop, int fd, unsigned events, void *data)
+{
+    (void)loop, (void)fd, (void)events, (void)data;
+}
+
+int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, int stop_fd, bool announce)
 {
     event_server_t srv = {.opts = opts};
     sigset_t wait_mask;
@@ -88,6 +95,8 @@ int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, bool
     acceptor_init(&srv.acceptor, lfd, SOCK_NONBLOCK, stats);
     loop_timer_init(&srv.backoff_timer);
     int rc = loop_watch(srv.loop, lfd, LOOP_READ, on_listener, &srv);
+    if (rc == 0 && stop_fd >= 0)
+        rc = loop_watch(srv.loop, stop_fd, LOOP_READ, on_stop_fd, NULL);
     if (rc != 0) {
         perror("watching the listener");
     } else if (!announce || (rc = listener_announce(lfd)) == 0) {
@@ -95,6 +104,8 @@ int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, bool
     }
     conn_close_all(srv.loop);
     loop_unwatch(srv.loop, lfd);
+    if (stop_fd >= 0)
+        loop_unwatch(srv.loop, stop_fd);
     close(lfd);
     acceptor_close(&srv.acceptor);
     loop_free(srv.loop);

@@ -30,26 +30,21 @@ static int serve(unsigned index, void *arg)
     for (unsigned i = 0; i < opts.workers; i++) /* the others' queues are not ours to drain */
         if (i != index)
             close(listeners[i]);
-    return event_server_run(listeners[index], &opts, stats_instance(stats, index), false);
+    return event_server_run(listeners[index], &opts, stats_instance(stats, index), -1, false);
 }
 
 int main(int argc, char **argv)
 {
     if (server_init(argc, argv, &model, &opts, &stats) != 0)
         return 1;
-    opts.reuse_port = true;
     listeners = malloc(opts.workers * sizeof *listeners);
     if (!listeners) {
         perror("listeners");
         return 1;
     }
-    /* The first bind picks the port (--port 0); the others join it. */
-    for (unsigned i = 0; i < opts.workers; i++) {
-        if ((listeners[i] = listener_open(&opts, model.name, true)) < 0)
-            return listener_exit_status(listeners[i]);
-        if (i == 0 && (opts.port = listener_port(listeners[0])) == 0)
-            return 1;
-    }
+    int rc = listener_open_reuseport(&opts, model.name, opts.workers, listeners);
+    if (rc != 0)
+        return listener_exit_status(rc);
     if (signals_init(-1) != 0)
         return 1;
     if (workers_start(opts.workers, serve, NULL, stats) != 0)
