@@ -348,3 +348,22 @@ def test_c100k_plan_names_the_limit_of_each_point_it_cannot_run():
     # loadgen splits itself, so no point is skipped for the loadgen's open-file limit.
     assert not any("reuseport" in line for line in skipped), skipped
     assert not any("loadgen" in line for line in skipped), skipped
+
+
+def test_a_window_that_misreads_a_long_delay_is_noted():
+    import harness
+    import sys
+    sys.path.insert(0, os.path.join(harness.ROOT, "scripts"))
+    from c10k import scenario as scen
+    series = {"server_options": {"delay_ms": 10000}, "loadgen": {"duration_s": 10, "warmup_s": 10.5, "ramp_s": 2}}
+    notes = scen.window_notes(series)
+    assert len(notes) == 2 and "shorter than two delays (2 x 10 s)" in notes[0] and "ramp 2 s + D 10 s" in notes[1]
+    assert scen.window_notes({"server_options": {"delay_ms": 10000},
+                              "loadgen": {"duration_s": 20, "warmup_s": 12.5, "ramp_s": 2}}) == []
+    assert scen.window_notes({"server_options": {"delay_ms": 1000},  # c10k: 5 s window, D = 1 s
+                              "loadgen": {"duration_s": 5, "warmup_s": 3.5}}) == []
+    # The shipped c100k scenario is laid out so that no such note is printed.
+    run = os.path.join(harness.ROOT, "scripts", "run_scenario.py")
+    r = subprocess.run([sys.executable, run, "c100k", "--check", "--bin-dir", harness.BIN_DIR],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "measured window" not in r.stderr and "warm-up" not in r.stderr, r.stderr

@@ -414,6 +414,9 @@ def _main(args, log):
         log(f"cannot run {series} at c={', '.join(cs)} here: {reason}")
     for w in warnings:
         log(f"note: {w['series']} at c={w['concurrency']}: {w['reason']}")
+    for s in scenario["series"]:
+        for note in scen.window_notes(s):
+            log(f"note: {s['name']}: {note}")
 
     if args.check:
         n = sum(len(s["concurrency"]) for s in scenario["series"]) - len(skipped)

@@ -663,3 +663,23 @@ def service_time_s(series):
     opts = series["server_options"]
     return opts.get("delay_ms", 0) / 1000.0 + opts.get("work_us", 0) / 1e6
 
+
+def window_notes(series):
+    """What makes a series' measured window misread a long delay D, or [] (a closed loop over
+    keep-alive connections answers each connection once per D: a window of under two D holds one
+    or two answers per connection, so its rate depends on where the window falls; a warm-up
+    shorter than the ramp plus D opens the window before the first answers)."""
+    lg, d = series["loadgen"], service_time_s(series)
+    duration, warmup, ramp = lg.get("duration_s"), lg.get("warmup_s", 0), lg.get("ramp_s", 0)
+    if not duration or d < 1.0 or lg.get("rate"):
+        return []
+    notes = []
+    if duration < 2 * d:
+        notes.append(f"the measured window ({duration:g} s) is shorter than two delays (2 x {d:g} s): each "
+                     "connection answers once or twice in it, so the rate depends on where it falls; "
+                     "make duration_s a multiple of D, at least 2 D")
+    if warmup < ramp + d:
+        notes.append(f"the warm-up ({warmup:g} s) ends before the first answers (ramp {ramp:g} s + D {d:g} s): "
+                     "the window opens on the establishment phase; make warmup_s at least ramp_s + D")
+    return notes
+
