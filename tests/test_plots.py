@@ -372,6 +372,8 @@ def test_a_point_more_than_5_percent_short_gets_a_reason_and_a_busy_machine_is_n
     why = results.diagnose(_point(930.0, other_cpu_cores=1.3))
     assert "other processes kept 1.30 cores busy meanwhile (not a quiet machine)" in why
     assert "other processes" not in results.diagnose(_point(930.0, other_cpu_cores=0.1))
+    assert "the hypervisor gave 0.40 cores to other guests meanwhile (steal time)" in results.diagnose(
+        _point(930.0, steal_cores=0.4))
 
 
 def test_overlay_lists_the_points_that_disagree_with_each_runs_reasons():

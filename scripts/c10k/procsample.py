@@ -183,17 +183,19 @@ def sample(root_pid, tracker=None):
             "ctx_voluntary": vol, "ctx_involuntary": invol}
 
 
-def machine_busy_s(path="/proc/stat"):
-    """Seconds of CPU the whole machine has spent busy since boot (all cores: the first line of
-    /proc/stat without idle and iowait); None where /proc/stat cannot be read."""
+def machine_cpu_s(path="/proc/stat"):
+    """The whole machine's CPU seconds since boot, all cores (the first line of /proc/stat), as
+    {"busy", "nice", "steal"}: busy is user, system, irq and softirq time at normal priority; nice
+    is the user time of niced processes, kept apart because they yield to the benchmark; steal is
+    time the hypervisor gave to other guests. None where /proc/stat cannot be read."""
     data = _read(path)
     if not data:
         return None
     fields = data.split(b"\n", 1)[0].split()
-    if len(fields) < 6 or fields[0] != b"cpu":
+    if len(fields) < 9 or fields[0] != b"cpu":
         return None
-    ticks = [int(x) for x in fields[1:9]]  # user nice system idle iowait irq softirq steal
-    return (sum(ticks) - ticks[3] - ticks[4]) / CLK_TCK
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
+    return {"busy": (user + system + irq + softirq) / CLK_TCK, "nice": nice / CLK_TCK, "steal": steal / CLK_TCK}
 
 
 def harness_cpu_s():
@@ -283,9 +285,10 @@ class Sampler:
         t = time.monotonic()
         s = sample(self.pid, self._tracker) if self.pid else None
         if s is not None:
-            busy = machine_busy_s()
-            if busy is not None:
-                s.update(machine_busy_s=round(busy, 3), harness_cpu_s=round(harness_cpu_s(), 3))
+            machine = machine_cpu_s()
+            if machine is not None:
+                s.update(machine_busy_s=round(machine["busy"], 3), machine_nice_s=round(machine["nice"], 3),
+                         machine_steal_s=round(machine["steal"], 3), harness_cpu_s=round(harness_cpu_s(), 3))
             s.update(sockstat())
             if self.port and t >= self._next_socket_t:
                 self._next_socket_t = t + self.socket_interval_s
@@ -321,6 +324,14 @@ def other_cpu_cores(first, last, server_cpu_s):
     return round(max(0.0, other) / window, 2)
 
 
+def _machine_rate(first, last, key):
+    """Cores' worth of one /proc/stat figure between two samples, or None without it."""
+    window = last.get("t_s", 0) - first.get("t_s", 0)
+    if key not in first or key not in last or window <= 0:
+        return None
+    return round(max(0.0, last[key] - first[key]) / window, 2)
+
+
 def summarize(samples, interval_s, concurrency, requests):
     """The server_usage block of a point file (see docs/results-format.md)."""
     out = {"interval_s": interval_s, "samples": samples}
@@ -329,7 +340,8 @@ def summarize(samples, interval_s, concurrency, requests):
                     "cpu_per_request_us": None, "baseline_pss_kib": None, "peak_rss_kib": None,
                     "peak_pss_kib": None, "pss_per_connection_kib": None, "peak_threads": None,
                     "peak_processes": None, "peak_tcp_mem_kib": None, "tcp_mem_per_connection_kib": None,
-                    "peak_sockets": None, "sock_mem_per_connection_kib": None, "other_cpu_cores": None})
+                    "peak_sockets": None, "sock_mem_per_connection_kib": None, "other_cpu_cores": None,
+                    "niced_cpu_cores": None, "steal_cores": None})
         return out
     first, last = samples[0], samples[-1]
     user = max(0.0, last["cpu_user_s"] - first["cpu_user_s"])
@@ -348,6 +360,8 @@ def summarize(samples, interval_s, concurrency, requests):
         "peak_processes": max(s["processes"] for s in samples),
     })
     out["other_cpu_cores"] = other_cpu_cores(first, last, cpu)
+    out["niced_cpu_cores"] = _machine_rate(first, last, "machine_nice_s")
+    out["steal_cores"] = _machine_rate(first, last, "machine_steal_s")
     socks = [s for s in samples if "sock_mem_kib" in s]
     out["peak_sockets"] = max((s["sockets"] for s in socks), default=None)
     out["sock_mem_per_connection_kib"] = (round(max(s["sock_mem_kib"] for s in socks) / concurrency, 3)

@@ -258,11 +258,18 @@ def machine_load_lines(points):
         return []
     worst = max(loads)
     busy = sum(1 for x in loads if x[0] >= results.BUSY_MACHINE_CORES)
+    extra = []
+    for key, what in (("niced_cpu_cores", "niced processes, which yield to the benchmark"),
+                      ("steal_cores", "the hypervisor's steal time")):
+        vals = [p[key] for p in points if p.get(key) is not None]
+        if vals and statistics.median(vals) >= 0.05:
+            extra.append(f"{what}: a median of {statistics.median(vals):.2f} cores")
     return ["", f"Other processes on the machine kept a median of {statistics.median(x[0] for x in loads):.2f} "
             f"cores busy during a point (at most {worst[0]:.2f}, at {worst[1]} C={worst[2]:,}); "
             + (f"{busy} of {len(loads)} points ran beside {results.BUSY_MACHINE_CORES} cores or more of "
                "other work, and their figures are those of a shared machine." if busy else
-               "the machine was quiet.")]
+               "the machine was quiet.")
+            + (" Besides: " + "; ".join(extra) + "." if extra else "")]
 
 
 def _env_table(env):

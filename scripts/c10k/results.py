@@ -333,6 +333,8 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         "ideal_requests_per_sec": ideal_requests_per_sec(series, concurrency, server_cpus),
         "server_cpu_cores": _median([_cpu_cores(u) for u in usage]),
         "other_cpu_cores": _median([u.get("other_cpu_cores") for u in usage]),
+        "niced_cpu_cores": _median([u.get("niced_cpu_cores") for u in usage]),
+        "steal_cores": _median([u.get("steal_cores") for u in usage]),
         "loadgen_errors": {k: v for k, v in lg_errors.items() if v},
         "server_errors": srv_errors,
     }
@@ -373,6 +375,8 @@ SERVER_ERROR_MEANING = {
 SHORT_OF_IDEAL = 0.95
 # Other processes keeping this many cores busy make a point's figures those of a shared machine.
 BUSY_MACHINE_CORES = 0.25
+# Steal time: the VM itself was not given its cores; the usual cause of a whole phase running slow.
+STEAL_CORES = 0.1
 
 
 def diagnose(p, service_time_s=None, model=None):
@@ -417,6 +421,9 @@ def diagnose(p, service_time_s=None, model=None):
     other = p.get("other_cpu_cores")
     if other is not None and other >= BUSY_MACHINE_CORES:
         evidence.append(f"other processes kept {other:.2f} cores busy meanwhile (not a quiet machine)")
+    steal = p.get("steal_cores")
+    if steal is not None and steal >= STEAL_CORES:
+        evidence.append(f"the hypervisor gave {steal:.2f} cores to other guests meanwhile (steal time)")
     return "; ".join(evidence) or None
 
 
