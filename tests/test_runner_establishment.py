@@ -61,6 +61,11 @@ def test_the_window_opens_after_the_phase_within_the_bound():
     assert results.steady_window(rep(1.0, 4, 2.5)) == (2.0, False)   # 1.5 s into the window
     assert results.steady_window(rep(1.0, 4, 4.0)) == (2.0, True)    # 3 s: past half the window
     assert results.steady_window(rep(1.0, 4, None, answered=7)) == (2.0, True)
+    # D = 10 s (c100k): a skip of whole rounds, so the 10 s left count each connection once.
+    assert results.steady_window(rep(12.5, 20, 15.8), 10.0) == (10.0, False)
+    assert results.steady_window(rep(12.5, 20, 25.0), 10.0) == (10.0, True)
+    assert results.steady_window(rep(12.5, 20, 12.0), 10.0) == (0.0, False)
+    assert results.steady_window(rep(1.0, 4, 2.5), 0.02) == (2.0, False)  # short D: whole seconds
     no_phase = rep(1.0, 4, 2.5)
     del no_phase["loadgen"]["establishment"]
     assert results.steady_window(no_phase) == (0.0, False)           # an older loadgen

@@ -213,14 +213,16 @@ def establishment(rep):
     return est.get("all_answered_s"), est.get("answered"), est.get("connections")
 
 
-def steady_window(rep):
+def steady_window(rep, delay_s=0.0):
     """Where a time-bound repetition's steady state starts: (skip_s, bound_hit).
 
     The measured window should open after the establishment phase (every connection answered
     once: a forking server at C = 10,000 may take seconds to fork them all). When that phase ends
     after the warm-up, the throughput is taken from the loadgen's per-second counts from the
     first whole second after it (skip_s into the window), but at most half the window is skipped
-    (the bound): bound_hit says the phase was longer, or never ended."""
+    (the bound): bound_hit says the phase was longer, or never ended. With a delay D of a second
+    or more the skip is a whole number of D: each keep-alive connection answers once per D, so a
+    window of whole D counts each connection alike, where a cut in mid-round counts some twice."""
     cfg = _get(rep, "loadgen", "config") or {}
     duration = _get(rep, "loadgen", "summary", "duration_s")
     if not cfg.get("time_limit_s") or not duration:
@@ -235,10 +237,13 @@ def steady_window(rep):
     skip = max(0.0, e - warmup)
     if skip == 0:
         return 0.0, False
-    # The per-second counts start on whole seconds: skip to the first one after the phase.
-    if math.ceil(skip) > bound:
-        return float(math.floor(bound)), True
-    return float(math.ceil(skip)), False
+    # The per-second counts start on whole seconds: skip to the first one after the phase (or
+    # the first whole round of D after it).
+    step = max(1, math.ceil(delay_s)) if delay_s >= 1.0 else 1
+    skip = math.ceil(skip / step) * step
+    if skip > bound:
+        return float(math.floor(bound / step) * step), True
+    return float(skip), False
 
 
 def repetition_rate(rep, series):
@@ -251,7 +256,7 @@ def repetition_rate(rep, series):
     rate = _get(doc, "summary", "requests_per_sec") if isinstance(doc, dict) else None
     if rate is None:
         return None
-    skip, _ = steady_window(rep)
+    skip, _ = steady_window(rep, series_service_time_s(series))
     seconds = _get(doc, "timeseries") or []
     duration = _get(doc, "summary", "duration_s") or 0
     if skip > 0 and seconds and duration > skip:
@@ -344,7 +349,7 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
     point["establishment_rate_per_s"] = (round(concurrency / point["establishment_s"], 1)
                                          if point["establishment_s"] else None)
     point["establishment_answered"] = min((a for _, a, _ in ests if a is not None), default=None)
-    point["establishment_bound_hit"] = sum(1 for r in ok if steady_window(r)[1])
+    point["establishment_bound_hit"] = sum(1 for r in ok if steady_window(r, series_service_time_s(series))[1])
     point["diagnosis"] = diagnose(point, series_service_time_s(series), model)
     return point
 
