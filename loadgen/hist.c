@@ -8,6 +8,11 @@
 void hist_init(hist *h)
 {
     memset(h, 0, sizeof *h);
+    hist_init_zeroed(h);
+}
+
+void hist_init_zeroed(hist *h)
+{
     h->min = UINT64_MAX;
 }
 

@@ -33,6 +33,9 @@ typedef struct hist_pair {
 } hist_pair;
 
 void hist_init(hist *h);
+/* hist_init for memory already zeroed (calloc, a memset of a struct holding histograms): it
+ * leaves the 221 KB of counts alone. */
+void hist_init_zeroed(hist *h);
 void hist_reset(hist *h);
 
 /* Counts index of v in a log-linear layout of 2^(half_mag+1) sub-buckets per power of two:

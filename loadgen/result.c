@@ -37,27 +37,31 @@ const double lg_pcts[LG_NPCT] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 10
 const char *const lg_pct_names[LG_NPCT] = {"50", "66", "75", "80", "90", "95", "98", "99", "99.9",
                                            "99.99", "100"};
 
+/* The empty state from all zero bytes. */
+static void init_zeroed(lg_result *r)
+{
+    hist_init_zeroed(&r->connect);
+    hist_init_zeroed(&r->waiting);
+    hist_init_zeroed(&r->processing);
+    hist_init_zeroed(&r->total);
+    hist_init_zeroed(&r->total_uncorrected);
+    hist_init_zeroed(&r->total_2xx);
+    hist_init_zeroed(&r->send_lag);
+    r->doclen = -1;
+    r->stop_reason = "requests";
+}
+
 lg_result *lg_result_new(void)
 {
     lg_result *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    hist_init(&r->connect);
-    hist_init(&r->waiting);
-    hist_init(&r->processing);
-    hist_init(&r->total);
-    hist_init(&r->total_uncorrected);
-    hist_init(&r->total_2xx);
-    hist_init(&r->send_lag);
-    r->doclen = -1;
-    r->stop_reason = "requests";
+    if (r)
+        init_zeroed(r);
     return r;
 }
 
-void lg_result_free(lg_result *r)
+/* Frees what r owns, not r itself. */
+static void release(lg_result *r)
 {
-    if (!r)
-        return;
     for (size_t i = 0; i < r->nseries; i++) {
         free(r->series[i].pairs);
         free(r->series[i].lag_pairs);
@@ -71,6 +75,20 @@ void lg_result_free(lg_result *r)
     json_decref(r->config);
     json_decref(r->environment);
     json_decref(r->merged_from);
+}
+
+void lg_result_reset(lg_result *r)
+{
+    release(r);
+    memset(r, 0, sizeof *r);
+    init_zeroed(r);
+}
+
+void lg_result_free(lg_result *r)
+{
+    if (!r)
+        return;
+    release(r);
     free(r);
 }
 

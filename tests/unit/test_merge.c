@@ -114,6 +114,45 @@ static void test_exact_sum(void)
     lg_result_free(m);
 }
 
+/* lg_result_reset gives back the empty result lg_result_new gives, byte for byte, and a result
+ * merged into after a reset equals one merged into when new. */
+static void check_empty(const lg_result *r)
+{
+    lg_result *fresh = lg_result_new();
+    CHECK(memcmp(r, fresh, sizeof *fresh) == 0);
+    lg_result_free(fresh);
+}
+
+static void test_reset_reuse(void)
+{
+    lg_result *a = make_result(1000, 100, 200), *b = make_result(500, 5000, 404);
+    const char *files[] = {write_result(a, "reuse-a.json"), write_result(b, "reuse-b.json")};
+    lg_result *reused = lg_result_new(), *fresh = lg_result_new();
+    char err[512] = "";
+    CHECK_INT(lg_merge_files(files, 2, reused, err, sizeof err), 0);
+    lg_result_reset(reused);
+    check_empty(reused);
+    CHECK_INT(lg_merge_files(files + 1, 1, reused, err, sizeof err), 0);
+    CHECK_INT(lg_merge_files(files + 1, 1, fresh, err, sizeof err), 0);
+    CHECK_U64(reused->complete, 500);
+    CHECK_U64(reused->status[200], 0);
+    const hist *hr[] = {&reused->connect, &reused->waiting, &reused->processing, &reused->total,
+                        &reused->total_uncorrected, &reused->total_2xx, &reused->send_lag};
+    const hist *hf[] = {&fresh->connect, &fresh->waiting, &fresh->processing, &fresh->total,
+                        &fresh->total_uncorrected, &fresh->total_2xx, &fresh->send_lag};
+    for (size_t i = 0; i < sizeof hr / sizeof hr[0]; i++)
+        CHECK(memcmp(hr[i], hf[i], sizeof *hr[i]) == 0);
+    CHECK_U64(reused->nseries, fresh->nseries);
+    CHECK_U64(reused->series[0].completed, fresh->series[0].completed);
+    CHECK_U64(reused->series[0].npairs, fresh->series[0].npairs);
+    CHECK(memcmp(reused->series[0].pairs, fresh->series[0].pairs,
+                 fresh->series[0].npairs * sizeof *fresh->series[0].pairs) == 0);
+    lg_result_free(a);
+    lg_result_free(b);
+    lg_result_free(reused);
+    lg_result_free(fresh);
+}
+
 static void set_schema_2(json_t *d) { json_object_set_new(d, "schema_version", json_integer(2)); }
 static void drop_summary(json_t *d) { json_object_del(d, "summary"); }
 static void negative_complete(json_t *d)
@@ -161,18 +200,21 @@ static void test_bad_input(void)
     };
     lg_result *good = make_result(10, 100, 200);
     const char *ok = write_result(good, "good.json");
+    /* One result for every case: a reset also undoes a merge that stopped half-way. */
+    lg_result *m = lg_result_new();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         /* Alone and after a good file. */
         for (int after_good = 0; after_good <= 1; after_good++) {
             const char *files[] = {ok, cases[i].file};
-            lg_result *m = lg_result_new();
             char err[512] = "";
             CHECK_INT(lg_merge_files(files + !after_good, 1 + (size_t)after_good, m, err, sizeof err), -1);
             CHECK_CONTAINS(err, cases[i].message);
             CHECK_CONTAINS(err, cases[i].file); /* which file */
-            lg_result_free(m);
+            lg_result_reset(m);
+            check_empty(m);
         }
     }
+    lg_result_free(m);
     lg_result_free(good);
 }
 
@@ -180,6 +222,7 @@ int main(void)
 {
     CHECK(mkdtemp(dir) != NULL);
     test_exact_sum();
+    test_reset_reuse();
     test_bad_input();
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
