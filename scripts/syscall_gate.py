@@ -14,83 +14,50 @@ the spread over --runs runs and whether a candidate with one extra fcntl(F_GETFL
 Exit status: 0 pass, 1 a count above the tolerance (or, for validate, a missed detection),
 2 bad input or a failed measurement.
 """
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from perfcheck import PerfCheckError, slowdown, syscalls  # noqa: E402
-from perfcheck.cli import (EXIT_ERROR, EXIT_PASS, EXIT_REGRESSION, main_wrapper, parse_env,  # noqa: E402
-                           parse_fraction, write_json, write_text)
+from perfcheck import PerfCheckError, gate, slowdown, syscalls  # noqa: E402
+from perfcheck.cli import EXIT_PASS, EXIT_REGRESSION, parse_env, parse_fraction, write_text  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _bin_dir(args):
-    return args.bin_dir or os.environ.get("C10K_BIN_DIR") or os.path.join(ROOT, "build", "bin")
-
-
-def _binary(path):
-    if not os.access(path, os.X_OK):
-        raise PerfCheckError(f"{path}: not an executable (build first: scripts/build.sh)")
-    return path
+ROOT = gate.ROOT
 
 
 def targets_from_args(args, extra_env=None):
-    bin_dir = _bin_dir(args)
+    bin_dir = gate.bin_dir(args)
     env = parse_env(args.env, "--env")
     env.update(extra_env or {})
     targets = []
     for spec in args.server:
-        path = _binary(spec if os.sep in spec else os.path.join(bin_dir, f"server-{spec}"))
+        path = gate.server_path(bin_dir, spec)
         name = os.path.basename(path)
         targets.append(syscalls.Target(name, [path, "--host", "127.0.0.1", "--port", "0"] + args.server_arg, env))
-    return targets, _binary(os.path.join(bin_dir, "loadgen"))
-
-
-def _progress(args):
-    return (lambda m: print(m, file=sys.stderr)) if not args.quiet else None
-
-
-def write_outputs(report, args):
-    if args.out:
-        write_json(args.out, report)
-    if args.bmf:
-        write_json(args.bmf, syscalls.bmf(report))
-    if args.gab:
-        write_json(args.gab, syscalls.github_action_benchmark(report))
+    return targets, gate.binary(bin_dir, "loadgen")
 
 
 def do_measure(args):
     extra = slowdown.extra_syscall_env() if args.extra_fcntl else None
     targets, loadgen = targets_from_args(args, extra)
     report = syscalls.measure(targets, loadgen, n1=args.n1, n2=args.n2, runs=args.runs, root=ROOT,
-                              progress=_progress(args))
+                              progress=gate.progress(args))
     for name, t in report["targets"].items():
         top = sorted(t["per_request"].items(), key=lambda kv: -kv[1])
         detail = ", ".join(f"{sc} {v:.3f}" for sc, v in top if v >= syscalls.SHOWN_MIN)
         print(f"{name}: {t['total_per_request']:.3f} system calls/request ({detail})")
-    write_outputs(report, args)
+    gate.write_outputs(args, report, syscalls.bmf, syscalls.github_action_benchmark)
     return report
-
-
-def do_check(candidate, args):
-    baseline = syscalls.load_report(args.baseline)
-    tolerance = parse_fraction(args.tolerance)
-    rows, warnings = syscalls.check(baseline, candidate, tolerance)
-    sys.stdout.write(syscalls.check_text(rows, warnings, tolerance))
-    if args.markdown:
-        write_text(args.markdown, syscalls.check_markdown(rows, warnings, tolerance))
-    return EXIT_REGRESSION if syscalls.regressed(rows) else EXIT_PASS
 
 
 def do_validate(args):
     """Spread of the plain build over --runs runs, then the one-extra-fcntl candidate against the
     first run as baseline, --runs times: how many times the gate catches it."""
+    if args.runs < 2:
+        raise PerfCheckError("validate wants --runs >= 2")
     tolerance = parse_fraction(args.tolerance)
     targets, loadgen = targets_from_args(args)
     bad_targets, _ = targets_from_args(args, slowdown.extra_syscall_env())
-    progress = _progress(args)
+    progress = gate.progress(args)
     plain = [syscalls.measure(targets, loadgen, args.n1, args.n2, 1, ROOT, progress) for _ in range(args.runs)]
     baseline = plain[0]
     false_alarms = sum(bool(syscalls.regressed(syscalls.check(baseline, r, tolerance)[0])) for r in plain[1:])
@@ -128,13 +95,7 @@ def do_validate(args):
 
 
 def add_measure_options(p):
-    p.add_argument("--bin-dir", help="where server-* and loadgen are (default $C10K_BIN_DIR or build/bin)")
-    p.add_argument("--server", action="append", metavar="MODEL|PATH",
-                   help="server to count (repeatable; default epoll). A PATH is any server that takes "
-                        "--host/--port 0 and prints 'listening on HOST:PORT'")
-    p.add_argument("--server-arg", action="append", default=[], metavar="ARG",
-                   help="extra argument for the servers, e.g. --server-arg=--body-bytes=64")
-    p.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="environment for the servers")
+    gate.add_server_options(p, "count")
     p.add_argument("--n1", type=int, default=syscalls.DEFAULT_N1,
                    help="requests of the short run (default %(default)s)")
     p.add_argument("--n2", type=int, default=syscalls.DEFAULT_N2,
@@ -142,7 +103,8 @@ def add_measure_options(p):
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
-def add_output_options(p):
+def add_measure_and_output_options(p):
+    add_measure_options(p)
     p.add_argument("--runs", type=int, default=1, help="count each server this many times, keep the median")
     p.add_argument("--extra-fcntl", action="store_true",
                    help="count a candidate that makes one extra fcntl(F_GETFL) before each read (LD_PRELOAD shim)")
@@ -152,50 +114,22 @@ def add_output_options(p):
 
 
 def add_check_options(p, baseline_required=True):
-    if baseline_required:
-        p.add_argument("--baseline", required=True, metavar="FILE", help="baseline report (from 'measure --out')")
-    p.add_argument("--tolerance", default=f"{syscalls.DEFAULT_TOLERANCE:g}",
-                   help="allowed increase of one system call's count per request, and of the total "
-                        "(default %(default)s calls per request)")
-    p.add_argument("--markdown", metavar="FILE", help="write a Markdown summary")
+    gate.add_check_options(p, f"{syscalls.DEFAULT_TOLERANCE:g}",
+                           "allowed increase of one system call's count per request, and of the total "
+                           "(calls per request)", baseline_required)
+
+
+def add_validate_options(p):
+    add_measure_options(p)
+    p.add_argument("--runs", type=int, default=10, help="runs of each build (default %(default)s)")
+    add_check_options(p, baseline_required=False)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                     epilog="Exit status: 0 pass, 1 regression, 2 error.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    pm = sub.add_parser("measure", help="count system calls per request and write a report")
-    add_measure_options(pm)
-    add_output_options(pm)
-    pc = sub.add_parser("check", help="compare a report with a baseline report")
-    pc.add_argument("candidate", help="report from 'measure --out'")
-    add_check_options(pc)
-    pr = sub.add_parser("run", help="measure, then check against --baseline")
-    add_measure_options(pr)
-    add_output_options(pr)
-    add_check_options(pr)
-    pv = sub.add_parser("validate", help="spread over --runs runs and detection of one extra syscall per read")
-    add_measure_options(pv)
-    pv.add_argument("--runs", type=int, default=10, help="runs of each build (default %(default)s)")
-    add_check_options(pv, baseline_required=False)
-    args = parser.parse_args(argv)
-    if getattr(args, "server", None) is None and args.command != "check":
-        args.server = ["epoll"]
-    if getattr(args, "runs", 1) < 1 or (args.command == "validate" and args.runs < 2):
-        parser.error("--runs must be >= 1 (>= 2 for validate)")
-
-    def go():
-        if args.command == "measure":
-            do_measure(args)
-            return EXIT_PASS
-        if args.command == "check":
-            return do_check(syscalls.load_report(args.candidate), args)
-        if args.command == "validate":
-            return do_validate(args)
-        syscalls.load_report(args.baseline)  # fail before spending time measuring
-        return do_check(do_measure(args), args)
-    status = main_wrapper(go)
-    return status if status in (EXIT_PASS, EXIT_REGRESSION) else EXIT_ERROR
+    validate = ("validate", "spread over --runs runs and detection of one extra syscall per read",
+                add_validate_options, do_validate)
+    return gate.main(argv, __doc__, syscalls, "count system calls per request", add_measure_and_output_options,
+                     add_check_options, do_measure, [validate])
 
 
 if __name__ == "__main__":

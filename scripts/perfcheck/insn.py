@@ -298,6 +298,28 @@ def read_gate_report(path, kind, noun, article):
     return doc
 
 
+def gate_text(head, body, right, warnings, verdict):
+    """A gate's check as text: the table (the columns numbered in `right` right-aligned), its
+    warnings, then the verdict line."""
+    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    lines = ["  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+             for cells in [head] + body]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines += [f"warning: {w}" for w in warnings]
+    lines.append(verdict)
+    return "\n".join(lines) + "\n"
+
+
+def gate_markdown(title, failed, intro, head, aligns, body, warnings):
+    """A gate's check as a Markdown section: verdict heading, one-line method, table, warnings."""
+    out = [f"## {title} — {'❌ regression' if failed else '✅ pass'}", "", intro, "",
+           "| " + " | ".join(head) + " |", "|" + "|".join(aligns) + "|"]
+    out += ["| " + " | ".join(cells) + " |" for cells in body]
+    if warnings:
+        out += ["", "**Warnings:**"] + [f"- {w}" for w in warnings]
+    return "\n".join(out) + "\n"
+
+
 def load_report(path):
     return read_gate_report(path, KIND, "instruction-count report", "an")
 
@@ -343,32 +365,25 @@ def check(baseline, candidate, tolerance=DEFAULT_TOLERANCE):
     return rows, warnings
 
 
+def regressed(rows):
+    return [r for r in rows if r["verdict"] == "REGRESSION"]
+
+
 def check_text(rows, warnings, tolerance):
     head = ["target", "baseline insn/req", "candidate insn/req", "ratio", "verdict"]
     body = [[r["target"], f"{r['baseline']:,.1f}", f"{r['candidate']:,.1f}", f"{r['ratio']:.4f}",
              r["verdict"] + (f" (>{tolerance:.1%})" if r["verdict"] == "REGRESSION" else "")]
             for r in rows]
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
-    lines = ["  ".join(c.rjust(w) if 0 < i < 4 else c.ljust(w)
-                       for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-             for cells in [head] + body]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines += [f"warning: {w}" for w in warnings]
-    bad = [r for r in rows if r["verdict"] == "REGRESSION"]
-    lines.append(f"FAIL: {len(bad)} target(s) above the {tolerance:.1%} tolerance" if bad
-                 else f"PASS: every target within {tolerance:.1%} of the baseline")
-    return "\n".join(lines) + "\n"
+    bad = regressed(rows)
+    return gate_text(head, body, (1, 2, 3), warnings,
+                     f"FAIL: {len(bad)} target(s) above the {tolerance:.1%} tolerance" if bad
+                     else f"PASS: every target within {tolerance:.1%} of the baseline")
 
 
 def check_markdown(rows, warnings, tolerance):
-    bad = [r for r in rows if r["verdict"] == "REGRESSION"]
-    out = [f"## Instruction counts — {'❌ regression' if bad else '✅ pass'}", "",
-           f"Instructions per request under valgrind, tolerance {tolerance:.1%}.", "",
-           "| target | baseline insn/req | candidate insn/req | ratio | verdict |",
-           "|---|---:|---:|---:|---|"]
-    for r in rows:
-        out.append(f"| {r['target']} | {r['baseline']:,.1f} | {r['candidate']:,.1f} | "
-                   f"{r['ratio']:.4f} | {r['verdict']} |")
-    if warnings:
-        out += ["", "**Warnings:**"] + [f"- {w}" for w in warnings]
-    return "\n".join(out) + "\n"
+    body = [[r["target"], f"{r['baseline']:,.1f}", f"{r['candidate']:,.1f}", f"{r['ratio']:.4f}", r["verdict"]]
+            for r in rows]
+    return gate_markdown("Instruction counts", regressed(rows),
+                         f"Instructions per request under valgrind, tolerance {tolerance:.1%}.",
+                         ["target", "baseline insn/req", "candidate insn/req", "ratio", "verdict"],
+                         ["---", "---:", "---:", "---:", "---"], body, warnings)

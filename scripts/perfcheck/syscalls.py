@@ -24,7 +24,8 @@ from c10k import procsample
 
 from . import PerfCheckError, stats
 from .environment import environment_differences, fingerprint
-from .insn import RUN_TIMEOUT_S, _check_loadgen_output, _loadgen_argv, _Proc, _url, read_gate_report
+from .insn import (RUN_TIMEOUT_S, _check_loadgen_output, _loadgen_argv, _Proc, _url, gate_markdown, gate_text,
+                   read_gate_report, regressed)
 
 KIND = "c10k-syscall-counts"
 DEFAULT_N1, DEFAULT_N2 = 500, 2500
@@ -217,37 +218,23 @@ def check(baseline, candidate, tolerance=DEFAULT_TOLERANCE):
     return rows, warnings
 
 
-def regressed(rows):
-    return [r for r in rows if r["verdict"] == "REGRESSION"]
-
-
 def check_text(rows, warnings, tolerance):
     head = ["target", "syscall", "baseline/req", "candidate/req", "change", "verdict"]
     body = [[r["target"], r["syscall"], f"{r['baseline']:.3f}", f"{r['candidate']:.3f}", f"{r['delta']:+.3f}",
              r["verdict"]] for r in rows]
-    widths = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
-    lines = ["  ".join(c.rjust(w) if 1 < i < 5 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-             for cells in [head] + body]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines += [f"warning: {w}" for w in warnings]
     bad = regressed(rows)
-    lines.append(f"FAIL: {len(bad)} system-call count(s) up by more than {tolerance:g} per request" if bad
-                 else f"PASS: every system-call count within {tolerance:g} per request of the baseline")
-    return "\n".join(lines) + "\n"
+    return gate_text(head, body, (2, 3, 4), warnings,
+                     f"FAIL: {len(bad)} system-call count(s) up by more than {tolerance:g} per request" if bad
+                     else f"PASS: every system-call count within {tolerance:g} per request of the baseline")
 
 
 def check_markdown(rows, warnings, tolerance):
-    bad = regressed(rows)
-    out = [f"## System calls per request — {'❌ regression' if bad else '✅ pass'}", "",
-           f"Counted with `strace -f -c`, tolerance {tolerance:g} calls per request per name.", "",
-           "| target | syscall | baseline/req | candidate/req | change | verdict |",
-           "|---|---|---:|---:|---:|---|"]
-    for r in rows:
-        out.append(f"| {r['target']} | {r['syscall']} | {r['baseline']:.3f} | {r['candidate']:.3f} | "
-                   f"{r['delta']:+.3f} | {r['verdict']} |")
-    if warnings:
-        out += ["", "**Warnings:**"] + [f"- {w}" for w in warnings]
-    return "\n".join(out) + "\n"
+    body = [[r["target"], r["syscall"], f"{r['baseline']:.3f}", f"{r['candidate']:.3f}", f"{r['delta']:+.3f}",
+             r["verdict"]] for r in rows]
+    return gate_markdown("System calls per request", regressed(rows),
+                         f"Counted with `strace -f -c`, tolerance {tolerance:g} calls per request per name.",
+                         ["target", "syscall", "baseline/req", "candidate/req", "change", "verdict"],
+                         ["---", "---", "---:", "---:", "---:", "---"], body, warnings)
 
 
 def bmf(report):
