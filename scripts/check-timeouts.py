@@ -13,16 +13,15 @@ FD_SETSIZE). Without --describe the model is probed: two delayed requests at onc
 Standard library only. Exit status: 0 if every model served the client in time, 1 if one did
 not, 2 on bad input."""
 import argparse
-import glob
 import json
 import os
-import resource
-import select
-import signal
 import socket
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from c10k.oneserver import get, raise_open_files, server_paths, start, stop  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADER_TIMEOUT_MS = 1000
@@ -44,50 +43,9 @@ def describe(path):
         return None
 
 
-def start_server(path, args=()):
-    proc = subprocess.Popen([path, "--host", "127.0.0.1", "--port", "0", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    ready, _, _ = select.select([proc.stdout], [], [], 10)
-    line = proc.stdout.readline() if ready else ""
-    if not line.startswith("listening on "):
-        stop(proc)
-        raise RuntimeError(f"{os.path.basename(path)} did not start: {line!r}")
-    host, _, port = line.split()[-1].rpartition(":")
-    return proc, (host, int(port))
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for f in (proc.stdout, proc.stderr):
-        f.close()
-
-
-def get(addr, path, timeout):
-    """(status, body) of one HTTP/1.0 request, or (None, reason)."""
-    try:
-        with socket.create_connection(addr, timeout=timeout) as s:
-            s.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
-            data = b""
-            while chunk := s.recv(65536):
-                data += chunk
-    except OSError as e:
-        return None, type(e).__name__
-    head, _, body = data.partition(b"\r\n\r\n")
-    try:
-        return int(head.split(b" ", 2)[1]), body
-    except (IndexError, ValueError):
-        return None, "no HTTP answer"
-
-
 def serves_one_at_a_time(path):
     """Probe for models without --describe: two requests delayed 300 ms, sent together."""
-    proc, addr = start_server(path)
+    proc, addr = start(path)
     try:
         socks = [socket.create_connection(addr, timeout=10) for _ in range(2)]
         for s in socks:
@@ -113,7 +71,7 @@ def silent_count(path, override):
 
 
 def check(path, silent, within):
-    proc, addr = start_server(path, ["--header-timeout-ms", str(HEADER_TIMEOUT_MS)])
+    proc, addr = start(path, ["--header-timeout-ms", str(HEADER_TIMEOUT_MS)])
     quiet = []
     try:
         for _ in range(silent):
@@ -156,21 +114,11 @@ def main():
     a = ap.parse_args()
     if a.silent < 0 or not 0 < a.within <= 600:
         fail("--silent must be >= 0 and --within from 0 to 600 s")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    need = max(a.silent, SILENT_MANY) + 64  # the silent sockets, the client's, the pipes
-    if need > hard:
-        fail(f"needs {need} open files; the limit is {hard}")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if not os.path.isdir(a.bin_dir):
-        fail(f"no such bin dir: {a.bin_dir}")
-    paths = []
-    for m in a.models or sorted(glob.glob(os.path.join(a.bin_dir, "server-*"))):
-        p = m if os.sep in m else os.path.join(a.bin_dir, f"server-{m}")
-        if not os.access(p, os.X_OK):
-            fail(f"not an executable server: {p}")
-        paths.append(p)
-    if not paths:
-        fail(f"no server-* in {a.bin_dir}")
+    try:
+        raise_open_files(max(a.silent, SILENT_MANY) + 64)  # the silent sockets, the client's, the pipes
+        paths = server_paths(a.bin_dir, a.models)
+    except ValueError as e:
+        fail(str(e))
     if not a.json:
         print(f"{'model':<12} {'silent':>6} {'served within ' + str(a.within) + ' s':>20} {'after s':>7} "
               f"{'first answer':>12} {'header timeouts':>15}")

@@ -10,12 +10,8 @@ does not depend on timing, so the figure is good on a busy machine too. Models t
 connections at once (blocking, pools, select past FD_SETSIZE) are reported with the number they
 actually hold in flight. Standard library only; exits 2 on bad input."""
 import argparse
-import glob
 import json
 import os
-import resource
-import select
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from c10k import procsample  # noqa: E402
+from c10k.oneserver import get, raise_open_files, server_paths, start, stop  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = 8  # source addresses 127.0.0.2.. spread the ports (connect slows past ~14k per pair)
@@ -33,29 +30,10 @@ def fail(msg):
     sys.exit(2)
 
 
-def start_server(path, args):
-    proc = subprocess.Popen([path, "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    ready, _, _ = select.select([proc.stdout], [], [], 10)
-    line = proc.stdout.readline() if ready else ""
-    if not line.startswith("listening on "):
-        proc.kill()
-        proc.wait()
-        raise RuntimeError(f"{path} did not start: {line!r} {proc.stderr.read()[-500:]!r}")
-    host, _, port = line.split()[-1].rpartition(":")
-    return proc, (host.strip("[]"), int(port))
-
-
-def stats(addr, timeout=5):
-    with socket.create_connection(addr, timeout=timeout) as s:
-        s.sendall(b"GET /__stats HTTP/1.0\r\n\r\n")
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    if b" 200 " not in head.split(b"\r\n", 1)[0]:
-        return None
-    return json.loads(body)
+def stats(addr):
+    """The server's /__stats, or None."""
+    status, body = get(addr, "/__stats", 5)
+    return json.loads(body) if status == 200 else None
 
 
 def open_connections(addr, n, delay_ms):
@@ -82,7 +60,7 @@ def wait_inflight(addr, want, timeout):
     while time.monotonic() < deadline:
         try:
             st = stats(addr)
-        except (OSError, ValueError):
+        except ValueError:
             st = None
         if st:
             if st["inflight"] >= want:
@@ -102,7 +80,7 @@ def timeout_flags(path):
 
 
 def measure(path, n, delay_ms):
-    proc, addr = start_server(path, ["--host", "127.0.0.1", *timeout_flags(path)])
+    proc, addr = start(path, timeout_flags(path))
     conns = []
     try:
         time.sleep(0.2)
@@ -113,12 +91,7 @@ def measure(path, n, delay_ms):
     finally:
         for s in conns:
             s.close()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
     per = (loaded - base) / held if held > 0 else None
     return {"model": os.path.basename(path)[len("server-"):], "connections": len(conns), "inflight": held,
             "base_pss_kib": base, "pss_kib": loaded, "pss_per_connection_kib": None if per is None else round(per, 2)}
@@ -136,20 +109,11 @@ def main():
         fail("--connections must be at least 1")
     if not 1000 <= a.delay_ms <= 60000:  # the servers' /?delay_ms= bound
         fail("--delay-ms must be from 1000 to 60000")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if a.connections + 64 > hard:
-        fail(f"--connections {a.connections} needs {a.connections + 64} open files; the limit is {hard}")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if not os.path.isdir(a.bin_dir):
-        fail(f"no such bin dir: {a.bin_dir}")
-    paths = []
-    for m in a.models or sorted(glob.glob(os.path.join(a.bin_dir, "server-*"))):
-        p = m if os.sep in m else os.path.join(a.bin_dir, f"server-{m}")
-        if not os.access(p, os.X_OK):
-            fail(f"not an executable server: {p}")
-        paths.append(p)
-    if not paths:
-        fail(f"no server-* in {a.bin_dir}")
+    try:
+        raise_open_files(a.connections + 64)  # the connections, the pipes, the /__stats requests
+        paths = server_paths(a.bin_dir, a.models)
+    except ValueError as e:
+        fail(str(e))
     if not a.json:
         print(f"{'model':<12} {'connections':>11} {'in flight':>9} {'base PSS KiB':>12} {'PSS KiB':>9} {'KiB/conn':>8}")
     for p in paths:
