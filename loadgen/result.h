@@ -21,7 +21,7 @@ enum lg_connfail {
 extern const char *const lg_connfail_names[LG_CF_COUNT]; /* JSON keys */
 enum lg_connfail lg_connfail_class(int err);
 
-#define LG_STATUS_MAX 1000 /* http_parser reports 3-digit codes */
+#define LG_STATUS_MAX 1000 /* llhttp rejects a status code above 999 */
 
 /* One second of the time series. */
 typedef struct lg_second {
