@@ -21,7 +21,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from c10k.oneserver import get, raise_open_files, server_paths, start, stop  # noqa: E402
+from c10k.oneserver import get, print_row, raise_open_files, server_paths, start, stop  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADER_TIMEOUT_MS = 1000
@@ -104,6 +104,12 @@ def check(path, silent, within):
             "first_answer": first, "header_timeouts": header_timeouts}
 
 
+def table_line(r):
+    after = "-" if r["served_after_s"] is None else f"{r['served_after_s']:.2f}"
+    return (f"{r['model']:<12} {r['silent']:>6} {'yes' if r['served'] else 'NO':>20} {after:>7} "
+            f"{str(r['first_answer']):>12} {str(r['header_timeouts']):>15}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("models", nargs="*", help="model names or server paths (default: every server-*)")
@@ -126,12 +132,7 @@ def main():
     for p in paths:
         r = check(p, silent_count(p, a.silent), a.within)
         all_served &= r["served"]
-        if a.json:
-            print(json.dumps(r), flush=True)
-        else:
-            after = "-" if r["served_after_s"] is None else f"{r['served_after_s']:.2f}"
-            print(f"{r['model']:<12} {r['silent']:>6} {'yes' if r['served'] else 'NO':>20} {after:>7} "
-                  f"{str(r['first_answer']):>12} {str(r['header_timeouts']):>15}", flush=True)
+        print_row(r, a.json, table_line)
     sys.exit(0 if all_served else 1)
 
 

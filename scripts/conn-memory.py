@@ -19,7 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from c10k import procsample  # noqa: E402
-from c10k.oneserver import get, raise_open_files, server_paths, start, stop  # noqa: E402
+from c10k.oneserver import get, print_row, raise_open_files, server_paths, start, stop  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = 8  # source addresses 127.0.0.2.. spread the ports (connect slows past ~14k per pair)
@@ -97,6 +97,12 @@ def measure(path, n, delay_ms):
             "base_pss_kib": base, "pss_kib": loaded, "pss_per_connection_kib": None if per is None else round(per, 2)}
 
 
+def table_line(r):
+    per = "-" if r["pss_per_connection_kib"] is None else f"{r['pss_per_connection_kib']:.2f}"
+    return (f"{r['model']:<12} {r['connections']:>11} {r['inflight']:>9} {r['base_pss_kib']:>12} "
+            f"{r['pss_kib']:>9} {per:>8}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("models", nargs="*", help="model names or server paths (default: every server-*)")
@@ -118,12 +124,7 @@ def main():
         print(f"{'model':<12} {'connections':>11} {'in flight':>9} {'base PSS KiB':>12} {'PSS KiB':>9} {'KiB/conn':>8}")
     for p in paths:
         r = measure(p, a.connections, a.delay_ms)
-        if a.json:
-            print(json.dumps(r), flush=True)
-        else:
-            per = "-" if r["pss_per_connection_kib"] is None else f"{r['pss_per_connection_kib']:.2f}"
-            print(f"{r['model']:<12} {r['connections']:>11} {r['inflight']:>9} {r['base_pss_kib']:>12} "
-                  f"{r['pss_kib']:>9} {per:>8}", flush=True)
+        print_row(r, a.json, table_line)
 
 
 if __name__ == "__main__":

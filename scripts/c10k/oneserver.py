@@ -2,6 +2,7 @@
 which binaries a command line names, starting one on a free loopback port, asking it over HTTP/1.0,
 and ending it. Standard library only."""
 import glob
+import json
 import os
 import resource
 import select
@@ -81,3 +82,8 @@ def get(addr, path, timeout):
         return int(head.split(b" ", 2)[1]), body
     except (IndexError, ValueError):
         return None, "no HTTP answer"
+
+
+def print_row(row, as_json, text):
+    """One model's result: the row as a JSON object (--json), or the table line text(row)."""
+    print(json.dumps(row) if as_json else text(row), flush=True)
