@@ -43,7 +43,7 @@ static void destroy(loop_t *loop, conn_t *c)
  * keep-alive connections, whose idle deadline moves with every request. */
 static int arm(loop_t *loop, conn_t *c, uint64_t deadline)
 {
-    if (deadline == 0 || (loop_timer_active(&c->timer) && c->timer.deadline_ns <= deadline))
+    if (deadline == 0 || (loop_timer_active(&c->timer) && loop_timer_deadline(&c->timer) <= deadline))
         return 0;
     return loop_timer_start(loop, &c->timer, deadline, on_timer);
 }

@@ -25,8 +25,7 @@ struct loop {
     uint64_t batch; /* counts backend waits: an fd registered during a batch is not its target */
     fd_entry_t *fds;
     size_t fds_cap;
-    loop_timer_t **heap;
-    size_t heap_len, heap_cap;
+    timer_heap_t timers;
     loop_fired_t fired[MAX_FIRED];
 };
 
@@ -47,7 +46,7 @@ void loop_free(loop_t *loop)
 {
     backend_free(loop->backend);
     free(loop->fds);
-    free(loop->heap);
+    timer_heap_free(&loop->timers);
     free(loop);
 }
 
@@ -113,83 +112,25 @@ void loop_each(loop_t *loop, void (*fn)(loop_t *loop, int fd, loop_io_cb cb, voi
             fn(loop, (int)fd, loop->fds[fd].cb, loop->fds[fd].data);
 }
 
-/* ---- timer heap (min-heap on deadline; each timer knows its slot for O(log n) removal) ---- */
-
-static void heap_place(loop_t *loop, size_t i, loop_timer_t *t)
-{
-    loop->heap[i] = t;
-    t->heap_index = i;
-}
-
-static void heap_up(loop_t *loop, size_t i)
-{
-    loop_timer_t *t = loop->heap[i];
-    while (i > 0) {
-        size_t parent = (i - 1) / 2;
-        if (loop->heap[parent]->deadline_ns <= t->deadline_ns)
-            break;
-        heap_place(loop, i, loop->heap[parent]);
-        i = parent;
-    }
-    heap_place(loop, i, t);
-}
-
-static void heap_down(loop_t *loop, size_t i)
-{
-    loop_timer_t *t = loop->heap[i];
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= loop->heap_len)
-            break;
-        if (child + 1 < loop->heap_len && loop->heap[child + 1]->deadline_ns < loop->heap[child]->deadline_ns)
-            child++;
-        if (loop->heap[child]->deadline_ns >= t->deadline_ns)
-            break;
-        heap_place(loop, i, loop->heap[child]);
-        i = child;
-    }
-    heap_place(loop, i, t);
-}
+/* ---- timers: a deadline heap (timer_heap.h) of loop_timer_t ---- */
 
 int loop_timer_start(loop_t *loop, loop_timer_t *t, uint64_t deadline_ns, loop_timer_cb cb)
 {
-    loop_timer_stop(loop, t);
-    if (loop->heap_len == loop->heap_cap) {
-        size_t cap = loop->heap_cap ? loop->heap_cap * 2 : 256;
-        loop_timer_t **p = realloc(loop->heap, cap * sizeof *p);
-        if (!p) {
-            errno = ENOMEM;
-            return -1;
-        }
-        loop->heap = p;
-        loop->heap_cap = cap;
-    }
-    t->deadline_ns = deadline_ns;
     t->cb = cb;
-    heap_place(loop, loop->heap_len++, t);
-    heap_up(loop, t->heap_index);
-    return 0;
+    return timer_heap_set(&loop->timers, &t->entry, deadline_ns);
 }
 
 void loop_timer_stop(loop_t *loop, loop_timer_t *t)
 {
-    if (!loop_timer_active(t))
-        return;
-    size_t i = t->heap_index;
-    t->heap_index = LOOP_TIMER_IDLE;
-    loop_timer_t *last = loop->heap[--loop->heap_len];
-    if (i == loop->heap_len)
-        return;
-    heap_place(loop, i, last);
-    heap_down(loop, i);
-    heap_up(loop, last->heap_index);
+    timer_heap_remove(&loop->timers, &t->entry);
 }
 
 static void run_due_timers(loop_t *loop)
 {
-    while (loop->heap_len > 0 && loop->heap[0]->deadline_ns <= loop->now) {
-        loop_timer_t *t = loop->heap[0];
-        loop_timer_stop(loop, t);
+    heap_entry_t *e;
+    while ((e = timer_heap_first(&loop->timers)) && e->deadline_ns <= loop->now) {
+        loop_timer_t *t = (loop_timer_t *)((char *)e - offsetof(loop_timer_t, entry));
+        timer_heap_remove(&loop->timers, e);
         t->cb(loop, t);
     }
 }
@@ -198,9 +139,10 @@ int loop_run(loop_t *loop, const sigset_t *wait_mask)
 {
     while (!g_stop) {
         struct timespec ts, *timeout = NULL;
-        if (loop->heap_len > 0) {
+        heap_entry_t *first = timer_heap_first(&loop->timers);
+        if (first) {
             uint64_t now = now_ns();
-            uint64_t due = loop->heap[0]->deadline_ns;
+            uint64_t due = first->deadline_ns;
             uint64_t wait = due > now ? due - now : 0;
             ts.tv_sec = (time_t)(wait / 1000000000u);
             ts.tv_nsec = (long)(wait % 1000000000u);

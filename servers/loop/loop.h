@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "timer_heap.h"
+
 enum { LOOP_READ = 1u, LOOP_WRITE = 2u, LOOP_ERROR = 4u /* error/hang-up, reported regardless of interest */ };
 
 typedef struct loop loop_t;
@@ -16,11 +18,9 @@ typedef void (*loop_io_cb)(loop_t *loop, int fd, unsigned events, void *data);
 typedef void (*loop_timer_cb)(loop_t *loop, loop_timer_t *timer);
 
 struct loop_timer {
-    uint64_t deadline_ns;
-    size_t heap_index; /* LOOP_TIMER_IDLE when not scheduled */
+    heap_entry_t entry; /* its deadline and its place in the loop's heap */
     loop_timer_cb cb;
 };
-#define LOOP_TIMER_IDLE SIZE_MAX
 
 /* NULL (errno set) when the loop or its backend cannot be created. */
 loop_t *loop_new(void);
@@ -42,12 +42,16 @@ uint64_t loop_now(const loop_t *loop);
 
 static inline void loop_timer_init(loop_timer_t *t)
 {
-    t->heap_index = LOOP_TIMER_IDLE;
+    heap_entry_init(&t->entry);
     t->cb = NULL;
 }
 static inline bool loop_timer_active(const loop_timer_t *t)
 {
-    return t->heap_index != LOOP_TIMER_IDLE;
+    return heap_entry_active(&t->entry);
+}
+static inline uint64_t loop_timer_deadline(const loop_timer_t *t)
+{
+    return t->entry.deadline_ns;
 }
 /* Returns -1 (ENOMEM) if the heap cannot grow. */
 int loop_timer_start(loop_t *loop, loop_timer_t *t, uint64_t deadline_ns, loop_timer_cb cb);

@@ -1,6 +1,9 @@
 /* uring model: one process, one io_uring, completion-based. The listener has a multishot accept,
- * each connection a multishot receive into a ring of provided buffers, one send at a time and one
- * timeout for the session's deadline (its delay or a timeout). Everything prepared while handling
+ * each connection a multishot receive into a ring of provided buffers and one send at a time. The
+ * sessions' deadlines (delays and timeouts) live in a heap here, and the wait for completions ends
+ * at the earliest: one kernel timeout per connection would cost O(n) whenever a deadline moves
+ * earlier (io_uring keeps its timeouts in a list sorted on insertion), which at 10,000 delayed
+ * connections cost more than all the I/O. Everything prepared while handling
  * a batch of completions goes to the kernel in the next io_uring_enter, batched across
  * connections: the only way to spend less than one read and one write syscall per request.
  * The HTTP side is the shared session (core/session.h); this file only applies its wants.
@@ -11,6 +14,7 @@
 #include "session.h"
 #include "signals.h"
 #include "stats.h"
+#include "timer_heap.h"
 #include "work.h"
 
 #include <errno.h>
@@ -37,14 +41,13 @@ static const model_traits_t model = {
 };
 
 /* What a completion is about: the low bits of its user_data (connections are 16-byte aligned). */
-enum { OP_NONE, OP_RECV, OP_SEND, OP_TIMER, OP_ACCEPT, OP_ACCEPT_RETRY, OP_KIND_MASK = 7 };
+enum { OP_NONE, OP_RECV, OP_SEND, OP_ACCEPT, OP_ACCEPT_RETRY, OP_KIND_MASK = 7 };
 
 typedef struct conn {
     int fd;
     unsigned ops;       /* operations in flight that name this connection: freed at 0 once closing */
-    bool recv_armed, sending, timer_armed, closing;
-    uint64_t timer_deadline;
-    struct __kernel_timespec timer_ts; /* read by the kernel when the timeout is submitted */
+    bool recv_armed, sending, closing;
+    heap_entry_t timer; /* the session's next deadline, in `timers` */
     char *spill;        /* received bytes the session had no room for yet */
     size_t spill_off, spill_len;
     struct msghdr msg;
@@ -59,6 +62,7 @@ static char *buffers;
 static acceptor_t acceptor;
 static struct __kernel_timespec accept_backoff_ts = {.tv_nsec = ACCEPT_BACKOFF_NS};
 static conn_t *conns;
+static timer_heap_t timers;
 
 static uint64_t tag(void *p, unsigned kind)
 {
@@ -96,10 +100,7 @@ static void arm_accept(void)
 static void cancel(conn_t *c, unsigned kind)
 {
     struct io_uring_sqe *sqe = sqe_get();
-    if (kind == OP_TIMER)
-        io_uring_prep_timeout_remove(sqe, tag(c, OP_TIMER), 0);
-    else
-        io_uring_prep_cancel64(sqe, tag(c, kind), 0);
+    io_uring_prep_cancel64(sqe, tag(c, kind), 0);
 }
 
 static void release_if_done(conn_t *c)
@@ -126,8 +127,7 @@ static void start_close(conn_t *c)
         cancel(c, OP_RECV);
     if (c->sending)
         cancel(c, OP_SEND);
-    if (c->timer_armed)
-        cancel(c, OP_TIMER);
+    timer_heap_remove(&timers, &c->timer);
     release_if_done(c);
 }
 
@@ -159,24 +159,13 @@ static void send_output(conn_t *c)
     c->ops++;
 }
 
-/* One timeout per connection: kept when it fires no later than needed (it then just re-reads the
- * deadline), moved earlier in place otherwise. */
-static void arm_timer(conn_t *c, uint64_t deadline)
+/* The connection's deadline in the heap: kept when it comes no later than needed (drive() then
+ * just re-reads the session's deadline), moved earlier otherwise. Returns 0, or -1 (ENOMEM). */
+static int arm_timer(conn_t *c, uint64_t deadline)
 {
-    if (deadline == 0 || (c->timer_armed && c->timer_deadline <= deadline))
-        return;
-    c->timer_ts = (struct __kernel_timespec){.tv_sec = (long long)(deadline / 1000000000u),
-                                             .tv_nsec = (long long)(deadline % 1000000000u)};
-    struct io_uring_sqe *sqe = sqe_get();
-    if (c->timer_armed) {
-        io_uring_prep_timeout_update(sqe, &c->timer_ts, tag(c, OP_TIMER), IORING_TIMEOUT_ABS);
-    } else {
-        io_uring_prep_timeout(sqe, &c->timer_ts, 0, IORING_TIMEOUT_ABS);
-        io_uring_sqe_set_data64(sqe, tag(c, OP_TIMER));
-        c->timer_armed = true;
-        c->ops++;
-    }
-    c->timer_deadline = deadline;
+    if (deadline == 0 || (heap_entry_active(&c->timer) && c->timer.deadline_ns <= deadline))
+        return 0;
+    return timer_heap_set(&timers, &c->timer, deadline);
 }
 
 /* Hands bytes to the session; what does not fit waits in the spill buffer, and the receive stops
@@ -230,7 +219,10 @@ static void drive(conn_t *c)
             session_timer(&c->s, now);
             continue;
         }
-        arm_timer(c, w.deadline_ns);
+        if (arm_timer(c, w.deadline_ns) != 0) {
+            session_io_failed(&c->s);
+            continue;
+        }
         return;
     }
 }
@@ -267,11 +259,17 @@ static void on_send(conn_t *c, struct io_uring_cqe *cqe)
         session_io_failed(&c->s);
 }
 
-static void on_timer(conn_t *c, struct io_uring_cqe *cqe)
+/* Connections whose deadline has come: drive() reads the session's deadline and calls
+ * session_timer once it has passed. */
+static void run_due_timers(void)
 {
-    (void)cqe;
-    c->timer_armed = false;
-    c->ops--; /* drive() calls session_timer once the deadline it reads has passed */
+    uint64_t now = now_ns();
+    heap_entry_t *e;
+    while ((e = timer_heap_first(&timers)) && e->deadline_ns <= now) {
+        conn_t *c = (conn_t *)((char *)e - offsetof(conn_t, timer));
+        timer_heap_remove(&timers, e);
+        drive(c);
+    }
 }
 
 static void conn_open(int fd)
@@ -284,6 +282,7 @@ static void conn_open(int fd)
         return;
     }
     memset(c, 0, sizeof *c);
+    heap_entry_init(&c->timer);
     c->fd = fd;
     session_init(&c->s, &opts, acceptor.stats, now_ns());
     c->next = conns;
@@ -358,11 +357,8 @@ static void on_completion(struct io_uring_cqe *cqe)
     case OP_SEND:
         on_send(c, cqe);
         break;
-    case OP_TIMER:
-        on_timer(c, cqe);
-        break;
     default:
-        return; /* cancellations and timer updates: their targets complete on their own */
+        return; /* cancellations: their targets complete on their own */
     }
     if (c->closing)
         release_if_done(c);
@@ -437,7 +433,15 @@ int main(int argc, char **argv)
     int status = 0;
     while (!g_stop) {
         struct io_uring_cqe *cqe;
-        int got = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, NULL, &wait_mask);
+        struct __kernel_timespec ts, *timeout = NULL;
+        heap_entry_t *first = timer_heap_first(&timers);
+        if (first) { /* wake no later than the earliest deadline */
+            uint64_t now = now_ns(), wait = first->deadline_ns > now ? first->deadline_ns - now : 0;
+            ts = (struct __kernel_timespec){.tv_sec = (long long)(wait / 1000000000u),
+                                            .tv_nsec = (long long)(wait % 1000000000u)};
+            timeout = &ts;
+        }
+        int got = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, timeout, &wait_mask);
         if (got < 0 && got != -EINTR && got != -ETIME && got != -EBUSY) {
             fprintf(stderr, "server-%s: io_uring_enter: %s\n", model.name, strerror(-got));
             status = 1;
@@ -450,6 +454,7 @@ int main(int argc, char **argv)
             seen++;
         }
         io_uring_cq_advance(&ring, seen);
+        run_due_timers();
     }
 
     /* The ring's exit cancels what is in flight, but asynchronously: until then its operations
@@ -466,6 +471,7 @@ int main(int argc, char **argv)
         free(c->spill);
         free(c);
     }
+    timer_heap_free(&timers);
     io_uring_queue_exit(&ring);
     munmap(buf_ring, BUF_COUNT * sizeof(struct io_uring_buf));
     free(buffers);

@@ -90,7 +90,7 @@ static void test_order_and_stop(void)
     run_once(loop);
     CHECK_INT(nfired, expected);
     for (int k = 1; k < nfired; k++)
-        CHECK(timers[fired_ids[k - 1]].t.deadline_ns <= timers[fired_ids[k]].t.deadline_ns);
+        CHECK(loop_timer_deadline(&timers[fired_ids[k - 1]].t) <= loop_timer_deadline(&timers[fired_ids[k]].t));
     for (int k = 0; k < nfired; k++) {
         CHECK(fired_ids[k] % 7 != 0);
         CHECK(!loop_timer_active(&timers[fired_ids[k]].t));
@@ -149,7 +149,7 @@ static void test_callbacks_change_the_heap(void)
     CHECK_INT(fired_ids[0], 10);
     CHECK(!loop_timer_active(&victim.t));
     CHECK(loop_timer_active(&rearm.t));
-    CHECK_U64(rearm.t.deadline_ns, UINT64_MAX);
+    CHECK_U64(loop_timer_deadline(&rearm.t), UINT64_MAX);
     loop_free(loop);
 }
 
