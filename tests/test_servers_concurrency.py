@@ -176,3 +176,19 @@ def test_stops_cleanly_on_signal(server_factory, model, sig):
     finally:
         idle.close()
         busy.close()
+
+
+def _block_stop_signals():
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stops_on_signal_when_started_with_it_blocked(server_factory, model, sig):
+    """A launcher (a shell script, a service manager, a CI step) may start the server with the stop
+    signals blocked, and the mask survives exec: a server that does not unblock them leaves the
+    signal pending forever and outlives whoever started it."""
+    srv = server_factory(model, "--delay-ms", 5, preexec_fn=_block_stop_signals)
+    assert harness.http_get(srv.addr, "/")[0] == 200
+    srv.proc.send_signal(sig)
+    assert srv.proc.wait(timeout=5) == 0

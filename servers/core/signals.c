@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -75,6 +76,15 @@ int signals_init(int listen_fd)
     sa.sa_flags = 0; /* no SA_RESTART: blocked calls must return EINTR */
     if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
         perror("sigaction(SIGINT/SIGTERM)");
+        return -1;
+    }
+    /* A signal mask survives exec: a launcher that started us with the stop signals blocked would
+     * leave them pending forever. Models that wait with them blocked block them again later. */
+    sigset_t stop;
+    signals_stop_set(&stop);
+    int rc = pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "pthread_sigmask(SIG_UNBLOCK): %s\n", strerror(rc));
         return -1;
     }
     return 0;
