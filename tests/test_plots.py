@@ -395,3 +395,19 @@ def test_a_point_past_pid_max_is_skipped_with_a_readable_reason():
     series = {"server": "forking", "server_options": {}, "loadgen": {"source": "127.0.0.1-127.0.0.8"}}
     reason, _ = environment.check_point(env, series, 100_000, 99)
     assert reason == "needs 100000 processes (one per connection) with 99 tasks already running, pid_max is 32768"
+
+
+def test_how_to_read_lists_each_series_in_its_own_words():
+    class Res:
+        environment = {"models": {"epoll": {"description": "one loop over epoll"}}}
+
+        @staticmethod
+        def series():
+            return [{"name": "epoll", "server": "epoll"},
+                    {"name": "nginx", "command": ["nginx", "-c", "x"], "description": "nginx, one worker"},
+                    {"name": "far", "url": "http://10.0.0.1/"}]
+    from c10k import report
+    html_text = report.series_list_html(Res)
+    assert "<li><strong>epoll</strong>: one loop over epoll</li>" in html_text
+    assert "<li><strong>nginx</strong>: nginx, one worker</li>" in html_text
+    assert "<li><strong>far</strong>: http://10.0.0.1/</li>" in html_text

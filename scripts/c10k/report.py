@@ -46,15 +46,7 @@ HOW_TO_READ = """
 request, wait for the full response, and send the next (closed loop). Each request costs the server
 D = delay + work; Little's law then caps throughput at <strong>C / D</strong>, the dashed line on the
 throughput plot. A model that keeps up with C concurrent connections sits on that line.</p>
-<ul>
-<li><strong>blocking</strong> serves one connection at a time: flat at 1/D whatever C is.</li>
-<li><strong>threaded</strong> and <strong>forking</strong> give each connection a thread or a process: near C/D
-until threads, processes (pid_max) or memory give out; watch their memory per connection.</li>
-<li><strong>select</strong> cannot watch descriptors numbered FD_SETSIZE (1024) or more: it refuses or
-fails connections past about 1,000 (failures plot).</li>
-<li><strong>epoll</strong> and <strong>libuv</strong> (event loops) stay near C/D up to 10,000 as long as the one
-core they run on is not saturated (CPU plot, and the <em>server CPU</em> column below).</li>
-</ul>
+{series_list}
 <p>Log scales: equal distances are equal ratios. A point missing from a log plot had no value
 (e.g. zero throughput); the tables below show every point, including those that failed or were skipped,
 and the <em>why</em> line under a point gives the measured reason a point falls short of C/D. The server and the
@@ -249,6 +241,20 @@ def write_summary(folder, res, points):
     os.replace(path + ".tmp", path)
 
 
+def series_list_html(res):
+    """What each series of this run is, in its own words: a model's one-line --describe (recorded in
+    the manifest), a series' own description, or what it runs."""
+    models = res.environment.get("models") or {}
+    items = []
+    for s in res.series():
+        d = (models.get(s.get("server")) or {}).get("description") if s.get("server") else None
+        d = d or s.get("description") or s.get("command") or s.get("url") or ""
+        if isinstance(d, list):
+            d = " ".join(map(str, d))
+        items.append(f"<li><strong>{_e(s['name'])}</strong>: {_e(d)}</li>")
+    return "<ul>\n" + "\n".join(items) + "\n</ul>" if items else ""
+
+
 def machine_load_lines(points):
     """How busy the rest of the machine was while the points ran: the first thing to check when
     two runs of one scenario disagree."""
@@ -361,7 +367,7 @@ def write_html(folder, res, points, styles):
         f"{sc['repeats']} repetition(s) per point. Generated {_e(datetime.datetime.now().isoformat(timespec='seconds'))} "
         f"by scripts/plot.py. Machine: {_e(res.environment.get('cpu_model'))}, {_e(res.environment.get('cores'))} "
         f"cores, {_e(res.environment.get('kernel'))}.</p>",
-        "<h2 id=how>How to read this</h2>", HOW_TO_READ,
+        "<h2 id=how>How to read this</h2>", HOW_TO_READ.replace("{series_list}", series_list_html(res)),
         "<h2 id=plots>Plots</h2>",
     ]
     from .plots import PLOTS
