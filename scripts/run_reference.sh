@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The reference run: c10k and seed into results/reference/, plus smoke (timed only), with plots,
+# The reference run: models (all the models over the C10K sweep) and seed into results/reference/,
+# plus smoke (timed only), with plots,
 # the headless-Chromium page check and each summary (summary.md) printed at the end.
-# Needs a quiet machine: about 10 minutes with both cores to itself.
+# Needs a quiet machine: about 12 minutes with both cores to itself. c100k and peers have their own
+# runs (README).
 # Usage: scripts/run_reference.sh [--out DIR]   (default DIR: results/reference)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +19,7 @@ export C10K_BIN_DIR="$root/build/bin"   # built just now: the runner does not bu
 
 smoke_dir=$(mktemp -d)
 trap 'rm -rf "$smoke_dir"' EXIT
-for scenario in smoke c10k seed; do
+for scenario in smoke models seed; do
   dest="$out"
   [ "$scenario" = smoke ] && dest="$smoke_dir"
   "$py" "$root/scripts/run_scenario.py" "$scenario" --out "$dest"
