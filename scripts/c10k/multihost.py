@@ -164,7 +164,7 @@ def run_shards(hosts, lg_args, json_path, shard_dir, timeout_s, local_loadgen):
     for k in range(n):
         out = os.path.join(shard_dir, str(k + 1))
         err = _tail(out + ".err")
-        doc = _read_json(out)
+        doc = read_json_object(out)
         shard = {"host": hosts[k]["login"], "source": hosts[k]["source"], "start_at": round(start_at, 6),
                  "concurrency": _split(c, k, n), "exit": exits.get(k + 1),
                  "complete": (doc or {}).get("summary", {}).get("complete"),
@@ -199,7 +199,8 @@ def _read_joblog(path):
     return exits
 
 
-def _read_json(path):
+def read_json_object(path):
+    """A loadgen's --json document, or None when it is missing, unreadable or not an object."""
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)

@@ -77,27 +77,24 @@ def disagreements(labels, folders_points, series_order):
     AGREEMENT, each with what every folder's report says about that point (its diagnosis and how
     busy the rest of the machine was): a difference is either explained or shown as unexplained."""
     by = [{(p["series"], p["concurrency"]): p for p in pts} for pts in folders_points]
+    throughput = f"{METRICS[0][1]} ({METRICS[0][2]})"
     lines = []
-    for s in series_order:
-        for c in sorted({c for b in by for (name, c) in b if name == s}):
-            pts = [b.get((s, c)) for b in by]
-            v0 = (pts[0] or {}).get("requests_per_sec")
-            ratios = [(p or {}).get("requests_per_sec") / v0 if v0 and (p or {}).get("requests_per_sec") is not None
-                      else None for p in pts[1:]]
-            if not any(r is not None and abs(r - 1) > AGREEMENT for r in ratios):
+    for s, c, metric, _, ratios in ratio_rows(folders_points, series_order):
+        if metric != throughput or not any(r is not None and abs(r - 1) > AGREEMENT for r in ratios):
+            continue
+        why = []
+        for label, b in zip(labels, by):
+            p = b.get((s, c))
+            if p is None:
                 continue
-            why = []
-            for label, p in zip(labels, pts):
-                if p is None:
-                    continue
-                reasons = [p["diagnosis"]] if p.get("diagnosis") else []
-                other = p.get("other_cpu_cores")
-                if other is not None and f"{other:.2f} cores busy" not in (p.get("diagnosis") or ""):
-                    reasons.append(f"other processes {other:.2f} cores")
-                why.append(f"{label}: {_fmt_value(p.get('requests_per_sec'))} requests/s, "
-                           + ("; ".join(reasons) if reasons else "no reason recorded"))
-            lines.append(f"- {s} at C={c:,}: " + ", ".join(_fmt_ratio(r) for r in ratios) + " of the first. "
-                         + " | ".join(why))
+            reasons = [p["diagnosis"]] if p.get("diagnosis") else []
+            other = p.get("other_cpu_cores")
+            if other is not None and f"{other:.2f} cores busy" not in (p.get("diagnosis") or ""):
+                reasons.append(f"other processes {other:.2f} cores")
+            why.append(f"{label}: {_fmt_value(p.get('requests_per_sec'))} requests/s, "
+                       + ("; ".join(reasons) if reasons else "no reason recorded"))
+        lines.append(f"- {s} at C={c:,}: " + ", ".join(_fmt_ratio(r) for r in ratios) + " of the first. "
+                     + " | ".join(why))
     return lines
 
 

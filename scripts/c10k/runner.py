@@ -85,11 +85,7 @@ def _requests_served(before, after, loadgen_doc):
 
 def _read_loadgen_json(path):
     try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-        return doc if isinstance(doc, dict) else None
-    except (OSError, ValueError):
-        return None
+        return multihost.read_json_object(path)
     finally:
         try:
             os.unlink(path)

@@ -52,11 +52,7 @@ static void drive(int fd, session_t *s)
                 continue; /* written, or failed (the session closes) */
         }
         if (w.shut_write) {
-            if (shutdown(fd, SHUT_WR) != 0) {
-                session_io_failed(s);
-                continue;
-            }
-            session_write_shut(s, now);
+            session_shut_write(s, fd, now);
             continue;
         }
         if (w.deadline_ns && now >= w.deadline_ns) {

@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 void session_init(session_t *s, const server_options_t *opts, stats_t *stats, uint64_t now)
 {
@@ -343,6 +344,14 @@ void session_write_shut(session_t *s, uint64_t now)
     assert(s->closing && s->linger && !s->shut && outq_empty(&s->out));
     s->shut = true;
     s->linger_until = now + SESSION_LINGER_NS;
+}
+
+void session_shut_write(session_t *s, int fd, uint64_t now)
+{
+    if (shutdown(fd, SHUT_WR) != 0)
+        session_io_failed(s);
+    else
+        session_write_shut(s, now);
 }
 
 /* ---- deadlines ---- */

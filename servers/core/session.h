@@ -6,13 +6,15 @@
  *     want.close        close the socket (after session_end)
  *     want.write        send the bytes of session_out(): synchronously with session_flush(), or
  *                       asynchronously: session_out_begin(), submit, session_out_done(n) on completion
- *     want.shut_write   all output is written: shut the write side, then session_write_shut()
+ *     want.shut_write   all output is written: session_shut_write() on the socket (or shut it
+ *                       another way, then session_write_shut())
  *     want.read         read into session_in_space() + session_in_added(), or hand over bytes
  *                       read elsewhere with session_in_copy(); session_in_eof() at end of stream
  *     want.deadline_ns  when the clock reaches it (0: none), call session_timer()
  *   on any I/O error: session_io_failed(). Then call session_next again. Time is CLOCK_MONOTONIC in ns (now_ns(), or a loop's cached copy).
  *
- * The session never blocks and never touches the socket except in session_flush(). It holds no
+ * The session never blocks and never touches the socket except in session_flush() and
+ * session_shut_write(). It holds no
  * input buffer while it waits for a delay or for the next request (lean idle connections). */
 #ifndef C10K_SESSION_H
 #define C10K_SESSION_H
@@ -88,6 +90,9 @@ void session_out_done(session_t *s, size_t written, uint64_t now);
 flush_result_t session_flush(session_t *s, int fd, uint64_t now);
 
 void session_write_shut(session_t *s, uint64_t now);
+/* Shuts fd's write side for want.shut_write: session_write_shut() when that worked,
+ * session_io_failed() when it did not. */
+void session_shut_write(session_t *s, int fd, uint64_t now);
 
 /* A read or write failed (reset, EPIPE, error event): counted as an I/O error unless the session
  * was only draining input before its close; want.close follows. */

@@ -87,10 +87,7 @@ static void apply(loop_t *loop, conn_t *c)
         if (w.write && session_flush(&c->s, c->fd, now) != FLUSH_AGAIN)
             continue; /* written (more may be answerable now), or failed (the session closes) */
         if (w.shut_write) {
-            if (shutdown(c->fd, SHUT_WR) != 0)
-                session_io_failed(&c->s);
-            else
-                session_write_shut(&c->s, now);
+            session_shut_write(&c->s, c->fd, now);
             continue;
         }
         if (edge && w.read && (c->ready & LOOP_READ)) {

@@ -184,10 +184,10 @@ static void apply(uconn_t *c)
         }
         if (w.shut_write) { /* nothing is queued in libuv: the socket can be shut directly */
             uv_os_fd_t fd;
-            if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0 || shutdown(fd, SHUT_WR) != 0)
+            if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
                 session_io_failed(&c->s);
             else
-                session_write_shut(&c->s, now);
+                session_shut_write(&c->s, fd, now);
             continue;
         }
         if (!set_reading(c, w.read) || !arm(c, w.deadline_ns, now)) {

@@ -207,10 +207,7 @@ static void drive(conn_t *c)
         if (w.write)
             send_output(c);
         if (w.shut_write) {
-            if (shutdown(c->fd, SHUT_WR) != 0)
-                session_io_failed(&c->s);
-            else
-                session_write_shut(&c->s, now);
+            session_shut_write(&c->s, c->fd, now);
             continue;
         }
         if (w.read && !c->recv_armed && !c->spill_len)
