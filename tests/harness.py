@@ -15,7 +15,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from c10k import models, procsample  # noqa: E402  (the runner's /proc reader)
+from c10k import models, procsample, readyline  # noqa: E402  (the runner's /proc reader, ready line)
 BIN_DIR = os.environ.get("C10K_BIN_DIR", os.path.join(ROOT, "build", "bin"))
 
 # Every server-* binary that describes itself, in story order: tests never list models by name.
@@ -91,7 +91,11 @@ def start_server(model_or_path, *args, host="127.0.0.1", ready_timeout=10, env=N
             break
         if proc.poll() is not None:
             break
-    if not line.startswith("listening on "):
+    try:
+        address = readyline.parse(line)
+    except ValueError:
+        address = None
+    if address is None:
         proc.kill()
         proc.wait()
         err = proc.stderr.read()
@@ -99,9 +103,7 @@ def start_server(model_or_path, *args, host="127.0.0.1", ready_timeout=10, env=N
             # A model the kernel refuses (e.g. io_uring disabled) says so and exits 2.
             pytest.skip(err.strip())
         raise RuntimeError(f"{path} did not become ready (stdout {line!r}, stderr {err!r})")
-    hostport = line[len("listening on "):].strip()
-    h, _, p = hostport.rpartition(":")
-    return Server(proc, h.strip("[]"), int(p))
+    return Server(proc, *address)
 
 
 def http_get(addr, path="/", timeout=10, method="GET"):

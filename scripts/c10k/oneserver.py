@@ -10,6 +10,8 @@ import signal
 import socket
 import subprocess
 
+from . import readyline
+
 
 def server_paths(bin_dir, models):
     """Paths of the servers named on the command line (a model name means server-MODEL in bin_dir,
@@ -43,15 +45,18 @@ def start(path, args=()):
                             stderr=subprocess.PIPE, text=True)
     ready, _, _ = select.select([proc.stdout], [], [], 10)
     line = proc.stdout.readline() if ready else ""
-    if not line.startswith("listening on "):
+    try:
+        address = readyline.parse(line)
+    except ValueError:
+        address = None
+    if address is None:
         proc.kill()
         proc.wait()
         err = proc.stderr.read()[-500:]
         proc.stdout.close()
         proc.stderr.close()
         raise RuntimeError(f"{os.path.basename(path)} did not start: {line!r} {err!r}")
-    host, _, port = line.split()[-1].rpartition(":")
-    return proc, (host.strip("[]"), int(port))
+    return proc, address
 
 
 def stop(proc):

@@ -25,8 +25,9 @@ import tempfile
 import time
 import urllib.parse
 
+from . import readyline
+
 PR_SET_CHILD_SUBREAPER = 36
-READY_PREFIX = "listening on "
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMP_KINDS = ("server", "loadgen")
 
@@ -236,7 +237,7 @@ def http_status(host, port, path, timeout=1.0):
 
 def _ready_text(ready, host, port):
     if ready is None:
-        return f"printed no '{READY_PREFIX}HOST:PORT' line" + (f" and did not accept on {host}:{port}" if port else "")
+        return f"printed no '{readyline.PREFIX}HOST:PORT' line" + (f" and did not accept on {host}:{port}" if port else "")
     if ready == "tcp":
         return f"did not accept connections on {host}:{port}"
     if "line" in ready:
@@ -293,13 +294,12 @@ class Server:
         host, port, ready = self.host, self.port, self.ready
         lines = [ln for ln in text.splitlines(keepends=True) if ln.endswith("\n")]
         if ready is None:
-            for line in lines:
-                if line.startswith(READY_PREFIX):
-                    hostport = line[len(READY_PREFIX):].strip()
-                    h, _, p = hostport.rpartition(":")
-                    if not p.isdigit():
-                        raise ServerStartError(f"{self.args[0]}: unreadable ready line {line.strip()!r}")
-                    return h.strip("[]"), int(p)
+            try:
+                found = readyline.find(text)
+            except ValueError as e:
+                raise ServerStartError(f"{self.args[0]}: {e}")
+            if found:
+                return found
             return (host, port) if port and tcp_accepts(host, port) else None
         if ready == "tcp":
             return (host, port) if tcp_accepts(host, port) else None

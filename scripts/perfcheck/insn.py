@@ -15,12 +15,13 @@ loadgen under valgrind against a native server).
 import glob
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+
+from c10k import readyline
 
 from . import PerfCheckError, stats
 from .environment import INSTRUCTION_KEYS, environment_differences, fingerprint
@@ -114,9 +115,13 @@ class _Proc:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with open(self.out_path, encoding="utf-8", errors="replace") as f:
-                m = re.search(r"^listening on (\S+):([0-9]+)\s*$", f.read(), re.M)
-            if m:
-                return m.group(1).strip("[]"), int(m.group(2))
+                try:
+                    address = readyline.find(f.read())
+                except ValueError as e:
+                    self.kill()
+                    raise PerfCheckError(f"{' '.join(self.argv)}: {e}") from None
+            if address:
+                return address
             if self.proc.poll() is not None:
                 break
             time.sleep(0.05)
