@@ -7,7 +7,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from c10k.plots import main  # noqa: E402
+from c10k.cli import plot_main as main  # noqa: E402
 
 if __name__ == "__main__":
     try:

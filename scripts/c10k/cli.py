@@ -11,7 +11,9 @@
 Every subcommand takes --help. Binaries are found next to the command when installed
 (<prefix>/bin), else in build/bin of the checkout; --bin-dir or $C10K_BIN_DIR override that.
 """
+import argparse
 import os
+import shutil
 import sys
 
 from . import DEFAULT_BIN_DIR, INSTALLED
@@ -40,8 +42,7 @@ def _check(argv):
 
 
 def _plot(argv):
-    from . import plots
-    return plots.main(argv)
+    return plot_main(argv)
 
 
 def _compare(argv):
@@ -95,3 +96,46 @@ def main(argv=None):
     except BrokenPipeError:  # the reader of our output left (e.g. `| head`): nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def plot_main(argv=None, prog="plot.py"):
+    """scripts/plot.py and `c10k plot`: one folder's report, or several folders overlaid."""
+    p = argparse.ArgumentParser(prog=prog, description="Plots (PNG, SVG) and index.html of a results folder; "
+                                "of several folders, the same plots overlaid with a table of ratios to the first.")
+    p.add_argument("results_dir", nargs="+", help="a results folder written by run_scenario.py (or several)")
+    p.add_argument("--label", action="append", metavar="TEXT",
+                   help="with several folders: a folder's label, once per folder in order (default: what differs "
+                        "among their hosts, CPUs, kernels and git revisions)")
+    p.add_argument("--out", metavar="DIR", help="with several folders: where the overlay goes "
+                   "(default: results/overlay-<timestamp>)")
+    p.add_argument("--check-page", action="store_true",
+                   help="then load index.html in headless Chromium and check every image is present and non-blank")
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    if len(args.results_dir) == 1 and (args.label or args.out):
+        p.error("--label and --out are for overlaying several results folders")
+    if shutil.which("gnuplot") is None:
+        print("plot.py: error: gnuplot is not installed (Debian: apt-get install gnuplot-nox)", file=sys.stderr)
+        return 1
+    from . import overlay, plots, report, results
+    out_dir = args.results_dir[0] if len(args.results_dir) == 1 else (args.out or overlay.default_out_dir())
+    try:
+        if len(args.results_dir) == 1:
+            images = report.render_folder(out_dir)
+        else:
+            images = overlay.render(args.results_dir, out_dir, args.label)
+    except (results.ResultsError, overlay.OverlayError) as e:
+        print(f"plot.py: error: {e}", file=sys.stderr)
+        return 2
+    except plots.PlotError as e:
+        print(f"plot.py: error: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(images)} images in {os.path.join(out_dir, 'plots')} and {os.path.join(out_dir, 'index.html')}")
+    if args.check_page:
+        from . import pagecheck
+        try:
+            report = pagecheck.check_page(os.path.join(out_dir, "index.html"))
+        except pagecheck.PageCheckError as e:
+            print(f"plot.py: page check failed: {e}", file=sys.stderr)
+            return 1
+        print(f"page check: {report}")
+    return 0

@@ -39,14 +39,14 @@ def largest_c_rows(folder):
     top_c = max(p["concurrency"] for p in points)
     rows = []
     for s in res.series():
-        p = next((p for p in points if p["series"] == s["name"] and p["concurrency"] == top_c), None)
+        p = next((p for p in points if p["series"] == s.name and p["concurrency"] == top_c), None)
         if p is None:
-            rows.append((s["name"], None, "not measured"))
+            rows.append((s.name, None, "not measured"))
             continue
         ideal = p.get("ideal_requests_per_sec")
         rps = p["requests_per_sec"]
         note = f"({100 * rps / ideal:.0f}% of C/D)" if rps is not None and ideal else ", ".join(p["statuses"])
-        rows.append((s["name"], rps, note))
+        rows.append((s.name, rps, note))
     return top_c, rows
 
 

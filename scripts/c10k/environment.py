@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 
-from . import ROOT, models
+from . import ROOT, models, scenario as scen
 
 FD_MARGIN = 64  # listening socket, stdio, /__stats, files the server or loadgen keep open
 
@@ -151,13 +151,13 @@ def collect(bin_dir, servers=()):
 
 def check_point(env, series, concurrency, tasks_now):
     """(skip_reason or None, warning or None) for one point on this machine."""
-    c = concurrency
+    series, c = scen.as_series(series), concurrency
     nofile = env.get("nofile_limit")
-    model = (env.get("models") or {}).get(series["server"]) or {}
-    extra = series["server_options"].get("extra_args") or []
+    model = (env.get("models") or {}).get(series.server) or {}
+    extra = series.server_options.get("extra_args") or []
     if model and extra and env.get("bin_dir"):  # e.g. --workers: the model says what it becomes
         try:
-            model = models.describe(os.path.join(env["bin_dir"], models.PREFIX + series["server"]), extra)
+            model = models.describe(os.path.join(env["bin_dir"], models.PREFIX + series.server), extra)
         except models.ModelError:
             pass
     # loadgen splits itself over worker processes past one process's limit: only the server counts.
@@ -166,9 +166,9 @@ def check_point(env, series, concurrency, tasks_now):
                 f"the limit is {nofile} (ulimit -n)"), None
     capacity = models.connection_capacity(model, nofile) if model else None
     if capacity is not None and c + FD_MARGIN > capacity:
-        return (f"needs about {c + FD_MARGIN} open files in server-{series['server']} "
+        return (f"needs about {c + FD_MARGIN} open files in server-{series.server} "
                 f"({model['processes']} process(es) x {nofile})"), None
-    lg = series["loadgen"]
+    lg = series.loadgen
     ports = env.get("port_range")
     if ports and not lg.get("source"):
         n_ports = ports[1] - ports[0] + 1
@@ -187,10 +187,10 @@ def check_point(env, series, concurrency, tasks_now):
     warnings = []
     fd_setsize = models.fd_setsize(model) if model else None
     if fd_setsize is not None and c + FD_MARGIN > fd_setsize:
-        warnings.append(f"server-{series['server']} cannot watch fds >= FD_SETSIZE ({fd_setsize}): refused "
+        warnings.append(f"server-{series.server} cannot watch fds >= FD_SETSIZE ({fd_setsize}): refused "
                         f"or failed connections expected")
     somaxconn = env.get("somaxconn")
-    backlog = series["server_options"].get("backlog", somaxconn)
+    backlog = series.server_options.get("backlog", somaxconn)
     cap = min(x for x in (backlog, somaxconn) if x is not None) if (backlog or somaxconn) else None
     if cap is not None and c > cap:
         warnings.append(f"{c} connects at once exceed the listen backlog ({cap}, somaxconn "

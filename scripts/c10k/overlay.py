@@ -116,24 +116,24 @@ def markdown_table(labels, rows):
 
 
 def combined_scenario(folders, labels):
-    """One scenario whose series are every (folder, series) pair, named 'series [label]', with the
-    styles that keep a model's colour and give each folder its own dash and point type."""
+    """(title, series, styles, {series name: (folder index, its name there)}): every (folder, series)
+    pair as a series named 'series [label]', with the styles that keep a model's colour and give
+    each folder its own dash and point type."""
     series, styles, by_name = [], {}, {}
     model_index = {}
     for i, (folder, label) in enumerate(zip(folders, labels)):
         base_styles = plots.series_styles(folder.series())
         for s in folder.series():
-            name = f"{s['name']} [{label}]"
-            series.append(dict(s, name=name))
-            st = dict(base_styles[s["name"]])
+            name = f"{s.name} [{label}]"
+            series.append(s.renamed(name))
+            st = dict(base_styles[s.name])
             st["dt"] = DASHES[i % len(DASHES)]
-            st["pt"] = plots.POINT_TYPES[(model_index.setdefault(s["name"], len(model_index)) + 3 * i)
+            st["pt"] = plots.POINT_TYPES[(model_index.setdefault(s.name, len(model_index)) + 3 * i)
                                          % len(plots.POINT_TYPES)]
             styles[name] = st
-            by_name[name] = (i, s["name"])
+            by_name[name] = (i, s.name)
     names = sorted({f.scenario.get("name", "?") for f in folders})
-    scenario = {"name": " vs ".join(names) if len(names) > 1 else names[0], "series": series}
-    return scenario, styles, by_name
+    return " vs ".join(names) if len(names) > 1 else names[0], series, styles, by_name
 
 
 def render(paths, out_dir, labels=None):
@@ -148,23 +148,23 @@ def render(paths, out_dir, labels=None):
     if len(set(labels)) != len(labels):
         raise OverlayError(f"labels must differ: {labels}")
     points = [f.points() for f in folders]
-    scenario, styles, by_name = combined_scenario(folders, labels)
+    title, series, styles, by_name = combined_scenario(folders, labels)
     plot_dir = os.path.join(out_dir, "plots")
     os.makedirs(plot_dir, exist_ok=True)
     data = {}
-    for s in scenario["series"]:
-        i, original = by_name[s["name"]]
-        rows = [dict(p, series=s["name"]) for p in points[i] if p["series"] == original]
+    for s in series:
+        i, original = by_name[s.name]
+        rows = [dict(p, series=s.name) for p in points[i] if p["series"] == original]
         data.update(plots.write_data(paths[i], rows, [s], plot_dir))
-    concurrencies = sorted({c for s in scenario["series"] for c in s["concurrency"]})
-    images = plots.render_plots(plot_dir, scenario, data, styles, folders[0].environment, concurrencies)
+    concurrencies = sorted({c for s in series for c in s.concurrency})
+    images = plots.render_plots(plot_dir, title, series, data, styles, folders[0].environment, concurrencies)
     series_order = []
     for f in folders:
-        series_order += [s["name"] for s in f.series() if s["name"] not in series_order]
+        series_order += [s.name for s in f.series() if s.name not in series_order]
     rows = ratio_rows(points, series_order)
     table = markdown_table(labels, rows)
     with open(os.path.join(out_dir, "comparison.md"), "w", encoding="utf-8") as f:
-        f.write(f"# {scenario['name']}: {len(folders)} results folders compared\n\n")
+        f.write(f"# {title}: {len(folders)} results folders compared\n\n")
         for path, label in zip(paths, labels):
             f.write(f"- {label}: `{os.path.abspath(path)}`\n")
         differ = disagreements(labels, points, series_order)
@@ -173,7 +173,7 @@ def render(paths, out_dir, labels=None):
                 f"{AGREEMENT:.0%}\n")
         f.write("\n## Every point\n\nRatios are each folder's median over the first folder's, point by point.\n\n")
         f.write("\n".join(table) + "\n")
-    write_html(out_dir, folders, paths, labels, scenario, rows)
+    write_html(out_dir, folders, paths, labels, title, rows)
     return images
 
 
@@ -186,15 +186,15 @@ def _env_rows(folders, labels):
     return f"<table>{head}{body}</table>"
 
 
-def write_html(out_dir, folders, paths, labels, scenario, rows):
+def write_html(out_dir, folders, paths, labels, title, rows):
     e = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="en">', '<head><meta charset="utf-8">',
-             f"<title>c10k-bench: {e(scenario['name'])}, {len(folders)} runs compared</title>",
+             f"<title>c10k-bench: {e(title)}, {len(folders)} runs compared</title>",
              "<style>body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
              "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 8px;"
              "text-align:right}th{background:#f4f4f4}td.l,th.l{text-align:left}"
              ".worse{background:#fde2e2}.better{background:#e2f5e2}</style></head><body>",
-             f"<h1>c10k-bench: <code>{e(scenario['name'])}</code>, {len(folders)} results folders</h1>",
+             f"<h1>c10k-bench: <code>{e(title)}</code>, {len(folders)} results folders</h1>",
              "<p>Each plot overlays every folder: the colour is the server model, the dash and point style "
              "the folder. The table gives each folder's median over the first folder's, point by point; "
              "cells 10 % or more worse are tinted red, 10 % or more better green.</p><ul>"]

@@ -1,18 +1,17 @@
-"""The five gnuplot plots of a results folder (PNG via pngcairo, SVG), and the HTML report.
+"""The plots of a results folder or of several overlaid, with gnuplot (PNG via pngcairo, SVG): the
+list of plots, the series' styles, the data files and the rendering. The bottom layer: the folder
+report (report.py) and the overlay (overlay.py) draw through it; it knows neither.
 
 Data goes to plots/<series>.dat (one row per concurrency), each plot's script to plots/<name>.gp
 (kept, so a plot can be re-made or tweaked by hand: `gnuplot plots/throughput-png.gp`).
 """
-import argparse
 import math
 import os
 import re
-import shutil
 import string
 import subprocess
-import sys
 
-from . import results, scenario as scen
+from . import results
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gnuplot")
 PLOTS = ["throughput", "latency", "memory", "cpu", "failures", "establishment"]
@@ -58,7 +57,7 @@ def series_styles(series_list, descriptions=None):
     descriptions: {model: its --describe} as recorded with the results."""
     styles, per_model, colors, extra = {}, {}, {}, 0
     for i, s in enumerate(series_list):
-        model = s.get("server") or scen.program(s)  # e.g. nginx-1 and nginx-2 share nginx's colour
+        model = s.program  # e.g. nginx-1 and nginx-2 share nginx's colour
         if model not in colors:
             rank = ((descriptions or {}).get(model) or {}).get("rank")
             if isinstance(rank, int) and rank > 0:
@@ -71,23 +70,22 @@ def series_styles(series_list, descriptions=None):
         # Shrinking point sizes: where lines coincide (several models at 0 % failures), the
         # earlier series' markers still show around the later ones.
         ps = max(0.7, 1.8 - 1.0 * i / max(1, len(series_list) - 1))
-        styles[s["name"]] = {"color": colors[model], "dt": 1 + n, "pt": POINT_TYPES[i % len(POINT_TYPES)],
+        styles[s.name] = {"color": colors[model], "dt": 1 + n, "pt": POINT_TYPES[i % len(POINT_TYPES)],
                              "ps": ps}
     return styles
 
 
-def _describe(scenario):
-    """'D = 1 s, keep-alive' from what every series shares."""
+def _describe(series_list):
+    """'delay 1 s, keep-alive' from what every series shares."""
     parts = []
-    opts = [s["server_options"] for s in scenario["series"]]
-    delays = {o.get("delay_ms", 0) for o in opts}
-    works = {o.get("work_us", 0) for o in opts}
+    delays = {s.server_options.get("delay_ms", 0) for s in series_list}
+    works = {s.work_us for s in series_list}
     if len(delays) == 1 and delays != {0}:
         d = delays.pop()
         parts.append(f"delay {d / 1000:g} s" if d >= 1000 else f"delay {d} ms")
     if len(works) == 1 and works != {0}:
         parts.append(f"work {works.pop()} µs CPU")
-    ka = {s["loadgen"].get("keepalive") for s in scenario["series"]}
+    ka = {s.loadgen.get("keepalive") for s in series_list}
     if len(ka) == 1:
         parts.append("keep-alive" if ka.pop() else "new connection per request")
     return ", ".join(parts)
@@ -99,15 +97,15 @@ def write_data(folder, points, series_list, plot_dir):
         by_series.setdefault(p["series"], []).append(p)
     paths = {}
     for s in series_list:
-        rows = by_series.get(s["name"], [])
-        path = os.path.join(plot_dir, f"{_safe(s['name'])}.dat")
+        rows = by_series.get(s.name, [])
+        path = os.path.join(plot_dir, f"{_safe(s.name)}.dat")
         with open(path + ".tmp", "w") as f:
-            f.write(f"# series {s['name']} ({scen.label(s)}) from {os.path.abspath(folder)}\n")
+            f.write(f"# series {s.name} ({s.label}) from {os.path.abspath(folder)}\n")
             f.write("# " + " ".join(COLUMNS) + "\n")
             for p in rows:
                 f.write(" ".join(_fmt(p[c]) for c in COLUMNS) + "\n")
         os.replace(path + ".tmp", path)
-        paths[s["name"]] = (path, rows)
+        paths[s.name] = (path, rows)
     return paths
 
 
@@ -124,25 +122,23 @@ def _line(path, using, title, style, lw=2):
             f"dt {style['dt']} pt {style['pt']} ps {style['ps']:.2f} lw {lw} title {_gp_str(title)}")
 
 
-def plot_commands(name, scenario, data, styles, env):
+def plot_commands(name, series_list, data, styles, env):
     """The `plot ...` clauses of one plot (empty when there is nothing to draw)."""
     clauses = []
-    series_list = scenario["series"]
     if name == "throughput":
         for s in series_list:
-            path, rows = data[s["name"]]
+            path, rows = data[s.name]
             if not _has(rows, "requests_per_sec"):
                 continue
             c, y = COL["concurrency"], COL["requests_per_sec"]
             lo, hi = COL["requests_per_sec_min"], COL["requests_per_sec_max"]
             using = f"{c}:{_positive(y)}:{_positive(lo)}:{_positive(hi)}"
-            clauses.append(_line(path, using, s["name"], styles[s["name"]]).replace(
+            clauses.append(_line(path, using, s.name, styles[s.name]).replace(
                 "with linespoints", "with yerrorlines"))
         if clauses:
             # One ideal line per distinct (D, CPU cap): C/D, capped at CPUs/work when requests cost CPU.
             n_cpus = results.server_cpu_count(env)
-            ideals = sorted({(results.series_service_time_s(s), s["server_options"].get("work_us", 0))
-                             for s in series_list if results.series_service_time_s(s) > 0})
+            ideals = sorted({(s.service_time_s, s.work_us) for s in series_list if s.service_time_s > 0})
             for d, work_us in ideals:
                 label = f"{d:g} s" if d >= 1 else f"{d * 1000:g} ms"
                 if work_us:
@@ -154,14 +150,14 @@ def plot_commands(name, scenario, data, styles, env):
                                    f"title {_gp_str(f'ideal C/D (D = {label})')}")
     elif name == "latency":
         for s in series_list:
-            path, rows = data[s["name"]]
-            st = styles[s["name"]]
+            path, rows = data[s.name]
+            st = styles[s.name]
             c = COL["concurrency"]
             if _has(rows, "latency_p50_ms"):
-                clauses.append(_line(path, f"{c}:{_positive(COL['latency_p50_ms'])}", f"{s['name']} p50", st))
+                clauses.append(_line(path, f"{c}:{_positive(COL['latency_p50_ms'])}", f"{s.name} p50", st))
             if _has(rows, "latency_p99_ms"):
                 p99 = dict(st, dt=st["dt"] + 1, pt=st["pt"] - 1 if st["pt"] % 2 else st["pt"])
-                clauses.append(_line(path, f"{c}:{_positive(COL['latency_p99_ms'])}", f"{s['name']} p99", p99, 1.5))
+                clauses.append(_line(path, f"{c}:{_positive(COL['latency_p99_ms'])}", f"{s.name} p99", p99, 1.5))
         if clauses:
             for d_ms in sorted({1000.0 / v for v in {results.ideal_requests_per_sec(s, 1)
                                                    for s in series_list} - {None}}):
@@ -171,32 +167,32 @@ def plot_commands(name, scenario, data, styles, env):
         # Refusals (answered, non-2xx) and errors (no answer) as separate lines: a server that
         # refuses fast and one that drops connections fail differently.
         for s in series_list:
-            path, rows = data[s["name"]]
-            st = styles[s["name"]]
+            path, rows = data[s.name]
+            st = styles[s.name]
             c = COL["concurrency"]
             if _has(rows, "errors_pct", False):
-                clauses.append(_line(path, f"{c}:{COL['errors_pct']}", f"{s['name']} errors", st))
+                clauses.append(_line(path, f"{c}:{COL['errors_pct']}", f"{s.name} errors", st))
             if _has(rows, "non_2xx_pct"):
                 refused = dict(st, dt=st["dt"] + 1, pt=st["pt"] - 1 if st["pt"] % 2 else st["pt"])
-                clauses.append(_line(path, f"{c}:{COL['non_2xx_pct']}", f"{s['name']} non-2xx", refused, 1.5))
+                clauses.append(_line(path, f"{c}:{COL['non_2xx_pct']}", f"{s.name} non-2xx", refused, 1.5))
     else:
         column = {"memory": "pss_per_connection_kib", "cpu": "cpu_per_request_us",
                   "establishment": "establishment_s"}[name]
         for s in series_list:
-            path, rows = data[s["name"]]
+            path, rows = data[s.name]
             if not _has(rows, column):
                 continue
             y = _positive(COL[column])
-            clauses.append(_line(path, f"{COL['concurrency']}:{y}", s["name"], styles[s["name"]]))
+            clauses.append(_line(path, f"{COL['concurrency']}:{y}", s.name, styles[s.name]))
         if name == "memory":
             # Kernel memory apart from the user-space PSS: the TCP buffers (sockstat) per connection.
             for s in series_list:
-                path, rows = data[s["name"]]
+                path, rows = data[s.name]
                 if _has(rows, "tcp_mem_per_connection_kib"):
-                    st = styles[s["name"]]
+                    st = styles[s.name]
                     kernel = dict(st, dt=st["dt"] + 1, pt=st["pt"] - 1 if st["pt"] % 2 else st["pt"])
                     clauses.append(_line(path, f"{COL['concurrency']}:{_positive(COL['tcp_mem_per_connection_kib'])}",
-                                         f"{s['name']} kernel TCP buffers", kernel, 1.5))
+                                         f"{s.name} kernel TCP buffers", kernel, 1.5))
     return clauses
 
 
@@ -211,12 +207,12 @@ Y_COLUMNS = {"throughput": ["requests_per_sec", "requests_per_sec_min", "request
              "cpu": ["cpu_per_request_us"], "establishment": ["establishment_s"]}
 
 
-def _y_values(name, scenario, data, env, concurrencies):
+def _y_values(name, series_list, data, env, concurrencies):
     """Every positive y a log plot will draw (data and ideal lines), to choose its ticks."""
     ys = [r[c] for _, rows in data.values() for r in rows for c in Y_COLUMNS[name]
           if r[c] is not None and r[c] > 0]
-    for s in scenario["series"]:
-        d = results.series_service_time_s(s)
+    for s in series_list:
+        d = s.service_time_s
         if d > 0 and name == "throughput":
             ys += [v for v in (results.ideal_requests_per_sec(s, c, results.server_cpu_count(env))
                                for c in (min(concurrencies), max(concurrencies))) if v]
@@ -246,26 +242,26 @@ def _log_ticks(ys):
     return ticks if len(ticks) >= 2 else None
 
 
-def gnuplot_script(name, fmt, out_path, scenario, data, styles, env, concurrencies):
+def gnuplot_script(name, fmt, out_path, title, series_list, data, styles, env, concurrencies):
     with open(os.path.join(TEMPLATE_DIR, "common.gp")) as f:
         common = f.read()
     with open(os.path.join(TEMPLATE_DIR, f"{name}.gp")) as f:
         template = string.Template(f.read())
-    desc = _describe(scenario)
-    title = f"{scenario['name']}: {TITLES[name]}" + (f" ({desc})" if desc else "")
+    desc = _describe(series_list)
+    heading = f"{title}: {TITLES[name]}" + (f" ({desc})" if desc else "")
     w, h = SIZE
     if fmt == "png":
         term = f'set terminal pngcairo size {w},{h} enhanced font "DejaVu Sans,12" background "#ffffff"'
     else:
         term = f'set terminal svg size {w},{h} dynamic enhanced font "DejaVu Sans,12" background "#ffffff"'
-    lines = [f"# {name} plot of {scenario['name']}, made by scripts/plot.py", term,
+    lines = [f"# {name} plot of {title}, made by scripts/plot.py", term,
              f"set output {_gp_str(out_path)}", common,
-             template.safe_substitute(title=title.replace('"', "'"))]
+             template.safe_substitute(title=heading.replace('"', "'"))]
     lo, hi = min(concurrencies), max(concurrencies)
     lines.append(f"set xrange [{lo / 1.5!r}:{hi * 1.5!r}]")
     lines.append("set xtics (" + ", ".join(f'"{c:,}" {c}' for c in concurrencies) + ")")
-    clauses = plot_commands(name, scenario, data, styles, env)
-    ticks = _log_ticks(_y_values(name, scenario, data, env, concurrencies)) if name != "failures" else None
+    clauses = plot_commands(name, series_list, data, styles, env)
+    ticks = _log_ticks(_y_values(name, series_list, data, env, concurrencies)) if name != "failures" else None
     if ticks:
         lines.append("set ytics (" + ", ".join(f'"{t:g}" {t!r}' for t in ticks) + ")")
     if clauses:
@@ -291,34 +287,16 @@ def _run_gnuplot(script_path):
         raise PlotError(f"gnuplot {script_path} failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
 
 
-def render_folder(folder):
-    """Writes plots/*.png|svg|dat|gp, summary.md and index.html; returns the list of image paths."""
-    from . import report
-    res = results.load(folder)
-    points = res.points()
-    series_list = res.series()
-    if not series_list:
-        raise PlotError(f"{folder}: the scenario in manifest.json has no series")
-    plot_dir = os.path.join(folder, "plots")
-    os.makedirs(plot_dir, exist_ok=True)
-    data = write_data(folder, points, series_list, plot_dir)
-    styles = series_styles(series_list, res.environment.get("models"))
-    concurrencies = sorted({c for s in series_list for c in s["concurrency"]})
-    images = render_plots(plot_dir, res.scenario, data, styles, res.environment, concurrencies)
-    report.write_summary(folder, res, points)
-    report.write_html(folder, res, points, styles)
-    return images
-
-
-def render_plots(plot_dir, scenario, data, styles, env, concurrencies):
-    """Runs gnuplot for every plot in both formats into plot_dir; returns the image paths."""
+def render_plots(plot_dir, title, series_list, data, styles, env, concurrencies):
+    """Runs gnuplot for every plot in both formats into plot_dir; returns the image paths. title:
+    the scenario's name (or the names overlaid); series_list: Series, each with its rows in data."""
     images = []
     for name in PLOTS:
         for fmt in ("png", "svg"):
             out = os.path.join(plot_dir, f"{name}.{fmt}")
             script = os.path.join(plot_dir, f"{name}-{fmt}.gp")
             with open(script, "w") as f:
-                f.write(gnuplot_script(name, fmt, out + ".tmp", scenario, data, styles, env,
+                f.write(gnuplot_script(name, fmt, out + ".tmp", title, series_list, data, styles, env,
                                        concurrencies))
             _run_gnuplot(script)
             tmp = out + ".tmp"
@@ -332,45 +310,3 @@ def render_plots(plot_dir, scenario, data, styles, env, concurrencies):
                 f.write(text.replace(_gp_str(tmp), _gp_str(out)))
             images.append(out)
     return images
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="plot.py", description="Plots (PNG, SVG) and index.html of a results folder; "
-                                "of several folders, the same plots overlaid with a table of ratios to the first.")
-    p.add_argument("results_dir", nargs="+", help="a results folder written by run_scenario.py (or several)")
-    p.add_argument("--label", action="append", metavar="TEXT",
-                   help="with several folders: a folder's label, once per folder in order (default: what differs "
-                        "among their hosts, CPUs, kernels and git revisions)")
-    p.add_argument("--out", metavar="DIR", help="with several folders: where the overlay goes "
-                   "(default: results/overlay-<timestamp>)")
-    p.add_argument("--check-page", action="store_true",
-                   help="then load index.html in headless Chromium and check every image is present and non-blank")
-    args = p.parse_args(sys.argv[1:] if argv is None else argv)
-    if len(args.results_dir) == 1 and (args.label or args.out):
-        p.error("--label and --out are for overlaying several results folders")
-    if shutil.which("gnuplot") is None:
-        print("plot.py: error: gnuplot is not installed (Debian: apt-get install gnuplot-nox)", file=sys.stderr)
-        return 1
-    from . import overlay
-    out_dir = args.results_dir[0] if len(args.results_dir) == 1 else (args.out or overlay.default_out_dir())
-    try:
-        if len(args.results_dir) == 1:
-            images = render_folder(out_dir)
-        else:
-            images = overlay.render(args.results_dir, out_dir, args.label)
-    except (results.ResultsError, overlay.OverlayError) as e:
-        print(f"plot.py: error: {e}", file=sys.stderr)
-        return 2
-    except PlotError as e:
-        print(f"plot.py: error: {e}", file=sys.stderr)
-        return 1
-    print(f"wrote {len(images)} images in {os.path.join(out_dir, 'plots')} and {os.path.join(out_dir, 'index.html')}")
-    if args.check_page:
-        from . import pagecheck
-        try:
-            report = pagecheck.check_page(os.path.join(out_dir, "index.html"))
-        except pagecheck.PageCheckError as e:
-            print(f"plot.py: page check failed: {e}", file=sys.stderr)
-            return 1
-        print(f"page check: {report}")
-    return 0

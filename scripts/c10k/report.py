@@ -6,7 +6,7 @@ import json
 import os
 import statistics
 
-from . import results, scenario as scen
+from . import plots, results, scenario as scen
 
 PLOT_CAPTIONS = {
     "throughput": ("Throughput vs concurrency",
@@ -159,7 +159,7 @@ def generator_bound(res):
 
 def write_summary(folder, res, points):
     """summary.md: throughput against C/D and memory per connection, one row per series."""
-    concurrencies = sorted({c for s in res.series() for c in s["concurrency"]})
+    concurrencies = sorted({c for s in res.series() for c in s.concurrency})
     by = {(p["series"], p["concurrency"]): p for p in points}
     skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
     lines = [f"# {res.scenario['name']}: summary", "",
@@ -171,41 +171,41 @@ def write_summary(folder, res, points):
     for s in res.series():
         cells = []
         for c in concurrencies:
-            p = by.get((s["name"], c))
-            if (s["name"], c) in skipped:
+            p = by.get((s.name, c))
+            if (s.name, c) in skipped:
                 cells.append("skipped")
             elif p is None or p["requests_per_sec"] is None:
                 cells.append("–" if p is None else ", ".join(p["statuses"]))
             else:
                 pct = _pct_of_ideal(p)
                 cells.append(_num(p["requests_per_sec"]) + (f" ({_pct(pct)})" if pct is not None else ""))
-        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
-    if any("duration_s" not in s["loadgen"] for s in res.series()):
+        lines.append(f"| {s.name} | " + " | ".join(cells) + " |")
+    if any("duration_s" not in s.loadgen for s in res.series()):
         # Request-count runs (the seed's -n 5 -c 5): the time they took is the headline.
         lines += _section("Time taken per repetition, s (median)", concurrencies)
         for s in res.series():
-            cells = [_num(by[(s["name"], c)]["duration_s"]) if (s["name"], c) in by else "–" for c in concurrencies]
-            lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+            cells = [_num(by[(s.name, c)]["duration_s"]) if (s.name, c) in by else "–" for c in concurrencies]
+            lines.append(f"| {s.name} | " + " | ".join(cells) + " |")
     lines += _section("Server CPU per request, µs (user + system, whole process tree)", concurrencies)
     for s in res.series():
-        cells = [_srv(by[(s["name"], c)]["cpu_per_request_us"]) if (s["name"], c) in by else "–"
+        cells = [_srv(by[(s.name, c)]["cpu_per_request_us"]) if (s.name, c) in by else "–"
                  for c in concurrencies]
-        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
-    if any(s.get("compare_to") for s in res.series()):
+        lines.append(f"| {s.name} | " + " | ".join(cells) + " |")
+    if any(s.compare_to for s in res.series()):
         lines += _section("Relative to the reference series: requests/s, CPU per request "
                           "(1.00x = the series named in compare_to)", concurrencies)
         for s in res.series():
-            ref = s.get("compare_to")
+            ref = s.compare_to
             if not ref:
                 continue
-            cells = [_ratios(by.get((s["name"], c)), by.get((ref, c))) for c in concurrencies]
-            lines.append(f"| {s['name']} (vs {ref}) | " + " | ".join(cells) + " |")
+            cells = [_ratios(by.get((s.name, c)), by.get((ref, c))) for c in concurrencies]
+            lines.append(f"| {s.name} (vs {ref}) | " + " | ".join(cells) + " |")
     lines += _section("Establishment: seconds until all C connections were answered once "
                       "(and connections/s)", concurrencies)
     for s in res.series():
         cells = []
         for c in concurrencies:
-            p = by.get((s["name"], c))
+            p = by.get((s.name, c))
             if p is None or (p.get("establishment_s") is None and p.get("establishment_answered") is None):
                 cells.append("–")
             elif p.get("establishment_s") is None:
@@ -213,14 +213,14 @@ def write_summary(folder, res, points):
             else:
                 cells.append(f"{_num(p['establishment_s'])} ({_num(p['establishment_rate_per_s'])}/s)"
                              + (" bound hit" if p.get("establishment_bound_hit") else ""))
-        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {s.name} | " + " | ".join(cells) + " |")
     lines += _section("Server memory per connection, KiB of PSS ((peak - idle) / C)", concurrencies)
     for s in res.series():
         cells = []
         for c in concurrencies:
-            p = by.get((s["name"], c))
+            p = by.get((s.name, c))
             cells.append(_num(p["pss_per_connection_kib"]) if p else "–")
-        lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {s.name} | " + " | ".join(cells) + " |")
     lines += ["", "## Points short of C/D or with failures, and why (from the samples)", ""]
     n = 0
     for p in points:
@@ -246,12 +246,12 @@ def series_list_html(res):
     the manifest), a series' own description, or what it runs."""
     models = res.environment.get("models") or {}
     items = []
-    for s in res.series():
-        d = (models.get(s.get("server")) or {}).get("description") if s.get("server") else None
-        d = d or s.get("description") or s.get("command") or s.get("url") or ""
-        if isinstance(d, list):
+    for s in map(scen.as_series, res.series()):
+        d = (models.get(s.server) or {}).get("description") if s.server else None
+        d = d or s.description or s.command or s.url or ""
+        if isinstance(d, (list, tuple)):
             d = " ".join(map(str, d))
-        items.append(f"<li><strong>{_e(s['name'])}</strong>: {_e(d)}</li>")
+        items.append(f"<li><strong>{_e(s.name)}</strong>: {_e(d)}</li>")
     return "<ul>\n" + "\n".join(items) + "\n</ul>" if items else ""
 
 
@@ -299,8 +299,8 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
             "kernel TCP/conn KiB</th>"
             "<th>peak threads</th><th>peak procs</th><th class=l>files</th></tr>")
     rows = [head]
-    for c in s["concurrency"]:
-        key = (s["name"], c)
+    for c in s.concurrency:
+        key = (s.name, c)
         if key in skipped:
             rows.append(f"<tr class=skip><td>{c:,}</td><td colspan=24 class=l>skipped: {_e(skipped[key])}</td></tr>")
             continue
@@ -315,9 +315,9 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
             why = (why + "; " if why else "") + "expected: " + warnings[key]
         if key in generator:
             why = (why + "; " if why else "") + "the load generator set the pace: " + "; ".join(generator[key])
-        files = " ".join(f'<a href="{_e(_rel(folder, "points", s["name"], f"c{c}", f"rep{k}.json"))}">{k}</a>'
+        files = " ".join(f'<a href="{_e(_rel(folder, "points", s.name, f"c{c}", f"rep{k}.json"))}">{k}</a>'
                          for k in range(1, repeats + 1)
-                         if os.path.exists(results.rep_path(folder, s["name"], c, k)))
+                         if os.path.exists(results.rep_path(folder, s.name, c, k)))
         rng = ("–" if p["requests_per_sec_min"] is None else
                f"{_num(p['requests_per_sec_min'])}–{_num(p['requests_per_sec_max'])}")
         peak_mib = None if p["peak_pss_kib"] is None else p["peak_pss_kib"] / 1024
@@ -342,9 +342,9 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
 
 
 def _options_text(s):
-    opts = {k: v for k, v in s["server_options"].items() if k != "extra_args" or v}
-    lg = {k: v for k, v in s["loadgen"].items() if v not in (None, []) }
-    return f"{scen.label(s)} {json.dumps(opts) if opts else ''}; loadgen {json.dumps(lg)}"
+    opts = {k: v for k, v in s.server_options.items() if k != "extra_args" or v}
+    lg = {k: v for k, v in s.loadgen.items() if v not in (None, []) }
+    return f"{s.label} {json.dumps(opts) if opts else ''}; loadgen {json.dumps(lg)}"
 
 
 def write_html(folder, res, points, styles):
@@ -370,9 +370,8 @@ def write_html(folder, res, points, styles):
         "<h2 id=how>How to read this</h2>", HOW_TO_READ.replace("{series_list}", series_list_html(res)),
         "<h2 id=plots>Plots</h2>",
     ]
-    from .plots import PLOTS
     w, h = 1100, 640
-    for name in PLOTS:
+    for name in plots.PLOTS:
         title, caption = PLOT_CAPTIONS[name]
         parts.append(f'<figure id="plot-{name}"><a href="plots/{name}.svg"><img src="plots/{name}.png" '
                      f'width="{w}" height="{h}" alt="{_e(title)}"></a>'
@@ -382,8 +381,8 @@ def write_html(folder, res, points, styles):
     parts.append("<p>One table per series, one row per concurrency; medians over the repetitions whose status is "
                  "<code>ok</code>. Rows with failures are tinted.</p>")
     for s in res.series():
-        color = styles.get(s["name"], {}).get("color", "#000")
-        parts.append(f'<h3 id="series-{_e(s["name"])}"><span style="color:{_e(color)}">&#9632;</span> {_e(s["name"])}</h3>')
+        color = styles.get(s.name, {}).get("color", "#000")
+        parts.append(f'<h3 id="series-{_e(s.name)}"><span style="color:{_e(color)}">&#9632;</span> {_e(s.name)}</h3>')
         parts.append(f"<p><code>{_e(_options_text(s))}</code></p>")
         parts.append(_series_table(folder, s, points_by, skipped, warnings, sc["repeats"], generator))
     if res.skipped_points:
@@ -397,3 +396,22 @@ def write_html(folder, res, points, styles):
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(parts) + "\n")
     os.replace(path + ".tmp", path)
+
+
+def render_folder(folder):
+    """The report of a results folder: plots/*.png|svg|dat|gp, summary.md and index.html; returns the
+    list of image paths."""
+    res = results.load(folder)
+    points = res.points()
+    series_list = res.series()
+    if not series_list:
+        raise plots.PlotError(f"{folder}: the scenario in manifest.json has no series")
+    plot_dir = os.path.join(folder, "plots")
+    os.makedirs(plot_dir, exist_ok=True)
+    data = plots.write_data(folder, points, series_list, plot_dir)
+    styles = plots.series_styles(series_list, res.environment.get("models"))
+    concurrencies = sorted({c for s in series_list for c in s.concurrency})
+    images = plots.render_plots(plot_dir, res.scenario.get("name", "?"), series_list, data, styles, res.environment, concurrencies)
+    write_summary(folder, res, points)
+    write_html(folder, res, points, styles)
+    return images

@@ -2,13 +2,16 @@
 
 Readers: plot.py, the HTML report and the compare tool (`from c10k import results`).
 """
+import datetime
 import json
 import math
 import os
 import statistics
 import tempfile
+import time
 
-from . import models
+from . import models, scenario as scen
+from .nested import dig
 
 SCHEMA_VERSION = 1
 KIND = "c10k-bench-results"
@@ -79,17 +82,80 @@ def read_manifest(folder):
     return manifest
 
 
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+class Manifest:
+    """The manifest of a results folder being written. Every write of it goes through here: a new
+    folder or a resumed one, the start of a run (begin), its end by a signal or an error
+    (interrupt), or its end (finish). Each write is atomic."""
+
+    def __init__(self, folder, doc):
+        self.folder, self.doc = folder, doc
+        self.path = os.path.join(folder, "manifest.json")
+        self._run, self._t0 = None, None
+
+    @classmethod
+    def create(cls, parent, scenario, environment):
+        """A new results folder <parent>/<scenario>-<timestamp> for a scenario (a Scenario)."""
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = os.path.abspath(os.path.join(parent, f"{scenario.name}-{stamp}"))
+        if os.path.exists(folder):
+            raise ResultsError(f"{folder} already exists")
+        os.makedirs(os.path.join(folder, "points"))
+        return cls(folder, {"schema_version": SCHEMA_VERSION, "kind": KIND, "scenario": scenario.to_dict(),
+                            "quick": scenario.quick, "environment": environment, "started": now_iso(),
+                            "finished": None, "interrupted": None, "runs": [], "skipped_points": [],
+                            "warnings": []})
+
+    @classmethod
+    def open(cls, folder):
+        """The manifest of a folder to resume."""
+        return cls(os.path.abspath(folder), read_manifest(folder))
+
+    def unfinished_runs(self):
+        """The earlier runs that neither finished nor were interrupted (killed, or still running)."""
+        return [run for run in self.doc.get("runs") or []
+                if isinstance(run, dict) and not run.get("finished") and not run.get("interrupted")]
+
+    @staticmethod
+    def mark_killed(run):
+        run["interrupted"] = "killed"  # written with the next begin()
+
+    def begin(self, skipped, warnings, hosts=None):
+        """Records the start of a run (this process) and what it cannot run here."""
+        self.doc["skipped_points"], self.doc["warnings"] = skipped, warnings
+        if hosts:
+            self.doc["loadgen_hosts"] = hosts
+        self._run = {"started": now_iso(), "finished": None, "interrupted": None, "pid": os.getpid()}
+        self._t0 = time.monotonic()
+        self.doc.setdefault("runs", []).append(self._run)
+        self.doc["finished"], self.doc["interrupted"] = None, None
+        self._write()
+
+    def interrupt(self, reason):
+        """The run ended early: reason is the signal's name, or "error"."""
+        self._end(reason)
+        self.doc["interrupted"] = reason
+        self._write()
+
+    def finish(self):
+        self._end(None)
+        self.doc["finished"] = self._run["finished"]
+        self._write()
+
+    def _end(self, interrupted):
+        self._run["finished"], self._run["interrupted"] = now_iso(), interrupted
+        self._run["wall_s"] = round(time.monotonic() - self._t0, 1)
+
+    def _write(self):
+        write_json_atomic(self.path, self.doc)
+
+
 def _median(values):
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
-
-
-def _get(doc, *keys):
-    for k in keys:
-        if not isinstance(doc, dict) or k not in doc:
-            return None
-        doc = doc[k]
-    return doc
 
 
 def ideal_requests_per_sec(series, concurrency, server_cpus=None):
@@ -97,11 +163,12 @@ def ideal_requests_per_sec(series, concurrency, server_cpus=None):
 
     With CPU work per request (work_us) and the number of CPUs the server may use, the ideal is
     also capped by what those CPUs can do: server_cpus / work."""
-    d = series_service_time_s(series)
+    series = scen.as_series(series)
+    d = series.service_time_s
     if d <= 0:
         return None
     ideal = concurrency / d
-    work_s = series.get("server_options", {}).get("work_us", 0) / 1e6
+    work_s = series.work_us / 1e6
     if work_s > 0 and server_cpus:
         ideal = min(ideal, server_cpus / work_s)
     return ideal
@@ -163,7 +230,8 @@ class Folder:
         self._by_point = None
 
     def series(self):
-        return list(self.scenario.get("series", []))
+        """The scenario's series (Series objects), in run order."""
+        return [scen.Series.from_dict(s) for s in self.scenario.get("series", [])]
 
     def repetitions_by_point(self):
         """{(series, concurrency): [finished repetitions in order]}, read once."""
@@ -174,8 +242,7 @@ class Folder:
     def repetitions(self):
         """Every finished repetition (parsed rep<k>.json), in scenario order."""
         by_point = self.repetitions_by_point()
-        return [rep for s in self.series() for c in s.get("concurrency", [])
-                for rep in by_point.get((s["name"], c), [])]
+        return [rep for s in self.series() for c in s.concurrency for rep in by_point.get((s.name, c), [])]
 
     def model(self, name):
         """The model's own description (--describe) recorded with the run, or {} for older results."""
@@ -186,18 +253,17 @@ class Folder:
         by_point = self.repetitions_by_point()
         out = []
         for s in self.series():
-            for c in s.get("concurrency", []):
-                reps = by_point.get((s["name"], c))
+            for c in s.concurrency:
+                reps = by_point.get((s.name, c))
                 if reps:
-                    out.append(summarize_point(s, c, reps, server_cpu_count(self.environment),
-                                               self.model(s.get("server"))))
+                    out.append(summarize_point(s, c, reps, server_cpu_count(self.environment), self.model(s.server)))
         return out
 
 
 def success_fraction(loadgen_doc):
     """Share of complete responses that were 2xx (a 503 answered fast is not throughput)."""
-    codes = _get(loadgen_doc, "status_codes") or {}
-    complete = _get(loadgen_doc, "summary", "complete") or 0
+    codes = dig(loadgen_doc, "status_codes") or {}
+    complete = dig(loadgen_doc, "summary", "complete") or 0
     if not complete:
         return 1.0
     good = sum(v for k, v in codes.items() if str(k).startswith("2") and isinstance(v, int))
@@ -207,7 +273,7 @@ def success_fraction(loadgen_doc):
 def establishment(rep):
     """(seconds until every connection had one 2xx answer or None, answered, connections) of a
     repetition; (None, None, None) when its loadgen did not report it."""
-    est = _get(rep, "loadgen", "establishment")
+    est = dig(rep, "loadgen", "establishment")
     if not isinstance(est, dict):
         return None, None, None
     return est.get("all_answered_s"), est.get("answered"), est.get("connections")
@@ -223,8 +289,8 @@ def steady_window(rep, delay_s=0.0):
     (the bound): bound_hit says the phase was longer, or never ended. With a delay D of a second
     or more the skip is a whole number of D: each keep-alive connection answers once per D, so a
     window of whole D counts each connection alike, where a cut in mid-round counts some twice."""
-    cfg = _get(rep, "loadgen", "config") or {}
-    duration = _get(rep, "loadgen", "summary", "duration_s")
+    cfg = dig(rep, "loadgen", "config") or {}
+    duration = dig(rep, "loadgen", "summary", "duration_s")
     if not cfg.get("time_limit_s") or not duration:
         return 0.0, False  # a request-count run has no window to move
     e, answered, conns = establishment(rep)
@@ -253,12 +319,12 @@ def repetition_rate(rep, series):
     For a time-bound run the loadgen counts every request that ends inside the measured window
     (including one that began during the warm-up), so its rate needs no edge correction."""
     doc = rep.get("loadgen")
-    rate = _get(doc, "summary", "requests_per_sec") if isinstance(doc, dict) else None
+    rate = dig(doc, "summary", "requests_per_sec") if isinstance(doc, dict) else None
     if rate is None:
         return None
-    skip, _ = steady_window(rep, series_service_time_s(series))
-    seconds = _get(doc, "timeseries") or []
-    duration = _get(doc, "summary", "duration_s") or 0
+    skip, _ = steady_window(rep, scen.as_series(series).service_time_s)
+    seconds = dig(doc, "timeseries") or []
+    duration = dig(doc, "summary", "duration_s") or 0
     if skip > 0 and seconds and duration > skip:
         done = sum(s.get("completed", 0) for s in seconds if s.get("t_s", 0) >= skip)
         rate = done / (duration - skip)
@@ -269,22 +335,18 @@ def latency_table(rep):
     """The latency table of the successful (2xx) responses of a repetition: refusals and errors
     answered at once would pull percentiles over all responses down. Older loadgen results have no
     such table; their table of all complete responses stands in."""
-    return _get(rep, "loadgen", "latency_2xx", "total") or _get(rep, "loadgen", "latency", "total")
-
-
-def series_service_time_s(series):
-    opts = series.get("server_options", {})
-    return opts.get("delay_ms", 0) / 1000.0 + opts.get("work_us", 0) / 1e6
+    return dig(rep, "loadgen", "latency_2xx", "total") or dig(rep, "loadgen", "latency", "total")
 
 
 def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
+    series = scen.as_series(series)
     ok = [r for r in reps if r.get("status") == "ok"]
     rps = [v for v in (repetition_rate(r, series) for r in ok) if v is not None]
-    raw_rps = [v for v in (_get(r, "loadgen", "summary", "requests_per_sec") for r in ok) if v is not None]
+    raw_rps = [v for v in (dig(r, "loadgen", "summary", "requests_per_sec") for r in ok) if v is not None]
     bad = attempts = complete = failed = non2xx = 0
     with_doc = 0
     for r in reps:
-        summary = _get(r, "loadgen", "summary")
+        summary = dig(r, "loadgen", "summary")
         if not summary:
             continue
         with_doc += 1
@@ -303,16 +365,16 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
     usage = [r.get("server_usage") or {} for r in ok]
     lg_errors, srv_errors = {}, {}
     for r in reps:
-        for k, v in (_get(r, "loadgen", "errors") or {}).items():
+        for k, v in (dig(r, "loadgen", "errors") or {}).items():
             if isinstance(v, int):
                 lg_errors[k] = lg_errors.get(k, 0) + v
-        before = _get(r, "server_stats", "before", "errors") or {}
-        after = _get(r, "server_stats", "after", "errors") or {}
+        before = dig(r, "server_stats", "before", "errors") or {}
+        after = dig(r, "server_stats", "after", "errors") or {}
         for k, v in after.items():
             if isinstance(v, int) and isinstance(before.get(k, 0), int) and v - before.get(k, 0) > 0:
                 srv_errors[k] = srv_errors.get(k, 0) + v - before.get(k, 0)
     point = {
-        "series": series["name"], "server": series["server"], "concurrency": concurrency,
+        "series": series.name, "server": series.server, "concurrency": concurrency,
         "repetitions": len(reps), "ok_repetitions": len(ok),
         "statuses": sorted({r.get("status") for r in reps}),
         "detail": "; ".join(sorted({r["detail"] for r in reps if r.get("detail")})) or None,
@@ -320,11 +382,11 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         "requests_per_sec_min": min(rps) if rps else None,
         "requests_per_sec_max": max(rps) if rps else None,
         "loadgen_requests_per_sec": _median(raw_rps),
-        "latency_p50_ms": _median([_get(latency_table(r), "percentiles", "50") for r in ok
-                                   if _get(latency_table(r), "count")]),
-        "latency_p99_ms": _median([_get(latency_table(r), "percentiles", "99") for r in ok
-                                   if _get(latency_table(r), "count")]),
-        "duration_s": _median([_get(r, "loadgen", "summary", "duration_s") for r in ok]),
+        "latency_p50_ms": _median([dig(latency_table(r), "percentiles", "50") for r in ok
+                                   if dig(latency_table(r), "count")]),
+        "latency_p99_ms": _median([dig(latency_table(r), "percentiles", "99") for r in ok
+                                   if dig(latency_table(r), "count")]),
+        "duration_s": _median([dig(r, "loadgen", "summary", "duration_s") for r in ok]),
         "complete": complete, "failed": failed, "non_2xx": non2xx, "failed_pct": round(failed_pct, 3),
         "non_2xx_pct": round(non_2xx_pct, 3), "errors_pct": round(errors_pct, 3),
         "cpu_per_request_us": _median([u.get("cpu_per_request_us") for u in usage]),
@@ -349,8 +411,8 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
     point["establishment_rate_per_s"] = (round(concurrency / point["establishment_s"], 1)
                                          if point["establishment_s"] else None)
     point["establishment_answered"] = min((a for _, a, _ in ests if a is not None), default=None)
-    point["establishment_bound_hit"] = sum(1 for r in ok if steady_window(r, series_service_time_s(series))[1])
-    point["diagnosis"] = diagnose(point, series_service_time_s(series), model)
+    point["establishment_bound_hit"] = sum(1 for r in ok if steady_window(r, series.service_time_s)[1])
+    point["diagnosis"] = diagnose(point, series.service_time_s, model)
     return point
 
 

@@ -7,7 +7,6 @@ the repetition atomically, and end the server. Ctrl-C/SIGTERM end the current lo
 server and keep every finished repetition; --resume continues where the run stopped.
 """
 import argparse
-import datetime
 import json
 import os
 import signal
@@ -34,10 +33,6 @@ class Interrupted(Exception):
 
 class UsageError(Exception):
     """Bad input: exit status 2 with the message."""
-
-
-def now_iso():
-    return datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds")
 
 
 def _fetch_stats_once(host, port, timeout):
@@ -107,7 +102,7 @@ class Runner:
         repetitions stay independent and each one's idle baseline (memory per connection is
         measured against it) is not inflated by the connections of the one before."""
         for k in reps:
-            label = f"{series['name']} c={concurrency} rep {k}/{self.scenario['repeats']}"
+            label = f"{series.name} c={concurrency} rep {k}/{self.scenario.repeats}"
             self.progress.start_item(label)
             t0 = time.monotonic()
             try:
@@ -115,7 +110,7 @@ class Runner:
                 doc = self.run_repetition(series, concurrency, k, getattr(self.server, "args", None))
             finally:
                 self._stop_server()
-            results.write_json_atomic(results.rep_path(self.folder, series["name"], concurrency, k), doc)
+            results.write_json_atomic(results.rep_path(self.folder, series.name, concurrency, k), doc)
             self.written += 1
             self.progress.finish_item(time.monotonic() - t0)
             if doc["status"] != "ok":
@@ -123,26 +118,24 @@ class Runner:
 
     def start_server(self, series):
         """A ready server for one repetition: one of our models, any command, or a running URL."""
-        kind = scen.kind(series)
         cpus = self.pinning["server_cpus"]
-        if kind == "server":
-            args = scen.server_args(os.path.join(self.bin_dir, f"server-{series['server']}"), series,
-                                    self.server_address)
+        if series.kind == "server":
+            args = series.server_argv(os.path.join(self.bin_dir, f"server-{series.server}"), self.server_address)
             return processes.Server(args, cpus, self.ready_timeout)
-        if kind == "url":
-            return processes.RunningServer(series["url"], series.get("pid"), series.get("pidfile"))
+        if series.kind == "url":
+            return processes.RunningServer(series.url, series.pid, series.pidfile)
         host = "127.0.0.1"
         for attempt in range(PORT_ATTEMPTS):
-            port = processes.free_port(host) if scen.uses_port(series) else None
-            setup = lambda d: scen.command_setup(series, {"host": host, "port": str(port), "dir": d})  # noqa: E731
+            port = processes.free_port(host) if series.uses_port else None
+            setup = lambda d: series.command_setup({"host": host, "port": str(port), "dir": d})  # noqa: E731
             try:
-                return processes.Server(setup, cpus, series.get("start_timeout_s") or self.ready_timeout,
-                                        ready=series.get("ready"), port=port, host=host)
+                return processes.Server(setup, cpus, series.start_timeout_s or self.ready_timeout,
+                                        ready=series.ready, port=port, host=host)
             except processes.ServerStartError as e:
                 # Another process may take the picked port before the server binds it.
                 if port is None or "in use" not in str(e) or attempt == PORT_ATTEMPTS - 1:
                     raise
-                self.log(f"{series['name']}: port {port} was taken before the server bound it; another one")
+                self.log(f"{series.name}: port {port} was taken before the server bound it; another one")
 
     def _stop_server(self):
         if self.server is not None:
@@ -154,15 +147,15 @@ class Runner:
 
     def run_repetition(self, series, concurrency, k, server_args):
         server = self.server
-        started = now_iso()
+        started = results.now_iso()
         t_start = time.monotonic()
-        json_path = os.path.join(results.point_dir(self.folder, series["name"], concurrency),
+        json_path = os.path.join(results.point_dir(self.folder, series.name, concurrency),
                                  f".rep{k}.loadgen.json.tmp")
         os.makedirs(os.path.dirname(json_path), exist_ok=True)
-        lg_args = scen.loadgen_args(os.path.join(self.bin_dir, "loadgen"), series, concurrency, server.url,
-                                    json_path)
+        lg_args = series.loadgen_argv(os.path.join(self.bin_dir, "loadgen"), concurrency, server.url, json_path)
+        timeout = self.scenario.timeout_for(series)
         # /__stats is ours: another server may not have it (one try, and the columns say n/a).
-        stats_attempts = 12 if scen.kind(series) == "server" else 1
+        stats_attempts = 12 if series.kind == "server" else 1
         before = fetch_stats(server.host, server.port, attempts=stats_attempts)
         local = server.host in ("127.0.0.1", "::1", "localhost") or server.host.startswith("127.")
         sampler = procsample.Sampler(server.pid, SAMPLE_INTERVAL_S, port=server.port if local else None).start()
@@ -179,11 +172,9 @@ class Runner:
         shards = None
         try:
             if self.hosts:
-                res, shards = multihost.run_point(self.hosts, lg_args, json_path,
-                                                  scen.point_timeout_s(self.scenario, series), lg_args[0])
+                res, shards = multihost.run_point(self.hosts, lg_args, json_path, timeout, lg_args[0])
             else:
-                res = processes.run_bounded(lg_args, self.pinning["loadgen_cpus"],
-                                            scen.point_timeout_s(self.scenario, series), poll=server_gone,
+                res = processes.run_bounded(lg_args, self.pinning["loadgen_cpus"], timeout, poll=server_gone,
                                             on_start=lambda proc: loadgen_pid.append(proc.pid))
         finally:
             samples = sampler.stop(load_t0)
@@ -198,8 +189,7 @@ class Runner:
                       is not None else f"server process {server.pid} is gone")
         elif res.timed_out:
             status = "loadgen_failed"
-            detail = (f"loadgen did not finish within {scen.point_timeout_s(self.scenario, series):g} s "
-                      f"and was stopped")
+            detail = f"loadgen did not finish within {timeout:g} s and was stopped"
         elif res.exit_status != 0:
             status = "loadgen_failed"
             last = res.stderr_tail.strip().splitlines()[-1:] or [""]
@@ -209,7 +199,7 @@ class Runner:
             detail = "loadgen exited 0 but wrote no readable --json document"
         requests = _requests_served(before, after, loadgen_doc)
         return {
-            "series": series["name"], "server": series["server"], "concurrency": concurrency,
+            "series": series.name, "server": series.server, "concurrency": concurrency,
             "repetition": k, "status": status, "detail": detail,
             "started": started, "wall_s": round(time.monotonic() - t_start, 3),
             "server_args": server_args, "loadgen_args": lg_args,
@@ -225,27 +215,27 @@ class Runner:
 
 
 def _plan(scenario, folder, skipped):
-    """[(series, concurrency, [missing repetitions])] in run order."""
+    """[(series, concurrency, [missing repetitions])] in run order; with no folder, every repetition."""
     skip = {(p["series"], p["concurrency"]) for p in skipped}
     plan = []
-    for s in scenario["series"]:
-        for c in s["concurrency"]:
-            if (s["name"], c) in skip:
+    for s in scenario.series:
+        for c in s.concurrency:
+            if (s.name, c) in skip:
                 continue
-            missing = [k for k in range(1, scenario["repeats"] + 1)
-                       if not os.path.exists(results.rep_path(folder, s["name"], c, k))]
+            missing = [k for k in range(1, scenario.repeats + 1)
+                       if folder is None or not os.path.exists(results.rep_path(folder, s.name, c, k))]
             if missing:
                 plan.append((s, c, missing))
     return plan
 
 
-def _estimate(scenario, plan):
+def _estimate(plan):
     total = 0.0
     for s, _, reps in plan:
-        lg = s["loadgen"]
-        per = lg.get("warmup_s", 0) + lg.get("duration_s", 0) + scen.service_time_s(s) + 0.5
+        lg = s.loadgen
+        per = lg.get("warmup_s", 0) + lg.get("duration_s", 0) + s.service_time_s + 0.5
         if "duration_s" not in lg:
-            per += max(1.0, scen.service_time_s(s))
+            per += max(1.0, s.service_time_s)
         total += per * len(reps) + START_STOP_OVERHEAD_S
     return total
 
@@ -274,14 +264,12 @@ def _close_killed_runs(manifest, log):
     """Before a resume: a run the manifest lists as neither finished nor interrupted ended
     without its cleanup (SIGKILL, power loss). Mark it "killed" and remove the temporary files
     its guard could not remove. Refuses while that runner still lives."""
-    for run in manifest.get("runs") or []:
-        if not isinstance(run, dict) or run.get("finished") or run.get("interrupted"):
-            continue
+    for run in manifest.unfinished_runs():
         pid = run.get("pid")
         if isinstance(pid, int) and pid != os.getpid() and _runner_alive(pid):
             raise UsageError(f"a runner (pid {pid}) is still writing this folder; stop it first "
                              f"(kill {pid}) or wait for it")
-        run["interrupted"] = "killed"
+        manifest.mark_killed(run)
         if isinstance(pid, int):
             for path in processes.remove_stale_temp(pid):
                 log(f"removed {path}, left by the killed run (pid {pid})")
@@ -354,7 +342,7 @@ def main(argv=None):
         for name in scen.available():
             try:
                 doc = scen.load(name)
-                first = doc["description"].split(". ")[0].rstrip(".")
+                first = doc.description.split(". ")[0].rstrip(".")
                 print(f"{name:12s} {first[:110]}{'...' if len(first) > 110 else ''}")
             except scen.ScenarioError as e:
                 print(f"{name:12s} INVALID: {e}")
@@ -369,40 +357,61 @@ def main(argv=None):
 
 def _main(args, log):
     bin_dir = args.bin_dir or os.environ.get("C10K_BIN_DIR") or DEFAULT_BIN_DIR
-    manifest = None
-    if args.resume:
-        manifest = results.read_manifest(args.resume)
-        scenario = scen.check_expanded(manifest["scenario"], os.path.join(args.resume, "manifest.json"))
-        if args.scenario:
-            wanted = scen.load(args.scenario, quick=args.quick)
-            if wanted["name"] != scenario.get("name"):
-                raise UsageError(f"{args.resume} holds scenario {scenario.get('name')!r}, not {wanted['name']!r}")
-        folder = os.path.abspath(args.resume)
+    scenario, manifest = load(args)
+    checked = check(args, scenario, bin_dir, log)
+    if args.check:
+        print_plan(scenario, _plan(scenario, None, checked.skipped))
+        return 0
+    if manifest is None:
+        manifest = results.Manifest.create(args.out or default_results_dir(), scenario, checked.environment)
     else:
-        scenario = scen.load(args.scenario, quick=args.quick)
-        folder = None
-    source = args.resume or scen.resolve_path(args.scenario)
+        _remove_stale_tmp(manifest.folder)
+        _close_killed_runs(manifest, log)
+    return run(args, scenario, manifest, checked, _plan(scenario, manifest.folder, checked.skipped), bin_dir, log)
 
+
+def load(args):
+    """(the Scenario, the Manifest of the folder to resume or None)."""
+    if not args.resume:
+        return scen.load(args.scenario, quick=args.quick), None
+    manifest = results.Manifest.open(args.resume)
+    scenario = scen.check_expanded(manifest.doc["scenario"], manifest.path)
+    if args.scenario:
+        wanted = scen.load(args.scenario, quick=args.quick)
+        if wanted.name != scenario.name:
+            raise UsageError(f"{args.resume} holds scenario {scenario.name!r}, not {wanted.name!r}")
+    return scenario, manifest
+
+
+class Checked:
+    """What the checks before a run found: the environment, the points that cannot run here and
+    why, the points that may misbehave, and the loadgen hosts (with their clock offsets)."""
+
+    def __init__(self, environment, skipped, warnings, hosts):
+        self.environment, self.skipped, self.warnings, self.hosts = environment, skipped, warnings, hosts
+
+
+def check(args, scenario, bin_dir, log):
+    """Binaries, hosts and the machine's limits, point by point; says what it finds."""
+    source = args.resume or scen.resolve_path(args.scenario)
     if not args.bin_dir and not os.environ.get("C10K_BIN_DIR") and not args.no_build and not args.check:
         _build(log)
-    scen.check_binaries(scenario, bin_dir, source)
-
+    scenario.check_binaries(bin_dir, source)
     hosts = None
     if args.loadgen_hosts and not args.check:
         hosts = multihost.clock_offsets(multihost.read_hosts(args.loadgen_hosts, os.path.join(bin_dir, "loadgen")))
     environment.raise_nofile_limit()
-    env = environment.collect(bin_dir, [s["server"] for s in scenario["series"] if s.get("server")])
+    env = environment.collect(bin_dir, [s.server for s in scenario.series if s.server])
     tasks_now = environment.count_tasks()
     skipped, warnings = [], []
-    for s in scenario["series"]:
-        missing = (scen.missing_program_reason(s) if scen.kind(s) == "command" else
-                   scen.missing_binary_reason(s, bin_dir) if s.get("optional") else None)
-        for c in s["concurrency"]:
+    for s in scenario.series:
+        missing = s.missing_reason(bin_dir)
+        for c in s.concurrency:
             reason, warning = (missing, None) if missing else environment.check_point(env, s, c, tasks_now)
             if reason:
-                skipped.append({"series": s["name"], "concurrency": c, "reason": reason})
+                skipped.append({"series": s.name, "concurrency": c, "reason": reason})
             elif warning:
-                warnings.append({"series": s["name"], "concurrency": c, "reason": warning})
+                warnings.append({"series": s.name, "concurrency": c, "reason": warning})
     grouped = {}  # one line per series and reason (a peer that is not installed: every C)
     for p in skipped:
         grouped.setdefault((p["series"], p["reason"]), []).append(str(p["concurrency"]))
@@ -410,60 +419,39 @@ def _main(args, log):
         log(f"cannot run {series} at c={', '.join(cs)} here: {reason}")
     for w in warnings:
         log(f"note: {w['series']} at c={w['concurrency']}: {w['reason']}")
-    for s in scenario["series"]:
-        for note in scen.window_notes(s):
-            log(f"note: {s['name']}: {note}")
+    for s in scenario.series:
+        for note in s.window_notes():
+            log(f"note: {s.name}: {note}")
+    return Checked(env, skipped, warnings, hosts)
 
-    if args.check:
-        n = sum(len(s["concurrency"]) for s in scenario["series"]) - len(skipped)
-        plan = [(s, c, list(range(1, scenario["repeats"] + 1))) for s in scenario["series"]
-                for c in s["concurrency"] if not any(p["series"] == s["name"] and p["concurrency"] == c
-                                                     for p in skipped)]
-        print(f"scenario {scenario['name']}: {len(scenario['series'])} series, {n} points, "
-              f"{scenario['repeats']} repetition(s) each, about {fmt_duration(_estimate(scenario, plan))}")
-        for s in scenario["series"]:
-            print(f"  {s['name']:20s} {scen.label(s):20s} c={s['concurrency']}")
-        return 0
 
-    if folder is None:
-        parent = args.out or default_results_dir()
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        folder = os.path.abspath(os.path.join(parent, f"{scenario['name']}-{stamp}"))
-        if os.path.exists(folder):
-            raise UsageError(f"{folder} already exists")
-        os.makedirs(os.path.join(folder, "points"))
-        manifest = {"schema_version": results.SCHEMA_VERSION, "kind": results.KIND, "scenario": scenario,
-                    "quick": scenario.get("quick", False), "environment": env, "started": now_iso(),
-                    "finished": None, "interrupted": None, "runs": [], "skipped_points": [], "warnings": []}
-    else:
-        _remove_stale_tmp(folder)
-        _close_killed_runs(manifest, log)
-    manifest["skipped_points"], manifest["warnings"] = skipped, warnings
-    if hosts:
-        manifest["loadgen_hosts"] = hosts
-    run_entry = {"started": now_iso(), "finished": None, "interrupted": None, "pid": os.getpid()}
-    manifest.setdefault("runs", []).append(run_entry)
-    manifest["finished"], manifest["interrupted"] = None, None
-    manifest_path = os.path.join(folder, "manifest.json")
-    results.write_json_atomic(manifest_path, manifest)
+def print_plan(scenario, plan):
+    print(f"scenario {scenario.name}: {len(scenario.series)} series, {len(plan)} points, "
+          f"{scenario.repeats} repetition(s) each, about {fmt_duration(_estimate(plan))}")
+    for s in scenario.series:
+        print(f"  {s.name:20s} {s.label:20s} c={list(s.concurrency)}")
+
+
+def run(args, scenario, manifest, checked, plan, bin_dir, log):
+    """Runs the plan into the manifest's folder, then plots it; the exit status."""
+    folder = manifest.folder
+    manifest.begin(checked.skipped, checked.warnings, checked.hosts)
     print(f"results: {folder}", flush=True)
-
-    plan = _plan(scenario, folder, skipped)
-    total = sum(len(r) for _, _, r in plan)
-    progress = Progress(total, enabled=not args.no_progress)
-    progress.set_estimate(_estimate(scenario, plan))
+    progress = Progress(sum(len(r) for _, _, r in plan), enabled=not args.no_progress)
+    progress.set_estimate(_estimate(plan))
     if not plan:
         log("every point of this run is already finished")
     processes.become_subreaper()
-    if env["pinning"]["loadgen_cpus"]:
+    pinning = checked.environment["pinning"]
+    if pinning["loadgen_cpus"]:
         # The sampler reads /proc a lot at high C (10,000 forked children): keep that work off the
         # server's CPU, on the loadgen's, which has room to spare at these request rates.
         try:
-            os.sched_setaffinity(0, env["pinning"]["loadgen_cpus"])
+            os.sched_setaffinity(0, pinning["loadgen_cpus"])
         except OSError:
             pass
-    runner = Runner(scenario, folder, env, bin_dir, progress, args.ready_timeout, log)
-    runner.hosts, runner.server_address = hosts, args.server_address
+    runner = Runner(scenario, folder, checked.environment, bin_dir, progress, args.ready_timeout, log)
+    runner.hosts, runner.server_address = checked.hosts, args.server_address
     t0 = time.monotonic()
     previous = {sig: signal.getsignal(sig) for sig in STOP_SIGNALS}
     _install_signal_handlers()
@@ -478,34 +466,26 @@ def _main(args, log):
         progress.close()
         processes.end_all()
         runner.server = None
-        run_entry["finished"], run_entry["interrupted"] = now_iso(), signame
-        run_entry["wall_s"] = round(time.monotonic() - t0, 1)
-        manifest["interrupted"] = signame
-        results.write_json_atomic(manifest_path, manifest)
+        manifest.interrupt(signame)
         log(f"run_scenario: interrupted by {signame}; {runner.written} repetition(s) written this run are kept "
             f"in {folder}\n  resume with: {sys.argv[0]} --resume {folder}")
         return 128 + getattr(signal, signame)
     except processes.ServerStartError:
         progress.close()
-        run_entry["finished"], run_entry["interrupted"] = now_iso(), "error"
-        run_entry["wall_s"] = round(time.monotonic() - t0, 1)
-        manifest["interrupted"] = "error"
-        results.write_json_atomic(manifest_path, manifest)
+        manifest.interrupt("error")
         raise
     finally:
         processes.stop_guard()
         for sig, h in previous.items():
             signal.signal(sig, h)
     progress.close()
-    run_entry["finished"] = manifest["finished"] = now_iso()
-    run_entry["wall_s"] = round(time.monotonic() - t0, 1)
-    results.write_json_atomic(manifest_path, manifest)
-    log(f"run_scenario: {scenario['name']} done in {fmt_duration(time.monotonic() - t0)} "
+    manifest.finish()
+    log(f"run_scenario: {scenario.name} done in {fmt_duration(time.monotonic() - t0)} "
         f"({runner.written} repetition(s) this run); results in {folder}")
     if not args.no_plots:
-        from . import plots
+        from . import plots, report
         try:
-            plots.render_folder(folder)
+            report.render_folder(folder)
             log(f"plots: {os.path.join(folder, 'plots')}  report: {os.path.join(folder, 'index.html')}")
         except plots.PlotError as e:
             log(f"run_scenario: plotting failed: {e}")

@@ -1,6 +1,8 @@
 """The metrics the wall-clock gate compares, where each comes from, and which direction is worse."""
 import math
 
+from c10k.nested import dig
+
 
 class Metric:
     def __init__(self, key, label, unit, higher_is_better, path, fallback=None, min_concurrency=1):
@@ -14,7 +16,7 @@ class Metric:
         for path in (self.path, self.fallback):
             if path is None:
                 continue
-            v = _dig(rep, path)
+            v = dig(rep, *path)
             if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
                 return float(v)
         return None
@@ -30,14 +32,6 @@ class Metric:
         if self.higher_is_better:
             return float("inf") if ratio == 0 else 1 / ratio
         return ratio
-
-
-def _dig(doc, path):
-    for key in path:
-        if not isinstance(doc, dict) or key not in doc:
-            return None
-        doc = doc[key]
-    return doc
 
 
 METRICS = [
