@@ -411,3 +411,22 @@ def test_how_to_read_lists_each_series_in_its_own_words():
     assert "<li><strong>epoll</strong>: one loop over epoll</li>" in html_text
     assert "<li><strong>nginx</strong>: nginx, one worker</li>" in html_text
     assert "<li><strong>far</strong>: http://10.0.0.1/</li>" in html_text
+
+
+@pytest.mark.parametrize("content, key", [
+    ({}, '"status"'),
+    ({"status": "ok", "loadgen": {"summary": {"requests_per_sec": "fast"}}}, '"loadgen.summary.requests_per_sec"'),
+    ({"status": "ok", "loadgen": {"summary": []}}, '"loadgen.summary"'),
+    ({"status": "ok", "loadgen": None, "server_usage": {"peak_pss_kib": True}}, '"server_usage.peak_pss_kib"'),
+    ({"status": "ok", "loadgen": {"latency": {"total": {"percentiles": {"99": "1 ms"}}}}},
+     '"loadgen.latency.total.percentiles.99"'),
+])
+def test_a_repetition_with_bad_content_is_refused_naming_the_file_and_the_key(tmp_path, content, key):
+    folder, _ = make_folder(str(tmp_path / "r"), repeats=2)
+    rep = os.path.join(folder, "points", "epoll", "c10", "rep2.json")
+    with open(rep, "w") as f:
+        json.dump(content, f)
+    r = run_plot(folder)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    assert rep in r.stderr and key in r.stderr, r.stderr

@@ -208,13 +208,76 @@ def read_repetitions(folder):
             docs = []
             for k in ks:
                 path = os.path.join(d, f"rep{k}.json")
-                doc = read_json(path, "point")
-                if not isinstance(doc, dict):
-                    raise ResultsError(f"point: {path} is not a JSON object")
-                docs.append(doc)
+                docs.append(check_repetition(read_json(path, "point"), path))
             if docs:
                 points[(series, int(cdir[1:]))] = docs
     return points
+
+
+OBJECT, NUMBER, STRING, LIST = "an object", "a number", "a string", "a list"
+_LATENCY = [(f"loadgen.{t}{part}", want) for t in ("latency", "latency_2xx")
+            for part, want in (("", OBJECT), (".total", OBJECT), (".total.count", NUMBER),
+                               (".total.percentiles", OBJECT), (".total.percentiles.*", NUMBER))]
+# What the readers take from a repetition, and what each part must be when it is there (null
+# always may be): a hand-edited or foreign file is refused with the key named, instead of failing
+# in some sum or format. A parent comes before its parts.
+REPETITION_SHAPE = [
+    ("detail", STRING), ("loadgen", OBJECT), ("loadgen.summary", OBJECT),
+    *((f"loadgen.summary.{k}", NUMBER) for k in ("requests_per_sec", "duration_s", "complete", "failed",
+                                                  "non_2xx", "attempts", "warmup_requests")),
+    ("loadgen.status_codes", OBJECT), ("loadgen.errors", OBJECT), ("loadgen.config", OBJECT),
+    ("loadgen.config.time_limit_s", NUMBER), ("loadgen.config.warmup_s", NUMBER),
+    ("loadgen.establishment", OBJECT),
+    *((f"loadgen.establishment.{k}", NUMBER) for k in ("all_answered_s", "answered", "connections")),
+    ("loadgen.timeseries", LIST), ("loadgen.timeseries.*", OBJECT), ("loadgen.timeseries.*.t_s", NUMBER),
+    ("loadgen.timeseries.*.completed", NUMBER),
+    *_LATENCY,
+    ("loadgen.generator", OBJECT), ("loadgen.generator.warnings", LIST), ("loadgen.generator.warnings.*", STRING),
+    ("server_usage", OBJECT),
+    *((f"server_usage.{k}", NUMBER) for k in (
+        "cpu_s", "cpu_per_request_us", "peak_pss_kib", "pss_per_connection_kib", "tcp_mem_per_connection_kib",
+        "sock_mem_per_connection_kib", "peak_rss_kib", "peak_threads", "peak_processes", "other_cpu_cores",
+        "niced_cpu_cores", "steal_cores")),
+    ("server_usage.samples", LIST), ("server_usage.samples.*", OBJECT), ("server_usage.samples.*.t_s", NUMBER),
+    ("server_stats", OBJECT), ("server_stats.before", OBJECT), ("server_stats.after", OBJECT),
+    ("server_stats.before.requests", NUMBER), ("server_stats.after.requests", NUMBER),
+    ("server_stats.before.errors", OBJECT), ("server_stats.after.errors", OBJECT),
+]
+
+
+def _is_a(value, want):
+    if want == NUMBER:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, {OBJECT: dict, STRING: str, LIST: list}[want])
+
+
+def _parts(doc, keys, where=()):
+    """(path, value) of every part of doc at keys ("*": each member of an object or a list)."""
+    if not keys:
+        yield where, doc
+        return
+    if keys[0] == "*":
+        members = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
+    else:
+        members = [(keys[0], doc[keys[0]])] if isinstance(doc, dict) and keys[0] in doc else []
+    for name, value in members:
+        yield from _parts(value, keys[1:], where + (str(name),))
+
+
+def check_repetition(doc, path):
+    """doc, a repetition read from path, when its parts are what the readers expect; else
+    ResultsError naming the file and the key."""
+    if not isinstance(doc, dict):
+        raise ResultsError(f"point: {path} is not a JSON object")
+    if doc.get("status") not in STATUSES:
+        got = f"got {json.dumps(doc['status'])[:40]}" if "status" in doc else "it is missing"
+        raise ResultsError(f'point: {path}: "status" must be one of {", ".join(STATUSES)}; {got}')
+    for dotted, want in REPETITION_SHAPE:
+        for where, value in _parts(doc, dotted.split(".")):
+            if value is not None and not _is_a(value, want):
+                raise ResultsError(f'point: {path}: "{".".join(where)}" must be {want} or null, got '
+                                   f"{json.dumps(value)[:40]}")
+    return doc
 
 
 class Folder:
