@@ -355,6 +355,23 @@ def test_server_that_dies_mid_point_is_recorded_and_the_suite_goes_on(tmp_path, 
     assert "server_died" in html
 
 
+def test_a_run_in_which_every_repetition_failed_exits_non_zero_with_a_summary(tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_PID_FILE", str(tmp_path / "fake.pids"))
+    bin_dir = fake_bin_dir(tmp_path, {"dying": "dies"})
+    scenario_file = write_tiny_scenario(tmp_path / "s.json", models=("dying",), concurrency=(2,), duration=4)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = subprocess.run([PY, RUN, scenario_file, "--out", str(out), "--no-plots", "--no-progress", "--ready-timeout",
+                        READY_TIMEOUT], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
+                       env=runner_env(bin_dir))
+    assert r.returncode == 1, r.stderr
+    assert "every repetition of this run failed (1 server_died)" in r.stderr
+    assert "dying c=2: server exited with status 3" in r.stderr
+    manifest = results.read_manifest(the_folder(out))
+    assert manifest["finished"] and manifest["interrupted"] is None  # the failures are kept, as results
+    assert sessions_alive(fake_pids(tmp_path)) == []
+
+
 def test_resume_refuses_what_is_not_a_results_folder(tmp_path):
     r = run_runner("--resume", str(tmp_path), "--no-plots")
     assert r.returncode == 2 and "is not a results folder (no manifest.json)" in r.stderr

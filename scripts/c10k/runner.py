@@ -7,6 +7,7 @@ the repetition atomically, and end the server. Ctrl-C/SIGTERM end the current lo
 server and keep every finished repetition; --resume continues where the run stopped.
 """
 import argparse
+import collections
 import json
 import os
 import signal
@@ -96,6 +97,7 @@ class Runner:
         self.hosts, self.server_address = None, "127.0.0.1"  # --loadgen-hosts, --server-address
         self.server = None
         self.written = 0
+        self.failures = []  # (label, status, detail) of the repetitions of this run that failed
 
     def run_point(self, series, concurrency, reps):
         """Runs the missing repetitions `reps` of one point, each against a fresh server: the
@@ -115,6 +117,7 @@ class Runner:
             self.progress.finish_item(time.monotonic() - t0)
             if doc["status"] != "ok":
                 self.progress.message(f"{label}: {doc['status']}: {doc['detail']}")
+                self.failures.append((f"{series.name} c={concurrency}", doc["status"], doc["detail"]))
 
     def start_server(self, series):
         """A ready server for one repetition: one of our models, any command, or a running URL."""
@@ -482,6 +485,7 @@ def run(args, scenario, manifest, checked, plan, bin_dir, log):
     manifest.finish()
     log(f"run_scenario: {scenario.name} done in {fmt_duration(time.monotonic() - t0)} "
         f"({runner.written} repetition(s) this run); results in {folder}")
+    status = _failure_summary(runner, log)
     if not args.no_plots:
         from . import plots, report
         try:
@@ -490,4 +494,20 @@ def run(args, scenario, manifest, checked, plan, bin_dir, log):
         except plots.PlotError as e:
             log(f"run_scenario: plotting failed: {e}")
             return 1
-    return 0
+    return status
+
+
+def _failure_summary(runner, log):
+    """Says how many repetitions of this run failed; 1 when every one did (nothing was measured:
+    a server that always dies, a loadgen that cannot run, no host reachable), else 0."""
+    if not runner.failures:
+        return 0
+    counts = collections.Counter(status for _, status, _ in runner.failures)
+    kinds = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    label, _, detail = runner.failures[0]
+    if len(runner.failures) < runner.written:
+        log(f"run_scenario: {len(runner.failures)} of {runner.written} repetition(s) failed ({kinds}); "
+            f"the first: {label}: {detail}")
+        return 0
+    log(f"run_scenario: error: every repetition of this run failed ({kinds}); the first: {label}: {detail}")
+    return 1
