@@ -372,6 +372,21 @@ def test_a_run_in_which_every_repetition_failed_exits_non_zero_with_a_summary(tm
     assert sessions_alive(fake_pids(tmp_path)) == []
 
 
+def test_check_refuses_a_loadgen_hosts_file_it_cannot_read(tmp_path):
+    scenario_file = write_tiny_scenario(tmp_path / "s.json", models=("epoll",), concurrency=(1,))
+    missing = tmp_path / "nonexistent"
+    r = run_runner(scenario_file, "--check", "--loadgen-hosts", str(missing))
+    assert r.returncode == 2 and f"cannot read --loadgen-hosts file {missing}" in r.stderr, r.stderr
+    assert "scenario tiny" not in r.stdout  # no plan for a run that cannot start
+    binary = tmp_path / "hosts"
+    binary.write_bytes(b"root@198.18.0.2 source=127.0.0.1\nh\xff\xfe\n")
+    for extra in (["--check"], ["--out", str(tmp_path), "--no-plots"]):
+        r = run_runner(scenario_file, *extra, "--loadgen-hosts", str(binary))
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+        assert f"--loadgen-hosts file {binary} is not UTF-8 text (line 2)" in r.stderr, r.stderr
+    assert not glob.glob(str(tmp_path / "tiny-*"))  # refused before a results folder was made
+
+
 def test_resume_refuses_what_is_not_a_results_folder(tmp_path):
     r = run_runner("--resume", str(tmp_path), "--no-plots")
     assert r.returncode == 2 and "is not a results folder (no manifest.json)" in r.stderr

@@ -40,10 +40,15 @@ def ssh_command():
 def read_hosts(path, default_loadgen):
     """[{"login", "source", "loadgen"}] from a hosts file."""
     try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError as e:
         raise HostsError(f"cannot read --loadgen-hosts file {path}: {e.strerror}")
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise HostsError(f"--loadgen-hosts file {path} is not UTF-8 text (line {line})")
     hosts = []
     for n, line in enumerate(lines, 1):
         words = line.split("#", 1)[0].split()
