@@ -3,8 +3,11 @@ subcommand dispatch, and the demo's output (summary, bar chart, where the report
 import json
 import os
 import re
+import shlex
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -100,3 +103,53 @@ def test_every_subcommand_prints_its_help(sub):
     one option's help text only shows here."""
     r = c10k(*sub, "--help")
     assert r.returncode == 0 and "usage" in r.stdout.lower() and "Traceback" not in r.stderr, r.stderr
+
+
+def test_help_and_errors_name_the_subcommand(tmp_path):
+    for sub in ("run", "check", "plot"):
+        r = c10k(sub, "--help")
+        assert r.returncode == 0 and r.stdout.startswith(f"usage: c10k {sub} "), r.stdout
+    r = c10k("run")
+    assert r.returncode == 2 and "c10k run: error: give a SCENARIO" in r.stderr, r.stderr
+    r = c10k("check", "no-such-scenario")
+    assert r.returncode == 2 and r.stderr.startswith("c10k check: error: "), r.stderr
+    r = c10k("plot", tmp_path / "none")
+    assert r.returncode == 2 and r.stderr.startswith("c10k plot: error: "), r.stderr
+    assert "run_scenario" not in r.stderr + c10k("run", "--help").stdout
+
+
+def test_scenarios_name_shows_that_scenario():
+    r = c10k("scenarios", "seed")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("seed (") and "smoke" not in r.stdout
+    assert re.search(r"^  blocking\s+server-blocking\s+c=\[5\]\s.*--delay-ms 3000", r.stdout, re.M), r.stdout
+    r = c10k("scenarios", "no-such-scenario")
+    assert r.returncode == 2 and "c10k scenarios: error: " in r.stderr and "no such scenario file" in r.stderr
+
+
+def test_the_resume_hint_after_ctrl_c_is_a_command_that_works(tmp_path):
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps({"schema_version": 1, "name": "tiny", "description": "a tiny test scenario",
+                                    "server_options": {"delay_ms": 20}, "series": ["epoll"], "concurrency": [1],
+                                    "loadgen": {"duration_s": 4, "timeout_s": 5}}))
+    env = {**os.environ, "C10K_BIN_DIR": harness.BIN_DIR}
+    proc = subprocess.Popen([C10K, "run", str(scenario), "--out", str(tmp_path), "--no-plots", "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout.readline().startswith("results: ")
+        time.sleep(1.5)  # the point is under way: its loadgen runs for 4 s
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGINT, stderr
+    hint = re.search(r"resume with: (.*)$", stderr, re.M)
+    assert hint and shlex.split(hint.group(1))[:2] == [C10K, "run"], stderr
+    r = subprocess.run(shlex.split(hint.group(1)) + ["--no-plots", "--no-progress"], capture_output=True, text=True,
+                       timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    (folder,) = [p for p in tmp_path.iterdir() if p.name.startswith("tiny-")]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["finished"] and [run["interrupted"] for run in manifest["runs"]] == ["SIGINT", None]

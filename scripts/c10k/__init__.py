@@ -21,3 +21,10 @@ DEFAULT_BIN_DIR = os.path.join(os.path.dirname(os.path.dirname(ROOT)), "bin") if
 def default_results_dir():
     """Where a run writes its results folder when --out is not given."""
     return os.path.join(os.getcwd(), "results") if INSTALLED else os.path.join(ROOT, "results")
+
+
+def c10k_command(subcommand):
+    """A `c10k SUBCOMMAND` command line that works from any directory: the command installed beside
+    the binaries, or the checkout's bin/c10k."""
+    c10k = os.path.join(DEFAULT_BIN_DIR, "c10k") if INSTALLED else os.path.join(ROOT, "bin", "c10k")
+    return f"{c10k} {subcommand}"

@@ -6,7 +6,7 @@
     c10k compare BASELINE_DIR CANDIDATE_DIR       statistical regression gate over two folders
     c10k bench servers|loadgen [--quick] ...      the servers' and the loadgen's benchmarks
     c10k demo                                     a quick C10K comparison of every model
-    c10k scenarios                                the shipped scenarios
+    c10k scenarios [NAME]                         the shipped scenarios, or one in full
 
 Every subcommand takes --help. Binaries are found next to the command when installed
 (<prefix>/bin), else in build/bin of the checkout; --bin-dir or $C10K_BIN_DIR override that.
@@ -33,16 +33,16 @@ def _bin_dir(argv):
 
 def _run(argv):
     from . import runner
-    return runner.main(argv)
+    return runner.main(argv, prog="c10k run", command=f"{sys.argv[0]} run")
 
 
 def _check(argv):
     from . import runner
-    return runner.main([*argv, "--check"])
+    return runner.main([*argv, "--check"], prog="c10k check")
 
 
 def _plot(argv):
-    return plot_main(argv)
+    return plot_main(argv, prog="c10k plot")
 
 
 def _compare(argv):
@@ -71,8 +71,24 @@ def _demo(argv):
 
 
 def _scenarios(argv):
-    from . import runner
-    return runner.main(["--list", *argv])
+    from . import runner, scenario as scen
+    p = argparse.ArgumentParser(prog="c10k scenarios", description="The shipped scenarios, or one of them in full.")
+    p.add_argument("name", nargs="?", help="a shipped scenario's name or a scenario file: show its series")
+    p.add_argument("--quick", action="store_true", help="with NAME: with the scenario's 'quick' overrides")
+    args = p.parse_args(argv)
+    if args.name is None:
+        return runner.main(["--list"], prog="c10k scenarios")
+    try:
+        sc = scen.load(args.name, quick=args.quick)
+    except scen.ScenarioError as e:
+        print(f"c10k scenarios: error: {e}", file=sys.stderr)
+        return 2
+    print(f"{sc.name} ({scen.resolve_path(args.name)}){' with --quick' if args.quick else ''}")
+    print(f"  {sc.description}")
+    print(f"  {len(sc.series)} series, {sc.repeats} repetition(s) per point")
+    for line in runner.series_lines(sc, flags=True):
+        print(line)
+    return 0
 
 
 COMMANDS = {"run": _run, "check": _check, "plot": _plot, "compare": _compare, "bench": _bench,
@@ -114,7 +130,7 @@ def plot_main(argv=None, prog="plot.py"):
     if len(args.results_dir) == 1 and (args.label or args.out):
         p.error("--label and --out are for overlaying several results folders")
     if shutil.which("gnuplot") is None:
-        print("plot.py: error: gnuplot is not installed (Debian: apt-get install gnuplot-nox)", file=sys.stderr)
+        print(f"{prog}: error: gnuplot is not installed (Debian: apt-get install gnuplot-nox)", file=sys.stderr)
         return 1
     from . import overlay, plots, report, results
     out_dir = args.results_dir[0] if len(args.results_dir) == 1 else (args.out or overlay.default_out_dir())
@@ -124,10 +140,10 @@ def plot_main(argv=None, prog="plot.py"):
         else:
             images = overlay.render(args.results_dir, out_dir, args.label)
     except (results.ResultsError, overlay.OverlayError) as e:
-        print(f"plot.py: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 2
     except plots.PlotError as e:
-        print(f"plot.py: error: {e}", file=sys.stderr)
+        print(f"{prog}: error: {e}", file=sys.stderr)
         return 1
     print(f"wrote {len(images)} images in {os.path.join(out_dir, 'plots')} and {os.path.join(out_dir, 'index.html')}")
     if args.check_page:
@@ -135,7 +151,7 @@ def plot_main(argv=None, prog="plot.py"):
         try:
             report = pagecheck.check_page(os.path.join(out_dir, "index.html"))
         except pagecheck.PageCheckError as e:
-            print(f"plot.py: page check failed: {e}", file=sys.stderr)
+            print(f"{prog}: page check failed: {e}", file=sys.stderr)
             return 1
         print(f"page check: {report}")
     return 0

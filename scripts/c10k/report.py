@@ -4,9 +4,10 @@ import datetime
 import html
 import json
 import os
+import shlex
 import statistics
 
-from . import plots, results, scenario as scen
+from . import c10k_command, plots, results, scenario as scen
 
 PLOT_CAPTIONS = {
     "throughput": ("Throughput vs concurrency",
@@ -355,7 +356,7 @@ def write_html(folder, res, points, styles):
     generator = generator_bound(res)
     state = "finished " + _e(m.get("finished")) if m.get("finished") else (
         f"<strong>not finished</strong> (interrupted: {_e(m.get('interrupted') or 'running or killed')}; "
-        f"resume with <code>scripts/run_scenario.py --resume {_e(os.path.abspath(folder))}</code>)")
+        f"resume with <code>{_e(c10k_command('run'))} --resume {_e(shlex.quote(os.path.abspath(folder)))}</code>)")
     parts = [
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f"<title>c10k-bench: {_e(sc['name'])} results</title>", f"<style>{CSS}</style>", "</head>", "<body>",

@@ -10,6 +10,7 @@ import argparse
 import collections
 import json
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -260,7 +261,9 @@ def _runner_alive(pid):
             cmdline = f.read()
     except OSError:
         return False
-    return b"run_scenario" in cmdline or b"c10k.runner" in cmdline
+    words = cmdline.split(b"\0")
+    return (b"run_scenario" in cmdline or b"c10k.runner" in cmdline
+            or any(os.path.basename(w) == b"c10k" and nxt == b"run" for w, nxt in zip(words, words[1:])))
 
 
 def _close_killed_runs(manifest, log):
@@ -290,9 +293,9 @@ def _build(log):
         raise UsageError(f"build failed (scripts/build.sh exit {out.returncode}):\n{out.stdout[-4000:]}")
 
 
-def parse_args(argv):
+def parse_args(argv, prog="run_scenario.py"):
     p = argparse.ArgumentParser(
-        prog="run_scenario.py",
+        prog=prog,
         description="Run a c10k-bench scenario end to end into results/<scenario>-<timestamp>/.")
     p.add_argument("scenario", nargs="?", help="scenario name (scenarios/NAME.json) or path to a scenario file; "
                    "optional with --resume")
@@ -338,8 +341,12 @@ def _install_signal_handlers():
         signal.signal(sig, handler)
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def main(argv=None, prog="run_scenario.py", command=None):
+    """The runner's command line. prog: its name in help and messages; command: what runs it again
+    (for the resume hint), sys.argv[0] by default."""
+    args = parse_args(sys.argv[1:] if argv is None else argv, prog)
+    # Hints name the command that was run: `scripts/run_scenario.py --resume DIR` or `c10k run --resume DIR`.
+    args.prog, args.command = prog, command or sys.argv[0]
     log = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
     if args.list:
         for name in scen.available():
@@ -354,7 +361,7 @@ def main(argv=None):
         return _main(args, log)
     except (UsageError, scen.ScenarioError, results.ResultsError, processes.ServerStartError,
             multihost.HostsError) as e:
-        log(f"run_scenario: error: {e}")
+        log(f"{prog}: error: {e}")
         return 1 if isinstance(e, processes.ServerStartError) else 2
 
 
@@ -430,11 +437,20 @@ def check(args, scenario, bin_dir, log):
     return Checked(env, skipped, warnings, hosts)
 
 
+def series_lines(scenario, flags=False):
+    """One line per series: its name, what it runs, its sweep (and with flags, its server's and its
+    loadgen's flags)."""
+    lines = []
+    for s in scenario.series:
+        opts = " ".join(s.server_flags + s.loadgen_flags) if flags else ""
+        lines.append(f"  {s.name:20s} {s.label:20s} c={list(s.concurrency)}" + (f"  {opts}" if opts else ""))
+    return lines
+
+
 def print_plan(scenario, plan):
     print(f"scenario {scenario.name}: {len(scenario.series)} series, {len(plan)} points, "
           f"{scenario.repeats} repetition(s) each, about {fmt_duration(_estimate(plan))}")
-    for s in scenario.series:
-        print(f"  {s.name:20s} {s.label:20s} c={list(s.concurrency)}")
+    print("\n".join(series_lines(scenario)))
 
 
 def run(args, scenario, manifest, checked, plan, bin_dir, log):
@@ -472,8 +488,8 @@ def run(args, scenario, manifest, checked, plan, bin_dir, log):
         processes.end_all()
         runner.server = None
         manifest.interrupt(signame)
-        log(f"run_scenario: interrupted by {signame}; {runner.written} repetition(s) written this run are kept "
-            f"in {folder}\n  resume with: {sys.argv[0]} --resume {folder}")
+        log(f"{args.prog}: interrupted by {signame}; {runner.written} repetition(s) written this run are kept "
+            f"in {folder}\n  resume with: {args.command} --resume {shlex.quote(folder)}")
         return 128 + getattr(signal, signame)
     except processes.ServerStartError:
         progress.close()
@@ -485,16 +501,16 @@ def run(args, scenario, manifest, checked, plan, bin_dir, log):
             signal.signal(sig, h)
     progress.close()
     manifest.finish()
-    log(f"run_scenario: {scenario.name} done in {fmt_duration(time.monotonic() - t0)} "
+    log(f"{args.prog}: {scenario.name} done in {fmt_duration(time.monotonic() - t0)} "
         f"({runner.written} repetition(s) this run); results in {folder}")
-    status = _failure_summary(runner, log)
+    status = _failure_summary(runner, lambda msg: log(f"{args.prog}: {msg}"))
     if not args.no_plots:
         from . import plots, report
         try:
             report.render_folder(folder)
             log(f"plots: {os.path.join(folder, 'plots')}  report: {os.path.join(folder, 'index.html')}")
         except plots.PlotError as e:
-            log(f"run_scenario: plotting failed: {e}")
+            log(f"{args.prog}: plotting failed: {e}")
             return 1
     return status
 
@@ -508,8 +524,8 @@ def _failure_summary(runner, log):
     kinds = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     label, _, detail = runner.failures[0]
     if len(runner.failures) < runner.written:
-        log(f"run_scenario: {len(runner.failures)} of {runner.written} repetition(s) failed ({kinds}); "
+        log(f"{len(runner.failures)} of {runner.written} repetition(s) failed ({kinds}); "
             f"the first: {label}: {detail}")
         return 0
-    log(f"run_scenario: error: every repetition of this run failed ({kinds}); the first: {label}: {detail}")
+    log(f"error: every repetition of this run failed ({kinds}); the first: {label}: {detail}")
     return 1
