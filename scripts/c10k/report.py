@@ -412,7 +412,8 @@ def render_folder(folder):
     data = plots.write_data(folder, points, series_list, plot_dir)
     styles = plots.series_styles(series_list, res.environment.get("models"))
     concurrencies = sorted({c for s in series_list for c in s.concurrency})
-    images = plots.render_plots(plot_dir, res.scenario.get("name", "?"), series_list, data, styles, res.environment, concurrencies)
+    images = plots.render_plots(plot_dir, res.scenario.get("name", "?"), series_list, data, styles,
+                                res.environment, concurrencies)
     write_summary(folder, res, points)
     write_html(folder, res, points, styles)
     return images

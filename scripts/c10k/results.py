@@ -246,8 +246,8 @@ REPETITION_SHAPE = [
 
 
 def _is_a(value, want):
-    if want == NUMBER:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if want == NUMBER:  # NaN and Infinity (Python's JSON reads them) are numbers: readers ignore them
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
     return isinstance(value, {OBJECT: dict, STRING: str, LIST: list}[want])
 
 
