@@ -218,7 +218,7 @@ class Runner:
         }
 
 
-def _plan(scenario, folder, skipped):
+def plan(scenario, folder, skipped):
     """[(series, concurrency, [missing repetitions])] in run order; with no folder, every repetition."""
     skip = {(p["series"], p["concurrency"]) for p in skipped}
     plan = []
@@ -370,14 +370,20 @@ def _main(args, log):
     scenario, manifest = load(args)
     checked = check(args, scenario, bin_dir, log)
     if args.check:
-        print_plan(scenario, _plan(scenario, None, checked.skipped))
+        print_plan(scenario, plan(scenario, None, checked.skipped))
         return 0
+    manifest = _results_folder(args, scenario, manifest, checked, log)
+    return run(args, scenario, manifest, checked, plan(scenario, manifest.folder, checked.skipped), bin_dir, log)
+
+
+def _results_folder(args, scenario, manifest, checked, log):
+    """The Manifest of a new results folder, or of the one to resume, cleared of what a killed run
+    left behind."""
     if manifest is None:
-        manifest = results.Manifest.create(args.out or default_results_dir(), scenario, checked.environment)
-    else:
-        _remove_stale_tmp(manifest.folder)
-        _close_killed_runs(manifest, log)
-    return run(args, scenario, manifest, checked, _plan(scenario, manifest.folder, checked.skipped), bin_dir, log)
+        return results.Manifest.create(args.out or default_results_dir(), scenario, checked.environment)
+    _remove_stale_tmp(manifest.folder)
+    _close_killed_runs(manifest, log)
+    return manifest
 
 
 def load(args):
