@@ -7,7 +7,7 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
-from c10k import scenario as scen  # noqa: E402
+from c10k import scenario as scen, series as ser  # noqa: E402
 
 DOC = {"schema_version": 1, "name": "t", "description": "a test scenario",
        "server_options": {"delay_ms": 250, "work_us": 40, "backlog": 64, "extra_args": ["--x"]},
@@ -19,7 +19,7 @@ DOC = {"schema_version": 1, "name": "t", "description": "a test scenario",
 
 
 def series():
-    return scen.Scenario.from_dict(scen.validate(DOC)).series
+    return ser.Scenario.from_dict(scen.validate(DOC)).series
 
 
 def test_series_carry_their_service_time():
@@ -46,7 +46,7 @@ def test_argv_is_built_once_from_the_flag_table():
     assert epoll.server_argv("/b/server-epoll") == ["/b/server-epoll", "--host", "127.0.0.1", "--port", "0",
                                                     *epoll.server_flags]
     # The flags are the table's: every option with a flag becomes that flag, none other.
-    for key, field in scen.SERVER_OPTION_FIELDS.items():
+    for key, field in ser.SERVER_OPTION_FIELDS.items():
         if field.flag and key in epoll.server_options:
             assert field.flag in epoll.server_flags
     argv = epoll.loadgen_argv("/b/loadgen", 10, "http://h:1/", "/t/j.json")
@@ -59,6 +59,6 @@ def test_argv_is_built_once_from_the_flag_table():
 
 
 def test_a_manifest_round_trip_gives_the_same_series():
-    sc = scen.Scenario.from_dict(scen.validate(DOC))
+    sc = ser.Scenario.from_dict(scen.validate(DOC))
     again = scen.check_expanded(sc.to_dict(), "manifest")
     assert again == sc and [s.loadgen_flags for s in again.series] == [s.loadgen_flags for s in sc.series]

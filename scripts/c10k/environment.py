@@ -10,7 +10,8 @@ import socket
 import subprocess
 import sys
 
-from . import ROOT, models, scenario as scen
+from . import ROOT, models
+from .series import as_series
 
 FD_MARGIN = 64  # listening socket, stdio, /__stats, files the server or loadgen keep open
 
@@ -151,7 +152,7 @@ def collect(bin_dir, servers=()):
 
 def check_point(env, series, concurrency, tasks_now):
     """(skip_reason or None, warning or None) for one point on this machine."""
-    series, c = scen.as_series(series), concurrency
+    series, c = as_series(series), concurrency
     nofile = env.get("nofile_limit")
     model = (env.get("models") or {}).get(series.server) or {}
     extra = series.server_options.get("extra_args") or []

@@ -7,7 +7,8 @@ import os
 import shlex
 import statistics
 
-from . import c10k_command, plots, results, scenario as scen
+from . import c10k_command, plots, results
+from .series import as_series
 
 PLOT_CAPTIONS = {
     "throughput": ("Throughput vs concurrency",
@@ -247,7 +248,7 @@ def series_list_html(res):
     the manifest), a series' own description, or what it runs."""
     models = res.environment.get("models") or {}
     items = []
-    for s in map(scen.as_series, res.series()):
+    for s in map(as_series, res.series()):
         d = (models.get(s.server) or {}).get("description") if s.server else None
         d = d or s.description or s.command or s.url or ""
         if isinstance(d, (list, tuple)):

@@ -10,8 +10,9 @@ import statistics
 import tempfile
 import time
 
-from . import models, scenario as scen
+from . import models
 from .nested import dig
+from .series import Series, as_series
 
 SCHEMA_VERSION = 1
 KIND = "c10k-bench-results"
@@ -163,7 +164,7 @@ def ideal_requests_per_sec(series, concurrency, server_cpus=None):
 
     With CPU work per request (work_us) and the number of CPUs the server may use, the ideal is
     also capped by what those CPUs can do: server_cpus / work."""
-    series = scen.as_series(series)
+    series = as_series(series)
     d = series.service_time_s
     if d <= 0:
         return None
@@ -294,7 +295,7 @@ class Folder:
 
     def series(self):
         """The scenario's series (Series objects), in run order."""
-        return [scen.Series.from_dict(s) for s in self.scenario.get("series", [])]
+        return [Series.from_dict(s) for s in self.scenario.get("series", [])]
 
     def repetitions_by_point(self):
         """{(series, concurrency): [finished repetitions in order]}, read once."""
@@ -385,7 +386,7 @@ def repetition_rate(rep, series):
     rate = dig(doc, "summary", "requests_per_sec") if isinstance(doc, dict) else None
     if rate is None:
         return None
-    skip, _ = steady_window(rep, scen.as_series(series).service_time_s)
+    skip, _ = steady_window(rep, as_series(series).service_time_s)
     seconds = dig(doc, "timeseries") or []
     duration = dig(doc, "summary", "duration_s") or 0
     if skip > 0 and seconds and duration > skip:
@@ -402,7 +403,7 @@ def latency_table(rep):
 
 
 def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
-    series = scen.as_series(series)
+    series = as_series(series)
     ok = [r for r in reps if r.get("status") == "ok"]
     rps = [v for v in (repetition_rate(r, series) for r in ok) if v is not None]
     raw_rps = [v for v in (dig(r, "loadgen", "summary", "requests_per_sec") for r in ok) if v is not None]

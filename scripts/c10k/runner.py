@@ -412,7 +412,7 @@ def check(args, scenario, bin_dir, log):
     source = args.resume or scen.resolve_path(args.scenario)
     if not args.bin_dir and not os.environ.get("C10K_BIN_DIR") and not args.no_build and not args.check:
         _build(log)
-    scenario.check_binaries(bin_dir, source)
+    scen.check_binaries(scenario, bin_dir, source)
     hosts = None
     if args.loadgen_hosts:
         hosts = multihost.read_hosts(args.loadgen_hosts, os.path.join(bin_dir, "loadgen"))
