@@ -430,3 +430,20 @@ def test_a_repetition_with_bad_content_is_refused_naming_the_file_and_the_key(tm
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr
     assert rep in r.stderr and key in r.stderr, r.stderr
+
+
+def test_the_report_of_an_unfinished_run_says_how_to_resume_it_with_a_command_that_exists(tmp_path):
+    import shlex
+    folder, _ = make_folder(str(tmp_path / "r w"), repeats=1)
+    path = os.path.join(folder, "manifest.json")
+    with open(path) as f:
+        manifest = json.load(f)
+    manifest.update(finished=None, interrupted="SIGINT")
+    results.write_json_atomic(path, manifest)
+    r = run_plot(folder)
+    assert r.returncode == 0, r.stderr
+    text = open(os.path.join(folder, "index.html"), encoding="utf-8").read()
+    hint = html.unescape(re.search(r"resume with <code>(.*?)</code>", text).group(1))
+    words = shlex.split(hint)
+    assert words == [os.path.join(ROOT, "bin", "c10k"), "run", "--resume", os.path.abspath(folder)]
+    assert os.access(words[0], os.X_OK)
