@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 from . import ROOT, models
+from .nested import dig
 from .series import as_series
 
 FD_MARGIN = 64  # listening socket, stdio, /__stats, files the server or loadgen keep open
@@ -154,7 +155,7 @@ def check_point(env, series, concurrency, tasks_now):
     """(skip_reason or None, warning or None) for one point on this machine."""
     series, c = as_series(series), concurrency
     nofile = env.get("nofile_limit")
-    model = (env.get("models") or {}).get(series.server) or {}
+    model = dig(env, "models", series.server) or {}
     extra = series.server_options.get("extra_args") or []
     if model and extra and env.get("bin_dir"):  # e.g. --workers: the model says what it becomes
         try:

@@ -13,6 +13,8 @@ import select
 import subprocess
 import time
 
+from .nested import dig
+
 PREFIX = "server-"
 DESCRIBE_TIMEOUT_S = 3
 REQUIRED = {"model": str, "rank": int, "description": str, "driver": str, "processes": int,
@@ -131,7 +133,7 @@ def task_per_connection(desc):
 
 def fd_setsize(desc):
     """The fd number the model's wait mechanism cannot reach (FD_SETSIZE for select), or None."""
-    return (desc.get("limits") or {}).get("fd_setsize")
+    return dig(desc, "limits", "fd_setsize")
 
 
 def max_inflight(desc):

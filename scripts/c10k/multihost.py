@@ -22,6 +22,8 @@ import shutil
 import subprocess
 import time
 
+from .nested import dig
+
 SSH_ENV = "C10K_SSH"
 # Shards start together at a wall-clock instant this far ahead (loadgen --start-at), in each
 # host's own clock (its measured offset added), so that ssh set-up times do not stagger them.
@@ -172,7 +174,7 @@ def run_shards(hosts, lg_args, json_path, shard_dir, timeout_s, local_loadgen):
         doc = read_json_object(out)
         shard = {"host": hosts[k]["login"], "source": hosts[k]["source"], "start_at": round(start_at, 6),
                  "concurrency": _split(c, k, n), "exit": exits.get(k + 1),
-                 "complete": (doc or {}).get("summary", {}).get("complete"),
+                 "complete": dig(doc, "summary", "complete"),
                  "file": os.path.relpath(out, os.path.dirname(json_path)), "stderr_tail": err}
         if doc is not None:
             files.append(out)

@@ -12,6 +12,7 @@ import string
 import subprocess
 
 from . import results
+from .nested import dig
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gnuplot")
 PLOTS = ["throughput", "latency", "memory", "cpu", "failures", "establishment"]
@@ -59,7 +60,7 @@ def series_styles(series_list, descriptions=None):
     for i, s in enumerate(series_list):
         model = s.program  # e.g. nginx-1 and nginx-2 share nginx's colour
         if model not in colors:
-            rank = ((descriptions or {}).get(model) or {}).get("rank")
+            rank = dig(descriptions, model, "rank")
             if isinstance(rank, int) and rank > 0:
                 colors[model] = RANK_COLORS[(rank // 10 - 1) % len(RANK_COLORS)]
             else:

@@ -8,6 +8,7 @@ import shlex
 import statistics
 
 from . import c10k_command, plots, results
+from .nested import dig
 from .series import as_series
 
 PLOT_CAPTIONS = {
@@ -152,7 +153,7 @@ def generator_bound(res):
     set the pace (loadgen's JSON "generator.warnings")."""
     out = {}
     for r in res.repetitions():
-        for w in ((r.get("loadgen") or {}).get("generator") or {}).get("warnings") or []:
+        for w in dig(r, "loadgen", "generator", "warnings") or []:
             ws = out.setdefault((r["series"], r["concurrency"]), [])
             if w not in ws:
                 ws.append(w)
@@ -249,7 +250,7 @@ def series_list_html(res):
     models = res.environment.get("models") or {}
     items = []
     for s in map(as_series, res.series()):
-        d = (models.get(s.server) or {}).get("description") if s.server else None
+        d = dig(models, s.server, "description") if s.server else None
         d = d or s.description or s.command or s.url or ""
         if isinstance(d, (list, tuple)):
             d = " ".join(map(str, d))

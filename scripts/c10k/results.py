@@ -177,7 +177,7 @@ def ideal_requests_per_sec(series, concurrency, server_cpus=None):
 
 def server_cpu_count(environment):
     """CPUs the server could run on: its pinned set, else all cores."""
-    pinned = (environment.get("pinning") or {}).get("server_cpus")
+    pinned = dig(environment, "pinning", "server_cpus")
     return len(pinned) if pinned else (environment.get("cores") or 1)
 
 
@@ -310,7 +310,7 @@ class Folder:
 
     def model(self, name):
         """The model's own description (--describe) recorded with the run, or {} for older results."""
-        return (self.environment.get("models") or {}).get(name) or {}
+        return dig(self.environment, "models", name) or {}
 
     def points(self):
         """One summary per (series, concurrency) that has at least one repetition."""

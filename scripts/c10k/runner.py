@@ -20,6 +20,7 @@ import time
 from . import (DEFAULT_BIN_DIR, ROOT, default_results_dir, environment, multihost, procsample, processes,
                results, scenario as scen)
 from .progress import Progress, fmt_duration
+from .nested import dig
 
 SAMPLE_INTERVAL_S = 0.1
 STATS_TIMEOUT_S = 3.0
@@ -76,7 +77,7 @@ def _requests_served(before, after, loadgen_doc):
     b, a = before.get("requests"), after.get("requests")
     if isinstance(a, int) and isinstance(b, int) and a >= b:
         return a - b  # the servers do not count /__stats itself
-    summary = (loadgen_doc or {}).get("summary") or {}
+    summary = dig(loadgen_doc, "summary") or {}
     return summary.get("complete", 0) + summary.get("warmup_requests", 0)
 
 
