@@ -187,7 +187,7 @@ static int ab_option(lg_options *o, parse_state *st, int c, const char *arg)
     case 'r':
         return 0; /* we never exit on receive errors: they are counted */
     case 'V':
-        printf("loadgen %s (c10k-bench)\n", LG_VERSION);
+        printf("loadgen (c10k-bench) %s\n", C10K_VERSION_FULL);
         return 1;
     case 'h':
         fputs(usage_text, stdout);

@@ -5,9 +5,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "c10k_version.h"
 #include "url.h"
 
-#define LG_VERSION "1.0.0"
+#define LG_VERSION C10K_VERSION /* the project's version, as in the User-Agent and the JSON */
 #define LG_RATE_MIN 0.001 /* --rate, requests/s; the most is 1e7 */
 
 typedef struct lg_options {

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "c10k_version.h"
+
 static const char request[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 
 struct conn {
@@ -152,6 +154,10 @@ static int run(struct io_uring *ring, struct conn *conns, int nconn, int port, l
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("uring-floor (c10k-bench) %s\n", C10K_VERSION_FULL);
+        return 0;
+    }
     if (argc != 5) {
         fprintf(stderr, "usage: uring-floor PORT CONNECTIONS REQUESTS RESPONSE_BYTES\n");
         return 2;

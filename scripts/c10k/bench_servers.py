@@ -15,6 +15,7 @@ import statistics
 import time
 
 from . import benchtools, models, procsample, processes
+from .progress import Progress
 from .benchtools import BenchError, log
 
 BODY_BYTES = 64  # the servers' default body; nginx returns the same size
@@ -89,7 +90,7 @@ def throughput_table(table, series, results, runs, duration_s, reference):
                "single client, the others wait.")
 
 
-def delay_table(table, bin_dir, names, duration_s):
+def delay_table(table, bin_dir, names, duration_s, progress):
     ideal = DELAY_CLIENTS / 1.0
     table.emit()
     table.emit(f"### --delay-ms 1000, {DELAY_CLIENTS:,} concurrent keep-alive clients: wrk -t1 -c{DELAY_CLIENTS} "
@@ -98,7 +99,8 @@ def delay_table(table, bin_dir, names, duration_s):
     table.emit("| model | requests/s | share of ideal | wrk errors |")
     table.emit("|---|---:|---:|---|")
     for m in names:
-        log(f"[delay] {m}")
+        progress.start_item(f"[delay] {m}")
+        t0 = time.monotonic()
         try:
             srv = ModelServer(bin_dir, m, "--delay-ms", 1000)
             try:
@@ -106,9 +108,11 @@ def delay_table(table, bin_dir, names, duration_s):
             finally:
                 srv.stop()
         except (BenchError, processes.ServerStartError) as exc:
-            log(f"  {m}: {exc}")
+            progress.message(f"  {m}: {exc}")
             table.emit(f"| {m} | failed | | |")
             continue
+        finally:
+            progress.finish_item(time.monotonic() - t0)
         table.emit(f"| {m} | {rep.rps:,.1f} | {100 * rep.rps / ideal:.1f} % | {rep.detail or 'none'} |")
     table.emit()
     table.emit("Ideal: every client gets one answer per second. wrk divides the completions by the whole "
@@ -155,16 +159,25 @@ def run(bin_dir, argv):
         reference = "nginx-light (1 worker)"
         series[reference] = lambda: benchtools.Nginx(body, cpus=[0])
     results = {name: [] for name in series}
+    # Planned seconds per item: a throughput run is a 1 s warm-up, the run and the server's start and
+    # stop; a delay run is the run and the start and stop.
+    planned = [args.duration + 1.5] * (args.runs * len(series))
+    if not args.no_delay:
+        planned += [args.delay_duration + 1.0] * len(args.models)
+    progress = Progress(len(planned), planned_s=planned)
     for r in range(1, args.runs + 1):
         for name, start in series.items():
-            log(f"[throughput] run {r}/{args.runs}: {name}")
+            progress.start_item(f"[throughput] run {r}/{args.runs}: {name}")
+            t0 = time.monotonic()
             try:
                 results[name].append(measure(start, args.duration))
             except (BenchError, processes.ServerStartError) as exc:  # one broken series must not lose the others
-                log(f"  {name}: {exc}")
+                progress.message(f"  {name}: {exc}")
+            progress.finish_item(time.monotonic() - t0)
     table = benchtools.Table()
     throughput_table(table, list(series), results, args.runs, args.duration, reference)
     if not args.no_delay:
-        delay_table(table, bin_dir, args.models, args.delay_duration)
+        delay_table(table, bin_dir, args.models, args.delay_duration, progress)
+    progress.close()
     table.save(args.out)
     return 0

@@ -7,6 +7,7 @@
     c10k bench servers|loadgen [--quick] ...      the servers' and the loadgen's benchmarks
     c10k demo                                     a quick C10K comparison of every model
     c10k scenarios [NAME]                         the shipped scenarios, or one in full
+    c10k --version                                the version the binaries were built as
 
 Every subcommand takes --help. Binaries are found next to the command when installed
 (<prefix>/bin), else in build/bin of the checkout; --bin-dir or $C10K_BIN_DIR override that.
@@ -16,7 +17,7 @@ import os
 import shutil
 import sys
 
-from . import DEFAULT_BIN_DIR, INSTALLED
+from . import DEFAULT_BIN_DIR, INSTALLED, ROOT
 
 USAGE = __doc__.split("\n\n")[1]
 
@@ -95,6 +96,18 @@ COMMANDS = {"run": _run, "check": _check, "plot": _plot, "compare": _compare, "b
             "demo": _demo, "scenarios": _scenarios}
 
 
+def version_line(bin_dir):
+    """The build's version line (cmake/version.cmake writes it beside the binaries' build, and the
+    install puts it in share/c10k-bench), or None when neither exists (nothing built yet)."""
+    for path in (os.path.join(bin_dir, os.pardir, "generated", "VERSION"), os.path.join(ROOT, "VERSION")):
+        try:
+            with open(path, encoding="utf-8") as f:
+                return f.read().strip()
+        except OSError:
+            continue
+    return None
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     if INSTALLED:
@@ -103,6 +116,13 @@ def main(argv=None):
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(f"usage:\n{USAGE}\n\n{__doc__.split(chr(10) * 2, 2)[2]}", file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
+    if argv[0] in ("--version", "-V"):
+        line = version_line(os.environ.get("C10K_BIN_DIR") or DEFAULT_BIN_DIR)
+        if line is None:
+            print("c10k: no VERSION file: build first (scripts/build.sh)", file=sys.stderr)
+            return 2
+        print(f"c10k (c10k-bench) {line}")
+        return 0
     command = COMMANDS.get(argv[0])
     if command is None:
         print(f"c10k: unknown command {argv[0]!r} (one of: {', '.join(COMMANDS)})", file=sys.stderr)

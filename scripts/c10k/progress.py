@@ -15,10 +15,15 @@ def fmt_duration(seconds):
 
 
 class Progress:
-    """total: repetitions to run in this invocation; estimate_s(item): a prior guess of one's time."""
+    """total: items to run in this invocation. planned_s, when given, is each item's expected time
+    in order: items of different lengths then get an ETA from the plan, scaled by how the finished
+    items compared with their plan, instead of from the mean item."""
 
-    def __init__(self, total, stream=None, enabled=True, width=24):
+    def __init__(self, total, stream=None, enabled=True, width=24, planned_s=None):
+        if planned_s is not None and len(planned_s) != total:
+            raise ValueError(f"planned_s has {len(planned_s)} items for a total of {total}")
         self.total, self.done = total, 0
+        self.planned_s = planned_s
         self.stream = stream or sys.stderr
         self.enabled = enabled
         self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -36,6 +41,10 @@ class Progress:
         left = self.total - self.done
         if left <= 0:
             return 0.0
+        if self.planned_s:
+            planned_done = sum(self.planned_s[:self.done])
+            scale = self.spent / planned_done if self.done and planned_done > 0 else 1.0
+            return sum(self.planned_s[self.done:]) * scale
         if self.done:
             return self.spent / self.done * left
         return self.remaining_estimate or None

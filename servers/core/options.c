@@ -1,6 +1,7 @@
 /* Option parsing: every model accepts exactly the same flags, validated strictly. */
 #include "options.h"
 
+#include "c10k_version.h"
 #include "describe.h"
 
 #include <getopt.h>
@@ -70,6 +71,7 @@ static void usage(FILE *f, const char *model)
             "  --idle-timeout-ms T    keep-alive wait for the next request (default 60000; 0 = none)\n"
             "  --write-timeout-ms T   peer taking no response bytes (default 30000; 0 = none)\n"
             "  --help             this text\n"
+            "  --version          the c10k-bench version and git revision this server was built from\n"
             "Ready line on stdout: 'listening on HOST:PORT'. GET /__stats returns counters as JSON.\n"
             "Per-request overrides: /?delay_ms=D&bytes=N\n",
             model, OPT_DEFAULT_BODY_BYTES, OPT_DEFAULT_BACKLOG);
@@ -113,7 +115,7 @@ void options_parse(int argc, char **argv, const model_traits_t *m, server_option
     const char *model = m->name;
     bool describe = false;
     enum { O_HOST = 1, O_PORT, O_DELAY, O_WORK, O_BODY, O_BACKLOG, O_MAXCONNS, O_THREADS, O_WORKERS, O_DESCRIBE,
-           O_HELP, O_HEADER_TIMEOUT, O_IDLE_TIMEOUT, O_WRITE_TIMEOUT };
+           O_HELP, O_VERSION, O_HEADER_TIMEOUT, O_IDLE_TIMEOUT, O_WRITE_TIMEOUT };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, O_HOST},
         {"port", required_argument, NULL, O_PORT},
@@ -129,6 +131,7 @@ void options_parse(int argc, char **argv, const model_traits_t *m, server_option
         {"idle-timeout-ms", required_argument, NULL, O_IDLE_TIMEOUT},
         {"write-timeout-ms", required_argument, NULL, O_WRITE_TIMEOUT},
         {"help", no_argument, NULL, O_HELP},
+        {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
     *opts = (server_options_t){
@@ -191,6 +194,9 @@ void options_parse(int argc, char **argv, const model_traits_t *m, server_option
             break;
         case O_HELP:
             usage(stdout, model);
+            exit(0);
+        case O_VERSION:
+            printf("server-%s (c10k-bench) %s\n", model, C10K_VERSION_FULL);
             exit(0);
         case ':':
             fprintf(stderr, "server-%s: option '%s' needs a value\n", model, argv[optind - 1]);
