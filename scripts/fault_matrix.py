@@ -13,6 +13,7 @@ judged:
 
   survived            every request of the load succeeded, the server still answers, no fd leaked
   failed the request  some requests of the load failed, but the server goes on, no fd leaked
+  worker exited       the server goes on, but one of its worker processes ended badly (status or signal)
   leaked fds          the server answers, but holds more fds than before once the clients are gone
   hung                the process lives but does not answer within the timeout
   exited              the server process ended (exit status and its last stderr line are shown)
@@ -54,9 +55,10 @@ CALL_CLASSES = [
     ("memory", ("mmap",), ("ENOMEM",)),
 ]
 CALL_CLASS = {call: cls for cls, calls, _ in CALL_CLASSES for call in calls}
-OUTCOMES = ("survived", "failed the request", "leaked fds", "hung", "exited", "not hit")
+OUTCOMES = ("survived", "failed the request", "worker exited", "leaked fds", "hung", "exited", "not hit")
 
 INJECT_WHEN = "1..3"      # per process/thread: three failures, then calls succeed again
+INJECT_CAP = 3            # in all: strace detaches once it has failed this many calls
 LOAD_REQUESTS, LOAD_CONCURRENCY = 200, 10
 REQUEST_TIMEOUT_S = 5     # each request of the load and of the probes
 LOAD_TIMEOUT_S = 60       # the whole load
@@ -129,23 +131,78 @@ def error_counters(stats):
     return dict((stats or {}).get("errors") or {})
 
 
+def loadgen_argv(loadgen, addr, requests, concurrency, keepalive=False):
+    # -l: a refusal (503) has another length than a 200; without it, ab's rule would count every
+    # later 200 as a length failure.
+    argv = [loadgen, "-q", "-l", "-n", str(requests), "-c", str(concurrency), "-s", str(REQUEST_TIMEOUT_S),
+            "--connect-timeout", str(REQUEST_TIMEOUT_S), "--busy-poll", "0", "--json", "-"]
+    return argv + (["-k"] if keepalive else []) + [_url(addr)]
+
+
+def load_result(stdout, requests):
+    """(completed, failed) from the loadgen's JSON: failed counts transport failures and non-2xx
+    answers (a refusal is a failed request too). Without a result, every request failed."""
+    try:
+        res = json.loads(stdout)["summary"]
+        return int(res["complete"]), int(res["failed"]) + int(res.get("non_2xx") or 0)
+    except (ValueError, KeyError, TypeError):
+        return 0, requests
+
+
 def run_load(loadgen, addr, requests=LOAD_REQUESTS, concurrency=LOAD_CONCURRENCY, keepalive=False):
     """(completed, failed) of a bounded loadgen run; a loadgen that overruns is killed."""
-    argv = [loadgen, "-q", "-n", str(requests), "-c", str(concurrency), "-s", str(REQUEST_TIMEOUT_S),
-            "--connect-timeout", str(REQUEST_TIMEOUT_S), "--busy-poll", "0", "--json", "-"]
-    if keepalive:
-        argv.append("-k")
     try:
-        lg = subprocess.run(argv + [_url(addr)], capture_output=True, text=True, timeout=LOAD_TIMEOUT_S,
-                            stdin=subprocess.DEVNULL)
+        lg = subprocess.run(loadgen_argv(loadgen, addr, requests, concurrency, keepalive), capture_output=True,
+                            text=True, timeout=LOAD_TIMEOUT_S, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return 0, requests
+    return load_result(lg.stdout, requests)
+
+
+def read_text(path):
     try:
-        res = json.loads(lg.stdout)
-        return int(res["summary"]["complete"]), int(res["summary"]["failed"])
-    except (ValueError, KeyError, TypeError):
-        # No result at all (e.g. the loadgen gave up): count every request as failed.
-        return 0, requests
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def count_injected(path):
+    return read_text(path).count("(INJECTED)")
+
+
+def abnormal_ends(text, server_pid):
+    """'PID exited with N' / 'PID killed by SIG' for each traced process other than the server's
+    own that ended badly while strace watched (a worker, a forked child)."""
+    ends = []
+    for pid, how in re.findall(r"^(\d+)\s+\+\+\+ (exited with [1-9]\d*|killed by \w+)", text, re.M):
+        if int(pid) != server_pid:
+            ends.append(f"{pid} {how}")
+    return ends
+
+
+def load_while_injecting(cell, loadgen, out):
+    """Runs the cell's load; detaches strace as soon as it has failed INJECT_CAP calls, so that the
+    rest of the load meets a server whose calls succeed again (with when=1..3 alone, a model with
+    a thread or process per connection would see every connection's first calls fail).
+    Returns (completed, failed, injected)."""
+    with tempfile.TemporaryFile("w+") as stdout:
+        lg = subprocess.Popen(loadgen_argv(loadgen, cell.addr, LOAD_REQUESTS, LOAD_CONCURRENCY), stdout=stdout,
+                              stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + LOAD_TIMEOUT_S
+        try:
+            while lg.poll() is None and time.monotonic() < deadline:
+                if cell.strace is not None and count_injected(out) >= INJECT_CAP:
+                    cell.detach()
+                time.sleep(0.01)
+        finally:
+            if lg.poll() is None:
+                lg.kill()
+            lg.wait()
+        cell.detach()
+        stdout.seek(0)
+        completed, failed = load_result(stdout.read(), LOAD_REQUESTS)
+    return completed, failed, count_injected(out)
 
 
 class Cell:
@@ -274,11 +331,9 @@ def run_cell(bin_dir, loadgen, model, call, error):
         baseline = cell.settled_fds()
         out = cell.attach(["-e", f"trace={call}", "-e", f"inject={call}:error={error}:when={INJECT_WHEN}"],
                           "inject")
-        completed, failed = run_load(loadgen, cell.addr)
-        cell.detach()
-        with open(out, encoding="utf-8", errors="replace") as f:
-            injected = f.read().count("(INJECTED)")
-        result.update(injected=injected, completed=completed, failed=failed)
+        completed, failed, injected = load_while_injecting(cell, loadgen, out)
+        result.update(injected=injected, completed=completed, failed=failed,
+                      ended=abnormal_ends(read_text(out), cell.pid))
         if cell.server.proc.poll() is not None:
             result.update(outcome="exited", status=cell.server.proc.returncode, message=cell.stderr_last_line())
             return result
@@ -299,6 +354,8 @@ def run_cell(bin_dir, loadgen, model, call, error):
             result["outcome"] = "not hit"
         elif fds > baseline:
             result["outcome"] = "leaked fds"
+        elif result["ended"]:
+            result["outcome"] = "worker exited"
         elif failed or completed < LOAD_REQUESTS:
             result["outcome"] = "failed the request"
         else:
@@ -320,6 +377,9 @@ def detail(r):
         st = r.get("status")
         how = f"killed by signal {-st}" if isinstance(st, int) and st < 0 else f"exit status {st}"
         bits.append(f"{how}: {r.get('message') or '(no message)'}")
+    if r.get("ended"):
+        shown = r["ended"][:3] + ([f"{len(r['ended']) - 3} more"] if len(r["ended"]) > 3 else [])
+        bits.append("processes ended: " + ", ".join(shown))
     if r.get("counted"):
         bits.append("counted " + ", ".join(f"{k} +{v}" for k, v in sorted(r["counted"].items())))
     if "fds_after" in r and r["fds_after"] != r["fds_before"]:
@@ -355,6 +415,8 @@ def markdown(results, meta):
               "- **survived**: every request of the load succeeded, the server still answers, no fd leaked.",
               "- **failed the request**: some requests of the load failed (the hit ones), the server goes on,"
               " no fd leaked. Right for errors that belong to one connection (ECONNRESET, EPIPE, ENOMEM).",
+              "- **worker exited**: the server goes on (a new worker took over, or the others carry on), but a"
+              " worker process or child it forked ended with a non-zero status or a signal.",
               "- **leaked fds**: the server answers but holds more fds than before once the clients are gone.",
               "- **hung**: the process lives but answers none of three requests within "
               f"{REQUEST_TIMEOUT_S} s after strace detached.",
