@@ -193,16 +193,29 @@ def load_while_injecting(cell, loadgen, out):
         try:
             while lg.poll() is None and time.monotonic() < deadline:
                 if cell.strace is not None and count_injected(out) >= INJECT_CAP:
-                    cell.detach()
+                    cell.detach(quiesce=True)
                 time.sleep(0.01)
         finally:
             if lg.poll() is None:
                 lg.kill()
             lg.wait()
-        cell.detach()
+        cell.detach(quiesce=True)
         stdout.seek(0)
         completed, failed = load_result(stdout.read(), LOAD_REQUESTS)
     return completed, failed, count_injected(out)
+
+
+def all_tasks_stopped(pid):
+    """Every thread of pid is stopped (T, or t under a tracer) or gone."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True
+    for tid in tids:
+        data = procsample._read(f"/proc/{pid}/task/{tid}/stat")
+        if data and procsample.parse_stat(data)["state"] not in "TtZX":
+            return False
+    return True
 
 
 class Cell:
@@ -245,18 +258,44 @@ class Cell:
             raise MatrixError(str(e)) from None
         return out
 
-    def detach(self):
-        """SIGINT makes strace detach (tracees go on); SIGKILL only if it does not."""
+    def detach(self, quiesce=False):
+        """SIGINT makes strace detach (tracees go on); SIGKILL only if it does not.
+
+        quiesce: stop the server's processes first (SIGSTOP, then SIGCONT once strace is gone). A
+        thread detached between an injected call's entry and exit would see ENOSYS from the
+        replaced call number instead of the injected error, failing a request the fault did not
+        fail; a stopped thread is never inside a call."""
         if self.strace is None:
             return
-        if self.strace.poll() is None:
-            self.strace.send_signal(signal.SIGINT)
-            try:
-                self.strace.wait(15)
-            except subprocess.TimeoutExpired:
-                self.strace.kill()
-                self.strace.wait()
+        frozen = self.freeze() if quiesce and self.strace.poll() is None else []
+        try:
+            if self.strace.poll() is None:
+                self.strace.send_signal(signal.SIGINT)
+                try:
+                    self.strace.wait(15)
+                except subprocess.TimeoutExpired:
+                    self.strace.kill()
+                    self.strace.wait()
+        finally:
+            for pid in frozen:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except OSError:
+                    pass
         self.strace = None
+
+    def freeze(self, timeout=5.0):
+        """SIGSTOP to every process of the tree; waits until all their threads are stopped."""
+        pids = sorted(self.tree())
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except OSError:
+                pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not all(all_tasks_stopped(pid) for pid in pids):
+            time.sleep(0.01)
+        return pids
 
     def stderr_last_line(self):
         lines = [l for l in self.server.stderr_tail(4000).splitlines() if l.strip()]
@@ -368,6 +407,12 @@ def run_cell(bin_dir, loadgen, model, call, error):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def clear_exit(r):
+    """A fatal exit is acceptable only as a deliberate exit with a message, never as a signal."""
+    st = r.get("status")
+    return isinstance(st, int) and st > 0 and bool(r.get("message"))
+
+
 def detail(r):
     """One short line on what happened in a cell."""
     bits = [f"{r.get('injected', 0)} injected"]
@@ -377,6 +422,8 @@ def detail(r):
         st = r.get("status")
         how = f"killed by signal {-st}" if isinstance(st, int) and st < 0 else f"exit status {st}"
         bits.append(f"{how}: {r.get('message') or '(no message)'}")
+        if not clear_exit(r):
+            bits.append("not a clear exit")
     if r.get("ended"):
         shown = r["ended"][:3] + ([f"{len(r['ended']) - 3} more"] if len(r["ended"]) > 3 else [])
         bits.append("processes ended: " + ", ".join(shown))
