@@ -2,6 +2,7 @@
 """Fault matrix: how every server model copes when a system call on its path fails.
 
   scripts/fault_matrix.py [--model M ...] [--call C ...] [--error E ...] [--markdown FILE] [--json FILE]
+  scripts/fault_matrix.py --from-json FILE --markdown FILE      (the table of an earlier run again)
 
 For each model, `strace -f -c` is first attached to the ready server under a short load to learn
 which system calls it makes while serving (start-up calls do not count). Then, for every call of
@@ -63,6 +64,7 @@ LOAD_REQUESTS, LOAD_CONCURRENCY = 200, 10
 REQUEST_TIMEOUT_S = 5     # each request of the load and of the probes
 LOAD_TIMEOUT_S = 60       # the whole load
 READY_TIMEOUT_S = 20
+STOP_TIMEOUT_S = 5        # from SIGTERM to the server's exit, after the cell
 SETTLE_TIMEOUT_S = 5      # for the fd count to come back once the clients are gone
 # Small pools keep strace's attach (one ptrace per thread/process) quick.
 POOL_OPTIONS = {"threads": ["--threads", "4"], "workers": ["--workers", "2"]}
@@ -205,17 +207,19 @@ def load_while_injecting(cell, loadgen, out):
     return completed, failed, count_injected(out)
 
 
-def all_tasks_stopped(pid):
-    """Every thread of pid is stopped (T, or t under a tracer) or gone."""
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return True
-    for tid in tids:
-        data = procsample._read(f"/proc/{pid}/task/{tid}/stat")
-        if data and procsample.parse_stat(data)["state"] not in "TtZX":
-            return False
-    return True
+def live_tasks(pids):
+    """Thread ids (as text) of the given processes that are still alive (not zombies)."""
+    tids = []
+    for pid in pids:
+        try:
+            names = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in names:
+            data = procsample._read(f"/proc/{pid}/task/{tid}/stat")
+            if data and procsample.parse_stat(data)["state"] not in "ZX":
+                tids.append(tid)
+    return tids
 
 
 class Cell:
@@ -229,6 +233,8 @@ class Cell:
         except PerfCheckError as e:
             raise MatrixError(str(e)) from None
         self.strace = None
+        self.out = None
+        self.quiesce_timed_out = False
         self.seen = set()
 
     @property
@@ -243,7 +249,7 @@ class Cell:
     def attach(self, strace_args, tag):
         """strace -f on every process and thread of the tree, with strace_args; waits for the attach."""
         tree = self.tree()
-        out = os.path.join(self.workdir, f"{tag}.strace")
+        out = self.out = os.path.join(self.workdir, f"{tag}.strace")
         err_path = os.path.join(self.workdir, f"{tag}.strace.stderr")
         argv = ["strace", "-f", "-o", out, *strace_args]
         for pid in sorted(tree):
@@ -285,7 +291,10 @@ class Cell:
         self.strace = None
 
     def freeze(self, timeout=5.0):
-        """SIGSTOP to every process of the tree; waits until all their threads are stopped."""
+        """SIGSTOP to every process of the tree; waits until strace has seen each of their threads
+        enter the group stop ('--- stopped by SIGSTOP ---'): a thread merely in a ptrace stop
+        (state 't' too) may still be between an injected call's entry and exit."""
+        start = os.path.getsize(self.out) if os.path.exists(self.out) else 0
         pids = sorted(self.tree())
         for pid in pids:
             try:
@@ -293,8 +302,15 @@ class Cell:
             except OSError:
                 pass
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not all(all_tasks_stopped(pid) for pid in pids):
+        while time.monotonic() < deadline:
+            with open(self.out, encoding="utf-8", errors="replace") as f:
+                f.seek(start)
+                stopped = set(re.findall(r"^(\d+)\s+--- stopped by SIGSTOP ---", f.read(), re.M))
+            if all(tid in stopped for tid in live_tasks(pids)):
+                break
             time.sleep(0.01)
+        else:
+            self.quiesce_timed_out = True  # reported with the cell: its verdict is less certain
         return pids
 
     def stderr_last_line(self):
@@ -318,13 +334,16 @@ class Cell:
             time.sleep(0.1)
 
     def close(self):
+        """Ends strace, the server and anything it left; False when SIGTERM did not stop the server."""
         self.detach()
         self.tree()
+        stopped = True
         if self.server.proc.poll() is None:
             self.server.proc.send_signal(signal.SIGTERM)
             try:
-                self.server.proc.wait(5)
+                self.server.proc.wait(STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
+                stopped = False
                 self.server.kill()
         else:
             self.server.kill()
@@ -334,6 +353,7 @@ class Cell:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+        return stopped
 
 
 def profile(bin_dir, loadgen, model):
@@ -373,6 +393,8 @@ def run_cell(bin_dir, loadgen, model, call, error):
         completed, failed, injected = load_while_injecting(cell, loadgen, out)
         result.update(injected=injected, completed=completed, failed=failed,
                       ended=abnormal_ends(read_text(out), cell.pid))
+        if cell.quiesce_timed_out:
+            result["quiesce_timed_out"] = True
         if cell.server.proc.poll() is not None:
             result.update(outcome="exited", status=cell.server.proc.returncode, message=cell.stderr_last_line())
             return result
@@ -401,8 +423,8 @@ def run_cell(bin_dir, loadgen, model, call, error):
             result["outcome"] = "survived"
         return result
     finally:
-        if cell:
-            cell.close()
+        if cell and not cell.close() and result.get("outcome") not in (None, "exited"):
+            result["ignored_sigterm"] = True
         result["seconds"] = round(time.monotonic() - t0, 1)
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -429,6 +451,10 @@ def detail(r):
         bits.append("processes ended: " + ", ".join(shown))
     if r.get("counted"):
         bits.append("counted " + ", ".join(f"{k} +{v}" for k, v in sorted(r["counted"].items())))
+    if r.get("quiesce_timed_out"):
+        bits.append("(its threads did not all stop before strace detached: the server was stopped 5 s)")
+    if r.get("ignored_sigterm"):
+        bits.append(f"did not stop within {STOP_TIMEOUT_S} s of SIGTERM (killed)")
     if "fds_after" in r and r["fds_after"] != r["fds_before"]:
         bits.append(f"fds {r['fds_before']} -> {r['fds_after']}")
     return "; ".join(bits)
@@ -455,6 +481,11 @@ def markdown(results, meta):
              f"{REQUEST_TIMEOUT_S} s timeout), strace",
              "detaches, and the server is probed: three plain requests, `/__stats`, and its open fds (all its",
              "processes) once the clients are gone, against the count taken before the injection.", "",
+             f"strace detaches as soon as it has failed {INJECT_CAP} calls in all: a model with a thread or a process per",
+             "connection would otherwise see the first calls of every connection fail. Before detaching, the",
+             "server's processes are stopped (SIGSTOP, SIGCONT after): a thread detached inside an injected call",
+             "would get ENOSYS instead of the injected error. Detaching takes a moment, so a few more calls than",
+             f"{INJECT_CAP} may fail (the detail gives the number); models with several workers count per worker.", "",
              "| class | calls | errors injected |", "|---|---|---|"]
     for cls, calls, errors in CALL_CLASSES:
         lines.append(f"| {cls} | {', '.join(calls)} | {', '.join(errors)} |")
@@ -470,11 +501,16 @@ def markdown(results, meta):
               "- **exited**: the server process ended; the detail gives the exit status and its last stderr line.",
               "  A fatal exit is acceptable only with a clear message, and only for errors that leave no way on.",
               "- **not hit**: the call was on the profiled path but strace injected nothing during this load.", "",
+              "Some injections are faults a kernel would not produce there: EAGAIN from read or write on a socket",
+              "with data or room, EINTR from epoll_ctl. An edge-triggered loop told EAGAIN waits for an edge that",
+              "does not come, so the hit connection waits for a timeout (a real EAGAIN is followed by an edge).", "",
               "The detail column: how many calls strace failed, how many of the load's requests failed, the",
               "`/__stats` error counters that grew, and the fd count before -> after when it changed.", "",
               "## Rerun", "", "```sh", "scripts/build.sh",
               "/usr/bin/python3 scripts/fault_matrix.py --markdown docs/fault-matrix.md   # every model, every cell",
               "/usr/bin/python3 scripts/fault_matrix.py --model uring --call io_uring_enter  # a slice",
+              "/usr/bin/python3 scripts/fault_matrix.py --json cells.json     # the cells as JSON; --from-json"
+              " cells.json --markdown FILE writes the table again without running anything",
               "```", "", "`tests/test_fault_matrix.py` runs a subset in CI (one cell per driver family and call class).",
               "", f"Last run: {meta['date']}, kernel {meta['kernel']}, {meta['cells']} cells in "
               f"{meta['seconds']:.0f} s.", "", "## Summary (cells per outcome)", "",
@@ -494,6 +530,32 @@ def markdown(results, meta):
     return "\n".join(lines) + "\n"
 
 
+def read_results(path):
+    """(meta, cells) of a --json file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        meta, cells = data["meta"], data["cells"]
+        if not all(isinstance(c, dict) and c.get("outcome") in OUTCOMES for c in cells):
+            raise ValueError("a cell without a known outcome")
+        return meta, cells
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise MatrixError(f"{path}: not a fault matrix JSON file ({e})") from None
+
+
+def write_outputs(args, results, meta):
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write(markdown(results, meta))
+    if args.json:
+        text = json.dumps({"meta": meta, "cells": results}, indent=1) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            with open(args.json, "w", encoding="utf-8") as f:
+                f.write(text)
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -503,12 +565,18 @@ def parse_args(argv):
     p.add_argument("--error", action="append", help="only this error name (repeatable)")
     p.add_argument("--markdown", metavar="FILE", help="write the matrix as Markdown")
     p.add_argument("--json", metavar="FILE", help="write the cells as JSON (- for stdout)")
+    p.add_argument("--from-json", metavar="FILE", help="run nothing: read the cells of an earlier --json run "
+                                                        "(to write its --markdown again)")
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     try:
+        if args.from_json:
+            meta, results = read_results(args.from_json)
+            write_outputs(args, results, meta)
+            return 0
         if not shutil.which("strace"):
             raise MatrixError("strace is not installed (scripts/install-deps.sh installs it)")
         loadgen = os.path.join(args.bin_dir, "loadgen")
@@ -541,16 +609,7 @@ def main(argv=None):
                 results.append(r)
         meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "kernel": os.uname().release,
                 "cells": len(results), "seconds": time.monotonic() - t0}
-        if args.markdown:
-            with open(args.markdown, "w", encoding="utf-8") as f:
-                f.write(markdown(results, meta))
-        if args.json:
-            text = json.dumps({"meta": meta, "cells": results}, indent=1) + "\n"
-            if args.json == "-":
-                sys.stdout.write(text)
-            else:
-                with open(args.json, "w", encoding="utf-8") as f:
-                    f.write(text)
+        write_outputs(args, results, meta)
         for model, counts in summary_rows(results).items():
             print(f"{model}: " + ", ".join(f"{o} {n}" for o, n in counts.items() if n), file=sys.stderr)
         print(f"{len(results)} cells in {meta['seconds']:.0f} s", file=sys.stderr)

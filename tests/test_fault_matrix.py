@@ -8,6 +8,7 @@ served ("survived") or only the hit ones lost ("failed the request"), no fd left
 errors (EINTR, and EAGAIN where the server must simply try again) must lose no request at all.
 """
 import importlib.util
+import json
 import os
 import shutil
 
@@ -117,3 +118,17 @@ def test_bad_input_is_refused_with_a_message(capsys):
     assert "unknown model(s): no-such-model" in capsys.readouterr().err
     assert fault_matrix.main(["--bin-dir", harness.BIN_DIR, "--call", "chdir"]) == 2
     assert "not in the matrix: chdir" in capsys.readouterr().err
+
+
+def test_markdown_is_written_again_from_a_json_run(tmp_path):
+    cells = [{"model": "epoll", "call": "read", "error": "EINTR", "class": "read", "outcome": "survived",
+              "injected": 3, "completed": 200, "failed": 0},
+             {"model": "epoll", "call": "epoll_pwait2", "error": "ENOMEM", "class": "wait", "outcome": "exited",
+              "injected": 1, "completed": 190, "failed": 10, "status": -6, "message": ""}]
+    src, md = tmp_path / "cells.json", tmp_path / "matrix.md"
+    src.write_text(json.dumps({"meta": {"date": "d", "kernel": "k", "cells": 2, "seconds": 1.0}, "cells": cells}))
+    assert fault_matrix.main(["--from-json", str(src), "--markdown", str(md)]) == 0
+    text = md.read_text()
+    assert "| epoll | 1 | 0 | 0 | 0 | 0 | 1 | 0 |" in text
+    assert "| epoll | epoll_pwait2 | ENOMEM | exited | 1 injected; 10/200 requests failed; killed by signal 6: " \
+           "(no message); not a clear exit |" in text
