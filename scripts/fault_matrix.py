@@ -99,10 +99,10 @@ def tree_fds(pids):
     return total
 
 
-def probe(addr, path="/", timeout=REQUEST_TIMEOUT_S):
+def probe(addr, path="/"):
     """One HTTP/1.0 request: (status, body) or None when it fails or times out."""
     try:
-        with socket.create_connection(addr, timeout=timeout) as s:
+        with socket.create_connection(addr, timeout=REQUEST_TIMEOUT_S) as s:
             s.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
             data = b""
             while True:

@@ -132,3 +132,50 @@ def test_markdown_is_written_again_from_a_json_run(tmp_path):
     assert "| epoll | 1 | 0 | 0 | 0 | 0 | 1 | 0 |" in text
     assert "| epoll | epoll_pwait2 | ENOMEM | exited | 1 injected; 10/200 requests failed; killed by signal 6: " \
            "(no message); not a clear exit |" in text
+
+
+# Stand-in servers for the verdicts no reference model earns today: after its first 25 connections
+# (the warm-up and the baseline's /__stats), 'leaky' opens /dev/null for every connection and keeps it, and
+# 'stuck' accepts but never answers.
+STANDIN_SERVER = r'''#!/usr/bin/python3
+import json, os, socket, sys
+kind = os.path.basename(sys.argv[0])[len("server-"):]
+if "--describe" in sys.argv:
+    print(json.dumps({"model": kind, "rank": 1, "description": "stand-in", "driver": "blocking",
+                      "processes": 1, "limits": {}, "options": []}))
+    sys.exit(0)
+ls = socket.socket()
+ls.bind(("127.0.0.1", 0))
+ls.listen(128)
+print("listening on 127.0.0.1:%d" % ls.getsockname()[1], flush=True)
+kept, served = [], 0
+while True:
+    c, _ = ls.accept()
+    served += 1
+    if kind == "stuck" and served > 25:
+        kept.append(c)
+        continue
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    body = b'{"errors": {}}' if data.startswith(b"GET /__stats") else b"ok"
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+    if kind == "leaky" and served > 25:
+        kept.append(os.open(os.devnull, os.O_RDONLY))
+    c.close()
+'''
+
+
+@needs_strace
+@pytest.mark.parametrize("kind,outcome", [("leaky", "leaked fds"), ("stuck", "hung")])
+def test_fd_leaks_and_hangs_are_told_apart(tmp_path, monkeypatch, kind, outcome):
+    path = tmp_path / f"server-{kind}"
+    path.write_text(STANDIN_SERVER)
+    path.chmod(0o755)
+    for name, value in (("REQUEST_TIMEOUT_S", 1), ("SETTLE_TIMEOUT_S", 1), ("LOAD_REQUESTS", 40)):
+        monkeypatch.setattr(fault_matrix, name, value)
+    r = fault_matrix.run_cell(str(tmp_path), harness.binary("loadgen"), kind, "accept4", "EINTR")
+    assert r["injected"] > 0 and r["outcome"] == outcome, fault_matrix.detail(r)
