@@ -9,8 +9,9 @@ which system calls it makes while serving (start-up calls do not count). Then, f
 the list below that the model makes and every error the kernel can return there, a fresh server
 is started, strace is attached to all its processes and threads with
 `-e inject=CALL:error=E:when=1..3` (the first three calls of each process or thread fail, later
-ones succeed, so recovery can be seen), a bounded load runs, strace detaches, and the cell is
-judged:
+ones succeed, so recovery can be seen), a bounded load runs, strace detaches once it has failed
+three calls in all (the server's processes stopped meanwhile, so no thread is caught inside an
+injected call), and the cell is judged:
 
   survived            every request of the load succeeded, the server still answers, no fd leaked
   failed the request  some requests of the load failed, but the server goes on, no fd leaked
