@@ -294,25 +294,31 @@ class Cell:
     def freeze(self, timeout=5.0):
         """SIGSTOP to every process of the tree; waits until strace has seen each of their threads
         enter the group stop ('--- stopped by SIGSTOP ---'): a thread merely in a ptrace stop
-        (state 't' too) may still be between an injected call's entry and exit."""
+        (state 't' too) may still be between an injected call's entry and exit. A process forked
+        while the others were being stopped is stopped in the next round."""
         start = os.path.getsize(self.out) if os.path.exists(self.out) else 0
-        pids = sorted(self.tree())
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGSTOP)
-            except OSError:
-                pass
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with open(self.out, encoding="utf-8", errors="replace") as f:
-                f.seek(start)
-                stopped = set(re.findall(r"^(\d+)\s+--- stopped by SIGSTOP ---", f.read(), re.M))
-            if all(tid in stopped for tid in live_tasks(pids)):
-                break
-            time.sleep(0.01)
-        else:
-            self.quiesce_timed_out = True  # reported with the cell: its verdict is less certain
-        return pids
+        pids = set()
+        while True:
+            new = set(self.tree()) - pids
+            if not new:
+                return sorted(pids)
+            for pid in sorted(new):
+                try:
+                    os.kill(pid, signal.SIGSTOP)
+                except OSError:
+                    pass
+            pids |= new
+            while True:
+                with open(self.out, encoding="utf-8", errors="replace") as f:
+                    f.seek(start)
+                    stopped = set(re.findall(r"^(\d+)\s+--- stopped by SIGSTOP ---", f.read(), re.M))
+                if all(tid in stopped for tid in live_tasks(pids)):
+                    break
+                if time.monotonic() > deadline:
+                    self.quiesce_timed_out = True  # reported with the cell: its verdict is less certain
+                    return sorted(pids)
+                time.sleep(0.01)
 
     def stderr_last_line(self):
         lines = [l for l in self.server.stderr_tail(4000).splitlines() if l.strip()]
