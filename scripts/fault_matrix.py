@@ -454,8 +454,11 @@ def detail(r):
         if not clear_exit(r):
             bits.append("not a clear exit")
     if r.get("ended"):
-        shown = r["ended"][:3] + ([f"{len(r['ended']) - 3} more"] if len(r["ended"]) > 3 else [])
-        bits.append("processes ended: " + ", ".join(shown))
+        hows = {}
+        for end in r["ended"]:  # "PID how": pids change from run to run, the table should not
+            how = end.split(" ", 1)[1]
+            hows[how] = hows.get(how, 0) + 1
+        bits.append("processes ended: " + ", ".join(f"{n} {how}" for how, n in sorted(hows.items())))
     if r.get("counted"):
         bits.append("counted " + ", ".join(f"{k} +{v}" for k, v in sorted(r["counted"].items())))
     if r.get("quiesce_timed_out"):
