@@ -7,7 +7,6 @@ A cell passes when the server keeps serving once the injected calls succeed agai
 served ("survived") or only the hit ones lost ("failed the request"), no fd left open. Transient
 errors (EINTR, and EAGAIN where the server must simply try again) must lose no request at all.
 """
-import importlib.util
 import json
 import os
 import shutil
@@ -15,11 +14,7 @@ import shutil
 import pytest
 
 import harness
-
-_spec = importlib.util.spec_from_file_location("fault_matrix", os.path.join(harness.ROOT, "scripts",
-                                                                            "fault_matrix.py"))
-fault_matrix = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fault_matrix)
+import fault_matrix  # scripts/ is on the path through harness
 
 needs_strace = pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed")
 
