@@ -21,7 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from c10k import procsample  # noqa: E402
-from c10k.oneserver import get, print_row, raise_open_files, server_paths, start, stop  # noqa: E402
+from c10k.oneserver import get, print_row, raise_open_files, read_response, server_paths, start, stop  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = 8  # source addresses 127.0.0.2.. spread the ports (connect slows past ~14k per pair)
@@ -36,27 +36,6 @@ def stats(addr):
     """The server's /__stats, or None."""
     status, body = get(addr, "/__stats", 5)
     return json.loads(body) if status == 200 else None
-
-
-def read_response(s):
-    """Reads one whole response (head and Content-Length body) from a blocking socket."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed before the response")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    while len(body) < length:
-        chunk = s.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed inside the body")
-        body += chunk
 
 
 def open_connections(addr, n, delay_ms, idle):
