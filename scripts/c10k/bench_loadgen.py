@@ -22,6 +22,7 @@ import statistics
 import time
 
 from . import benchtools, procsample
+from .oneserver import read_response
 from .benchtools import BenchError
 
 CLIENTS = 100
@@ -98,23 +99,13 @@ def response_bytes(url):
     port = int(url.rsplit(":", 1)[1].strip("/"))
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = s.recv(4096)
-            if not chunk:
-                raise BenchError("the server closed before a whole response head")
-            data += chunk
-        head, body = data.split(b"\r\n\r\n", 1)
-        m = re.search(rb"(?i)content-length:\s*(\d+)", head)
-        if not m:
+        try:
+            head, body = read_response(s)
+        except ConnectionError as e:
+            raise BenchError(str(e)) from None
+        if not re.search(rb"(?i)content-length:\s*(\d+)", head):
             raise BenchError("the server's response has no Content-Length")
-        length = int(m.group(1))
-        while len(body) < length:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            body += chunk
-        return len(head) + 4 + length
+        return len(head) + 4 + len(body)
 
 
 def with_nginx_usage(nginx, fn, *args):

@@ -89,6 +89,29 @@ def get(addr, path, timeout):
         return None, "no HTTP answer"
 
 
+def read_response(s):
+    """(head, body) of one whole response on a blocking socket, its body framed by Content-Length
+    (none: an empty body). ConnectionError when the peer closes before the end."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed before a whole response head")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(body) < length:
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed inside the response body")
+        body += chunk
+    return head, body
+
+
 def print_row(row, as_json, text):
     """One model's result: the row as a JSON object (--json), or the table line text(row)."""
     print(json.dumps(row) if as_json else text(row), flush=True)
