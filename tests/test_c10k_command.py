@@ -47,6 +47,9 @@ def test_install_into_a_prefix_and_run_smoke_from_another_directory(tmp_path):
     folder = elsewhere / "results" / folders[0]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["environment"]["bin_dir"] == str(prefix / "bin")
+    # The run ends with its numbers and the report's path, not only folder names.
+    assert "# smoke: summary" in r.stdout and "| epoll |" in r.stdout, r.stdout
+    assert re.search(r"HTML report with the plots: (\S+)", r.stdout).group(1) == str(folder / "index.html")
     assert (folder / "summary.md").is_file() and (folder / "index.html").is_file()
     series = [s["name"] for s in manifest["scenario"]["series"]]
     for s in series:

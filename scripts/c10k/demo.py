@@ -51,19 +51,13 @@ def largest_c_rows(folder):
 
 
 def show(folder, out=sys.stdout):
-    """Prints the summary table, the bar chart and where the report is."""
-    summary = os.path.join(folder, "summary.md")
-    if os.path.exists(summary):
-        with open(summary, encoding="utf-8") as f:
-            out.write(f.read())
+    """Prints the bar chart and the results folder (the run itself printed the summary tables and
+    where the report is)."""
     top_c, rows = largest_c_rows(folder)
     if rows:
         print(f"\nThroughput per model at C={top_c:,} (ideal C/D = {top_c:,} requests/s):\n", file=out)
         for line in bar_chart(rows):
             print("  " + line, file=out)
-    report = os.path.join(folder, "index.html")
-    if os.path.exists(report):
-        print(f"\nHTML report with the plots: {report}", file=out)
     print(f"Results folder: {folder}", file=out)
 
 

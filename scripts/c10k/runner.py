@@ -515,11 +515,24 @@ def run(args, scenario, manifest, checked, plan, bin_dir, log):
         from . import plots, report
         try:
             report.render_folder(folder)
-            log(f"plots: {os.path.join(folder, 'plots')}  report: {os.path.join(folder, 'index.html')}")
+            log(f"plots: {os.path.join(folder, 'plots')}")
         except plots.PlotError as e:
             log(f"{args.prog}: plotting failed: {e}")
             return 1
+        show_outcome(folder)
     return status
+
+
+def show_outcome(folder, out=None):
+    """The run's numbers on stdout, where a user looks first: the summary tables, then the report."""
+    out = out or sys.stdout
+    summary = os.path.join(folder, "summary.md")
+    if os.path.exists(summary):
+        with open(summary, encoding="utf-8") as f:
+            out.write("\n" + f.read())
+    page = os.path.join(folder, "index.html")
+    if os.path.exists(page):
+        print(f"\nHTML report with the plots: {page}", file=out, flush=True)
 
 
 def _failure_summary(runner, log):
