@@ -19,6 +19,7 @@ Exit status: 0 no circle, 1 at least one circle (each printed with the calls tha
 2 the build tree cannot be read.
 """
 import argparse
+import functools
 import os
 import shlex
 import subprocess
@@ -42,6 +43,7 @@ def _run(argv):
     return p.stdout
 
 
+@functools.lru_cache(maxsize=None)  # a library's objects are read once, not once per program
 def symbols(obj):
     """(functions defined, symbols undefined) by one object file."""
     defined, undefined = set(), set()
@@ -54,6 +56,11 @@ def symbols(obj):
         if parts:
             undefined.add(parts[0])
     return defined, undefined
+
+
+@functools.lru_cache(maxsize=None)
+def _members(archive):
+    return frozenset(_run(["ar", "t", archive]).split())
 
 
 def _target_dir(path):
@@ -110,7 +117,7 @@ def programs(build):
             if w.endswith(".o"):
                 units.append((path, source_of(path, base, source_dir)))
             elif w.endswith(".a") and (lib_dir := _target_dir(path)):
-                members = set(_run(["ar", "t", path]).split())
+                members = _members(path)
                 lib_source = os.path.join(source_root, os.path.relpath(os.path.dirname(path), build))
                 units += [(o, source_of(o, lib_dir, lib_source)) for o in _objects_in(lib_dir, members)]
         program = os.path.basename(words[words.index("-o") + 1])
@@ -186,7 +193,10 @@ def find(build, under):
     """[(files of one circle, [programs it is in], {file: {file: symbols}} inside it)], each
     circle once however many programs link it."""
     seen = {}
-    for program, (source_root, units) in sorted(programs(build).items()):
+    linked = programs(build)
+    if not linked:
+        raise CycleError(f"{build}: no linked program found (is it built?)")
+    for program, (source_root, units) in sorted(linked.items()):
         graph = call_graph(units, source_root, under)
         for comp in circles(graph):
             key = tuple(comp)
@@ -204,8 +214,6 @@ def main(argv=None):
     args = p.parse_args(argv)
     under = args.under or ["servers", "loadgen"]
     try:
-        if not programs(args.build):
-            raise CycleError(f"{args.build}: no linked program found (is it built?)")
         found = find(args.build, under)
     except CycleError as e:
         print(f"c_cycles: {e}", file=sys.stderr)
