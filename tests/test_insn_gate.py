@@ -19,9 +19,14 @@ from perfcheck import PerfCheckError, insn  # noqa: E402
 
 GATE = os.path.join(ROOT, "scripts", "insn_gate.py")
 
-needs_valgrind = pytest.mark.skipif(
+_valgrind_usable = pytest.mark.skipif(
     os.environ.get("C10K_SANITIZE") == "1" or not shutil.which("valgrind"),
     reason="valgrind cannot run ASan+UBSan binaries (C10K_SANITIZE=1), or valgrind is missing")
+
+
+def needs_valgrind(test):
+    """Skipped where valgrind cannot run; `serial`: valgrind keeps a core busy, one run at a time."""
+    return pytest.mark.serial(_valgrind_usable(test))
 
 
 def gate(*args, timeout=300):

@@ -451,6 +451,7 @@ def _cpu_seconds_of(args):
     return usage.ru_utime + usage.ru_stime
 
 
+@pytest.mark.serial  # its always-polling run needs a good share of a core
 def test_busy_poll_is_bounded_and_off_when_idle(server_factory):
     """Waiting 200 ms per response, loadgen busy-polls at most --busy-poll us after each event and
     then sleeps: a bounded poll costs a few ms of CPU in 1.2 s, polling throughout would cost ~1.2 s.
