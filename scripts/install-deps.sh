@@ -7,7 +7,7 @@ packages=(
   libuv1-dev libjansson-dev liburing-dev
   node-llhttp  # llhttp's generated C sources (/usr/share/llhttp), built as a static library
   clang libclang-rt-14-dev  # libFuzzer targets (-fsanitize=fuzzer)
-  python3 python3-pytest python3-jsonschema gnuplot-nox
+  python3 python3-pytest python3-pytest-xdist python3-jsonschema gnuplot-nox
   apache2-utils wrk nghttp2-client nginx-light h2o curl
   util-linux procps valgrind strace iproute2
   openssh-server openssh-client parallel  # multi-host load over ssh (network-namespace tests)

@@ -6,6 +6,10 @@
 #   --sanitize  build and test the ASan+UBSan binaries (build-asan/)
 #   --tsan      build and test the ThreadSanitizer binaries (build-tsan/); only the tests marked
 #               `threads` (the multi-threaded binaries) run, unless pytest args select others
+# pytest runs its tests in C10K_TEST_JOBS worker processes (pytest-xdist; default 4, 1 = serially):
+# most tests wait on sockets and timers, not on the CPU. Tests that measure CPU time or counts a
+# busy neighbour would disturb share one xdist group (`serial`, tests/conftest.py) and run one
+# after the other in a single worker.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_flags=()
@@ -35,6 +39,11 @@ ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" || status=1
 # Debian's pytest lives with /usr/bin/python3; a pyenv python3 on PATH would not see it.
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
+jobs=${C10K_TEST_JOBS:-4}
+parallel=()
+if [ "$jobs" -gt 1 ] && "$py" -c 'import xdist' 2>/dev/null; then
+  parallel=(-n "$jobs" --dist loadgroup)
+fi
 cd "$root"
-"$py" -m pytest -q tests "${pytest_select[@]}" "$@" || status=1
+"$py" -m pytest -q tests "${pytest_select[@]}" "${parallel[@]}" "$@" || status=1
 exit "$status"

@@ -12,6 +12,10 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "threads: runs a multi-threaded binary (a server model that runs threads, loadgen "
                    "--threads); scripts/test.sh --tsan runs these under ThreadSanitizer")
+    config.addinivalue_line(
+        "markers", "serial: measures CPU time or is itself a heavy load (valgrind, network namespaces); "
+                   "in a parallel run (scripts/test.sh, pytest-xdist --dist loadgroup) these run one "
+                   "after the other in one worker, beside at most the other workers' light tests")
 
 
 def _multi_threaded_models():
@@ -22,10 +26,14 @@ def _multi_threaded_models():
     return set(where(lambda d: d.get("task_per_connection") == "thread" or "threads" in d.get("options", [])))
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups in the same hook
 def pytest_collection_modifyitems(config, items):
-    """Marks `threads` every test parametrized with a multi-threaded model or loadgen threads > 1."""
+    """Marks `threads` every test parametrized with a multi-threaded model or loadgen threads > 1,
+    and puts the `serial` tests in one xdist group."""
     threaded = _multi_threaded_models()
     for item in items:
+        if item.get_closest_marker("serial"):
+            item.add_marker(pytest.mark.xdist_group("serial"))
         params = getattr(getattr(item, "callspec", None), "params", {})
         if params.get("model") in threaded or (isinstance(params.get("threads"), int) and params["threads"] > 1):
             item.add_marker(pytest.mark.threads)

@@ -116,6 +116,10 @@ def http_get(addr, path="/", timeout=10, method="GET"):
             if not chunk:
                 break
             data += chunk
+    if not data:
+        # A server at its open-file limit sheds the connection unanswered: callers that poll
+        # (wait_stats) retry on OSError, as they do on a refusal.
+        raise ConnectionError(f"{path}: the server closed the connection without a response")
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])

@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
@@ -17,6 +19,7 @@ TINY = {"schema_version": 1, "name": "tiny-perf", "description": "perf-check end
         "series": ["epoll"], "concurrency": [1], "repeats": 2}
 
 
+@pytest.mark.serial  # its wall-clock gate compares throughput and CPU per request over 2 rounds
 def test_injected_slowdown_fails_both_gates_and_every_report_is_written(tmp_path):
     harness.binary("server-epoll")
     scenario = tmp_path / "tiny-perf.json"

@@ -19,9 +19,14 @@ from perfcheck import PerfCheckError, insn  # noqa: E402
 
 GATE = os.path.join(ROOT, "scripts", "insn_gate.py")
 
-needs_valgrind = pytest.mark.skipif(
+_valgrind_usable = pytest.mark.skipif(
     os.environ.get("C10K_SANITIZE") == "1" or not shutil.which("valgrind"),
     reason="valgrind cannot run ASan+UBSan binaries (C10K_SANITIZE=1), or valgrind is missing")
+
+
+def needs_valgrind(test):
+    """Skipped where valgrind cannot run; `serial`: valgrind keeps a core busy, one run at a time."""
+    return pytest.mark.serial(_valgrind_usable(test))
 
 
 def gate(*args, timeout=300):
@@ -156,3 +161,21 @@ def test_gate_catches_a_small_deterministic_slowdown(tmp_path):
     assert 1.01 < cand_ipr / base_ipr < 1.03
     status, out, _ = gate("check", cand, "--baseline", base)
     assert status == 1 and "REGRESSION" in out
+
+
+@needs_valgrind
+def test_loadgen_count_does_not_depend_on_how_long_the_run_lasts(tmp_path):
+    """A server that answers 4 ms late stretches the loadgen's long run by some 5 s, as a busy
+    machine does; the loadgen's work per second of wall time must not show in its count per request."""
+    slow = tmp_path / "server-slow"
+    slow.write_text(f'#!/bin/sh\nexec {harness.server_binary("epoll")} --delay-ms 4 "$@"\n')
+    slow.chmod(0o755)
+    common = ["measure", "--bin-dir", harness.BIN_DIR, "--n1", "5", "--n2", "10", *TINY[4:]]
+    per_request = []
+    for extra in ([], ["--loadgen-server", slow]):
+        out = tmp_path / f"{len(per_request)}.json"
+        status, _, err = gate(*common, *extra, "--out", out)
+        assert status == 0, err
+        per_request.append(json.loads(out.read_text())["targets"]["loadgen"]["insn_per_request"])
+    fast, late = per_request
+    assert abs(late / fast - 1) < 0.005, per_request

@@ -100,7 +100,7 @@ class Topology:
                                               stderr=open(self.tmp / f"sshd-{i}.log", "wb")))
         self.ssh = (f"ssh -i {key} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
                     f"-o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR")
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 60  # a bound on a hang: sshd starts in well under a second
         for i in range(CLIENTS):
             while True:
                 r = _run("ip", "netns", "exec", self.server_ns, *self.ssh.split(), f"root@{_client_addr(i)}",
@@ -149,6 +149,7 @@ def topology(tmp_path):
     assert not any(ns in listed for ns in topo.created)
 
 
+@pytest.mark.serial  # four sshd, three loadgen shards and a runner
 def test_three_hosts_load_one_server_and_merge_exactly(topology, tmp_path):
     scenario = tmp_path / "mh.json"
     scenario.write_text(json.dumps({
@@ -169,7 +170,10 @@ def test_three_hosts_load_one_server_and_merge_exactly(topology, tmp_path):
     (folder,) = [p for p in out.iterdir() if p.name.startswith("multihost-")]
     manifest = json.loads((folder / "manifest.json").read_text())
     assert [h["login"] for h in manifest["loadgen_hosts"]] == [f"root@{_client_addr(i)}" for i in range(CLIENTS)]
-    assert all(abs(h["clock_offset_s"]) < 1 for h in manifest["loadgen_hosts"])  # one kernel clock
+    # One kernel clock: the offset is 0, give or take where in the ssh round trip the remote read
+    # its clock, i.e. at most half that round trip (which a busy machine stretches to seconds).
+    for h in manifest["loadgen_hosts"]:
+        assert abs(h["clock_offset_s"]) <= h["ssh_round_trip_s"] / 2 + 1e-5, h
     rep = json.loads((folder / "points" / "epoll" / "c30" / "rep1.json").read_text())
     assert rep["status"] == "ok", rep["detail"]
     shards = rep["shards"]

@@ -120,9 +120,7 @@ def assert_complete(folder, sc):
 
 
 def test_smoke_end_to_end(tmp_path):
-    t0 = time.monotonic()
     r = run_runner("smoke", "--quick", "--out", str(tmp_path), "--no-progress")
-    wall = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     folder = the_folder(tmp_path)
     assert os.path.basename(folder).startswith("smoke-")
@@ -168,8 +166,6 @@ def test_smoke_end_to_end(tmp_path):
         assert os.path.getsize(os.path.join(folder, "plots", f"{name}.png")) > 0
     assert os.path.exists(os.path.join(folder, "index.html"))
     assert sessions_alive(recorded_pids(folder)) == []
-    if not SANITIZE:
-        assert wall < 60, f"smoke --quick took {wall:.1f} s"
 
 
 def test_sigterm_mid_run_keeps_finished_points_and_resume_completes(tmp_path):

@@ -228,7 +228,10 @@ def unused_uid():
                 used.update(int(line.split()[1]) for line in f if line.startswith("Uid:"))
         except (OSError, ValueError):
             continue
-    return next(uid for uid in range(61000, 62000) if uid not in used)
+    # Start from one that depends on our pid: tests running at the same time (parallel workers,
+    # another checkout's suite) would otherwise all pick the first free uid and share its limit.
+    start = os.getpid() % 4000
+    return next(61000 + (start + k) % 4000 for k in range(4000) if 61000 + (start + k) % 4000 not in used)
 
 
 def as_unprivileged_with_process_limit(uid, nproc):
