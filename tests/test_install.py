@@ -88,13 +88,14 @@ def test_install_holds_the_docs_uring_floor_and_one_version(prefix):
     assert (prefix / "share" / "c10k-bench" / "VERSION").read_text().strip() == command_version
 
 
+@pytest.mark.serial  # it opens some 20,000 connections at a time and pins itself to both CPUs
 @pytest.mark.skipif(bool(os.environ.get("C10K_SANITIZE")), reason="benchmarks of sanitizer builds mean nothing")
 def test_bench_loadgen_quick_runs_from_the_install(prefix, tmp_path):
     """The real --quick run: every section, nginx as the target, the per-process connection limit
     read from the loadgen's own refusal, uring-floor's row from the installed binary."""
     out = tmp_path / "bench.md"
     r = subprocess.run(["c10k", "bench", "loadgen", "--quick", "--out", str(out)], cwd=tmp_path,
-                       env=installed_env(prefix), capture_output=True, text=True, timeout=300)
+                       env=installed_env(prefix), capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     text = out.read_text()
     assert "could not read the connection limit" not in text, text
@@ -104,6 +105,7 @@ def test_bench_loadgen_quick_runs_from_the_install(prefix, tmp_path):
         assert re.search(r"\| uring-floor .*\| [\d,]+ \|", text), text
 
 
+@pytest.mark.serial  # both CPUs pinned: server on one, wrk on the other
 @pytest.mark.skipif(bool(os.environ.get("C10K_SANITIZE")), reason="benchmarks of sanitizer builds mean nothing")
 def test_bench_servers_quick_runs_from_the_install_with_progress(prefix, tmp_path):
     out = tmp_path / "bench.md"
