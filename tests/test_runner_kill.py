@@ -107,7 +107,9 @@ def test_resume_removes_what_a_run_killed_with_its_guard_left(tmp_path):
 
 
 def test_resume_refuses_while_the_runner_still_runs(tmp_path):
-    proc, out, _ = start_mid_point(tmp_path, ("epoll",), (2,), 3)
+    # A 60 s point, ended by the SIGTERM below: the runner must still run when --resume looks,
+    # however long a busy machine takes to start the second runner.
+    proc, out, _ = start_mid_point(tmp_path, ("epoll",), (2,), 60)
     try:
         r = run_runner("--resume", the_folder(out), "--no-plots", "--no-progress")
         assert r.returncode == 2 and f"a runner (pid {proc.pid}) is still writing this folder" in r.stderr

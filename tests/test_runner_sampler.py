@@ -184,6 +184,7 @@ def test_summarize_without_samples_or_requests():
     assert procsample.summarize([one, dict(one, cpu_total_s=0.7)], 0.1, 1, 0)["cpu_per_request_us"] is None
 
 
+@pytest.mark.serial  # it reads the whole machine's CPU: the other workers' tests would count
 def test_other_processes_cpu_is_what_the_machine_spent_beyond_the_harness(child_factory):
     """A process outside the sampled tree burning one core shows as about one core of other work;
     the harness's own children (reaped) do not."""
