@@ -7,7 +7,7 @@ import os
 import shlex
 import statistics
 
-from . import c10k_command, plots, results
+from . import c10k_command, plots, pngcheck, results
 from .nested import dig
 from .series import as_series
 
@@ -231,10 +231,10 @@ def write_summary(folder, res, points):
             lines.append(f"- {p['series']} at C={p['concurrency']:,}: {p['diagnosis']}")
             n += 1
     for p in res.skipped_points:
-        lines.append(f"- {p['series']} at C={p['concurrency']:,}: skipped: {p['reason']}")
+        lines.append(f"- {p['series']} at C={p['concurrency']:,}: {results.sentence('skipped: ' + p['reason'])}")
         n += 1
     for (series, c), ws in generator_bound(res).items():
-        lines.append(f"- {series} at C={c:,}: the load generator set the pace: {'; '.join(ws)}")
+        lines.append(f"- {series} at C={c:,}: " + " ".join(point_notes((series, c), {}, {(series, c): ws})))
         n += 1
     if not n:
         lines.append("- none")
@@ -242,6 +242,15 @@ def write_summary(folder, res, points):
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     os.replace(path + ".tmp", path)
+
+
+def point_notes(key, warnings, generator):
+    """Sentences about a point besides its diagnosis: what the plan expected of it, and the load
+    generator's own warnings that it, not the server, set the pace."""
+    notes = [results.sentence("expected: " + warnings[key])] if key in warnings else []
+    for w in generator.get(key, []):
+        notes.append(results.sentence("the load generator set the pace: " + w))
+    return notes
 
 
 def series_list_html(res):
@@ -273,12 +282,16 @@ def machine_load_lines(points):
         vals = [p[key] for p in points if p.get(key) is not None]
         if vals and statistics.median(vals) >= 0.05:
             extra.append(f"{what}: a median of {statistics.median(vals):.2f} cores")
-    return ["", f"Other processes on the machine kept a median of {statistics.median(x[0] for x in loads):.2f} "
-            f"cores busy during a point (at most {worst[0]:.2f}, at {worst[1]} C={worst[2]:,}); "
-            + (f"{busy} of {len(loads)} points ran beside {results.BUSY_MACHINE_CORES} cores or more of "
-               "other work, and their figures are those of a shared machine." if busy else
-               "the machine was quiet.")
-            + (" Besides: " + "; ".join(extra) + "." if extra else "")]
+    median = statistics.median(x[0] for x in loads)
+    text = [f"Other processes on the machine kept a median of {median:.2f} cores busy during a point.",
+            f"The most was {worst[0]:.2f} cores, at {worst[1]} C={worst[2]:,}."]
+    if busy:
+        text += [f"{busy} of {len(loads)} points ran beside {results.BUSY_MACHINE_CORES} cores or more of "
+                 "other work.", "Their figures are those of a shared machine."]
+    else:
+        text.append("The machine was quiet.")
+    text += [results.sentence(f"besides, {what}") for what in extra]
+    return ["", " ".join(text)]
 
 
 def _env_table(env):
@@ -313,11 +326,7 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
             continue
         pct = _pct_of_ideal(p)
         bad = p["ok_repetitions"] < p["repetitions"] or (p["failed_pct"] or 0) > 0
-        why = p.get("diagnosis") or ""
-        if key in warnings:
-            why = (why + "; " if why else "") + "expected: " + warnings[key]
-        if key in generator:
-            why = (why + "; " if why else "") + "the load generator set the pace: " + "; ".join(generator[key])
+        why = " ".join([p.get("diagnosis") or ""] + point_notes(key, warnings, generator)).strip()
         files = " ".join(f'<a href="{_e(_rel(folder, "points", s.name, f"c{c}", f"rep{k}.json"))}">{k}</a>'
                          for k in range(1, repeats + 1)
                          if os.path.exists(results.rep_path(folder, s.name, c, k)))
@@ -340,7 +349,7 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
         if why:
             # On its own row under the point: a long reason in a narrow column would make the
             # whole row tall.
-            rows.append(f"<tr class=why><td></td><td colspan=24 class=l>why: {_e(why)}</td></tr>")
+            rows.append(f"<tr class=why><td></td><td colspan=24 class=l>Why: {_e(why)}</td></tr>")
     return "<div class=tw><table>\n" + "\n".join(rows) + "\n</table></div>"
 
 
@@ -373,9 +382,9 @@ def write_html(folder, res, points, styles):
         "<h2 id=how>How to read this</h2>", HOW_TO_READ.replace("{series_list}", series_list_html(res)),
         "<h2 id=plots>Plots</h2>",
     ]
-    w, h = 1100, 640
     for name in plots.PLOTS:
         title, caption = PLOT_CAPTIONS[name]
+        w, h = pngcheck.size(os.path.join(folder, "plots", f"{name}.png"))
         parts.append(f'<figure id="plot-{name}"><a href="plots/{name}.svg"><img src="plots/{name}.png" '
                      f'width="{w}" height="{h}" alt="{_e(title)}"></a>'
                      f"<figcaption><strong>{_e(title)}.</strong> {_e(caption)} "
@@ -412,7 +421,7 @@ def render_folder(folder):
     plot_dir = os.path.join(folder, "plots")
     os.makedirs(plot_dir, exist_ok=True)
     data = plots.write_data(folder, points, series_list, plot_dir)
-    styles = plots.series_styles(series_list, res.environment.get("models"))
+    styles = plots.series_styles(series_list, plots.model_descriptions(res.environment, series_list))
     concurrencies = sorted({c for s in series_list for c in s.concurrency})
     images = plots.render_plots(plot_dir, res.scenario.get("name", "?"), series_list, data, styles,
                                 res.environment, concurrencies)
