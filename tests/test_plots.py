@@ -601,3 +601,60 @@ def test_the_summary_says_how_busy_the_machine_was_one_thing_per_sentence():
         "1 of 3 points ran beside 0.25 cores or more of other work",
         "Their figures are those of a shared machine",
         "Besides, the hypervisor's steal time: a median of 0.20 cores."]
+
+
+SHIPPED = sorted(n[:-5] for n in os.listdir(os.path.join(ROOT, "scenarios")) if n.endswith(".json"))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_a_shipped_scenario_does_not_trip_its_own_bound_rule(name, quick):
+    """Establishment takes at least the ramp plus one D: with the warm-up the scenario gives, the
+    summary's rule (results.window_skip) must not call that phase longer than its bound."""
+    sc = scen.load(name, quick=quick)
+    for s in sc.series:
+        lg = s.loadgen
+        if not lg.get("duration_s") or lg.get("rate"):
+            continue  # a request-count run, or an open loop: no window to move
+        least = lg.get("ramp_s", 0) + s.service_time_s
+        skip, hit = results.window_skip(least, lg.get("warmup_s", 0), lg["duration_s"], s.service_time_s)
+        assert not hit, (f"{name}{' --quick' if quick else ''} {s.name}: warm-up {lg.get('warmup_s', 0)} s, "
+                         f"D {s.service_time_s} s, window {lg['duration_s']} s")
+
+
+def test_a_quick_report_names_the_sweep_it_ran_not_the_full_one(tmp_path):
+    folder, sc = make_folder(str(tmp_path / "quick"), with_points=False)
+    manifest = json.load(open(os.path.join(folder, "manifest.json")))
+    manifest["quick"] = True
+    manifest["scenario"]["description"] = "All six models, concurrency 1 to 10,000 on a log scale."
+    for s in manifest["scenario"]["series"]:
+        s["concurrency"] = [1, 10, 100, 1000]
+        s["loadgen"].update(duration_s=3, warmup_s=1.5)
+    results.write_json_atomic(os.path.join(folder, "manifest.json"), manifest)
+    r = run_plot(folder)
+    assert r.returncode == 0, r.stderr
+    page = open(os.path.join(folder, "index.html"), encoding="utf-8").read()
+    assert "<p>The full scenario: All six models, concurrency 1 to 10,000" in page
+    assert "This run's sweep: C = 1, 10, 100 and 1,000 (the quick sweep), 3 s measured after a 1.5 s warm-up." in page
+    summary = open(os.path.join(folder, "summary.md"), encoding="utf-8").read()
+    assert "This run's sweep: C = 1, 10, 100 and 1,000 (the quick sweep)" in summary
+
+
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+
+
+def test_the_demo_says_which_series_it_runs_as_its_scenario_lists_them():
+    from c10k import demo
+    sc = scen.load(demo.SCENARIO, quick=True)
+    names = [s.name for s in sc.series]
+    r = subprocess.run([PY, os.path.join(ROOT, "bin", "c10k"), "demo", "--help"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert "every model" not in text and "every server model" not in text
+    assert f"{len(names)} series ({', '.join(names[:-1])} and {names[-1]})" in text
+    readme = " ".join(open(os.path.join(ROOT, "README.md"), encoding="utf-8").read().split())
+    claim = readme[readme.index("The demo runs"):][:400]
+    assert f"the {NUMBER_WORDS[len(names)]} classic models ({', '.join(names)};" in claim
+    for path in ("README.md", os.path.join("scripts", "demo.sh"), os.path.join("scripts", "c10k", "cli.py")):
+        assert "comparison of every" not in open(os.path.join(ROOT, path), encoding="utf-8").read(), path

@@ -139,6 +139,22 @@ def _rel(folder, *parts):
     return "/".join(parts)
 
 
+def sweep_text(res):
+    """The sweep this run ran, in words: 'C = 1, 10, 100 and 1,000 (the quick sweep), 3 s measured
+    after a 1.5 s warm-up'. The scenario's description speaks of its full sweep; a quick run's
+    report names its own."""
+    cs = [f"{c:,}" for c in sorted({c for s in res.series() for c in s.concurrency})]
+    text = "C = " + (", ".join(cs[:-1]) + " and " + cs[-1] if len(cs) > 1 else "".join(cs))
+    if res.manifest.get("quick"):
+        text += " (the quick sweep)"
+    windows = {(s.loadgen.get("duration_s"), s.loadgen.get("warmup_s", 0)) for s in res.series()}
+    if len(windows) == 1:
+        duration, warmup = windows.pop()
+        if duration:
+            text += f", {duration:g} s measured" + (f" after a {warmup:g} s warm-up" if warmup else "")
+    return text
+
+
 def wall_time_text(manifest):
     """'6m12s over 1 run' from the runs the runner recorded (None when it recorded none)."""
     from .progress import fmt_duration
@@ -169,6 +185,7 @@ def write_summary(folder, res, points):
              f"Results folder `{os.path.basename(os.path.abspath(folder))}`, "
              f"started {res.manifest.get('started')}, finished {res.manifest.get('finished') or 'not finished'}"
              + (f", wall time {wall_time_text(res.manifest)}." if wall_time_text(res.manifest) else "."),
+             "", f"This run's sweep: {sweep_text(res)}.",
              *machine_load_lines(points),
              *_section("Throughput, requests/s (and % of the ideal C/D)", concurrencies)]
     for s in res.series():
@@ -372,10 +389,10 @@ def write_html(folder, res, points, styles):
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f"<title>c10k-bench: {_e(sc['name'])} results</title>", f"<style>{CSS}</style>", "</head>", "<body>",
         f"<h1>c10k-bench: <code>{_e(sc['name'])}</code> results</h1>",
-        f"<p>{_e(sc['description'])}</p>",
+        f"<p>{'The full scenario: ' if m.get('quick') else ''}{_e(sc['description'])}</p>",
+        f"<p><strong>This run's sweep: {_e(sweep_text(res))}.</strong></p>",
         f"<p>Started {_e(m.get('started'))}, {state}. "
         f"{'Wall time ' + _e(wall_time_text(m)) + '. ' if wall_time_text(m) else ''}"
-        f"{'<strong>Quick run</strong> (reduced sweep). ' if m.get('quick') else ''}"
         f"{sc['repeats']} repetition(s) per point. Generated {_e(datetime.datetime.now().isoformat(timespec='seconds'))} "
         f"by scripts/plot.py. Machine: {_e(res.environment.get('cpu_model'))}, {_e(res.environment.get('cores'))} "
         f"cores, {_e(res.environment.get('kernel'))}.</p>",

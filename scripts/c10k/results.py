@@ -360,11 +360,17 @@ def steady_window(rep, delay_s=0.0):
     e, answered, conns = establishment(rep)
     if e is None and answered is None:
         return 0.0, False  # a loadgen that did not report the phase
-    warmup = cfg.get("warmup_s") or 0.0
-    bound = duration / 2
-    if e is None:
+    return window_skip(e, cfg.get("warmup_s") or 0.0, duration, delay_s)
+
+
+def window_skip(establishment_s, warmup_s, duration_s, delay_s=0.0):
+    """steady_window's rule on its own: (skip_s, bound_hit) of a window of duration_s after warmup_s
+    when establishment took establishment_s (None: it never ended) with a delay D of delay_s. The
+    scenarios' quick variants are checked against it with establishment_s = D, the least it takes."""
+    bound = duration_s / 2
+    if establishment_s is None:
         return float(math.floor(bound)), True
-    skip = max(0.0, e - warmup)
+    skip = max(0.0, establishment_s - warmup_s)
     if skip == 0:
         return 0.0, False
     # The per-second counts start on whole seconds: skip to the first one after the phase (or
