@@ -658,3 +658,24 @@ def test_the_demo_says_which_series_it_runs_as_its_scenario_lists_them():
     assert f"the {NUMBER_WORDS[len(names)]} classic models ({', '.join(names)};" in claim
     for path in ("README.md", os.path.join("scripts", "demo.sh"), os.path.join("scripts", "c10k", "cli.py")):
         assert "comparison of every" not in open(os.path.join(ROOT, path), encoding="utf-8").read(), path
+
+
+@chromium
+def test_the_reports_of_the_reference_runs_fit_a_1280_px_window(replotted):
+    for folder in replotted:
+        report = pagecheck.check_page(os.path.join(folder, "index.html"))
+        assert "fits 1280 px" in report
+
+
+@chromium
+def test_the_page_check_catches_a_table_wider_than_the_window(rendered, tmp_path):
+    folder, _ = rendered
+    wide = str(tmp_path / "wide")
+    shutil.copytree(folder, wide)
+    index = os.path.join(wide, "index.html")
+    page = open(index, encoding="utf-8").read().replace(
+        "<h2 id=environment>", "<div class=tw><table><tr>" + "<td>12,345,678.9</td>" * 60 + "</tr></table></div>"
+        "<h2 id=environment>")
+    open(index, "w", encoding="utf-8").write(page)
+    with pytest.raises(pagecheck.PageCheckError, match="wider than a 1280 px window"):
+        pagecheck.check_page(index)

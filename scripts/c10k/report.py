@@ -68,16 +68,26 @@ window.addEventListener("load", function () {
   }
   document.body.setAttribute("data-images-total", String(imgs.length));
   document.body.setAttribute("data-images-ok", String(ok));
+  // How wide the page and its widest table are laid out in this window: a table in a scrolling box
+  // does not widen the page, yet is cut off on screen.
+  var widest = 0, tables = document.getElementsByTagName("table");
+  for (var t = 0; t < tables.length; t++) {
+    widest = Math.max(widest, Math.ceil(tables[t].getBoundingClientRect().left + tables[t].scrollWidth));
+  }
+  document.body.setAttribute("data-window-width", String(window.innerWidth));
+  document.body.setAttribute("data-page-width", String(document.documentElement.scrollWidth));
+  document.body.setAttribute("data-widest-table", String(widest));
 });
 </script>
 """
 
 CSS = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; padding: 0 12px; max-width: 1220px; color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; vertical-align: top; }
-th { background: #f2f2f2; } td.l, th.l { text-align: left; } td { white-space: nowrap; }
+th, td { border: 1px solid #ccc; padding: 2px 3px; text-align: right; vertical-align: top; }
+th { background: #f2f2f2; font-weight: normal; } td.l, th.l { text-align: left; } td { white-space: nowrap; }
+table.points { font-size: 0.75em; } table.env td { white-space: normal; overflow-wrap: anywhere; } table.points th { vertical-align: bottom; }
 tr.why td, tr.skip td { white-space: normal; }
 tr.bad td { background: #fff0f0; } tr.why td { background: #fafafa; color: #444; border-top: none; } tr.skip td { background: #f6f6f6; color: #777; }
 figure { margin: 1em 0 2em; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
@@ -321,7 +331,7 @@ def _env_table(env):
             rows.append(f"<tr><th class=l>{_e(key)}</th><td class=l>{_e(json.dumps(v) if isinstance(v, (list, dict)) else v)}</td></tr>")
     for tool, version in sorted((env.get("tool_versions") or {}).items()):
         rows.append(f"<tr><th class=l>version of {_e(tool)}</th><td class=l>{_e(version)}</td></tr>")
-    return "<table>\n" + "\n".join(rows) + "\n</table>"
+    return "<table class=env>\n" + "\n".join(rows) + "\n</table>"
 
 
 def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
@@ -367,7 +377,7 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
             # On its own row under the point: a long reason in a narrow column would make the
             # whole row tall.
             rows.append(f"<tr class=why><td></td><td colspan=24 class=l>Why: {_e(why)}</td></tr>")
-    return "<div class=tw><table>\n" + "\n".join(rows) + "\n</table></div>"
+    return "<div class=tw><table class=points>\n" + "\n".join(rows) + "\n</table></div>"
 
 
 def _options_text(s):
