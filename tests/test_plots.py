@@ -340,14 +340,21 @@ def test_chromium_check_catches_a_blank_or_missing_image(rendered, tmp_path):
         pagecheck.check_page(os.path.join(broken, "index.html"))
 
 
+def edited_copy(folder, where, old, new):
+    """A copy of a rendered folder at `where` whose index.html has old replaced by new; its path."""
+    shutil.copytree(folder, where)
+    index = os.path.join(where, "index.html")
+    page = open(index, encoding="utf-8").read()
+    assert old in page
+    open(index, "w", encoding="utf-8").write(page.replace(old, new))
+    return index
+
+
 @chromium
 def test_chromium_itself_reports_an_image_it_cannot_decode(rendered, tmp_path):
     folder, _ = rendered
     broken = str(tmp_path / "undecodable")
-    shutil.copytree(folder, broken)
-    index = os.path.join(broken, "index.html")
-    page = open(index, encoding="utf-8").read().replace('src="plots/cpu.png"', 'src="plots/cpu.gif"')
-    open(index, "w", encoding="utf-8").write(page)
+    index = edited_copy(folder, broken, 'src="plots/cpu.png"', 'src="plots/cpu.gif"')
     with open(os.path.join(broken, "plots", "cpu.gif"), "wb") as f:
         f.write(b"GIF89a not really")
     with pytest.raises(pagecheck.PageCheckError, match="chromium loaded 5 of 6 images"):
@@ -670,12 +677,7 @@ def test_the_reports_of_the_reference_runs_fit_a_1280_px_window(replotted):
 @chromium
 def test_the_page_check_catches_a_table_wider_than_the_window(rendered, tmp_path):
     folder, _ = rendered
-    wide = str(tmp_path / "wide")
-    shutil.copytree(folder, wide)
-    index = os.path.join(wide, "index.html")
-    page = open(index, encoding="utf-8").read().replace(
-        "<h2 id=environment>", "<div class=tw><table><tr>" + "<td>12,345,678.9</td>" * 60 + "</tr></table></div>"
-        "<h2 id=environment>")
-    open(index, "w", encoding="utf-8").write(page)
+    index = edited_copy(folder, str(tmp_path / "wide"), "<h2 id=environment>", "<div class=tw><table><tr>"
+                        + "<td>12,345,678.9</td>" * 60 + "</tr></table></div><h2 id=environment>")
     with pytest.raises(pagecheck.PageCheckError, match="wider than a 1280 px window"):
         pagecheck.check_page(index)
