@@ -681,3 +681,21 @@ def test_the_page_check_catches_a_table_wider_than_the_window(rendered, tmp_path
                         + "<td>12,345,678.9</td>" * 60 + "</tr></table></div><h2 id=environment>")
     with pytest.raises(pagecheck.PageCheckError, match="wider than a 1280 px window"):
         pagecheck.check_page(index)
+
+
+def test_a_run_of_many_series_gets_small_multiples_per_family_linked_from_the_report(replotted, rendered):
+    models_copy = replotted[0]
+    page = open(os.path.join(models_copy, "index.html"), encoding="utf-8").read()
+    for name in PLOTS:
+        script = open(os.path.join(models_copy, "plots", f"{name}-families-png.gp")).read()
+        assert "set multiplot" in script and "unset multiplot" in script
+        panels = re.findall(r'^set title "(.*) \((\d+)\)" noenhanced$', script, re.M)
+        assert panels == [("one connection at a time", "1"), ("a thread or process per connection", "2"),
+                          ("pools of threads or processes", "2"), ("event loops", "8")], name
+        ink, colours, size = pngcheck.ink_fraction(os.path.join(models_copy, "plots", f"{name}-families.png"))
+        assert colours > 10 and ink > 0.01
+        assert f'href="plots/{name}-families.png"' in page
+    # Six series: one plot each, no small multiples and no link to them.
+    folder, _ = rendered
+    assert not [n for n in os.listdir(os.path.join(folder, "plots")) if "families" in n]
+    assert "families" not in open(os.path.join(folder, "index.html"), encoding="utf-8").read()

@@ -200,7 +200,8 @@ def write_html(out_dir, folders, paths, labels, title, rows):
     for name in plots.PLOTS:
         w, h = pngcheck.size(os.path.join(out_dir, "plots", f"{name}.png"))
         parts.append(f'<figure><a href="plots/{name}.svg"><img src="plots/{name}.png" width="{w}" height="{h}" '
-                     f'alt="{e(plots.TITLES[name])}"></a><figcaption>{e(plots.TITLES[name])}</figcaption></figure>')
+                     f'alt="{e(plots.TITLES[name])}"></a><figcaption>{e(plots.TITLES[name])}.'
+                     f'{plots.families_link(os.path.join(out_dir, "plots"), name, e)}</figcaption></figure>')
     higher = {f"{h} ({u})": hb for _, h, u, hb in METRICS}
     parts.append("<h2>Ratios against the first folder</h2><table><tr><th class=l>series</th><th>C</th>"
                  f"<th class=l>metric</th><th>{e(labels[0])}</th>"

@@ -346,12 +346,12 @@ AXIS_LABEL_PX = 75  # below the plot: the tick labels and the axis label
 SIDE_MARGINS_PX = 180
 
 
-def key_layout(titles, width):
+def key_layout(titles, width, margins=SIDE_MARGINS_PX):
     """(columns, rows) of a legend below the plot holding these titles, in a canvas this wide."""
     if not titles:
         return 1, 0
     column_px = KEY_CHAR_PX * (KEY_EXTRA_CHARS + max(len(t) for t in titles))
-    columns = max(1, min(len(titles), int((width - SIDE_MARGINS_PX) // column_px)))
+    columns = max(1, min(len(titles), int((width - margins) // column_px)))
     return columns, math.ceil(len(titles) / columns)
 
 
@@ -438,26 +438,98 @@ def _run_gnuplot(script_path):
         raise PlotError(f"gnuplot {script_path} failed (exit {out.returncode}):\n{out.stderr[-2000:]}")
 
 
+# More series than this on one plot get small multiples too: one panel per family of model.
+SMALL_MULTIPLES_OVER = 8
+PANEL = (550, 300)  # a panel's plot area is about this; its title, axis labels and legend add to it
+PANEL_TITLE_PX = 30
+HEADING_PX = 50
+PANEL_KEY_MARGINS_PX = 20  # a panel's legend is placed on the canvas, not within the plot's width
+
+
+def families_link(plot_dir, name, e):
+    """HTML linking a plot's small multiples when they were drawn (e: an HTML escaper), else ''."""
+    if not os.path.exists(os.path.join(plot_dir, f"{name}-families.png")):
+        return ""
+    return (f' One panel per family of model: <a href="plots/{e(name)}-families.png">small multiples</a> '
+            f'(<a href="plots/{e(name)}-families.svg">SVG</a>).')
+
+
+def families_present(series_list, styles):
+    """[(family, [series])] in FAMILIES order, for the families this plot's series fall in."""
+    by = {}
+    for s in series_list:
+        by.setdefault(styles[s.name]["family"], []).append(s)
+    return [(f, by[f]) for f, _ in FAMILIES if f in by]
+
+
+def wants_small_multiples(series_list, styles):
+    return len(series_list) > SMALL_MULTIPLES_OVER and len(families_present(series_list, styles)) > 1
+
+
+def families_script(name, fmt, out_path, title, series_list, data, styles, env, concurrencies):
+    """The gnuplot script of one plot as small multiples: a panel per family (gnuplot multiplot),
+    two panels a row, every panel on the combined plot's axes so the panels compare, each with
+    its legend below it."""
+    groups = [(f, g, plot_commands(name, g, data, styles, env)) for f, g in families_present(series_list, styles)]
+    rows_of_key = max(key_layout(clause_titles(c), PANEL[0], PANEL_KEY_MARGINS_PX)[1] for _, _, c in groups)
+    per_row = 2
+    w = PANEL[0] * per_row
+    ph = PANEL_TITLE_PX + PANEL[1] + AXIS_LABEL_PX + KEY_ROW_PX * rows_of_key + KEY_BOX_PX
+    h = HEADING_PX + ph * math.ceil(len(groups) / per_row)
+    lines = _preamble(name, fmt, out_path, title, series_list, concurrencies, [], size=(w, h))
+    heading = re.search(r'^set title "(.*)" noenhanced$', "\n".join(lines), re.M).group(1)
+    lines += _y_axis(name, series_list, data, env, concurrencies)
+    lines += ["unset title", f"set multiplot title {_gp_str(heading.split(chr(92) + 'n')[0] + ', by family')}"]
+    for k, (fam, group, clauses) in enumerate(groups):
+        col, row = k % per_row, k // per_row
+        x0, top = col * PANEL[0], HEADING_PX + row * ph
+        columns = key_layout(clause_titles(clauses), PANEL[0], PANEL_KEY_MARGINS_PX)[0]
+        lines += [f"set title {_gp_str(f'{fam} ({len(group)})')} noenhanced",
+                  f"set lmargin at screen {(x0 + 100) / w!r}", f"set rmargin at screen {(x0 + PANEL[0] - 25) / w!r}",
+                  f"set tmargin at screen {1 - (top + PANEL_TITLE_PX) / h!r}",
+                  f"set bmargin at screen {1 - (top + PANEL_TITLE_PX + PANEL[1]) / h!r}",
+                  f"set key maxcols {columns} at screen {(x0 + PANEL[0] / 2) / w!r}, "
+                  f"{1 - (top + PANEL_TITLE_PX + PANEL[1] + AXIS_LABEL_PX) / h!r} center top"]
+        lines += _plot_or_empty(clauses, concurrencies)
+    lines += ["unset multiplot", "unset output"]
+    return "\n".join(lines) + "\n"
+
+
+def _render(script_text, script, out):
+    """Writes script (drawing into out.tmp), runs gnuplot, moves the image into place and leaves a
+    script that re-makes out itself."""
+    tmp = out + ".tmp"
+    with open(script, "w") as f:
+        f.write(script_text)
+    _run_gnuplot(script)
+    if not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
+        raise PlotError(f"gnuplot wrote no {out}")
+    os.replace(tmp, out)
+    with open(script, "w") as f:
+        f.write(script_text.replace(_gp_str(tmp), _gp_str(out)))
+
+
 def render_plots(plot_dir, title, series_list, data, styles, env, concurrencies):
     """Runs gnuplot for every plot in both formats into plot_dir; returns the image paths. title:
-    the scenario's name (or the names overlaid); series_list: Series, each with its rows in data."""
+    the scenario's name (or the names overlaid); series_list: Series, each with its rows in data.
+    With more than SMALL_MULTIPLES_OVER series of several families, each plot also comes as
+    small multiples, NAME-families.png|svg (a stale one from an earlier rendering is removed)."""
     images = []
+    multiples = wants_small_multiples(series_list, styles)
     for name in PLOTS:
         for fmt in ("png", "svg"):
             out = os.path.join(plot_dir, f"{name}.{fmt}")
-            script = os.path.join(plot_dir, f"{name}-{fmt}.gp")
-            with open(script, "w") as f:
-                f.write(gnuplot_script(name, fmt, out + ".tmp", title, series_list, data, styles, env,
-                                       concurrencies))
-            _run_gnuplot(script)
-            tmp = out + ".tmp"
-            if not os.path.exists(tmp) or os.path.getsize(tmp) == 0:
-                raise PlotError(f"gnuplot wrote no {out}")
-            os.replace(tmp, out)
-            # The kept script should make the final file name when re-run by hand.
-            with open(script) as f:
-                text = f.read()
-            with open(script, "w") as f:
-                f.write(text.replace(_gp_str(tmp), _gp_str(out)))
+            _render(gnuplot_script(name, fmt, out + ".tmp", title, series_list, data, styles, env, concurrencies),
+                    os.path.join(plot_dir, f"{name}-{fmt}.gp"), out)
             images.append(out)
+            out = os.path.join(plot_dir, f"{name}-families.{fmt}")
+            script = os.path.join(plot_dir, f"{name}-families-{fmt}.gp")
+            if multiples:
+                _render(families_script(name, fmt, out + ".tmp", title, series_list, data, styles, env,
+                                        concurrencies), script, out)
+                images.append(out)
+            else:
+                for stale in (out, script):
+                    if os.path.exists(stale):
+                        os.unlink(stale)
     return images

@@ -415,7 +415,8 @@ def write_html(folder, res, points, styles):
         parts.append(f'<figure id="plot-{name}"><a href="plots/{name}.svg"><img src="plots/{name}.png" '
                      f'width="{w}" height="{h}" alt="{_e(title)}"></a>'
                      f"<figcaption><strong>{_e(title)}.</strong> {_e(caption)} "
-                     f'(<a href="plots/{name}.svg">SVG</a>)</figcaption></figure>')
+                     f'(<a href="plots/{name}.svg">SVG</a>)'
+                     f"{plots.families_link(os.path.join(folder, 'plots'), name, _e)}</figcaption></figure>")
     parts.append("<h2 id=points>Points</h2>")
     parts.append("<p>One table per series, one row per concurrency; medians over the repetitions whose status is "
                  "<code>ok</code>. Rows with failures are tinted.</p>")
