@@ -29,6 +29,8 @@ def _short(key, value):
     if value is None:
         return "?"
     value = str(value)
+    if key == "kernel":  # 'Linux 6.18.44-fc-v595': the build string after it adds length, not meaning
+        return " ".join(value.split()[:2])
     return value[:10] if key == "git_revision" else value
 
 

@@ -41,6 +41,7 @@ COLUMNS = ["concurrency", "requests_per_sec", "requests_per_sec_min", "requests_
            "establishment_rate_per_s", "tcp_mem_per_connection_kib"]
 COL = {name: i + 1 for i, name in enumerate(COLUMNS)}
 SIZE = (1100, 640)
+MAX_WIDTH = 2400
 GNUPLOT_TIMEOUT_S = 120
 
 
@@ -374,6 +375,8 @@ def gnuplot_script(name, fmt, out_path, title, series_list, data, styles, env, c
 def canvas(titles):
     """(width, height, key columns) of a plot whose legend holds these titles."""
     w, h = SIZE
+    if titles:  # wide enough for the longest legend entry (overlays label series by machine)
+        w = max(w, min(MAX_WIDTH, int(SIDE_MARGINS_PX + KEY_CHAR_PX * (KEY_EXTRA_CHARS + max(map(len, titles))))))
     columns, rows = key_layout(titles, w)
     return w, h + KEY_ROW_PX * rows + KEY_BOX_PX, columns
 
