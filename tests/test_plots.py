@@ -699,3 +699,12 @@ def test_a_run_of_many_series_gets_small_multiples_per_family_linked_from_the_re
     folder, _ = rendered
     assert not [n for n in os.listdir(os.path.join(folder, "plots")) if "families" in n]
     assert "families" not in open(os.path.join(folder, "index.html"), encoding="utf-8").read()
+
+
+def test_how_to_read_shows_each_series_colour_and_family(replotted):
+    page = open(os.path.join(replotted[0], "index.html"), encoding="utf-8").read()
+    styles, _ = _reference_styles()
+    for name in ("blocking", "epoll-threads", "prefork"):
+        st = styles[name]
+        assert (f'<li><span style="color:{st["color"]}">&#9632;</span> <strong>{name}</strong>: ' in page
+                and f"<em>({st['family']})</em></li>" in page), name

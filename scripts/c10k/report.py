@@ -50,6 +50,8 @@ request, wait for the full response, and send the next (closed loop). Each reque
 D = delay + work; Little's law then caps throughput at <strong>C / D</strong>, the dashed line on the
 throughput plot. A model that keeps up with C concurrent connections sits on that line.</p>
 {series_list}
+<p>Each model has its own colour on every plot; the marker's shape is its family (one connection at
+a time, a thread or process per connection, pools, event loops, other servers).</p>
 <p>Log scales: equal distances are equal ratios. A point missing from a log plot had no value
 (e.g. zero throughput); the tables below show every point, including those that failed or were skipped,
 and the <em>why</em> line under a point gives the measured reason a point falls short of C/D. The server and the
@@ -280,9 +282,10 @@ def point_notes(key, warnings, generator):
     return notes
 
 
-def series_list_html(res):
+def series_list_html(res, styles=None):
     """What each series of this run is, in its own words: a model's one-line --describe (recorded in
-    the manifest), a series' own description, or what it runs."""
+    the manifest), a series' own description, or what it runs; with the plots' styles, each item
+    also shows the series' colour and names its family (the marker shape on the plots)."""
     models = res.environment.get("models") or {}
     items = []
     for s in map(as_series, res.series()):
@@ -290,7 +293,10 @@ def series_list_html(res):
         d = d or s.description or s.command or s.url or ""
         if isinstance(d, (list, tuple)):
             d = " ".join(map(str, d))
-        items.append(f"<li><strong>{_e(s.name)}</strong>: {_e(d)}</li>")
+        st = (styles or {}).get(s.name)
+        swatch = f'<span style="color:{_e(st["color"])}">&#9632;</span> ' if st else ""
+        family = f" <em>({_e(st['family'])})</em>" if st else ""
+        items.append(f"<li>{swatch}<strong>{_e(s.name)}</strong>: {_e(d)}{family}</li>")
     return "<ul>\n" + "\n".join(items) + "\n</ul>" if items else ""
 
 
@@ -406,7 +412,7 @@ def write_html(folder, res, points, styles):
         f"{sc['repeats']} repetition(s) per point. Generated {_e(datetime.datetime.now().isoformat(timespec='seconds'))} "
         f"by scripts/plot.py. Machine: {_e(res.environment.get('cpu_model'))}, {_e(res.environment.get('cores'))} "
         f"cores, {_e(res.environment.get('kernel'))}.</p>",
-        "<h2 id=how>How to read this</h2>", HOW_TO_READ.replace("{series_list}", series_list_html(res)),
+        "<h2 id=how>How to read this</h2>", HOW_TO_READ.replace("{series_list}", series_list_html(res, styles)),
         "<h2 id=plots>Plots</h2>",
     ]
     for name in plots.PLOTS:
