@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The demo: builds, then runs a quick C10K comparison of every server model with the project's own
-# loadgen (about two minutes), prints the summary table and a bar chart of throughput per model at
-# the largest C, and says where the HTML report is. Same as `bin/c10k demo`.
+# The demo: builds, then runs the c10k scenario's quick sweep (its series: `c10k demo --help`) with
+# the project's own loadgen (about two minutes), prints the summary table and a bar chart of
+# throughput per model at the largest C, and says where the HTML report is. Same as `bin/c10k demo`.
 # Usage: scripts/demo.sh [--out DIR]   (results go to ./results by default)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -91,3 +91,15 @@ def test_ratios_are_against_the_first_folder():
     assert by[("epoll", 10, "p50 latency (ms)")] == (2.0, [0.5])
     assert by[("libuv", 10, "throughput (requests/s)")] == (None, [None])  # no baseline: no ratio
     assert ("epoll", 10, "p99 latency (ms)") not in by  # measured nowhere: no row
+
+
+def test_labels_give_the_kernel_release_and_legends_widen_the_canvas_to_hold_them():
+    from c10k import plots
+    env = {"hostname": "box", "kernel": "Linux 6.18.44-fc-v595 #1 SMP PREEMPT_DYNAMIC @0 x86_64"}
+    other = dict(env, kernel="Linux 6.18.44-fc-v657 #1 SMP PREEMPT_DYNAMIC @0 x86_64")
+    assert overlay.auto_labels([{"environment": env}, {"environment": other}], ["a", "b"]) == [
+        "kernel Linux 6.18.44-fc-v595", "kernel Linux 6.18.44-fc-v657"]
+    long_title = "epoll-threads [CPU Intel(R) Xeon(R) Processor, kernel Linux 6.18.44-fc-v657, rev 40adef09d0] p99"
+    w, h, columns = plots.canvas([long_title, "ideal: D = 1000 ms"])
+    assert w >= plots.SIDE_MARGINS_PX + plots.KEY_CHAR_PX * (plots.KEY_EXTRA_CHARS + len(long_title))
+    assert plots.canvas(["epoll p50"])[0] == plots.SIZE[0]

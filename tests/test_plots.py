@@ -17,7 +17,7 @@ import pytest
 from harness import ROOT
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from c10k import overlay, pagecheck, pngcheck, procsample, results, scenario as scen  # noqa: E402
+from c10k import overlay, pagecheck, plots, pngcheck, procsample, results, scenario as scen  # noqa: E402
 
 PLOT = os.path.join(ROOT, "scripts", "plot.py")
 PY = sys.executable
@@ -153,7 +153,9 @@ def test_every_png_and_svg_is_written_and_not_blank(rendered):
     for name in PLOTS:
         png = os.path.join(folder, "plots", f"{name}.png")
         ink, colours, size = pngcheck.ink_fraction(png)
-        assert size == (1100, 640), name
+        assert size[0] == 1100 and size[1] >= 640, name  # the legend's rows below the plot add height
+        assert f'src="plots/{name}.png" width="{size[0]}" height="{size[1]}"' in open(
+            os.path.join(folder, "index.html"), encoding="utf-8").read()
         assert colours > 10 and ink > 0.01, f"{name}.png looks blank ({colours} colours, {ink:.4f} ink)"
         svg = os.path.join(folder, "plots", f"{name}.svg")
         root = ET.parse(svg).getroot()
@@ -209,7 +211,7 @@ def test_aggregation_medians_failures_and_diagnosis(rendered):
     sel = points[("select", 10000)]
     assert sel["failed_pct"] > 50 and "connect" in sel["diagnosis"]
     thr = points[("threaded", 10000)]
-    assert "server CPU saturated" in thr["diagnosis"]
+    assert "The server's CPU was saturated (0.97 cores busy)." in thr["diagnosis"]
     assert points[("epoll", 1000)]["diagnosis"] is None
     assert points[("blocking", 100)]["requests_per_sec"] == pytest.approx(1.0, rel=0.05)
     fork = points[("forking", 1000)]
@@ -248,7 +250,7 @@ def test_summary_md_has_the_headline_tables(rendered):
     text = open(os.path.join(folder, "summary.md"), encoding="utf-8").read()
     assert "| series | C=1 | C=10 | C=100 | C=1,000 | C=10,000 |" in text
     assert "| forking |" in text and "skipped" in text
-    assert "threaded at C=10,000" in text and "server CPU saturated" in text
+    assert "threaded at C=10,000" in text and "CPU was saturated" in text
 
 
 def test_replotting_is_idempotent(rendered, tmp_path):
@@ -338,14 +340,21 @@ def test_chromium_check_catches_a_blank_or_missing_image(rendered, tmp_path):
         pagecheck.check_page(os.path.join(broken, "index.html"))
 
 
+def edited_copy(folder, where, old, new):
+    """A copy of a rendered folder at `where` whose index.html has old replaced by new; its path."""
+    shutil.copytree(folder, where)
+    index = os.path.join(where, "index.html")
+    page = open(index, encoding="utf-8").read()
+    assert old in page
+    open(index, "w", encoding="utf-8").write(page.replace(old, new))
+    return index
+
+
 @chromium
 def test_chromium_itself_reports_an_image_it_cannot_decode(rendered, tmp_path):
     folder, _ = rendered
     broken = str(tmp_path / "undecodable")
-    shutil.copytree(folder, broken)
-    index = os.path.join(broken, "index.html")
-    page = open(index, encoding="utf-8").read().replace('src="plots/cpu.png"', 'src="plots/cpu.gif"')
-    open(index, "w", encoding="utf-8").write(page)
+    index = edited_copy(folder, broken, 'src="plots/cpu.png"', 'src="plots/cpu.gif"')
     with open(os.path.join(broken, "plots", "cpu.gif"), "wb") as f:
         f.write(b"GIF89a not really")
     with pytest.raises(pagecheck.PageCheckError, match="chromium loaded 5 of 6 images"):
@@ -368,11 +377,11 @@ def _point(rps, **kw):
 
 def test_a_point_more_than_5_percent_short_gets_a_reason_and_a_busy_machine_is_named():
     assert results.diagnose(_point(960.0)) is None
-    assert results.diagnose(_point(930.0)).startswith("93% of C/D")
+    assert results.diagnose(_point(930.0)) == "Throughput reached 93% of C/D."
     why = results.diagnose(_point(930.0, other_cpu_cores=1.3))
-    assert "other processes kept 1.30 cores busy meanwhile (not a quiet machine)" in why
-    assert "other processes" not in results.diagnose(_point(930.0, other_cpu_cores=0.1))
-    assert "the hypervisor gave 0.40 cores to other guests meanwhile (steal time)" in results.diagnose(
+    assert "Other processes kept 1.30 cores busy meanwhile (not a quiet machine)." in why
+    assert "ther processes" not in results.diagnose(_point(930.0, other_cpu_cores=0.1))
+    assert "The hypervisor gave 0.40 cores to other guests meanwhile (steal time)." in results.diagnose(
         _point(930.0, steal_cores=0.4))
 
 
@@ -447,3 +456,255 @@ def test_the_report_of_an_unfinished_run_says_how_to_resume_it_with_a_command_th
     words = shlex.split(hint)
     assert words == [os.path.join(ROOT, "bin", "c10k"), "run", "--resume", os.path.abspath(folder)]
     assert os.access(words[0], os.X_OK)
+
+
+MODELS_REFERENCE = os.path.join(ROOT, "results", "reference", "models-20261130-045031")
+C100K_REFERENCE = os.path.join(ROOT, "results", "reference", "c100k-20261130-035441")
+
+
+def _reference_styles(folder_index=0, reverse=False):
+    folder = results.Folder(MODELS_REFERENCE)
+    series = folder.series()[::-1] if reverse else folder.series()
+    return plots.series_styles(series, folder.environment["models"], folder_index), folder
+
+
+def test_every_model_of_the_thirteen_has_its_own_colour_whatever_its_place_in_the_run():
+    styles, folder = _reference_styles()
+    assert len(styles) == 13
+    colours = {st["color"] for st in styles.values()}
+    assert len(colours) == 13, sorted(st["color"] for st in styles.values())
+    assert len(set(plots.STORY_COLORS + plots.BETWEEN_COLORS)) >= 16
+    assert _reference_styles(reverse=True)[0] == {k: dict(v, ps=_reference_styles(reverse=True)[0][k]["ps"])
+                                                   for k, v in styles.items()}
+    # A model alone in a run keeps the colour it has among thirteen.
+    for s in folder.series():
+        alone = plots.series_styles([s], folder.environment["models"])
+        assert alone[s.name]["color"] == styles[s.name]["color"]
+
+
+def test_marker_shape_follows_the_family_read_from_the_traits():
+    def desc(**traits):
+        return dict({"rank": 500, "driver": "readiness loop", "task_per_connection": None,
+                     "max_inflight": None}, **traits)
+    assert plots.family(desc(driver="blocking", max_inflight=1)) == "one connection at a time"
+    assert plots.family(desc(driver="blocking", task_per_connection="process")) == \
+        "a thread or process per connection"
+    assert plots.family(desc(driver="blocking", max_inflight=64)) == "pools of threads or processes"
+    assert plots.family(desc(driver="io_uring")) == "event loops"
+    assert plots.family(None) == plots.family({}) == "other servers"
+    styles, folder = _reference_styles()
+    by_family = {}
+    for s in folder.series():
+        by_family.setdefault(styles[s.name]["family"], set()).add(styles[s.name]["pt"])
+    assert len(by_family) == 4 and all(len(pts) == 1 for pts in by_family.values())
+    assert len({pt for pts in by_family.values() for pt in pts}) == 4
+
+
+def test_overlaid_folders_keep_the_models_colour_and_never_draw_two_lines_alike():
+    first, folder = _reference_styles(0)
+    second, _ = _reference_styles(1)
+    looks = []
+    for styles in (first, second):
+        for st in styles.values():
+            looks += [(st["color"], st["dt"], st["pt"]), tuple(plots.variant(st)[k] for k in ("color", "dt", "pt"))]
+    assert len(looks) == len(set(looks))
+    assert all(first[name]["color"] == second[name]["color"] for name in first)
+
+
+def test_overlay_of_results_without_recorded_descriptions_reads_them_from_the_binaries(tmp_path):
+    folder = results.Folder(os.path.join(ROOT, "results", "reference", "c10k-20261122-005523"))
+    assert not folder.environment.get("models")
+    descriptions = plots.model_descriptions(folder.environment, folder.series(), harness_bin_dir())
+    styles = plots.series_styles(folder.series(), descriptions)
+    assert len({st["color"] for st in styles.values()}) == len(styles) == 6
+    models_styles, _ = _reference_styles()
+    assert all(styles[name]["color"] == models_styles[name]["color"] for name in styles)
+
+
+def harness_bin_dir():
+    import harness
+    return harness.BIN_DIR
+
+
+def _scripts(folder):
+    return {name: open(os.path.join(folder, "plots", f"{name}-png.gp")).read() for name in PLOTS}
+
+
+@pytest.fixture(scope="module")
+def replotted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reference")
+    copies = []
+    for ref in (MODELS_REFERENCE, C100K_REFERENCE):
+        copy = str(out / os.path.basename(ref))
+        shutil.copytree(ref, copy)
+        r = run_plot(copy)
+        assert r.returncode == 0, r.stderr
+        copies.append(copy)
+    return copies
+
+
+def test_legend_sits_below_the_plot_and_titles_fit_the_canvas(replotted):
+    for folder in replotted:
+        for name, script in _scripts(folder).items():
+            w, h = map(int, re.search(r"size (\d+),(\d+)", script).group(1, 2))
+            key = re.search(r"set key maxcols (\d+) at screen [0-9.e-]+, [0-9.e-]+ center bottom", script)
+            assert key, name
+            bottom = float(re.search(r"set bmargin at screen ([0-9.e-]+)", script).group(1))
+            entries = len(re.findall(r' title "', script))
+            rows = -(-entries // int(key.group(1)))
+            assert bottom * h >= rows * plots.KEY_ROW_PX + plots.AXIS_LABEL_PX, name
+            title = re.search(r'set title "(.*)" noenhanced', script).group(1)
+            assert all(len(line) * plots.CHAR_PX <= w - 40 for line in title.split("\\n")), (name, title)
+
+
+def _ticks_in_range(script):
+    lo, hi = map(float, re.search(r"set yrange \[([0-9.e+-]+):([0-9.e+-]+)\]", script).group(1, 2))
+    ticks = [float(t) for t in re.findall(r'"[^"]*" ([0-9.e+-]+)', re.search(r"set ytics \((.*)\)", script).group(1))]
+    return [t for t in ticks if lo <= t <= hi]
+
+
+def test_every_log_axis_has_tick_labels_even_for_a_narrow_range(replotted):
+    for folder in replotted:
+        for name, script in _scripts(folder).items():
+            if name != "failures" and "set logscale xy" in script and "plot \"" in script:
+                assert len(_ticks_in_range(script)) >= 2, (folder, name)
+    establishment = _scripts(replotted[1])["establishment"]
+    assert len(_ticks_in_range(establishment)) >= 3
+    for lo, hi in [(12, 16), (1000, 1010), (0.5, 0.5), (3e-3, 2e4), (0.9, 1.4), (95, 250)]:
+        low, high, ticks = plots.log_axis([lo, hi])
+        assert low < lo and high > hi and len([t for t in ticks if low <= t <= high]) >= 3, (lo, hi, ticks)
+
+
+def test_a_bound_hit_reads_as_sentences_that_each_say_one_thing():
+    p = _point(1.0, concurrency=10, ideal_requests_per_sec=10.0, establishment_bound_hit=1,
+               establishment_answered=1, establishment_s=None, server_cpu_cores=0.0,
+               loadgen_errors={"timeout": 9}, failed_pct=64.3)
+    why = results.diagnose(p, 1.0, {"max_inflight": 1})
+    assert ";" not in why and ": longer than" not in why
+    sentences = re.split(r"(?<=\.) (?=[A-Z0-9])", why)
+    assert sentences == [
+        "Throughput reached 10% of C/D.",
+        "The server's CPU was not saturated (0.00 cores busy).",
+        "The model serves one connection at a time by design, so its throughput is 1/D.",
+        "The loadgen counted errors: timeout 9.",
+        "Establishment never ended: only 1 of 10 connections was ever answered.",
+        "That is longer than its bound, the warm-up plus half the measured window.",
+        "The throughput of 1 repetition therefore comes from the second half of the window, "
+        "which may still include establishment.",
+        "64.3% of requests failed."]
+    took = results.diagnose(dict(p, establishment_s=12.5, establishment_bound_hit=2), 1.0)
+    assert "Establishing the 10 connections took 12.50 s. That is longer" in took
+    assert "The throughput of 2 repetitions therefore" in took
+
+
+def test_the_summary_says_how_busy_the_machine_was_one_thing_per_sentence():
+    from c10k import report
+    points = [{"series": "epoll", "concurrency": c, "other_cpu_cores": o, "steal_cores": 0.2}
+              for c, o in ((10, 0.02), (100, 1.11), (1000, 0.01))]
+    (_, line), = [report.machine_load_lines(points)]
+    assert line.split(". ") == [
+        "Other processes on the machine kept a median of 0.02 cores busy during a point",
+        "The most was 1.11 cores, at epoll C=100",
+        "1 of 3 points ran beside 0.25 cores or more of other work",
+        "Their figures are those of a shared machine",
+        "Besides, the hypervisor's steal time: a median of 0.20 cores."]
+
+
+SHIPPED = sorted(n[:-5] for n in os.listdir(os.path.join(ROOT, "scenarios")) if n.endswith(".json"))
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("quick", [True, False], ids=["quick", "full"])
+def test_a_shipped_scenario_does_not_trip_its_own_bound_rule(name, quick):
+    """Establishment takes at least the ramp plus one D: with the warm-up the scenario gives, the
+    summary's rule (results.window_skip) must not call that phase longer than its bound."""
+    sc = scen.load(name, quick=quick)
+    for s in sc.series:
+        lg = s.loadgen
+        if not lg.get("duration_s") or lg.get("rate"):
+            continue  # a request-count run, or an open loop: no window to move
+        least = lg.get("ramp_s", 0) + s.service_time_s
+        skip, hit = results.window_skip(least, lg.get("warmup_s", 0), lg["duration_s"], s.service_time_s)
+        assert not hit, (f"{name}{' --quick' if quick else ''} {s.name}: warm-up {lg.get('warmup_s', 0)} s, "
+                         f"D {s.service_time_s} s, window {lg['duration_s']} s")
+
+
+def test_a_quick_report_names_the_sweep_it_ran_not_the_full_one(tmp_path):
+    folder, sc = make_folder(str(tmp_path / "quick"), with_points=False)
+    manifest = json.load(open(os.path.join(folder, "manifest.json")))
+    manifest["quick"] = True
+    manifest["scenario"]["description"] = "All six models, concurrency 1 to 10,000 on a log scale."
+    for s in manifest["scenario"]["series"]:
+        s["concurrency"] = [1, 10, 100, 1000]
+        s["loadgen"].update(duration_s=3, warmup_s=1.5)
+    results.write_json_atomic(os.path.join(folder, "manifest.json"), manifest)
+    r = run_plot(folder)
+    assert r.returncode == 0, r.stderr
+    page = open(os.path.join(folder, "index.html"), encoding="utf-8").read()
+    assert "<p>The full scenario: All six models, concurrency 1 to 10,000" in page
+    assert "This run's sweep: C = 1, 10, 100 and 1,000 (the quick sweep), 3 s measured after a 1.5 s warm-up." in page
+    summary = open(os.path.join(folder, "summary.md"), encoding="utf-8").read()
+    assert "This run's sweep: C = 1, 10, 100 and 1,000 (the quick sweep)" in summary
+
+
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+
+
+def test_the_demo_says_which_series_it_runs_as_its_scenario_lists_them():
+    from c10k import demo
+    sc = scen.load(demo.SCENARIO, quick=True)
+    names = [s.name for s in sc.series]
+    r = subprocess.run([PY, os.path.join(ROOT, "bin", "c10k"), "demo", "--help"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    text = " ".join(r.stdout.split())
+    assert "every model" not in text and "every server model" not in text
+    assert f"{len(names)} series ({', '.join(names[:-1])} and {names[-1]})" in text
+    readme = " ".join(open(os.path.join(ROOT, "README.md"), encoding="utf-8").read().split())
+    claim = readme[readme.index("The demo runs"):][:400]
+    assert f"the {NUMBER_WORDS[len(names)]} classic models ({', '.join(names)};" in claim
+    for path in ("README.md", os.path.join("scripts", "demo.sh"), os.path.join("scripts", "c10k", "cli.py")):
+        assert "comparison of every" not in open(os.path.join(ROOT, path), encoding="utf-8").read(), path
+
+
+@chromium
+def test_the_reports_of_the_reference_runs_fit_a_1280_px_window(replotted):
+    for folder in replotted:
+        report = pagecheck.check_page(os.path.join(folder, "index.html"))
+        assert "fits 1280 px" in report
+
+
+@chromium
+def test_the_page_check_catches_a_table_wider_than_the_window(rendered, tmp_path):
+    folder, _ = rendered
+    index = edited_copy(folder, str(tmp_path / "wide"), "<h2 id=environment>", "<div class=tw><table><tr>"
+                        + "<td>12,345,678.9</td>" * 60 + "</tr></table></div><h2 id=environment>")
+    with pytest.raises(pagecheck.PageCheckError, match="wider than a 1280 px window"):
+        pagecheck.check_page(index)
+
+
+def test_a_run_of_many_series_gets_small_multiples_per_family_linked_from_the_report(replotted, rendered):
+    models_copy = replotted[0]
+    page = open(os.path.join(models_copy, "index.html"), encoding="utf-8").read()
+    for name in PLOTS:
+        script = open(os.path.join(models_copy, "plots", f"{name}-families-png.gp")).read()
+        assert "set multiplot" in script and "unset multiplot" in script
+        panels = re.findall(r'^set title "(.*) \((\d+)\)" noenhanced$', script, re.M)
+        assert panels == [("one connection at a time", "1"), ("a thread or process per connection", "2"),
+                          ("pools of threads or processes", "2"), ("event loops", "8")], name
+        ink, colours, size = pngcheck.ink_fraction(os.path.join(models_copy, "plots", f"{name}-families.png"))
+        assert colours > 10 and ink > 0.01
+        assert f'href="plots/{name}-families.png"' in page
+    # Six series: one plot each, no small multiples and no link to them.
+    folder, _ = rendered
+    assert not [n for n in os.listdir(os.path.join(folder, "plots")) if "families" in n]
+    assert "families" not in open(os.path.join(folder, "index.html"), encoding="utf-8").read()
+
+
+def test_how_to_read_shows_each_series_colour_and_family(replotted):
+    page = open(os.path.join(replotted[0], "index.html"), encoding="utf-8").read()
+    styles, _ = _reference_styles()
+    for name in ("blocking", "epoll-threads", "prefork"):
+        st = styles[name]
+        assert (f'<li><span style="color:{st["color"]}">&#9632;</span> <strong>{name}</strong>: ' in page
+                and f"<em>({st['family']})</em></li>" in page), name

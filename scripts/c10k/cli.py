@@ -5,7 +5,7 @@
     c10k plot RESULTS_DIR [RESULTS_DIR ...]       plots and HTML report (several folders: overlaid)
     c10k compare BASELINE_DIR CANDIDATE_DIR       statistical regression gate over two folders
     c10k bench servers|loadgen [--quick] ...      the servers' and the loadgen's benchmarks
-    c10k demo                                     a quick C10K comparison of every model
+    c10k demo                                     the c10k scenario's quick sweep (--help: what it runs)
     c10k scenarios [NAME]                         the shipped scenarios, or one in full
     c10k --version                                the version the binaries were built as
 

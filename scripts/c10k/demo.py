@@ -1,14 +1,15 @@
-"""The demo: a quick C10K comparison of every server model with the project's own loadgen.
+"""The demo: a quick C10K comparison with the project's own loadgen.
 
-It runs the shipped `c10k` scenario with its quick overrides (each request waits 1 s in the server,
-keep-alive, C up to 1,000; about two minutes), prints the summary table and a terminal bar chart of
-throughput per model at the largest C, and says where the HTML report is.
+It runs a shipped scenario (c10k unless --scenario says otherwise) with its quick overrides, prints
+the summary table and a terminal bar chart of throughput per model at the largest C, and says where
+the HTML report is. What it runs (which models, which sweep) is read from the scenario, so the help
+says what the demo does.
 """
 import argparse
 import os
 import sys
 
-from . import results, runner
+from . import results, runner, scenario
 
 SCENARIO = "c10k"
 BAR_WIDTH = 40
@@ -61,10 +62,32 @@ def show(folder, out=sys.stdout):
     print(f"Results folder: {folder}", file=out)
 
 
+def _and(items):
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def what_it_runs(name=SCENARIO):
+    """'the c10k scenario's quick sweep: 6 series (blocking, ...), C = 1, 10, 100 and 1,000, ...',
+    from the scenario itself."""
+    try:
+        sc = scenario.load(name, quick=True)
+    except scenario.ScenarioError as e:
+        return f"the {name} scenario's quick sweep (unreadable here: {e})"
+    cs = _and(f"{c:,}" for c in sorted({c for s in sc.series for c in s.concurrency}))
+    ds = {s.service_time_s for s in sc.series}
+    d = f", each request waiting {ds.pop():g} s in the server" if len(ds) == 1 and 0 not in ds else ""
+    return (f"the {sc.name} scenario's quick sweep: {len(sc.series)} series ({_and(s.name for s in sc.series)}), "
+            f"C = {cs}{d}")
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="c10k demo", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(
+        prog="c10k demo", description=f"The demo: a quick C10K comparison with the project's own loadgen. "
+        f"It runs {what_it_runs()}; prints the summary table and a bar chart of requests/s per series at the "
+        "largest C; and writes the HTML report with the plots.")
     ap.add_argument("--out", metavar="DIR", help="parent folder of the results folder (default: ./results)")
-    ap.add_argument("--scenario", default=SCENARIO, help="scenario to run quickly (default: c10k)")
+    ap.add_argument("--scenario", default=SCENARIO, help=f"scenario to run quickly (default: {SCENARIO})")
     ap.add_argument("--bin-dir", metavar="DIR", help="where server-* and loadgen are")
     args = ap.parse_args(argv)
     parent = os.path.abspath(args.out or os.path.join(os.getcwd(), "results"))

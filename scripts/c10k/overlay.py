@@ -9,7 +9,7 @@ import datetime
 import html
 import os
 
-from . import default_results_dir, plots, results
+from . import default_results_dir, plots, pngcheck, results
 
 METRICS = [  # (key, heading, unit, higher is better)
     ("requests_per_sec", "throughput", "requests/s", True),
@@ -19,7 +19,6 @@ METRICS = [  # (key, heading, unit, higher is better)
     ("pss_per_connection_kib", "memory per connection", "KiB", False),
 ]
 LABEL_KEYS = [("hostname", "host"), ("cpu_model", "CPU"), ("kernel", "kernel"), ("git_revision", "rev")]
-DASHES = [1, 2, 4, 5, 3]
 
 
 class OverlayError(Exception):
@@ -30,6 +29,8 @@ def _short(key, value):
     if value is None:
         return "?"
     value = str(value)
+    if key == "kernel":  # 'Linux 6.18.44-fc-v595': the build string after it adds length, not meaning
+        return " ".join(value.split()[:2])
     return value[:10] if key == "git_revision" else value
 
 
@@ -117,20 +118,16 @@ def markdown_table(labels, rows):
 
 def combined_scenario(folders, labels):
     """(title, series, styles, {series name: (folder index, its name there)}): every (folder, series)
-    pair as a series named 'series [label]', with the styles that keep a model's colour and give
-    each folder its own dash and point type."""
+    pair as a series named 'series [label]', with the styles that keep a model's colour and marker
+    shape and give each folder its own dash types and marker fill."""
     series, styles, by_name = [], {}, {}
-    model_index = {}
     for i, (folder, label) in enumerate(zip(folders, labels)):
-        base_styles = plots.series_styles(folder.series())
+        folder_styles = plots.series_styles(folder.series(), plots.model_descriptions(
+            folder.environment, folder.series()), folder_index=i)
         for s in folder.series():
             name = f"{s.name} [{label}]"
             series.append(s.renamed(name))
-            st = dict(base_styles[s.name])
-            st["dt"] = DASHES[i % len(DASHES)]
-            st["pt"] = plots.POINT_TYPES[(model_index.setdefault(s.name, len(model_index)) + 3 * i)
-                                         % len(plots.POINT_TYPES)]
-            styles[name] = st
+            styles[name] = folder_styles[s.name]
             by_name[name] = (i, s.name)
     names = sorted({f.scenario.get("name", "?") for f in folders})
     return " vs ".join(names) if len(names) > 1 else names[0], series, styles, by_name
@@ -203,8 +200,10 @@ def write_html(out_dir, folders, paths, labels, title, rows):
                      f"(started {e(str(f.manifest.get('started')))})</li>")
     parts.append("</ul><h2>Machines and builds</h2>" + _env_rows(folders, labels) + "<h2>Plots</h2>")
     for name in plots.PLOTS:
-        parts.append(f'<figure><a href="plots/{name}.svg"><img src="plots/{name}.png" width="1100" height="640" '
-                     f'alt="{e(plots.TITLES[name])}"></a><figcaption>{e(plots.TITLES[name])}</figcaption></figure>')
+        w, h = pngcheck.size(os.path.join(out_dir, "plots", f"{name}.png"))
+        parts.append(f'<figure><a href="plots/{name}.svg"><img src="plots/{name}.png" width="{w}" height="{h}" '
+                     f'alt="{e(plots.TITLES[name])}"></a><figcaption>{e(plots.TITLES[name])}.'
+                     f'{plots.families_link(os.path.join(out_dir, "plots"), name, e)}</figcaption></figure>')
     higher = {f"{h} ({u})": hb for _, h, u, hb in METRICS}
     parts.append("<h2>Ratios against the first folder</h2><table><tr><th class=l>series</th><th>C</th>"
                  f"<th class=l>metric</th><th>{e(labels[0])}</th>"

@@ -2,8 +2,9 @@
 
 index.html sets data-images-ok / data-images-total on <body> once the page has loaded (a tiny
 inline script); --dump-dom prints the DOM after that, so the browser itself says whether each
-<img> decoded. The PNG files and a screenshot of the page are also decoded here (stdlib) and must
-not be a single colour.
+<img> decoded, and how wide the page and its widest table were laid out in a 1,280 px window:
+neither may be wider than the window. The PNG files and a screenshot of the page are also decoded
+here (stdlib) and must not be a single colour.
 """
 import os
 import re
@@ -17,6 +18,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
          "--hide-scrollbars", "--mute-audio"]
 TIMEOUT_S = 90
+WINDOW = (1280, 900)  # the window the report must fit without scrolling sideways
 MIN_INK = 0.005  # a plot has axes, labels and lines: well over 0.5 % of its pixels are not background
 
 
@@ -73,7 +75,8 @@ def check_page(index_html, browser=None):
             check_png(path)
     url = "file://" + index_html
     with tempfile.TemporaryDirectory(prefix="c10k-chromium-") as profile:
-        dom = _chromium(browser, ["--virtual-time-budget=10000", "--dump-dom", url], profile)
+        dom = _chromium(browser, [f"--window-size={WINDOW[0]},{WINDOW[1]}", "--virtual-time-budget=10000",
+                                  "--dump-dom", url], profile)
         m_total = re.search(r'data-images-total="(\d+)"', dom)
         m_ok = re.search(r'data-images-ok="(\d+)"', dom)
         if not m_total or not m_ok:
@@ -81,10 +84,21 @@ def check_page(index_html, browser=None):
         total, ok = int(m_total.group(1)), int(m_ok.group(1))
         if total != len(sources) or ok != total:
             raise PageCheckError(f"chromium loaded {ok} of {total} images ({len(sources)} in the page source)")
+        widths = {}
+        for key in ("window-width", "page-width", "widest-table"):
+            m = re.search(rf'data-{key}="(\d+)"', dom)
+            if not m:
+                raise PageCheckError(f"the page did not report its data-{key} (no layout check in its script)")
+            widths[key] = int(m.group(1))
+        if widths["window-width"] != WINDOW[0]:
+            raise PageCheckError(f"chromium laid the page out {widths['window-width']} px wide, not {WINDOW[0]}")
+        if max(widths["page-width"], widths["widest-table"]) > WINDOW[0]:
+            raise PageCheckError(f"the page is wider than a {WINDOW[0]} px window: page {widths['page-width']} px, "
+                                 f"widest table {widths['widest-table']} px")
         shot = os.path.join(profile, "page.png")
-        _chromium(browser, ["--window-size=1280,2000", f"--screenshot={shot}", url], profile)
+        _chromium(browser, [f"--window-size={WINDOW[0]},2000", f"--screenshot={shot}", url], profile)
         if not os.path.isfile(shot):
             raise PageCheckError("chromium wrote no screenshot")
         ink = check_png(shot)
-    return (f"{index_html}: chromium loaded {ok}/{total} images, every PNG non-blank, "
-            f"screenshot {100 * ink:.1f}% ink")
+    return (f"{index_html}: chromium loaded {ok}/{total} images, every PNG non-blank, fits {WINDOW[0]} px "
+            f"(widest table {widths['widest-table']} px), screenshot {100 * ink:.1f}% ink")

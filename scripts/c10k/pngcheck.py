@@ -18,6 +18,15 @@ def _paeth(a, b, c):
     return b if pb <= pc else c
 
 
+def size(path):
+    """(width, height) of a PNG file from its header."""
+    with open(path, "rb") as f:
+        head = f.read(24)
+    if not head.startswith(SIGNATURE) or head[12:16] != b"IHDR":
+        raise PngError(f"{path}: not a PNG file")
+    return struct.unpack(">II", head[16:24])
+
+
 def decode(path):
     """(width, height, rows) where rows is a list of bytes, `bpp` bytes per pixel (8-bit images)."""
     with open(path, "rb") as f:

@@ -7,7 +7,7 @@ import os
 import shlex
 import statistics
 
-from . import c10k_command, plots, results
+from . import c10k_command, plots, pngcheck, results
 from .nested import dig
 from .series import as_series
 
@@ -50,6 +50,8 @@ request, wait for the full response, and send the next (closed loop). Each reque
 D = delay + work; Little's law then caps throughput at <strong>C / D</strong>, the dashed line on the
 throughput plot. A model that keeps up with C concurrent connections sits on that line.</p>
 {series_list}
+<p>Each model has its own colour on every plot; the marker's shape is its family (one connection at
+a time, a thread or process per connection, pools, event loops, other servers).</p>
 <p>Log scales: equal distances are equal ratios. A point missing from a log plot had no value
 (e.g. zero throughput); the tables below show every point, including those that failed or were skipped,
 and the <em>why</em> line under a point gives the measured reason a point falls short of C/D. The server and the
@@ -68,16 +70,26 @@ window.addEventListener("load", function () {
   }
   document.body.setAttribute("data-images-total", String(imgs.length));
   document.body.setAttribute("data-images-ok", String(ok));
+  // How wide the page and its widest table are laid out in this window: a table in a scrolling box
+  // does not widen the page, yet is cut off on screen.
+  var widest = 0, tables = document.getElementsByTagName("table");
+  for (var t = 0; t < tables.length; t++) {
+    widest = Math.max(widest, Math.ceil(tables[t].getBoundingClientRect().left + tables[t].scrollWidth));
+  }
+  document.body.setAttribute("data-window-width", String(window.innerWidth));
+  document.body.setAttribute("data-page-width", String(document.documentElement.scrollWidth));
+  document.body.setAttribute("data-widest-table", String(widest));
 });
 </script>
 """
 
 CSS = """
-body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 1300px; color: #222; }
+body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; padding: 0 12px; max-width: 1220px; color: #222; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: right; vertical-align: top; }
-th { background: #f2f2f2; } td.l, th.l { text-align: left; } td { white-space: nowrap; }
+th, td { border: 1px solid #ccc; padding: 2px 3px; text-align: right; vertical-align: top; }
+th { background: #f2f2f2; font-weight: normal; } td.l, th.l { text-align: left; } td { white-space: nowrap; }
+table.points { font-size: 0.75em; } table.env td { white-space: normal; overflow-wrap: anywhere; } table.points th { vertical-align: bottom; }
 tr.why td, tr.skip td { white-space: normal; }
 tr.bad td { background: #fff0f0; } tr.why td { background: #fafafa; color: #444; border-top: none; } tr.skip td { background: #f6f6f6; color: #777; }
 figure { margin: 1em 0 2em; } figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
@@ -139,6 +151,22 @@ def _rel(folder, *parts):
     return "/".join(parts)
 
 
+def sweep_text(res):
+    """The sweep this run ran, in words: 'C = 1, 10, 100 and 1,000 (the quick sweep), 3 s measured
+    after a 1.5 s warm-up'. The scenario's description speaks of its full sweep; a quick run's
+    report names its own."""
+    cs = [f"{c:,}" for c in sorted({c for s in res.series() for c in s.concurrency})]
+    text = "C = " + (", ".join(cs[:-1]) + " and " + cs[-1] if len(cs) > 1 else "".join(cs))
+    if res.manifest.get("quick"):
+        text += " (the quick sweep)"
+    windows = {(s.loadgen.get("duration_s"), s.loadgen.get("warmup_s", 0)) for s in res.series()}
+    if len(windows) == 1:
+        duration, warmup = windows.pop()
+        if duration:
+            text += f", {duration:g} s measured" + (f" after a {warmup:g} s warm-up" if warmup else "")
+    return text
+
+
 def wall_time_text(manifest):
     """'6m12s over 1 run' from the runs the runner recorded (None when it recorded none)."""
     from .progress import fmt_duration
@@ -169,6 +197,7 @@ def write_summary(folder, res, points):
              f"Results folder `{os.path.basename(os.path.abspath(folder))}`, "
              f"started {res.manifest.get('started')}, finished {res.manifest.get('finished') or 'not finished'}"
              + (f", wall time {wall_time_text(res.manifest)}." if wall_time_text(res.manifest) else "."),
+             "", f"This run's sweep: {sweep_text(res)}.",
              *machine_load_lines(points),
              *_section("Throughput, requests/s (and % of the ideal C/D)", concurrencies)]
     for s in res.series():
@@ -231,10 +260,10 @@ def write_summary(folder, res, points):
             lines.append(f"- {p['series']} at C={p['concurrency']:,}: {p['diagnosis']}")
             n += 1
     for p in res.skipped_points:
-        lines.append(f"- {p['series']} at C={p['concurrency']:,}: skipped: {p['reason']}")
+        lines.append(f"- {p['series']} at C={p['concurrency']:,}: {results.sentence('skipped: ' + p['reason'])}")
         n += 1
     for (series, c), ws in generator_bound(res).items():
-        lines.append(f"- {series} at C={c:,}: the load generator set the pace: {'; '.join(ws)}")
+        lines.append(f"- {series} at C={c:,}: " + " ".join(point_notes((series, c), {}, {(series, c): ws})))
         n += 1
     if not n:
         lines.append("- none")
@@ -244,9 +273,19 @@ def write_summary(folder, res, points):
     os.replace(path + ".tmp", path)
 
 
-def series_list_html(res):
+def point_notes(key, warnings, generator):
+    """Sentences about a point besides its diagnosis: what the plan expected of it, and the load
+    generator's own warnings that it, not the server, set the pace."""
+    notes = [results.sentence("expected: " + warnings[key])] if key in warnings else []
+    for w in generator.get(key, []):
+        notes.append(results.sentence("the load generator set the pace: " + w))
+    return notes
+
+
+def series_list_html(res, styles=None):
     """What each series of this run is, in its own words: a model's one-line --describe (recorded in
-    the manifest), a series' own description, or what it runs."""
+    the manifest), a series' own description, or what it runs; with the plots' styles, each item
+    also shows the series' colour and names its family (the marker shape on the plots)."""
     models = res.environment.get("models") or {}
     items = []
     for s in map(as_series, res.series()):
@@ -254,7 +293,10 @@ def series_list_html(res):
         d = d or s.description or s.command or s.url or ""
         if isinstance(d, (list, tuple)):
             d = " ".join(map(str, d))
-        items.append(f"<li><strong>{_e(s.name)}</strong>: {_e(d)}</li>")
+        st = (styles or {}).get(s.name)
+        swatch = f'<span style="color:{_e(st["color"])}">&#9632;</span> ' if st else ""
+        family = f" <em>({_e(st['family'])})</em>" if st else ""
+        items.append(f"<li>{swatch}<strong>{_e(s.name)}</strong>: {_e(d)}{family}</li>")
     return "<ul>\n" + "\n".join(items) + "\n</ul>" if items else ""
 
 
@@ -273,12 +315,16 @@ def machine_load_lines(points):
         vals = [p[key] for p in points if p.get(key) is not None]
         if vals and statistics.median(vals) >= 0.05:
             extra.append(f"{what}: a median of {statistics.median(vals):.2f} cores")
-    return ["", f"Other processes on the machine kept a median of {statistics.median(x[0] for x in loads):.2f} "
-            f"cores busy during a point (at most {worst[0]:.2f}, at {worst[1]} C={worst[2]:,}); "
-            + (f"{busy} of {len(loads)} points ran beside {results.BUSY_MACHINE_CORES} cores or more of "
-               "other work, and their figures are those of a shared machine." if busy else
-               "the machine was quiet.")
-            + (" Besides: " + "; ".join(extra) + "." if extra else "")]
+    median = statistics.median(x[0] for x in loads)
+    text = [f"Other processes on the machine kept a median of {median:.2f} cores busy during a point.",
+            f"The most was {worst[0]:.2f} cores, at {worst[1]} C={worst[2]:,}."]
+    if busy:
+        text += [f"{busy} of {len(loads)} points ran beside {results.BUSY_MACHINE_CORES} cores or more of "
+                 "other work.", "Their figures are those of a shared machine."]
+    else:
+        text.append("The machine was quiet.")
+    text += [results.sentence(f"besides, {what}") for what in extra]
+    return ["", " ".join(text)]
 
 
 def _env_table(env):
@@ -291,7 +337,7 @@ def _env_table(env):
             rows.append(f"<tr><th class=l>{_e(key)}</th><td class=l>{_e(json.dumps(v) if isinstance(v, (list, dict)) else v)}</td></tr>")
     for tool, version in sorted((env.get("tool_versions") or {}).items()):
         rows.append(f"<tr><th class=l>version of {_e(tool)}</th><td class=l>{_e(version)}</td></tr>")
-    return "<table>\n" + "\n".join(rows) + "\n</table>"
+    return "<table class=env>\n" + "\n".join(rows) + "\n</table>"
 
 
 def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
@@ -313,11 +359,7 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
             continue
         pct = _pct_of_ideal(p)
         bad = p["ok_repetitions"] < p["repetitions"] or (p["failed_pct"] or 0) > 0
-        why = p.get("diagnosis") or ""
-        if key in warnings:
-            why = (why + "; " if why else "") + "expected: " + warnings[key]
-        if key in generator:
-            why = (why + "; " if why else "") + "the load generator set the pace: " + "; ".join(generator[key])
+        why = " ".join([p.get("diagnosis") or ""] + point_notes(key, warnings, generator)).strip()
         files = " ".join(f'<a href="{_e(_rel(folder, "points", s.name, f"c{c}", f"rep{k}.json"))}">{k}</a>'
                          for k in range(1, repeats + 1)
                          if os.path.exists(results.rep_path(folder, s.name, c, k)))
@@ -340,8 +382,8 @@ def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
         if why:
             # On its own row under the point: a long reason in a narrow column would make the
             # whole row tall.
-            rows.append(f"<tr class=why><td></td><td colspan=24 class=l>why: {_e(why)}</td></tr>")
-    return "<div class=tw><table>\n" + "\n".join(rows) + "\n</table></div>"
+            rows.append(f"<tr class=why><td></td><td colspan=24 class=l>Why: {_e(why)}</td></tr>")
+    return "<div class=tw><table class=points>\n" + "\n".join(rows) + "\n</table></div>"
 
 
 def _options_text(s):
@@ -363,23 +405,24 @@ def write_html(folder, res, points, styles):
         "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
         f"<title>c10k-bench: {_e(sc['name'])} results</title>", f"<style>{CSS}</style>", "</head>", "<body>",
         f"<h1>c10k-bench: <code>{_e(sc['name'])}</code> results</h1>",
-        f"<p>{_e(sc['description'])}</p>",
+        f"<p>{'The full scenario: ' if m.get('quick') else ''}{_e(sc['description'])}</p>",
+        f"<p><strong>This run's sweep: {_e(sweep_text(res))}.</strong></p>",
         f"<p>Started {_e(m.get('started'))}, {state}. "
         f"{'Wall time ' + _e(wall_time_text(m)) + '. ' if wall_time_text(m) else ''}"
-        f"{'<strong>Quick run</strong> (reduced sweep). ' if m.get('quick') else ''}"
         f"{sc['repeats']} repetition(s) per point. Generated {_e(datetime.datetime.now().isoformat(timespec='seconds'))} "
         f"by scripts/plot.py. Machine: {_e(res.environment.get('cpu_model'))}, {_e(res.environment.get('cores'))} "
         f"cores, {_e(res.environment.get('kernel'))}.</p>",
-        "<h2 id=how>How to read this</h2>", HOW_TO_READ.replace("{series_list}", series_list_html(res)),
+        "<h2 id=how>How to read this</h2>", HOW_TO_READ.replace("{series_list}", series_list_html(res, styles)),
         "<h2 id=plots>Plots</h2>",
     ]
-    w, h = 1100, 640
     for name in plots.PLOTS:
         title, caption = PLOT_CAPTIONS[name]
+        w, h = pngcheck.size(os.path.join(folder, "plots", f"{name}.png"))
         parts.append(f'<figure id="plot-{name}"><a href="plots/{name}.svg"><img src="plots/{name}.png" '
                      f'width="{w}" height="{h}" alt="{_e(title)}"></a>'
                      f"<figcaption><strong>{_e(title)}.</strong> {_e(caption)} "
-                     f'(<a href="plots/{name}.svg">SVG</a>)</figcaption></figure>')
+                     f'(<a href="plots/{name}.svg">SVG</a>)'
+                     f"{plots.families_link(os.path.join(folder, 'plots'), name, _e)}</figcaption></figure>")
     parts.append("<h2 id=points>Points</h2>")
     parts.append("<p>One table per series, one row per concurrency; medians over the repetitions whose status is "
                  "<code>ok</code>. Rows with failures are tinted.</p>")
@@ -412,7 +455,7 @@ def render_folder(folder):
     plot_dir = os.path.join(folder, "plots")
     os.makedirs(plot_dir, exist_ok=True)
     data = plots.write_data(folder, points, series_list, plot_dir)
-    styles = plots.series_styles(series_list, res.environment.get("models"))
+    styles = plots.series_styles(series_list, plots.model_descriptions(res.environment, series_list))
     concurrencies = sorted({c for s in series_list for c in s.concurrency})
     images = plots.render_plots(plot_dir, res.scenario.get("name", "?"), series_list, data, styles,
                                 res.environment, concurrencies)

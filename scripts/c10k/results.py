@@ -360,11 +360,17 @@ def steady_window(rep, delay_s=0.0):
     e, answered, conns = establishment(rep)
     if e is None and answered is None:
         return 0.0, False  # a loadgen that did not report the phase
-    warmup = cfg.get("warmup_s") or 0.0
-    bound = duration / 2
-    if e is None:
+    return window_skip(e, cfg.get("warmup_s") or 0.0, duration, delay_s)
+
+
+def window_skip(establishment_s, warmup_s, duration_s, delay_s=0.0):
+    """steady_window's rule on its own: (skip_s, bound_hit) of a window of duration_s after warmup_s
+    when establishment took establishment_s (None: it never ended) with a delay D of delay_s. The
+    scenarios' quick variants are checked against it with establishment_s = D, the least it takes."""
+    bound = duration_s / 2
+    if establishment_s is None:
         return float(math.floor(bound)), True
-    skip = max(0.0, e - warmup)
+    skip = max(0.0, establishment_s - warmup_s)
     if skip == 0:
         return 0.0, False
     # The per-second counts start on whole seconds: skip to the first one after the phase (or
@@ -510,43 +516,59 @@ BUSY_MACHINE_CORES = 0.25
 STEAL_CORES = 0.1
 
 
+def sentence(text):
+    """text as a sentence: a capital first letter (unless it starts with a function's name, such as
+    accept()) and a full stop."""
+    first = text.split(" ", 1)[0]
+    if "()" not in first and "--" not in first:
+        text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _fmt_pct(pct):
+    return f"{pct:.0f}%" if pct >= 9.5 else f"{pct:.2g}%"
+
+
+def _plural(n, one, many):
+    return f"{n:,} {one if n == 1 else many}"
+
+
 def diagnose(p, service_time_s=None, model=None):
     """Why a point falls short of C/D, from what was measured (not guessed) and the model's own
-    description (its --describe: requests in flight by design, task per connection); None when it
-    does not fall short."""
+    description (its --describe: requests in flight by design, task per connection), as short
+    sentences that each say one thing; None when it does not fall short."""
     model = model or {}
     ideal, rps = p["ideal_requests_per_sec"], p["requests_per_sec"]
     if p["ok_repetitions"] == 0:
-        return p["detail"] or "no repetition finished"
+        return sentence(p["detail"] or "no repetition finished")
     if ideal is None or rps is None or rps >= SHORT_OF_IDEAL * ideal:
         if not p["failed_pct"] and not p.get("establishment_bound_hit"):
             return None
     evidence = []
     if rps is not None and ideal:
-        pct = 100 * rps / ideal
-        evidence.append(f"{pct:.0f}% of C/D" if pct >= 9.5 else f"{pct:.2g}% of C/D")
+        evidence.append(f"throughput reached {_fmt_pct(100 * rps / ideal)} of C/D")
     cores = p.get("server_cpu_cores")
     if cores is not None and cores >= 0.85:
-        evidence.append(f"server CPU saturated ({cores:.2f} cores busy)")
+        evidence.append(f"the server's CPU was saturated ({cores:.2f} cores busy)")
     elif cores is not None:
-        evidence.append(f"server CPU {cores:.2f} cores (not saturated)")
+        evidence.append(f"the server's CPU was not saturated ({cores:.2f} cores busy)")
     for kind, n in sorted((p.get("server_errors") or {}).items()):
         evidence.append(SERVER_ERROR_MEANING.get(kind, "server error '{kind}' x{n}").format(kind=kind, n=n))
     d = service_time_s
     cap = models.max_inflight(model)
     if cap and d and rps is not None and rps <= 1.2 * cap / d:
-        evidence.append("one connection at a time by design: throughput 1/D" if cap == 1 else
-                        f"{cap} requests in flight at most by design: throughput {cap}/D")
+        evidence.append("the model serves one connection at a time by design, so its throughput is 1/D"
+                        if cap == 1 else
+                        f"the model serves at most {cap} requests at once by design, so its throughput is {cap}/D")
     if p.get("loadgen_errors"):
-        evidence.append("loadgen errors " + ", ".join(f"{k} {v}" for k, v in sorted(p["loadgen_errors"].items())))
-    note = establishment_note(p)
-    if note:
-        evidence.append(note)
+        evidence.append("the loadgen counted errors: " + ", ".join(
+            f"{k} {v:,}" for k, v in sorted(p["loadgen_errors"].items())))
+    evidence += establishment_note(p)
     c = p["concurrency"]
     tasks = {"thread": "threads", "process": "processes"}.get(models.task_per_connection(model))
     peak = p.get(f"peak_{tasks}") if tasks else None
     if peak is not None and peak < 0.9 * c:
-        evidence.append(f"peak {tasks} {peak:.0f} < C")
+        evidence.append(f"the server peaked at {peak:,.0f} {tasks}, fewer than C")
     if p["failed_pct"]:
         evidence.append(f"{p['failed_pct']:.1f}% of requests failed")
     other = p.get("other_cpu_cores")
@@ -555,22 +577,25 @@ def diagnose(p, service_time_s=None, model=None):
     steal = p.get("steal_cores")
     if steal is not None and steal >= STEAL_CORES:
         evidence.append(f"the hypervisor gave {steal:.2f} cores to other guests meanwhile (steal time)")
-    return "; ".join(evidence) or None
+    return " ".join(map(sentence, evidence)) or None
 
 
 def establishment_note(p):
-    """What the report says when a point's establishment phase outlasted its bound, else None."""
-    if not p.get("establishment_bound_hit"):
-        return None
+    """The sentences the report gives when a point's establishment phase outlasted its bound
+    (the warm-up plus half the measured window); [] when it did not."""
+    hit = p.get("establishment_bound_hit")
+    if not hit:
+        return []
     answered = p.get("establishment_answered")
     if p.get("establishment_s") is None:
-        phase = (f"only {answered:,} of {p['concurrency']:,} connections were ever answered"
-                 if answered is not None else "the connections were not all answered")
+        phase = ("establishment never ended: only "
+                 f"{answered:,} of {p['concurrency']:,} connections {'was' if answered == 1 else 'were'} ever answered"
+                 if answered is not None else "establishment never ended: not every connection was answered")
     else:
         phase = f"establishing the {p['concurrency']:,} connections took {p['establishment_s']:.2f} s"
-    return (f"{phase}: longer than the warm-up plus half the measured window (the bound), so the "
-            f"throughput of {p['establishment_bound_hit']} repetition(s) is the second half of the "
-            f"window and may still include the phase")
+    return [phase, "that is longer than its bound, the warm-up plus half the measured window",
+            f"the throughput of {_plural(hit, 'repetition', 'repetitions')} therefore comes from the second "
+            "half of the window, which may still include establishment"]
 
 
 def load(path):

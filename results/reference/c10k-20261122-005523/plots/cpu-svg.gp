@@ -1,16 +1,19 @@
 # cpu plot of c10k, made by scripts/plot.py
-set terminal svg size 1100,640 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
-set output "/tmp/s2/ref/c10k-20261122-005523/plots/cpu.svg"
+set terminal svg size 1100,712 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
+set output "results/reference/c10k-20261122-005523/plots/cpu.svg"
 # Shared look of every c10k-bench plot (included by plots.py before each plot's template).
 set encoding utf8
 set datafile missing "?"
 set datafile separator whitespace
 set border lw 1.2
 set grid xtics ytics mxtics mytics lt 1 lc rgb "#cfcfcf" lw 1, lt 1 lc rgb "#ececec" lw 0.6
-set key outside right top vertical Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.15 samplen 3
+# The legend goes below the plot, outside it, in columns (plots.py sets how many): it covers
+# neither the data nor the title, however many series there are.
+set key outside below center horizontal Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.1 samplen 3 height 0.6
 set tics nomirror out
 set mxtics 10
-set bmargin 4
+set lmargin 12
+set rmargin 4
 set pointsize 1.1
 set autoscale noextend  # the data decides the range, not the next decade
 set offsets 0, 0, graph 0.06, graph 0.06  # lines at the edge of the range stay visible
@@ -22,12 +25,17 @@ set ylabel "server CPU per request, µs (log scale)"
 set logscale xy
 set format y "%g"
 
+set key maxcols 5 at screen 0.5, 0.008426966292134831 center bottom
+set bmargin at screen 0.20646067415730338
+set tmargin 2
 set xrange [0.6666666666666666:15000.0]
 set xtics ("1" 1, "10" 10, "100" 100, "1,000" 1000, "3,000" 3000, "10,000" 10000)
-plot "/tmp/s2/ref/c10k-20261122-005523/plots/blocking.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#d62728" dt 1 pt 7 ps 1.80 lw 2 title "blocking", \
-     "/tmp/s2/ref/c10k-20261122-005523/plots/threaded.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.60 lw 2 title "threaded", \
-     "/tmp/s2/ref/c10k-20261122-005523/plots/forking.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 9 ps 1.40 lw 2 title "forking", \
-     "/tmp/s2/ref/c10k-20261122-005523/plots/select.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.20 lw 2 title "select", \
-     "/tmp/s2/ref/c10k-20261122-005523/plots/epoll.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 11 ps 1.00 lw 2 title "epoll", \
-     "/tmp/s2/ref/c10k-20261122-005523/plots/libuv.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 15 ps 0.80 lw 2 title "libuv"
+set yrange [4.532907288527066:798.7876145546675]
+set ytics ("5" 5.0, "10" 10.0, "20" 20.0, "50" 50.0, "100" 100.0, "200" 200.0, "500" 500.0)
+plot "results/reference/c10k-20261122-005523/plots/blocking.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#d62728" dt 1 pt 7 ps 1.80 lw 2 title "blocking", \
+     "results/reference/c10k-20261122-005523/plots/threaded.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.60 lw 2 title "threaded", \
+     "results/reference/c10k-20261122-005523/plots/forking.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.40 lw 2 title "forking", \
+     "results/reference/c10k-20261122-005523/plots/select.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.20 lw 2 title "select", \
+     "results/reference/c10k-20261122-005523/plots/epoll.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.00 lw 2 title "epoll", \
+     "results/reference/c10k-20261122-005523/plots/libuv.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 0.80 lw 2 title "libuv"
 unset output

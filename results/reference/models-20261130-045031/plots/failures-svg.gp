@@ -1,5 +1,5 @@
 # failures plot of models, made by scripts/plot.py
-set terminal svg size 1100,640 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
+set terminal svg size 1100,775 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
 set output "results/reference/models-20261130-045031/plots/failures.svg"
 # Shared look of every c10k-bench plot (included by plots.py before each plot's template).
 set encoding utf8
@@ -7,10 +7,13 @@ set datafile missing "?"
 set datafile separator whitespace
 set border lw 1.2
 set grid xtics ytics mxtics mytics lt 1 lc rgb "#cfcfcf" lw 1, lt 1 lc rgb "#ececec" lw 0.6
-set key outside right top vertical Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.15 samplen 3
+# The legend goes below the plot, outside it, in columns (plots.py sets how many): it covers
+# neither the data nor the title, however many series there are.
+set key outside below center horizontal Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.1 samplen 3 height 0.6
 set tics nomirror out
 set mxtics 10
-set bmargin 4
+set lmargin 12
+set rmargin 4
 set pointsize 1.1
 set autoscale noextend  # the data decides the range, not the next decade
 set offsets 0, 0, graph 0.06, graph 0.06  # lines at the edge of the range stay visible
@@ -24,20 +27,23 @@ set yrange [-3:103]
 set ytics 0, 10, 100
 set mytics 2
 
+set key maxcols 3 at screen 0.5, 0.007741935483870968 center bottom
+set bmargin at screen 0.2709677419354839
+set tmargin 2
 set xrange [0.6666666666666666:15000.0]
 set xtics ("1" 1, "10" 10, "100" 100, "1,000" 1000, "10,000" 10000)
 plot "results/reference/models-20261130-045031/plots/blocking.dat" using 1:12 with linespoints lc rgb "#d62728" dt 1 pt 7 ps 1.80 lw 2 title "blocking errors", \
      "results/reference/models-20261130-045031/plots/threaded.dat" using 1:12 with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.72 lw 2 title "threaded errors", \
-     "results/reference/models-20261130-045031/plots/forking.dat" using 1:12 with linespoints lc rgb "#8c564b" dt 1 pt 9 ps 1.63 lw 2 title "forking errors", \
+     "results/reference/models-20261130-045031/plots/forking.dat" using 1:12 with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.63 lw 2 title "forking errors", \
      "results/reference/models-20261130-045031/plots/select.dat" using 1:12 with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.55 lw 2 title "select errors", \
      "results/reference/models-20261130-045031/plots/select.dat" using 1:11 with linespoints lc rgb "#9467bd" dt 2 pt 12 ps 1.55 lw 1.5 title "select non-2xx", \
-     "results/reference/models-20261130-045031/plots/epoll.dat" using 1:12 with linespoints lc rgb "#1f77b4" dt 1 pt 11 ps 1.47 lw 2 title "epoll errors", \
-     "results/reference/models-20261130-045031/plots/libuv.dat" using 1:12 with linespoints lc rgb "#2ca02c" dt 1 pt 15 ps 1.38 lw 2 title "libuv errors", \
-     "results/reference/models-20261130-045031/plots/poll.dat" using 1:12 with linespoints lc rgb "#17becf" dt 1 pt 4 ps 1.30 lw 2 title "poll errors", \
-     "results/reference/models-20261130-045031/plots/epoll-et.dat" using 1:12 with linespoints lc rgb "#e377c2" dt 1 pt 6 ps 1.22 lw 2 title "epoll-et errors", \
-     "results/reference/models-20261130-045031/plots/threadpool.dat" using 1:12 with linespoints lc rgb "#7f7f7f" dt 1 pt 8 ps 1.13 lw 2 title "threadpool errors", \
-     "results/reference/models-20261130-045031/plots/prefork.dat" using 1:12 with linespoints lc rgb "#bcbd22" dt 1 pt 10 ps 1.05 lw 2 title "prefork errors", \
-     "results/reference/models-20261130-045031/plots/reuseport.dat" using 1:12 with linespoints lc rgb "#393b79" dt 1 pt 12 ps 0.97 lw 2 title "reuseport errors", \
-     "results/reference/models-20261130-045031/plots/epoll-threads.dat" using 1:12 with linespoints lc rgb "#393b79" dt 1 pt 14 ps 0.88 lw 2 title "epoll-threads errors", \
-     "results/reference/models-20261130-045031/plots/uring.dat" using 1:12 with linespoints lc rgb "#ad494a" dt 1 pt 7 ps 0.80 lw 2 title "uring errors"
+     "results/reference/models-20261130-045031/plots/epoll.dat" using 1:12 with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.47 lw 2 title "epoll errors", \
+     "results/reference/models-20261130-045031/plots/libuv.dat" using 1:12 with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.38 lw 2 title "libuv errors", \
+     "results/reference/models-20261130-045031/plots/poll.dat" using 1:12 with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.30 lw 2 title "poll errors", \
+     "results/reference/models-20261130-045031/plots/epoll-et.dat" using 1:12 with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.22 lw 2 title "epoll-et errors", \
+     "results/reference/models-20261130-045031/plots/threadpool.dat" using 1:12 with linespoints lc rgb "#7f7f7f" dt 1 pt 9 ps 1.13 lw 2 title "threadpool errors", \
+     "results/reference/models-20261130-045031/plots/prefork.dat" using 1:12 with linespoints lc rgb "#bcbd22" dt 1 pt 9 ps 1.05 lw 2 title "prefork errors", \
+     "results/reference/models-20261130-045031/plots/reuseport.dat" using 1:12 with linespoints lc rgb "#393b79" dt 1 pt 13 ps 0.97 lw 2 title "reuseport errors", \
+     "results/reference/models-20261130-045031/plots/epoll-threads.dat" using 1:12 with linespoints lc rgb "#00796b" dt 1 pt 13 ps 0.88 lw 2 title "epoll-threads errors", \
+     "results/reference/models-20261130-045031/plots/uring.dat" using 1:12 with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 0.80 lw 2 title "uring errors"
 unset output

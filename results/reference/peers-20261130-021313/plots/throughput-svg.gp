@@ -1,16 +1,19 @@
 # throughput plot of peers, made by scripts/plot.py
-set terminal svg size 1100,640 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
-set output "/work/wt/lead/results/reference/peers-20261130-021313/plots/throughput.svg"
+set terminal svg size 1100,754 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
+set output "results/reference/peers-20261130-021313/plots/throughput.svg"
 # Shared look of every c10k-bench plot (included by plots.py before each plot's template).
 set encoding utf8
 set datafile missing "?"
 set datafile separator whitespace
 set border lw 1.2
 set grid xtics ytics mxtics mytics lt 1 lc rgb "#cfcfcf" lw 1, lt 1 lc rgb "#ececec" lw 0.6
-set key outside right top vertical Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.15 samplen 3
+# The legend goes below the plot, outside it, in columns (plots.py sets how many): it covers
+# neither the data nor the title, however many series there are.
+set key outside below center horizontal Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.1 samplen 3 height 0.6
 set tics nomirror out
 set mxtics 10
-set bmargin 4
+set lmargin 12
+set rmargin 4
 set pointsize 1.1
 set autoscale noextend  # the data decides the range, not the next decade
 set offsets 0, 0, graph 0.06, graph 0.06  # lines at the edge of the range stay visible
@@ -23,19 +26,23 @@ set ylabel "throughput, requests/s (log scale)"
 set logscale xy
 set format y "%g"
 
+set key maxcols 3 at screen 0.5, 0.007957559681697613 center bottom
+set bmargin at screen 0.2506631299734748
+set tmargin 2
 set xrange [0.6666666666666666:15000.0]
 set xtics ("1" 1, "10" 10, "100" 100, "1,000" 1000, "3,000" 3000, "10,000" 10000)
-set ytics ("2000" 2000.0, "5000" 5000.0, "10000" 10000.0, "20000" 20000.0, "50000" 50000.0, "100000" 100000.0, "200000" 200000.0, "500000" 500000.0)
-plot "/work/wt/lead/results/reference/peers-20261130-021313/plots/epoll-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#1f77b4" dt 1 pt 7 ps 1.80 lw 2 title "epoll-keepalive", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/reuseport-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#393b79" dt 1 pt 5 ps 1.71 lw 2 title "reuseport-keepalive", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/nginx-1-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#000000" dt 1 pt 9 ps 1.62 lw 2 title "nginx-1-keepalive", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/nginx-2-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#000000" dt 2 pt 13 ps 1.53 lw 2 title "nginx-2-keepalive", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/h2o-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#637939" dt 1 pt 11 ps 1.44 lw 2 title "h2o-keepalive", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/asyncio-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#843c39" dt 1 pt 15 ps 1.35 lw 2 title "asyncio-keepalive", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/epoll-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#1f77b4" dt 2 pt 4 ps 1.25 lw 2 title "epoll-close", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/reuseport-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#393b79" dt 2 pt 6 ps 1.16 lw 2 title "reuseport-close", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/nginx-1-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#000000" dt 3 pt 8 ps 1.07 lw 2 title "nginx-1-close", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/nginx-2-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#000000" dt 4 pt 10 ps 0.98 lw 2 title "nginx-2-close", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/h2o-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#637939" dt 2 pt 12 ps 0.89 lw 2 title "h2o-close", \
-     "/work/wt/lead/results/reference/peers-20261130-021313/plots/asyncio-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#843c39" dt 2 pt 14 ps 0.80 lw 2 title "asyncio-close"
+set yrange [3564.5527510687834:270519.45989882556]
+set ytics ("5000" 5000.0, "10000" 10000.0, "20000" 20000.0, "50000" 50000.0, "100000" 100000.0, "200000" 200000.0)
+plot "results/reference/peers-20261130-021313/plots/epoll-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#1f77b4" dt 1 pt 13 ps 1.80 lw 2 title "epoll-keepalive", \
+     "results/reference/peers-20261130-021313/plots/reuseport-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#393b79" dt 1 pt 13 ps 1.71 lw 2 title "reuseport-keepalive", \
+     "results/reference/peers-20261130-021313/plots/nginx-1-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#6a3d9a" dt 1 pt 15 ps 1.62 lw 2 title "nginx-1-keepalive", \
+     "results/reference/peers-20261130-021313/plots/nginx-2-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#6a3d9a" dt 4 pt 15 ps 1.53 lw 2 title "nginx-2-keepalive", \
+     "results/reference/peers-20261130-021313/plots/h2o-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#b15928" dt 1 pt 15 ps 1.44 lw 2 title "h2o-keepalive", \
+     "results/reference/peers-20261130-021313/plots/asyncio-keepalive.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#1b9e77" dt 1 pt 15 ps 1.35 lw 2 title "asyncio-keepalive", \
+     "results/reference/peers-20261130-021313/plots/epoll-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#1f77b4" dt 4 pt 13 ps 1.25 lw 2 title "epoll-close", \
+     "results/reference/peers-20261130-021313/plots/reuseport-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#393b79" dt 4 pt 13 ps 1.16 lw 2 title "reuseport-close", \
+     "results/reference/peers-20261130-021313/plots/nginx-1-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#6a3d9a" dt 5 pt 15 ps 1.07 lw 2 title "nginx-1-close", \
+     "results/reference/peers-20261130-021313/plots/nginx-2-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#6a3d9a" dt '__ . ' pt 15 ps 0.98 lw 2 title "nginx-2-close", \
+     "results/reference/peers-20261130-021313/plots/h2o-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#b15928" dt 4 pt 15 ps 0.89 lw 2 title "h2o-close", \
+     "results/reference/peers-20261130-021313/plots/asyncio-close.dat" using 1:($2 > 0 ? $2 : 1/0):($3 > 0 ? $3 : 1/0):($4 > 0 ? $4 : 1/0) with yerrorlines lc rgb "#1b9e77" dt 4 pt 15 ps 0.80 lw 2 title "asyncio-close"
 unset output

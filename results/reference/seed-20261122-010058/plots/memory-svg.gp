@@ -1,31 +1,38 @@
 # memory plot of seed, made by scripts/plot.py
-set terminal svg size 1100,640 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
-set output "/tmp/s2/ref/seed-20261122-010058/plots/memory.svg"
+set terminal svg size 1100,691 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
+set output "results/reference/seed-20261122-010058/plots/memory.svg"
 # Shared look of every c10k-bench plot (included by plots.py before each plot's template).
 set encoding utf8
 set datafile missing "?"
 set datafile separator whitespace
 set border lw 1.2
 set grid xtics ytics mxtics mytics lt 1 lc rgb "#cfcfcf" lw 1, lt 1 lc rgb "#ececec" lw 0.6
-set key outside right top vertical Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.15 samplen 3
+# The legend goes below the plot, outside it, in columns (plots.py sets how many): it covers
+# neither the data nor the title, however many series there are.
+set key outside below center horizontal Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.1 samplen 3 height 0.6
 set tics nomirror out
 set mxtics 10
-set bmargin 4
+set lmargin 12
+set rmargin 4
 set pointsize 1.1
 set autoscale noextend  # the data decides the range, not the next decade
 set offsets 0, 0, graph 0.06, graph 0.06  # lines at the edge of the range stay visible
 
 # 3. Server memory per connection: (peak PSS - idle PSS) / C over the server's whole process tree.
-set title "seed: server memory per connection vs concurrency (delay 3 s, new connection per request)" noenhanced
+set title "seed: memory per connection (server PSS solid, kernel TCP buffers dashed) vs concurrency (delay 3 s, new connection per request)" noenhanced
 set xlabel "concurrent connections C (log scale)"
 set ylabel "server PSS per connection, KiB (log scale)"
 set logscale xy
 set format y "%g"
 
+set key maxcols 3 at screen 0.5, 0.008683068017366137 center bottom
+set bmargin at screen 0.18234442836468887
+set tmargin 2
 set xrange [3.3333333333333335:7.5]
 set xtics ("5" 5)
-set ytics ("5" 5.0, "10" 10.0, "20" 20.0)
-plot "/tmp/s2/ref/seed-20261122-010058/plots/threaded.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.47 lw 2 title "threaded", \
-     "/tmp/s2/ref/seed-20261122-010058/plots/select.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 9 ps 1.13 lw 2 title "select", \
-     "/tmp/s2/ref/seed-20261122-010058/plots/epoll.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 0.80 lw 2 title "epoll"
+set yrange [6.666666666666666:20.736]
+set ytics ("7" 7.0, "10" 10.0, "20" 20.0)
+plot "results/reference/seed-20261122-010058/plots/threaded.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.47 lw 2 title "threaded", \
+     "results/reference/seed-20261122-010058/plots/select.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.13 lw 2 title "select", \
+     "results/reference/seed-20261122-010058/plots/epoll.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 0.80 lw 2 title "epoll"
 unset output

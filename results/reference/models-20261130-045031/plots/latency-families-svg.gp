@@ -1,0 +1,93 @@
+# latency plot of models, made by scripts/plot.py
+set terminal svg size 1100,1634 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
+set output "results/reference/models-20261130-045031/plots/latency-families.svg"
+# Shared look of every c10k-bench plot (included by plots.py before each plot's template).
+set encoding utf8
+set datafile missing "?"
+set datafile separator whitespace
+set border lw 1.2
+set grid xtics ytics mxtics mytics lt 1 lc rgb "#cfcfcf" lw 1, lt 1 lc rgb "#ececec" lw 0.6
+# The legend goes below the plot, outside it, in columns (plots.py sets how many): it covers
+# neither the data nor the title, however many series there are.
+set key outside below center horizontal Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.1 samplen 3 height 0.6
+set tics nomirror out
+set mxtics 10
+set lmargin 12
+set rmargin 4
+set pointsize 1.1
+set autoscale noextend  # the data decides the range, not the next decade
+set offsets 0, 0, graph 0.06, graph 0.06  # lines at the edge of the range stay visible
+
+# 2. Latency p50 (solid) and p99 (dashed) vs concurrency, log-log; D is the ideal.
+set title "models: latency of 2xx responses (p50 solid, p99 dashed) vs concurrency (delay 1 s, keep-alive)" noenhanced
+set xlabel "concurrent connections C (log scale)"
+set ylabel "latency per request, ms (log scale)"
+set logscale xy
+set format y "%g"
+
+set key maxcols 1 at screen 0.5, 0.0036719706242350062 center bottom
+set bmargin at screen 0.06425948592411261
+set tmargin 2
+set xrange [0.6666666666666666:15000.0]
+set xtics ("1" 1, "10" 10, "100" 100, "1,000" 1000, "10,000" 10000)
+set yrange [925.9259259259259:3662.80596]
+set ytics ("1000" 1000.0, "2000" 2000.0, "3000" 3000.0)
+set tics font ',9'
+unset title
+set multiplot title "models: latency of 2xx responses (p50 solid, p99 dashed) vs concurrency (delay 1 s, keep-alive), by family"
+set title "one connection at a time (1)" noenhanced
+set lmargin at screen 0.09090909090909091
+set rmargin at screen 0.4772727272727273
+set tmargin at screen 0.9510403916768666
+set bmargin at screen 0.7674418604651163
+set key maxcols 1 at screen 0.25, 0.7215422276621787 center top
+plot "results/reference/models-20261130-045031/plots/blocking.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#d62728" dt 1 pt 7 ps 1.80 lw 2 title "blocking p50", \
+     "results/reference/models-20261130-045031/plots/blocking.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#d62728" dt 2 pt 6 ps 1.80 lw 1.5 title "blocking p99", \
+     1000.0 with lines lc rgb '#000000' dt 2 lw 1.5 title "ideal: D = 1000 ms"
+set title "a thread or process per connection (2)" noenhanced
+set lmargin at screen 0.5909090909090909
+set rmargin at screen 0.9772727272727273
+set tmargin at screen 0.9510403916768666
+set bmargin at screen 0.7674418604651163
+set key maxcols 1 at screen 0.75, 0.7215422276621787 center top
+plot "results/reference/models-20261130-045031/plots/threaded.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.72 lw 2 title "threaded p50", \
+     "results/reference/models-20261130-045031/plots/threaded.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#ff7f0e" dt 2 pt 4 ps 1.72 lw 1.5 title "threaded p99", \
+     "results/reference/models-20261130-045031/plots/forking.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.63 lw 2 title "forking p50", \
+     "results/reference/models-20261130-045031/plots/forking.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#8c564b" dt 2 pt 4 ps 1.63 lw 1.5 title "forking p99", \
+     1000.0 with lines lc rgb '#000000' dt 2 lw 1.5 title "ideal: D = 1000 ms"
+set title "pools of threads or processes (2)" noenhanced
+set lmargin at screen 0.09090909090909091
+set rmargin at screen 0.4772727272727273
+set tmargin at screen 0.4663402692778458
+set bmargin at screen 0.2827417380660955
+set key maxcols 1 at screen 0.25, 0.23684210526315785 center top
+plot "results/reference/models-20261130-045031/plots/threadpool.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#7f7f7f" dt 1 pt 9 ps 1.13 lw 2 title "threadpool p50", \
+     "results/reference/models-20261130-045031/plots/threadpool.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#7f7f7f" dt 2 pt 8 ps 1.13 lw 1.5 title "threadpool p99", \
+     "results/reference/models-20261130-045031/plots/prefork.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#bcbd22" dt 1 pt 9 ps 1.05 lw 2 title "prefork p50", \
+     "results/reference/models-20261130-045031/plots/prefork.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#bcbd22" dt 2 pt 8 ps 1.05 lw 1.5 title "prefork p99", \
+     1000.0 with lines lc rgb '#000000' dt 2 lw 1.5 title "ideal: D = 1000 ms"
+set title "event loops (8)" noenhanced
+set lmargin at screen 0.5909090909090909
+set rmargin at screen 0.9772727272727273
+set tmargin at screen 0.4663402692778458
+set bmargin at screen 0.2827417380660955
+set key maxcols 1 at screen 0.75, 0.23684210526315785 center top
+plot "results/reference/models-20261130-045031/plots/select.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.55 lw 2 title "select p50", \
+     "results/reference/models-20261130-045031/plots/select.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#9467bd" dt 2 pt 12 ps 1.55 lw 1.5 title "select p99", \
+     "results/reference/models-20261130-045031/plots/epoll.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.47 lw 2 title "epoll p50", \
+     "results/reference/models-20261130-045031/plots/epoll.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#1f77b4" dt 2 pt 12 ps 1.47 lw 1.5 title "epoll p99", \
+     "results/reference/models-20261130-045031/plots/libuv.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.38 lw 2 title "libuv p50", \
+     "results/reference/models-20261130-045031/plots/libuv.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#2ca02c" dt 2 pt 12 ps 1.38 lw 1.5 title "libuv p99", \
+     "results/reference/models-20261130-045031/plots/poll.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.30 lw 2 title "poll p50", \
+     "results/reference/models-20261130-045031/plots/poll.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#17becf" dt 2 pt 12 ps 1.30 lw 1.5 title "poll p99", \
+     "results/reference/models-20261130-045031/plots/epoll-et.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.22 lw 2 title "epoll-et p50", \
+     "results/reference/models-20261130-045031/plots/epoll-et.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#e377c2" dt 2 pt 12 ps 1.22 lw 1.5 title "epoll-et p99", \
+     "results/reference/models-20261130-045031/plots/reuseport.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#393b79" dt 1 pt 13 ps 0.97 lw 2 title "reuseport p50", \
+     "results/reference/models-20261130-045031/plots/reuseport.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#393b79" dt 2 pt 12 ps 0.97 lw 1.5 title "reuseport p99", \
+     "results/reference/models-20261130-045031/plots/epoll-threads.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#00796b" dt 1 pt 13 ps 0.88 lw 2 title "epoll-threads p50", \
+     "results/reference/models-20261130-045031/plots/epoll-threads.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#00796b" dt 2 pt 12 ps 0.88 lw 1.5 title "epoll-threads p99", \
+     "results/reference/models-20261130-045031/plots/uring.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 0.80 lw 2 title "uring p50", \
+     "results/reference/models-20261130-045031/plots/uring.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#ad494a" dt 2 pt 12 ps 0.80 lw 1.5 title "uring p99", \
+     1000.0 with lines lc rgb '#000000' dt 2 lw 1.5 title "ideal: D = 1000 ms"
+unset multiplot
+unset output
