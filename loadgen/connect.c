@@ -20,7 +20,7 @@ void conn_connected(lg_thread *t, conn *c, uint64_t now)
     /* The request's -s clock starts now; the connect had its own timeout. */
     lg_timer_add(&t->timers, &c->timer, now + t->sh->timeout_us);
     if (c->counted)
-        t->opened++;
+        t->counts.connections_opened++;
     if (!atomic_load_explicit(&t->sh->ever_connected, memory_order_relaxed))
         atomic_store(&t->sh->ever_connected, 1);
     c->written = 0;

@@ -106,7 +106,7 @@ static const char *stop_reason(const lg_shared *sh, const lg_result *r)
     case STOP_ERROR:
         return "error";
     default:
-        return (o->time_limit_s > 0 && (!o->requests_set || r->attempts < o->requests))
+        return (o->time_limit_s > 0 && (!o->requests_set || r->counts.attempts < o->requests))
                    ? "time" : "requests";
     }
 }
@@ -140,12 +140,12 @@ static void collect(lg_shared *sh, lg_thread **th, lg_result *r, char *err, size
     int first_errno = 0;
     for (int i = 0; i < sh->nthreads && !first_errno; i++)
         first_errno = th[i]->first_connect_errno;
-    if (r->connections_opened == 0 && r->complete == 0 && r->errors[LG_ERR_CONNECT] > 0 &&
+    if (r->counts.connections_opened == 0 && r->counts.complete == 0 && r->counts.errors[LG_ERR_CONNECT] > 0 &&
         !atomic_load(&sh->ever_connected)) {
         snprintf(err, errlen, "%s (%llu attempts): %s",
                  first_errno == ECONNREFUSED ? "the target refused every connection"
                                              : "no connection to the target succeeded",
-                 (unsigned long long)r->errors[LG_ERR_CONNECT], strerror(first_errno));
+                 (unsigned long long)r->counts.errors[LG_ERR_CONNECT], strerror(first_errno));
         r->stop_reason = "refused";
     }
 }

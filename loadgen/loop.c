@@ -31,8 +31,8 @@ static void publish_progress(lg_thread *t)
 {
     uint64_t e = 0;
     for (int i = 0; i < LG_ERR_COUNT; i++)
-        e += t->errors[i];
-    atomic_store_explicit(&t->prog_complete, t->complete, memory_order_relaxed);
+        e += t->counts.errors[i];
+    atomic_store_explicit(&t->prog_complete, t->counts.complete, memory_order_relaxed);
     atomic_store_explicit(&t->prog_errors, e, memory_order_relaxed);
 }
 
@@ -87,7 +87,7 @@ static int run_due_work(lg_thread *t, uint64_t now)
     t->connect_budget = LG_CONNECTS_PER_ROUND;
     schedule_dispatch(t, now);
     if (!atomic_load_explicit(&sh->ever_connected, memory_order_relaxed) &&
-        t->connect_failures >= LG_REFUSED_LIMIT) {
+        t->connects_failed >= LG_REFUSED_LIMIT) {
         int none = STOP_NONE;
         atomic_compare_exchange_strong(&sh->stop, &none, STOP_REFUSED);
         t->end_us = now;

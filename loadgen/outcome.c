@@ -50,15 +50,15 @@ void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *w
 {
     count_if_in_window(t, c, now);
     if (c->counted) {
-        t->errors[cls]++;
-        t->attempts++;
-        t->bytes += c->bytes; /* like ab, "Total transferred" is every byte read */
+        t->counts.errors[cls]++;
+        t->counts.attempts++;
+        t->counts.bytes_total += c->bytes; /* like ab, "Total transferred" is every byte read */
         t->ts.errors++;
     }
     if (cls == LG_ERR_CONNECT) {
-        t->connect_failures++;
+        t->connects_failed++;
         if (c->counted)
-            t->connfail[lg_connfail_class(err)]++;
+            t->counts.connect_failures[lg_connfail_class(err)]++;
         if (!t->first_connect_errno)
             t->first_connect_errno = err;
         if (!c->backoff_level)
@@ -100,16 +100,16 @@ static void publish_server_header(lg_thread *t)
 static void record_latencies(lg_thread *t, const conn *c, unsigned status, uint64_t now)
 {
     uint64_t total = lg_span(c->t_start, now);
-    hist_record(&t->h_total, total);
+    hist_record(&t->counts.total, total);
     if (status >= 200 && status <= 299)
-        hist_record(&t->h_total_2xx, total);
+        hist_record(&t->counts.total_2xx, total);
     lg_ts_record(&t->ts, total);
     if (t->rate_interval_us > 0)
-        hist_record(&t->h_uncorrected, lg_span(c->t_actual, now));
+        hist_record(&t->counts.total_uncorrected, lg_span(c->t_actual, now));
     if (!c->reused)
-        hist_record(&t->h_connect, lg_span(c->t_actual, c->t_connected));
-    hist_record(&t->h_processing, lg_span(c->reused ? c->t_actual : c->t_connected, now));
-    hist_record(&t->h_waiting, lg_span(c->t_write_end, c->t_first_byte));
+        hist_record(&t->counts.connect, lg_span(c->t_actual, c->t_connected));
+    hist_record(&t->counts.processing, lg_span(c->reused ? c->t_actual : c->t_connected, now));
+    hist_record(&t->counts.waiting, lg_span(c->t_write_end, c->t_first_byte));
 }
 
 void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
@@ -125,26 +125,26 @@ void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
         fprintf(stderr, "LOG: Response code = %u\n", c->resp.status);
     if (!c->t_first_2xx && status >= 200 && status <= 299) {
         c->t_first_2xx = now;
-        t->answered++;
+        t->counts.answered++;
         t->last_first_2xx = now;
     }
     if (c->counted) {
-        t->complete++;
-        t->attempts++;
-        t->bytes += c->bytes;
-        t->body += body;
-        t->status[status]++;
+        t->counts.complete++;
+        t->counts.attempts++;
+        t->counts.bytes_total += c->bytes;
+        t->counts.body_bytes += body;
+        t->counts.status[status]++;
         if (status < 200 || status > 299)
-            t->non2xx++;
+            t->counts.non_2xx++;
         if (c->reused)
-            t->keepalive++;
+            t->counts.keepalive_requests++;
         if (length_error) {
-            t->errors[LG_ERR_LENGTH]++;
+            t->counts.errors[LG_ERR_LENGTH]++;
             t->ts.errors++;
         }
         record_latencies(t, c, status, now);
     } else {
-        t->warmup++;
+        t->counts.warmup_requests++;
     }
     /* Bytes after the response on a connection without pipelining: framing is lost, close.
      * An answer that came before the whole request was written leaves the rest unsendable. */

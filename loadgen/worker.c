@@ -87,12 +87,7 @@ lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
     init_conns(t);
     lg_timers_init(&t->timers);
     lg_timers_init(&t->connect_timers);
-    hist_init(&t->h_connect);
-    hist_init(&t->h_waiting);
-    hist_init(&t->h_processing);
-    hist_init(&t->h_total);
-    hist_init(&t->h_uncorrected);
-    hist_init(&t->h_total_2xx);
+    lg_counts_init_zeroed(&t->counts); /* t came from calloc */
     lg_ts_init(&t->ts);
     t->capture_active = 1;
     return t;
@@ -100,27 +95,8 @@ lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
 
 void worker_merge_into(lg_result *r, const lg_thread *t)
 {
-    hist_add(&r->connect, &t->h_connect);
-    hist_add(&r->waiting, &t->h_waiting);
-    hist_add(&r->processing, &t->h_processing);
-    hist_add(&r->total, &t->h_total);
-    hist_add(&r->total_uncorrected, &t->h_uncorrected);
-    hist_add(&r->total_2xx, &t->h_total_2xx);
-    r->complete += t->complete;
-    r->attempts += t->attempts;
-    r->bytes_total += t->bytes;
-    r->body_bytes += t->body;
-    r->keepalive_requests += t->keepalive;
-    r->connections_opened += t->opened;
-    r->non_2xx += t->non2xx;
-    r->warmup_requests += t->warmup;
-    r->answered += t->answered;
-    if (t->answered && t->last_first_2xx - t->sh->t0 > r->all_answered_us)
+    /* A thread's counts are far from wrapping a 64-bit sum: the -1 cannot happen here. */
+    (void)lg_counts_add(&r->counts, &t->counts, NULL);
+    if (t->counts.answered && t->last_first_2xx - t->sh->t0 > r->all_answered_us)
         r->all_answered_us = t->last_first_2xx - t->sh->t0;
-    for (int i = 0; i < LG_ERR_COUNT; i++)
-        r->errors[i] += t->errors[i];
-    for (int i = 0; i < LG_CF_COUNT; i++)
-        r->connect_failures[i] += t->connfail[i];
-    for (int i = 0; i < LG_STATUS_MAX; i++)
-        r->status[i] += t->status[i];
 }

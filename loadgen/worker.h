@@ -96,16 +96,12 @@ typedef struct lg_thread {
     lg_timer_list timers;          /* request timeouts (-s), armed once connected */
     lg_timer_list connect_timers;  /* connect timeouts (--connect-timeout) */
     int connect_budget;            /* connects left in this loop round */
-    hist h_connect, h_waiting, h_processing, h_total, h_uncorrected, h_total_2xx;
+    lg_counts counts;       /* this thread's; added into the result when it stops */
     lg_timeseries ts;
     lg_selfwatch watch;
     uint64_t next_tick;
-    uint64_t complete, attempts, bytes, body, keepalive, opened, non2xx, warmup;
-    uint64_t answered, last_first_2xx; /* establishment: slots with a 2xx so far, and when the last came */
-    uint64_t errors[LG_ERR_COUNT];
-    uint64_t status[LG_STATUS_MAX];
-    uint64_t connect_failures;     /* every failed connect, counted or not (ends a dead run) */
-    uint64_t connfail[LG_CF_COUNT]; /* counted ones, by cause */
+    uint64_t last_first_2xx; /* establishment: when the last slot got its first 2xx */
+    uint64_t connects_failed; /* every failed connect, counted or not (ends a dead run) */
     lg_backoff_heap backoff;       /* connections waiting to reconnect */
     int first_connect_errno;
     int capture_active;     /* the Server header has not been seen yet */

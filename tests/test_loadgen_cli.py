@@ -64,7 +64,7 @@ def test_help_and_version_exit_0():
                  "--no-progress", "--merge", "--version"]:
         assert flag in h.stdout, flag
     v = run_loadgen("--version", timeout=10, check_rc=0)
-    assert re.match(r"^loadgen \d+\.\d+\.\d+", v.stdout)
+    assert re.match(r"^loadgen \(c10k-bench\) \d+\.\d+\.\d+", v.stdout)
     assert run_loadgen("-V", timeout=10, check_rc=0).stdout == v.stdout
 
 
