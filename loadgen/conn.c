@@ -31,6 +31,30 @@ void conn_push_idle(lg_thread *t, conn *c)
     t->idle[t->nidle++] = c;
 }
 
+/* A connection whose connect failed waits before it tries again. */
+static void wait_before_reconnecting(lg_thread *t, conn *c, uint64_t now)
+{
+    unsigned level = c->backoff_level - 1u;
+    uint64_t wait = lg_backoff_delay(&t->backoff, &level);
+    c->backoff_level = (unsigned char)(level + 1u);
+    c->state = C_IDLE;
+    lg_backoff_push(&t->backoff, now + wait, c);
+}
+
+/* Applies what the end of a request asked of its connection (outcome.c decides, this acts). */
+void conn_apply(lg_thread *t, conn *c, enum lg_verdict v, uint64_t now)
+{
+    if (v != LG_KEEP)
+        conn_close_socket(t, c);
+    if (t->capture_owner == c)
+        t->capture_owner = NULL;
+    lg_timer_remove(&c->timer);
+    if (v == LG_CLOSE_BACK_OFF)
+        wait_before_reconnecting(t, c, now);
+    else
+        conn_push_idle(t, c);
+}
+
 /* Header collection (for "Server Software") runs on one connection at a time. */
 lg_header_capture *conn_capture_for(lg_thread *t, conn *c)
 {
@@ -60,12 +84,12 @@ static void read_eof(lg_thread *t, conn *c, uint64_t now)
         return;
     }
     if (lg_response_eof(&c->resp) == LG_RESP_OK)
-        outcome_complete(t, c, 0, now);
+        conn_apply(t, c, outcome_complete(t, c, 0, now), now);
     else
-        outcome_fail(t, c, LG_ERR_READ, 0,
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_READ, 0,
                      c->bytes ? "connection closed before the response was complete"
                               : "connection closed without a response",
-                     now);
+                     now), now);
 }
 
 /* Parses n fresh bytes in t->rbuf; returns 1 when the request ended (complete or failed). */
@@ -75,18 +99,18 @@ static int parse_received(lg_thread *t, conn *c, size_t n, uint64_t now)
     int whole = c->bytes == (uint64_t)n; /* this read began the response */
     if (whole && !c->resp.capture &&
         lg_head_cache_match(&t->head_cache, t->rbuf, n, &c->resp, &extra)) {
-        outcome_complete(t, c, extra, now);
+        conn_apply(t, c, outcome_complete(t, c, extra, now), now);
         return 1;
     }
     if (lg_response_feed(&c->resp, t->rbuf, n, &extra) != LG_RESP_OK) {
-        outcome_fail(t, c, LG_ERR_PARSE, 0, lg_response_error(&c->resp), now);
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_PARSE, 0, lg_response_error(&c->resp), now), now);
         return 1;
     }
     if (!c->resp.complete)
         return 0;
     if (whole)
         lg_head_cache_store(&t->head_cache, t->rbuf, n - extra, &c->resp);
-    outcome_complete(t, c, extra, now);
+    conn_apply(t, c, outcome_complete(t, c, extra, now), now);
     return 1;
 }
 
@@ -124,7 +148,7 @@ static void read_response(lg_thread *t, conn *c, uint64_t now, uint32_t ev)
             retry_request(t, c, now);
             return;
         }
-        outcome_fail(t, c, LG_ERR_READ, errno, NULL, now);
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_READ, errno, NULL, now), now);
         return;
     }
 }
@@ -169,7 +193,7 @@ void conn_write_request(lg_thread *t, conn *c, uint64_t now)
             return;
         }
         if (!early_answer(t, c, now))
-            outcome_fail(t, c, LG_ERR_WRITE, err, NULL, now);
+            conn_apply(t, c, outcome_fail(t, c, LG_ERR_WRITE, err, NULL, now), now);
         return;
     }
     c->t_write_end = now;
@@ -218,7 +242,7 @@ void conn_handle_event(lg_thread *t, conn *c, uint32_t ev, uint64_t now)
             socklen_t len = sizeof err;
             if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
                 err = errno;
-            outcome_fail(t, c, LG_ERR_CONNECT, err ? err : ECONNREFUSED, NULL, now);
+            conn_apply(t, c, outcome_fail(t, c, LG_ERR_CONNECT, err ? err : ECONNREFUSED, NULL, now), now);
             return;
         }
         if (ev & EPOLLOUT)

@@ -46,7 +46,7 @@ void conn_open(lg_thread *t, conn *c, uint64_t now)
     const lg_options *o = sh->o;
     int fd = socket(sh->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) {
-        outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now);
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
         return;
     }
     c->fd = fd;
@@ -57,19 +57,19 @@ void conn_open(lg_thread *t, conn *c, uint64_t now)
     int one = 1;
     /* Requests are written whole; Nagle would only delay them. */
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {
-        outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now);
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
         return;
     }
     if (o->nsources) {
         int e = bind_source(o, c, fd);
         if (e) {
-            outcome_fail(t, c, LG_ERR_CONNECT, e, NULL, now);
+            conn_apply(t, c, outcome_fail(t, c, LG_ERR_CONNECT, e, NULL, now), now);
             return;
         }
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now);
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
         return;
     }
     int rc = connect(fd, (const struct sockaddr *)&sh->target, sh->target_len);
@@ -79,8 +79,8 @@ void conn_open(lg_thread *t, conn *c, uint64_t now)
         /* EINTR: the connect goes on asynchronously, like EINPROGRESS. */
         c->state = C_CONNECTING;
     } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now);
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
     } else {
-        outcome_fail(t, c, LG_ERR_CONNECT, errno, NULL, now);
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_CONNECT, errno, NULL, now), now);
     }
 }

@@ -1,5 +1,6 @@
-/* How a request ends: complete (status, lengths, latency histograms) or failed (by class).
- * Statistics are per thread; nothing here is shared per request except the first document
+/* How a request ends: complete (status, lengths, latency histograms) or failed (by class), and
+ * what that asks of its connection (a verdict that conn.c applies: this file never touches a
+ * socket). Statistics are per thread; nothing here is shared per request except the first document
  * length (ab -l) and the Server header, each set once. */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,28 +15,12 @@ static void verbose_failure(const lg_thread *t, enum lg_err cls, int err, const 
                 what ? what : strerror(err));
 }
 
-/* A connection whose connect failed waits before it tries again. */
-static void wait_before_reconnecting(lg_thread *t, conn *c, uint64_t now)
+/* The request is over: it no longer counts as in flight, and it may be the last one measured. */
+static inline void ended(lg_thread *t, const conn *c, uint64_t now)
 {
-    unsigned level = c->backoff_level - 1u;
-    uint64_t wait = lg_backoff_delay(&t->backoff, &level);
-    c->backoff_level = (unsigned char)(level + 1u);
-    c->state = C_IDLE;
-    lg_backoff_push(&t->backoff, now + wait, c);
-}
-
-static inline void end_request(lg_thread *t, conn *c, uint64_t now)
-{
-    if (t->capture_owner == c)
-        t->capture_owner = NULL;
-    lg_timer_remove(&c->timer);
     t->inflight--;
     if (c->counted)
         t->end_us = now;
-    if (c->backoff_level)
-        wait_before_reconnecting(t, c, now);
-    else
-        conn_push_idle(t, c);
 }
 
 /* A time-bound run measures a window: a request that ends inside it counts even if it began during
@@ -46,7 +31,8 @@ static void count_if_in_window(lg_thread *t, conn *c, uint64_t now)
         c->counted = 1;
 }
 
-void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what, uint64_t now)
+enum lg_verdict outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what,
+                             uint64_t now)
 {
     count_if_in_window(t, c, now);
     if (c->counted) {
@@ -65,8 +51,9 @@ void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *w
             c->backoff_level = 1;
     }
     verbose_failure(t, cls, err, what);
-    conn_close_socket(t, c);
-    end_request(t, c, now);
+    ended(t, c, now);
+    /* A failed connect waits before the next try; any other failure leaves framing unknown. */
+    return c->backoff_level ? LG_CLOSE_BACK_OFF : LG_CLOSE;
 }
 
 /* ab -l semantics: every body must be as long as the first complete response's. */
@@ -112,7 +99,7 @@ static void record_latencies(lg_thread *t, const conn *c, unsigned status, uint6
     hist_record(&t->counts.waiting, lg_span(c->t_write_end, c->t_first_byte));
 }
 
-void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
+enum lg_verdict outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
 {
     const lg_options *o = t->sh->o;
     unsigned status = c->resp.status < LG_STATUS_MAX ? c->resp.status : 0;
@@ -148,8 +135,9 @@ void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
     }
     /* Bytes after the response on a connection without pipelining: framing is lost, close.
      * An answer that came before the whole request was written leaves the rest unsendable. */
+    ended(t, c, now);
     if (!o->keepalive || extra > 0 || c->written < t->sh->req_len ||
         !lg_response_keepalive(&c->resp))
-        conn_close_socket(t, c);
-    end_request(t, c, now);
+        return LG_CLOSE;
+    return LG_KEEP;
 }

@@ -140,9 +140,17 @@ lg_header_capture *conn_capture_for(lg_thread *t, conn *c);
 void conn_open(lg_thread *t, conn *c, uint64_t now);
 void conn_connected(lg_thread *t, conn *c, uint64_t now);
 
-/* outcome.c */
-void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what, uint64_t now);
-void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now);
+/* outcome.c: counts how a request ended and says what its connection should do next. */
+enum lg_verdict {
+    LG_KEEP,           /* keep the connection open and idle for the next request */
+    LG_CLOSE,          /* close it: the next request opens a new one */
+    LG_CLOSE_BACK_OFF, /* close it and wait before reconnecting (its connect failed) */
+};
+enum lg_verdict outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what,
+                             uint64_t now);
+enum lg_verdict outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now);
+/* conn.c: acts on a verdict (closes, re-queues, backs off). */
+void conn_apply(lg_thread *t, conn *c, enum lg_verdict v, uint64_t now);
 
 /* schedule.c */
 uint64_t schedule_ramp_time(const lg_thread *t, const conn *c);
