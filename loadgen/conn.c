@@ -1,9 +1,13 @@
-/* A connection's request state machine: start a request, write it, read the response, retry a
- * request that a stale keep-alive connection lost, and react to epoll events.
+/* A connection's request state machine: open it, start a request, write it, read the response,
+ * retry a request that a stale keep-alive connection lost, react to epoll events, and apply the
+ * verdict outcome.c gives when a request ends.
  *
  * Sockets are registered once, edge-triggered for both directions, so a keep-alive request
  * costs one write(), one read() and a share of one epoll_wait(). */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -12,7 +16,7 @@
 #include "clock.h"
 #include "worker.h"
 
-void conn_close_socket(lg_thread *t, conn *c)
+static void conn_close_socket(lg_thread *t, conn *c)
 {
     if (c->fd >= 0) {
         /* close() removes the fd from epoll; EINTR on close must not be retried on Linux. */
@@ -30,6 +34,8 @@ void conn_push_idle(lg_thread *t, conn *c)
     c->state = C_IDLE;
     t->idle[t->nidle++] = c;
 }
+
+static void conn_write_request(lg_thread *t, conn *c, uint64_t now);
 
 /* A connection whose connect failed waits before it tries again. */
 static void wait_before_reconnecting(lg_thread *t, conn *c, uint64_t now)
@@ -55,8 +61,86 @@ void conn_apply(lg_thread *t, conn *c, enum lg_verdict v, uint64_t now)
         conn_push_idle(t, c);
 }
 
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+static void conn_connected(lg_thread *t, conn *c, uint64_t now)
+{
+    c->connected = 1;
+    c->backoff_level = 0;
+    c->t_connected = now;
+    /* The request's -s clock starts now; the connect had its own timeout. */
+    lg_timer_add(&t->timers, &c->timer, now + t->sh->timeout_us);
+    if (c->counted)
+        t->counts.connections_opened++;
+    if (!atomic_load_explicit(&t->sh->ever_connected, memory_order_relaxed))
+        atomic_store(&t->sh->ever_connected, 1);
+    c->written = 0;
+    conn_write_request(t, c, now);
+}
+
+/* Binds fd to this connection's --source address; returns 0 or an errno value. */
+static int bind_source(const lg_options *o, const conn *c, int fd)
+{
+    int one = 1;
+    /* Delay the port choice to connect() so each source address has its own port range. */
+    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) < 0)
+        return errno;
+    const struct sockaddr_storage *src = &o->sources[c->gidx % o->nsources];
+    socklen_t sl = src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                              : sizeof(struct sockaddr_in);
+    return bind(fd, (const struct sockaddr *)src, sl) < 0 ? errno : 0;
+}
+
+/* Opening a connection: a non-blocking socket, an optional source address, connect(). */
+static void conn_open(lg_thread *t, conn *c, uint64_t now)
+{
+    lg_shared *sh = t->sh;
+    const lg_options *o = sh->o;
+    int fd = socket(sh->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    if (fd < 0) {
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
+        return;
+    }
+    c->fd = fd;
+    c->connected = 0;
+    t->open_socks++;
+    t->connect_budget--;
+    lg_timer_add(&t->connect_timers, &c->timer, now + sh->connect_timeout_us);
+    int one = 1;
+    /* Requests are written whole; Nagle would only delay them. */
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
+        return;
+    }
+    if (o->nsources) {
+        int e = bind_source(o, c, fd);
+        if (e) {
+            conn_apply(t, c, outcome_fail(t, c, LG_ERR_CONNECT, e, NULL, now), now);
+            return;
+        }
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
+        return;
+    }
+    int rc = connect(fd, (const struct sockaddr *)&sh->target, sh->target_len);
+    if (rc == 0) {
+        conn_connected(t, c, now);
+    } else if (errno == EINPROGRESS || errno == EINTR) {
+        /* EINTR: the connect goes on asynchronously, like EINPROGRESS. */
+        c->state = C_CONNECTING;
+    } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
+    } else {
+        conn_apply(t, c, outcome_fail(t, c, LG_ERR_CONNECT, errno, NULL, now), now);
+    }
+}
+
 /* Header collection (for "Server Software") runs on one connection at a time. */
-lg_header_capture *conn_capture_for(lg_thread *t, conn *c)
+static lg_header_capture *conn_capture_for(lg_thread *t, conn *c)
 {
     if (!t->capture_active || (t->capture_owner && t->capture_owner != c))
         return NULL;
@@ -172,7 +256,7 @@ static int early_answer(lg_thread *t, conn *c, uint64_t now)
     }
 }
 
-void conn_write_request(lg_thread *t, conn *c, uint64_t now)
+static void conn_write_request(lg_thread *t, conn *c, uint64_t now)
 {
     lg_shared *sh = t->sh;
     while (c->written < sh->req_len) {

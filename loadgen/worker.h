@@ -1,7 +1,6 @@
 /* The engine's inside: one worker thread's connections, loop and statistics, and the state the
  * threads share. Each job lives in its own file:
- *   conn.c      a connection's request state machine (write, read, retry, events)
- *   connect.c   opening a connection (source address, connect)
+ *   conn.c      a connection's state machine (open, write, read, retry, events, verdicts)
  *   outcome.c   how a request ends: counted as complete or failed
  *   schedule.c  when requests start: closed loop, --rate slots, --ramp, -n quotas
  *   loop.c      the per-thread event loop
@@ -131,14 +130,7 @@ static inline uint64_t lg_span(uint64_t a, uint64_t b)
 /* conn.c */
 void conn_start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended);
 void conn_handle_event(lg_thread *t, conn *c, uint32_t ev, uint64_t now);
-void conn_write_request(lg_thread *t, conn *c, uint64_t now);
-void conn_close_socket(lg_thread *t, conn *c);
 void conn_push_idle(lg_thread *t, conn *c);
-lg_header_capture *conn_capture_for(lg_thread *t, conn *c);
-
-/* connect.c */
-void conn_open(lg_thread *t, conn *c, uint64_t now);
-void conn_connected(lg_thread *t, conn *c, uint64_t now);
 
 /* outcome.c: counts how a request ended and says what its connection should do next. */
 enum lg_verdict {
