@@ -40,7 +40,7 @@ static void init_shared(lg_shared *sh, const lg_options *o, const struct sockadd
     sh->connect_timeout_us = (uint64_t)((o->connect_timeout_s > 0 ? o->connect_timeout_s
                                                                   : o->timeout_s) * 1e6);
     sh->ramp_us = (uint64_t)(o->ramp_s * 1e6);
-    atomic_init(&sh->stop, STOP_NONE);
+    atomic_init(&sh->stop, LG_STOP_NONE);
     atomic_init(&sh->ever_connected, 0);
     atomic_init(&sh->doclen, -1);
     atomic_init(&sh->threads_done, 0);
@@ -60,7 +60,7 @@ static int start_threads(lg_shared *sh, lg_thread **th, char *err, size_t errlen
         int e = pthread_create(&th[created]->tid, NULL, thread_main, th[created]);
         if (e) {
             snprintf(err, errlen, "cannot start thread: %s", strerror(e));
-            atomic_store(&sh->stop, STOP_ERROR);
+            atomic_store(&sh->stop, LG_STOP_ERROR);
             wake_all(th, created);
             break;
         }
@@ -78,8 +78,8 @@ static void supervise(lg_shared *sh, lg_thread **th, const sigset_t *set, lg_res
         struct timespec tick = {0, 250 * 1000 * 1000};
         int sig = sigtimedwait(set, NULL, &tick);
         if (sig == SIGINT || sig == SIGTERM) {
-            int none = STOP_NONE;
-            if (atomic_compare_exchange_strong(&sh->stop, &none, STOP_INTERRUPT))
+            int none = LG_STOP_NONE;
+            if (atomic_compare_exchange_strong(&sh->stop, &none, LG_STOP_INTERRUPT))
                 r->interrupted = 1;
             wake_all(th, sh->nthreads);
         }
@@ -99,11 +99,11 @@ static const char *stop_reason(const lg_shared *sh, const lg_result *r)
 {
     const lg_options *o = sh->o;
     switch (atomic_load(&sh->stop)) {
-    case STOP_INTERRUPT:
+    case LG_STOP_INTERRUPT:
         return "interrupted";
-    case STOP_REFUSED:
+    case LG_STOP_REFUSED:
         return "refused";
-    case STOP_ERROR:
+    case LG_STOP_ERROR:
         return "error";
     default:
         return (o->time_limit_s > 0 && (!o->requests_set || r->counts.attempts < o->requests))
@@ -118,7 +118,7 @@ static void collect(lg_shared *sh, lg_thread **th, lg_result *r, char *err, size
     uint64_t end = 0;
     int failed_alloc = 0;
     for (int i = 0; i < sh->nthreads; i++) {
-        worker_merge_into(r, th[i]);
+        lg_worker_merge_into(r, th[i]);
         if (lg_ts_move_into(&th[i]->ts, r))
             failed_alloc = 1;
         failed_alloc |= th[i]->failed_alloc;
@@ -168,7 +168,7 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
         goto out;
     }
     for (int i = 0; i < sh.nthreads; i++)
-        if (!(th[i] = worker_new(&sh, i, err, errlen)))
+        if (!(th[i] = lg_worker_new(&sh, i, err, errlen)))
             goto out;
 
     /* Only this thread takes SIGINT/SIGTERM (and the workers' "done" SIGUSR1), via sigtimedwait. */
@@ -205,7 +205,7 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
     rc = 0;
 out:
     for (int i = 0; th && i < sh.nthreads; i++)
-        worker_free(th[i]);
+        lg_worker_free(th[i]);
     free(th);
     free(sh.req);
     pthread_mutex_destroy(&sh.info_lock);

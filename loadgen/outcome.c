@@ -16,7 +16,7 @@ static void verbose_failure(const lg_thread *t, enum lg_err cls, int err, const 
 }
 
 /* The request is over: it no longer counts as in flight, and it may be the last one measured. */
-static inline void ended(lg_thread *t, const conn *c, uint64_t now)
+static inline void ended(lg_thread *t, const lg_conn *c, uint64_t now)
 {
     t->inflight--;
     if (c->counted)
@@ -25,13 +25,13 @@ static inline void ended(lg_thread *t, const conn *c, uint64_t now)
 
 /* A time-bound run measures a window: a request that ends inside it counts even if it began during
  * the warm-up, so a closed loop's complete / window is its rate, with nothing lost at the edges. */
-static void count_if_in_window(lg_thread *t, conn *c, uint64_t now)
+static void count_if_in_window(lg_thread *t, lg_conn *c, uint64_t now)
 {
     if (t->unlimited && !c->counted && now >= t->sh->measure_start)
         c->counted = 1;
 }
 
-enum lg_verdict outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what,
+enum lg_verdict lg_outcome_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what,
                              uint64_t now)
 {
     count_if_in_window(t, c, now);
@@ -84,7 +84,7 @@ static void publish_server_header(lg_thread *t)
     pthread_mutex_unlock(&sh->info_lock);
 }
 
-static void record_latencies(lg_thread *t, const conn *c, unsigned status, uint64_t now)
+static void record_latencies(lg_thread *t, const lg_conn *c, unsigned status, uint64_t now)
 {
     uint64_t total = lg_span(c->t_start, now);
     hist_record(&t->counts.total, total);
@@ -99,7 +99,7 @@ static void record_latencies(lg_thread *t, const conn *c, unsigned status, uint6
     hist_record(&t->counts.waiting, lg_span(c->t_write_end, c->t_first_byte));
 }
 
-enum lg_verdict outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
+enum lg_verdict lg_outcome_complete(lg_thread *t, lg_conn *c, size_t extra, uint64_t now)
 {
     const lg_options *o = t->sh->o;
     unsigned status = c->resp.status < LG_STATUS_MAX ? c->resp.status : 0;

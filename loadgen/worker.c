@@ -10,7 +10,7 @@
 
 #include "worker.h"
 
-void worker_free(lg_thread *t)
+void lg_worker_free(lg_thread *t)
 {
     if (!t)
         return;
@@ -34,11 +34,11 @@ static void init_conns(lg_thread *t)
 {
     int T = t->sh->nthreads;
     for (int j = 0; j < t->nconns; j++) {
-        conn *c = &t->conns[j];
+        lg_conn *c = &t->conns[j];
         c->fd = -1;
         c->thr = t;
         c->gidx = (uint32_t)(j * T + t->id); /* round-robin: ramp slots interleave across threads */
-        c->state = C_NEW;
+        c->state = LG_C_NEW;
     }
 }
 
@@ -55,7 +55,7 @@ static void take_share(lg_thread *t)
         t->rate_interval_us = 1e6 / (o->rate * t->nconns / C);
 }
 
-lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
+lg_thread *lg_worker_new(lg_shared *sh, int id, char *err, size_t errlen)
 {
     lg_thread *t = calloc(1, sizeof *t);
     if (!t) {
@@ -75,13 +75,13 @@ lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
     t->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (!t->conns || !t->idle || !t->idle_spare || !t->backoff.e || t->epfd < 0 || t->wakefd < 0) {
         snprintf(err, errlen, "cannot set up thread %d: %s", id, strerror(errno ? errno : ENOMEM));
-        worker_free(t);
+        lg_worker_free(t);
         return NULL;
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->wakefd, &ev) < 0) {
         snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
-        worker_free(t);
+        lg_worker_free(t);
         return NULL;
     }
     init_conns(t);
@@ -93,7 +93,7 @@ lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
     return t;
 }
 
-void worker_merge_into(lg_result *r, const lg_thread *t)
+void lg_worker_merge_into(lg_result *r, const lg_thread *t)
 {
     /* A thread's counts are far from wrapping a 64-bit sum: the -1 cannot happen here. */
     (void)lg_counts_add(&r->counts, &t->counts, NULL);

@@ -32,12 +32,12 @@
  * left every response waiting until all were opened. */
 #define LG_CONNECTS_PER_ROUND 64
 
-enum conn_state { C_NEW, C_IDLE, C_CONNECTING, C_WRITING, C_READING, C_RETIRED };
-enum stop_reason { STOP_NONE, STOP_INTERRUPT, STOP_REFUSED, STOP_ERROR };
+enum lg_conn_state { LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED };
+enum lg_stop { LG_STOP_NONE, LG_STOP_INTERRUPT, LG_STOP_REFUSED, LG_STOP_ERROR };
 
 struct lg_thread;
 
-typedef struct conn {
+typedef struct lg_conn {
     int fd;
     unsigned char state;
     unsigned char reused;   /* this request went out on an already open connection */
@@ -52,10 +52,10 @@ typedef struct conn {
     uint64_t t_connected, t_write_end, t_first_byte;
     uint64_t t_first_2xx;   /* this slot's first 2xx answer, warm-up included (0 = none yet) */
     uint64_t bytes;
-    lg_timer timer;         /* its connect or request timeout; conn_of_timer() maps back */
+    lg_timer timer;         /* its connect or request timeout; lg_conn_of_timer() maps back */
     lg_response resp;
     struct lg_thread *thr;
-} conn;
+} lg_conn;
 
 typedef struct lg_shared {
     const lg_options *o;
@@ -81,14 +81,14 @@ typedef struct lg_thread {
     int id;
     pthread_t tid;
     int epfd, wakefd;
-    conn *conns;
+    lg_conn *conns;
     int nconns;
     int unlimited;
     uint64_t quota, issued;
     int inflight, open_socks;
     int next_open;          /* ramp: next connection to bring in */
-    conn **idle;            /* connections waiting to start a request */
-    conn **idle_spare;      /* the closed loop swaps lists so that re-queued ones wait a round */
+    lg_conn **idle;            /* connections waiting to start a request */
+    lg_conn **idle_spare;      /* the closed loop swaps lists so that re-queued ones wait a round */
     int nidle;
     double rate_interval_us; /* 0 = closed loop */
     uint64_t rate_k;
@@ -104,7 +104,7 @@ typedef struct lg_thread {
     lg_backoff_heap backoff;       /* connections waiting to reconnect */
     int first_connect_errno;
     int capture_active;     /* the Server header has not been seen yet */
-    conn *capture_owner;    /* the one connection collecting headers into cap */
+    lg_conn *capture_owner;    /* the one connection collecting headers into cap */
     lg_header_capture cap;
     lg_head_cache head_cache;
     uint64_t end_us;
@@ -115,9 +115,9 @@ typedef struct lg_thread {
     char rbuf[LG_READ_BUF];
 } lg_thread;
 
-static inline conn *conn_of_timer(lg_timer *t)
+static inline lg_conn *lg_conn_of_timer(lg_timer *t)
 {
-    return (conn *)((char *)t - offsetof(conn, timer));
+    return (lg_conn *)((char *)t - offsetof(lg_conn, timer));
 }
 
 /* b - a, or 0 if the events came in the other order (e.g. an answer before the request was
@@ -128,9 +128,9 @@ static inline uint64_t lg_span(uint64_t a, uint64_t b)
 }
 
 /* conn.c */
-void conn_start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended);
-void conn_handle_event(lg_thread *t, conn *c, uint32_t ev, uint64_t now);
-void conn_push_idle(lg_thread *t, conn *c);
+void lg_conn_start_request(lg_thread *t, lg_conn *c, uint64_t now, uint64_t intended);
+void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now);
+void lg_conn_push_idle(lg_thread *t, lg_conn *c);
 
 /* outcome.c: counts how a request ended and says what its connection should do next. */
 enum lg_verdict {
@@ -138,29 +138,29 @@ enum lg_verdict {
     LG_CLOSE,          /* close it: the next request opens a new one */
     LG_CLOSE_BACK_OFF, /* close it and wait before reconnecting (its connect failed) */
 };
-enum lg_verdict outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what,
+enum lg_verdict lg_outcome_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what,
                              uint64_t now);
-enum lg_verdict outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now);
+enum lg_verdict lg_outcome_complete(lg_thread *t, lg_conn *c, size_t extra, uint64_t now);
 /* conn.c: acts on a verdict (closes, re-queues, backs off). */
-void conn_apply(lg_thread *t, conn *c, enum lg_verdict v, uint64_t now);
+void lg_conn_apply(lg_thread *t, lg_conn *c, enum lg_verdict v, uint64_t now);
 
 /* schedule.c */
-uint64_t schedule_ramp_time(const lg_thread *t, const conn *c);
-uint64_t schedule_rate_slot(const lg_thread *t, uint64_t k);
-void schedule_dispatch(lg_thread *t, uint64_t now);
-int schedule_quota_done(const lg_thread *t);
+uint64_t lg_schedule_ramp_time(const lg_thread *t, const lg_conn *c);
+uint64_t lg_schedule_rate_slot(const lg_thread *t, uint64_t k);
+void lg_schedule_dispatch(lg_thread *t, uint64_t now);
+int lg_schedule_quota_done(const lg_thread *t);
 /* --rate: measured slots due by now that were never sent (0 in closed loop). */
-uint64_t schedule_not_sent(const lg_thread *t, uint64_t now);
+uint64_t lg_schedule_not_sent(const lg_thread *t, uint64_t now);
 /* The earliest moment the schedule wants the loop awake (<= deadline). */
-uint64_t schedule_next_deadline(const lg_thread *t, uint64_t now, uint64_t deadline);
+uint64_t lg_schedule_next_deadline(const lg_thread *t, uint64_t now, uint64_t deadline);
 
 /* loop.c */
 /* The worker thread (scripts/insn_gate.py counts instructions inside it, by this name). */
 void *thread_main(void *arg);
 
 /* worker.c */
-lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen);
-void worker_free(lg_thread *t);
-void worker_merge_into(lg_result *r, const lg_thread *t);
+lg_thread *lg_worker_new(lg_shared *sh, int id, char *err, size_t errlen);
+void lg_worker_free(lg_thread *t);
+void lg_worker_merge_into(lg_result *r, const lg_thread *t);
 
 #endif
