@@ -5,13 +5,9 @@
  * Sockets are registered once, edge-triggered for both directions, so a keep-alive request
  * costs one write(), one read() and a share of one epoll_wait(). */
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "worker.h"
@@ -19,8 +15,7 @@
 static void lg_conn_close_socket(lg_thread *t, lg_conn *c)
 {
     if (c->fd >= 0) {
-        /* close() removes the fd from epoll; EINTR on close must not be retried on Linux. */
-        close(c->fd);
+        t->tr.close(c);
         c->fd = -1;
         c->connected = 0;
         t->open_socks--;
@@ -47,13 +42,12 @@ static void wait_before_reconnecting(lg_thread *t, lg_conn *c, uint64_t now)
     lg_backoff_push(&t->backoff, now + wait, c);
 }
 
-/* Applies what the end of a request asked of its connection (outcome.c decides, this acts). */
-void lg_conn_apply(lg_thread *t, lg_conn *c, enum lg_verdict v, uint64_t now)
+/* Applies what the end of a request asked of its connection (outcome.c decides, this acts).
+ * Inline: a kept-alive request passes here every time. */
+static inline void apply(lg_thread *t, lg_conn *c, enum lg_verdict v, uint64_t now)
 {
     if (v != LG_KEEP)
         lg_conn_close_socket(t, c);
-    if (t->capture_owner == c)
-        t->capture_owner = NULL;
     lg_timer_remove(&c->timer);
     if (v == LG_CLOSE_BACK_OFF)
         wait_before_reconnecting(t, c, now);
@@ -61,9 +55,15 @@ void lg_conn_apply(lg_thread *t, lg_conn *c, enum lg_verdict v, uint64_t now)
         lg_conn_push_idle(t, c);
 }
 
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT 24
-#endif
+void lg_conn_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what, uint64_t now)
+{
+    apply(t, c, lg_outcome_fail(t, c, cls, err, what, now), now);
+}
+
+static void complete(lg_thread *t, lg_conn *c, size_t extra, uint64_t now)
+{
+    apply(t, c, lg_outcome_complete(t, c, extra, now), now);
+}
 
 static void lg_conn_connected(lg_thread *t, lg_conn *c, uint64_t now)
 {
@@ -80,63 +80,23 @@ static void lg_conn_connected(lg_thread *t, lg_conn *c, uint64_t now)
     lg_conn_write_request(t, c, now);
 }
 
-/* Binds fd to this connection's --source address; returns 0 or an errno value. */
-static int bind_source(const lg_options *o, const lg_conn *c, int fd)
-{
-    int one = 1;
-    /* Delay the port choice to connect() so each source address has its own port range. */
-    if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) < 0)
-        return errno;
-    const struct sockaddr_storage *src = &o->sources[c->gidx % o->nsources];
-    socklen_t sl = src->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                              : sizeof(struct sockaddr_in);
-    return bind(fd, (const struct sockaddr *)src, sl) < 0 ? errno : 0;
-}
-
-/* Opening a connection: a non-blocking socket, an optional source address, connect(). */
+/* Opens c through the transport; the connect has its own timeout (--connect-timeout). */
 static void lg_conn_open(lg_thread *t, lg_conn *c, uint64_t now)
 {
-    lg_shared *sh = t->sh;
-    const lg_options *o = sh->o;
-    int fd = socket(sh->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
-    if (fd < 0) {
-        lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
-        return;
-    }
-    c->fd = fd;
+    enum lg_err cls = LG_ERR_EXCEPTION;
     c->connected = 0;
-    t->open_socks++;
-    t->connect_budget--;
-    lg_timer_add(&t->connect_timers, &c->timer, now + sh->connect_timeout_us);
-    int one = 1;
-    /* Requests are written whole; Nagle would only delay them. */
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) {
-        lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
-        return;
+    int rc = t->tr.connect(t, c, &cls);
+    if (c->fd >= 0) {
+        t->open_socks++;
+        t->connect_budget--;
+        lg_timer_add(&t->connect_timers, &c->timer, now + t->sh->connect_timeout_us);
     }
-    if (o->nsources) {
-        int e = bind_source(o, c, fd);
-        if (e) {
-            lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_CONNECT, e, NULL, now), now);
-            return;
-        }
-    }
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
-    if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-        lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
-        return;
-    }
-    int rc = connect(fd, (const struct sockaddr *)&sh->target, sh->target_len);
-    if (rc == 0) {
+    if (rc == 0)
         lg_conn_connected(t, c, now);
-    } else if (errno == EINPROGRESS || errno == EINTR) {
-        /* EINTR: the connect goes on asynchronously, like EINPROGRESS. */
+    else if (rc == EINPROGRESS)
         c->state = LG_C_CONNECTING;
-    } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-        lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_EXCEPTION, errno, NULL, now), now);
-    } else {
-        lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_CONNECT, errno, NULL, now), now);
-    }
+    else
+        lg_conn_fail(t, c, cls, rc, NULL, now);
 }
 
 /* Header collection (for "Server Software") runs on one connection at a time. */
@@ -168,12 +128,12 @@ static void read_eof(lg_thread *t, lg_conn *c, uint64_t now)
         return;
     }
     if (lg_response_eof(&c->resp) == LG_RESP_OK)
-        lg_conn_apply(t, c, lg_outcome_complete(t, c, 0, now), now);
+        complete(t, c, 0, now);
     else
-        lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_READ, 0,
+        lg_conn_fail(t, c, LG_ERR_READ, 0,
                      c->bytes ? "connection closed before the response was complete"
                               : "connection closed without a response",
-                     now), now);
+                     now);
 }
 
 /* Parses n fresh bytes in t->rbuf; returns 1 when the request ended (complete or failed). */
@@ -181,20 +141,18 @@ static int parse_received(lg_thread *t, lg_conn *c, size_t n, uint64_t now)
 {
     size_t extra;
     int whole = c->bytes == (uint64_t)n; /* this read began the response */
-    if (whole && !c->resp.capture &&
-        lg_head_cache_match(&t->head_cache, t->rbuf, n, &c->resp, &extra)) {
-        lg_conn_apply(t, c, lg_outcome_complete(t, c, extra, now), now);
-        return 1;
+    if (!whole || c->resp.capture ||
+        !lg_head_cache_match(&t->head_cache, t->rbuf, n, &c->resp, &extra)) {
+        if (lg_response_feed(&c->resp, t->rbuf, n, &extra) != LG_RESP_OK) {
+            lg_conn_fail(t, c, LG_ERR_PARSE, 0, lg_response_error(&c->resp), now);
+            return 1;
+        }
+        if (!c->resp.complete)
+            return 0;
+        if (whole)
+            lg_head_cache_store(&t->head_cache, t->rbuf, n - extra, &c->resp);
     }
-    if (lg_response_feed(&c->resp, t->rbuf, n, &extra) != LG_RESP_OK) {
-        lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_PARSE, 0, lg_response_error(&c->resp), now), now);
-        return 1;
-    }
-    if (!c->resp.complete)
-        return 0;
-    if (whole)
-        lg_head_cache_store(&t->head_cache, t->rbuf, n - extra, &c->resp);
-    lg_conn_apply(t, c, lg_outcome_complete(t, c, extra, now), now);
+    complete(t, c, extra, now);
     return 1;
 }
 
@@ -206,8 +164,7 @@ static void read_response(lg_thread *t, lg_conn *c, uint64_t now, uint32_t ev)
     int hangup = (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
     const lg_options *o = t->sh->o;
     for (;;) {
-        /* recv/send skip the VFS layer that read/write go through: cheaper per request. */
-        ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
+        ssize_t n = t->tr.read(c, t->rbuf, sizeof t->rbuf);
         if (n > 0) {
             if (c->bytes == 0)
                 c->t_first_byte = now;
@@ -232,7 +189,7 @@ static void read_response(lg_thread *t, lg_conn *c, uint64_t now, uint32_t ev)
             retry_request(t, c, now);
             return;
         }
-        lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_READ, errno, NULL, now), now);
+        lg_conn_fail(t, c, LG_ERR_READ, errno, NULL, now);
         return;
     }
 }
@@ -243,7 +200,7 @@ static void read_response(lg_thread *t, lg_conn *c, uint64_t now, uint32_t ev)
 static int early_answer(lg_thread *t, lg_conn *c, uint64_t now)
 {
     for (;;) {
-        ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
+        ssize_t n = t->tr.read(c, t->rbuf, sizeof t->rbuf);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -260,7 +217,7 @@ static void lg_conn_write_request(lg_thread *t, lg_conn *c, uint64_t now)
 {
     lg_shared *sh = t->sh;
     while (c->written < sh->req_len) {
-        ssize_t n = send(c->fd, sh->req + c->written, sh->req_len - c->written, MSG_NOSIGNAL);
+        ssize_t n = t->tr.write(c, sh->req + c->written, sh->req_len - c->written);
         if (n > 0) {
             c->written += (size_t)n;
             continue;
@@ -277,7 +234,7 @@ static void lg_conn_write_request(lg_thread *t, lg_conn *c, uint64_t now)
             return;
         }
         if (!early_answer(t, c, now))
-            lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_WRITE, err, NULL, now), now);
+            lg_conn_fail(t, c, LG_ERR_WRITE, err, NULL, now);
         return;
     }
     c->t_write_end = now;
@@ -322,11 +279,8 @@ void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now)
     switch (c->state) {
     case LG_C_CONNECTING:
         if (ev & (EPOLLERR | EPOLLHUP)) {
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-                err = errno;
-            lg_conn_apply(t, c, lg_outcome_fail(t, c, LG_ERR_CONNECT, err ? err : ECONNREFUSED, NULL, now), now);
+            int err = t->tr.connect_error(c);
+            lg_conn_fail(t, c, LG_ERR_CONNECT, err, NULL, now);
             return;
         }
         if (ev & EPOLLOUT)

@@ -33,6 +33,7 @@ static void init_shared(lg_shared *sh, const lg_options *o, const struct sockadd
     sh->o = o;
     memcpy(&sh->target, target, sizeof sh->target);
     sh->target_len = target_len;
+    sh->transport = &lg_transport_tcp;
     sh->resp_flags = (strcmp(o->method, "HEAD") == 0 ? LG_RESP_HEAD : 0) |
                      (lg_request_has_header(o, "Upgrade") ? LG_RESP_UPGRADE_ASKED : 0);
     sh->nthreads = o->threads;

@@ -27,13 +27,6 @@ static void close_seconds(lg_thread *t, uint64_t now)
     }
 }
 
-/* A connect or request timer expired: the request fails and its connection follows the verdict. */
-static void fail_on_timer(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what,
-                          uint64_t now)
-{
-    lg_conn_apply(t, c, lg_outcome_fail(t, c, cls, err, what, now), now);
-}
-
 static void publish_progress(lg_thread *t)
 {
     uint64_t e = 0;
@@ -83,10 +76,10 @@ static int run_due_work(lg_thread *t, uint64_t now)
         lg_conn_push_idle(t, &t->conns[t->next_open++]);
     lg_timer *tm;
     while ((tm = lg_timers_first(&t->timers)) && tm->deadline_us <= now)
-        fail_on_timer(t, lg_conn_of_timer(tm), LG_ERR_TIMEOUT, ETIMEDOUT,
+        lg_conn_fail(t, lg_conn_of_timer(tm), LG_ERR_TIMEOUT, ETIMEDOUT,
                      "no complete response within -s", now);
     while ((tm = lg_timers_first(&t->connect_timers)) && tm->deadline_us <= now)
-        fail_on_timer(t, lg_conn_of_timer(tm), LG_ERR_CONNECT, ETIMEDOUT,
+        lg_conn_fail(t, lg_conn_of_timer(tm), LG_ERR_CONNECT, ETIMEDOUT,
                      "not connected within --connect-timeout", now);
     const lg_backoff_entry *b;
     while ((b = lg_backoff_first(&t->backoff)) && b->at_us <= now)

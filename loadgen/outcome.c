@@ -51,6 +51,8 @@ enum lg_verdict lg_outcome_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int e
             c->backoff_level = 1;
     }
     verbose_failure(t, cls, err, what);
+    if (t->capture_owner == c)
+        t->capture_owner = NULL; /* another connection may collect the headers */
     ended(t, c, now);
     /* A failed connect waits before the next try; any other failure leaves framing unknown. */
     return c->backoff_level ? LG_CLOSE_BACK_OFF : LG_CLOSE;
@@ -106,8 +108,10 @@ enum lg_verdict lg_outcome_complete(lg_thread *t, lg_conn *c, size_t extra, uint
     uint64_t body = c->resp.body_bytes;
     count_if_in_window(t, c, now);
     int length_error = length_differs(t->sh, body) && !o->variable_length;
-    if (t->capture_owner == c)
+    if (t->capture_owner == c) { /* header collection ends with this response */
         publish_server_header(t);
+        t->capture_owner = NULL;
+    }
     if (o->verbosity >= 3)
         fprintf(stderr, "LOG: Response code = %u\n", c->resp.status);
     if (!c->t_first_2xx && status >= 200 && status <= 299) {

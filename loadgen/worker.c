@@ -17,7 +17,7 @@ void lg_worker_free(lg_thread *t)
     if (t->conns)
         for (int i = 0; i < t->nconns; i++)
             if (t->conns[i].fd >= 0)
-                close(t->conns[i].fd);
+                t->tr.close(&t->conns[i]);
     if (t->epfd >= 0)
         close(t->epfd);
     if (t->wakefd >= 0)
@@ -63,6 +63,7 @@ lg_thread *lg_worker_new(lg_shared *sh, int id, char *err, size_t errlen)
         return NULL;
     }
     t->sh = sh;
+    t->tr = *sh->transport;
     t->id = id;
     t->epfd = t->wakefd = -1;
     take_share(t);

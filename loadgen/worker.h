@@ -22,6 +22,7 @@
 #include "selfwatch.h"
 #include "timers.h"
 #include "timeseries.h"
+#include "transport.h"
 
 #define LG_READ_BUF 65536
 #define LG_MAX_EVENTS 1024
@@ -64,6 +65,7 @@ typedef struct lg_shared {
     char *req;
     size_t req_len;
     int resp_flags;         /* LG_RESP_*: what every request asks for */
+    const lg_transport *transport; /* how connections connect, read, write, close */
     int nthreads;
     uint64_t t0, measure_start, end_time, timeout_us, connect_timeout_us, ramp_us;
     atomic_int stop;
@@ -78,6 +80,7 @@ typedef struct lg_shared {
 
 typedef struct lg_thread {
     lg_shared *sh;
+    lg_transport tr;        /* a copy of sh->transport: one load less per read and write */
     int id;
     pthread_t tid;
     int epfd, wakefd;
@@ -131,6 +134,8 @@ static inline uint64_t lg_span(uint64_t a, uint64_t b)
 void lg_conn_start_request(lg_thread *t, lg_conn *c, uint64_t now, uint64_t intended);
 void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now);
 void lg_conn_push_idle(lg_thread *t, lg_conn *c);
+/* A request failed (cls, errno err, or what): counted, then its connection closes or backs off. */
+void lg_conn_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what, uint64_t now);
 
 /* outcome.c: counts how a request ended and says what its connection should do next. */
 enum lg_verdict {
@@ -141,8 +146,7 @@ enum lg_verdict {
 enum lg_verdict lg_outcome_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what,
                              uint64_t now);
 enum lg_verdict lg_outcome_complete(lg_thread *t, lg_conn *c, size_t extra, uint64_t now);
-/* conn.c: acts on a verdict (closes, re-queues, backs off). */
-void lg_conn_apply(lg_thread *t, lg_conn *c, enum lg_verdict v, uint64_t now);
+
 
 /* schedule.c */
 uint64_t lg_schedule_ramp_time(const lg_thread *t, const lg_conn *c);
