@@ -137,11 +137,16 @@ enum lg_verdict lg_outcome_complete(lg_thread *t, lg_conn *c, size_t extra, uint
     } else {
         t->counts.warmup_requests++;
     }
-    /* Bytes after the response on a connection without pipelining: framing is lost, close.
-     * An answer that came before the whole request was written leaves the rest unsendable. */
     ended(t, c, now);
-    if (!o->keepalive || extra > 0 || c->written < t->sh->req_len ||
-        !lg_response_keepalive(&c->resp))
+    if (extra > 0) {
+        /* Bytes after the response on a connection without pipelining: framing is lost, close,
+         * and say so (with -k, each one costs a reconnect). */
+        if (c->counted)
+            t->counts.junk_after_response++;
+        return LG_CLOSE;
+    }
+    /* An answer that came before the whole request was written leaves the rest unsendable. */
+    if (!o->keepalive || c->written < t->sh->req_len || !lg_response_keepalive(&c->resp))
         return LG_CLOSE;
     return LG_KEEP;
 }

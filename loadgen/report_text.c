@@ -71,6 +71,9 @@ void lg_report_text(FILE *f, const lg_result *r)
     }
     if (r->counts.non_2xx)
         fprintf(f, "Non-2xx responses:      %" PRIu64 "\n", r->counts.non_2xx);
+    if (r->counts.junk_after_response)
+        fprintf(f, "Junk after response:    %" PRIu64 " (bytes after a complete response: "
+                   "connection closed)\n", r->counts.junk_after_response);
     fprintf(f, "Keep-Alive requests:    %" PRIu64 "\n", r->counts.keepalive_requests);
     fprintf(f, "Connections opened:     %" PRIu64 "\n", r->counts.connections_opened);
     fprintf(f, "Total transferred:      %" PRIu64 " bytes\n", r->counts.bytes_total);
