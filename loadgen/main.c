@@ -45,7 +45,8 @@ static int run_merge(const lg_options *o)
         return 1;
     }
     char err[1024];
-    if (lg_merge_files(o->merge_files, o->nmerge, r, err, sizeof err)) {
+    if (lg_merge_files(o->merge_files, o->nmerge, r,
+                       o->allow_mixed_targets ? LG_MERGE_ALLOW_MIXED_TARGETS : 0, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
         lg_result_free(r);
         return 2;

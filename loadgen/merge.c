@@ -14,6 +14,8 @@ typedef struct ctx {
     const char *file;
     char *err;
     size_t errlen;
+    const char *first_file; /* whose URL every other file must have */
+    unsigned flags;         /* LG_MERGE_* */
 } ctx;
 
 static int fail(ctx *c, const char *what, const char *key)
@@ -264,6 +266,15 @@ static int merge_config(ctx *c, json_t *config, lg_result *r, int first)
         r->rate = json_is_number(rate) ? json_number_value(rate) : 0;
         r->concurrency = 0;
     } else {
+        json_t *url = json_object_get(config, "url"), *url0 = json_object_get(r->config, "url");
+        if (!(c->flags & LG_MERGE_ALLOW_MIXED_TARGETS) && !json_equal(url, url0)) {
+            snprintf(c->err, c->errlen,
+                     "%s: its target %s is not %s (the target of %s); --allow-mixed-targets merges "
+                     "results for different URLs",
+                     c->file, json_is_string(url) ? json_string_value(url) : "(none)",
+                     json_is_string(url0) ? json_string_value(url0) : "(none)", c->first_file);
+            return -1;
+        }
         json_t *cc = json_object_get(r->config, "concurrency"), *ct = json_object_get(r->config, "threads");
         json_object_set_new(r->config, "concurrency",
                             json_integer(json_integer_value(cc) + (json_int_t)conc));
@@ -422,19 +433,45 @@ static int merge_establishment(ctx *c, json_t *doc, lg_result *r, lg_counts *par
     return 0;
 }
 
-static int merge_series(ctx *c, json_t *series, lg_result *r, double duration_s)
+/* The time series: each second once, in order, inside the run (0 <= t_s <= duration_s + 1, an
+ * integer), and its counts adding up to the summary's: a series that says something else than
+ * the summary is refused, never merged into a plausible-looking total. */
+static int merge_series(ctx *c, json_t *series, lg_result *r, double duration_s, const lg_counts *part)
 {
     size_t i;
     json_t *e;
+    uint64_t completed_sum = 0, errors_sum = 0, next = 0;
     json_array_foreach(series, i, e) {
         uint64_t t_s = i, completed, nerr, open;
         json_t *ts = json_object_get(e, "t_s");
-        if (json_is_integer(ts) && json_integer_value(ts) >= 0 && json_integer_value(ts) < 10000000)
+        if (ts) {
+            if (!json_is_integer(ts) || json_integer_value(ts) < 0 ||
+                (double)json_integer_value(ts) > duration_s + 1) {
+                char v[64];
+                if (json_is_number(ts))
+                    snprintf(v, sizeof v, "%.17g", json_number_value(ts));
+                else
+                    snprintf(v, sizeof v, "%s", "not a number");
+                snprintf(c->err, c->errlen,
+                         "%s: not a valid loadgen result: 'timeseries' entry %zu has t_s %s: it must be a "
+                         "whole second from 0 to "
+                         "duration_s + 1 (%.3f)", c->file, i, v, duration_s + 1);
+                return -1;
+            }
             t_s = (uint64_t)json_integer_value(ts);
-        if ((double)t_s > duration_s + 1) /* a corrupt t_s must not size the series */
-            return fail(c, "a second past duration_s in", "timeseries");
+        }
+        if (t_s < next) {
+            snprintf(c->err, c->errlen, "%s: not a valid loadgen result: 'timeseries' entry %zu has "
+                     "t_s %llu, after second %llu: "
+                     "the seconds must ascend, each once", c->file, i, (unsigned long long)t_s,
+                     (unsigned long long)(next - 1));
+            return -1;
+        }
+        next = t_s + 1;
         if (get_u64(c, e, "completed", &completed) || get_u64(c, e, "errors", &nerr) ||
-            get_u64(c, e, "open_connections", &open))
+            get_u64(c, e, "open_connections", &open) ||
+            add_u64(c, &completed_sum, completed, "timeseries completed") ||
+            add_u64(c, &errors_sum, nerr, "timeseries errors"))
             return -1;
         hist_summary s;
         hist_pair *pairs;
@@ -447,6 +484,16 @@ static int merge_series(ctx *c, json_t *series, lg_result *r, double duration_s)
             return fail(c, "out of memory or a bucket count overflow merging", "timeseries");
         if (read_second_generator(c, e, r, (size_t)t_s))
             return -1;
+    }
+    uint64_t failed = lg_counts_failed(part);
+    if (json_array_size(series) && (completed_sum != part->complete || errors_sum != failed)) {
+        snprintf(c->err, c->errlen,
+                 "%s: not a valid loadgen result: the timeseries adds up to %llu completed and %llu "
+                 "errors, the summary says "
+                 "%llu complete and %llu failed", c->file, (unsigned long long)completed_sum,
+                 (unsigned long long)errors_sum, (unsigned long long)part->complete,
+                 (unsigned long long)failed);
+        return -1;
     }
     return 0;
 }
@@ -471,7 +518,7 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, lg_counts *part, int fir
         read_connect_causes(c, doc, part) || merge_run_facts(c, summary, r) ||
         read_status(c, status, part) || read_latency(c, doc, latency, r, part) ||
         merge_establishment(c, doc, r, part) ||
-        merge_series(c, series, r, json_number_value(json_object_get(summary, "duration_s"))))
+        merge_series(c, series, r, json_number_value(json_object_get(summary, "duration_s")), part))
         return -1;
     const char *wrapped;
     if (lg_counts_add(&r->counts, part, &wrapped))
@@ -488,7 +535,8 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, lg_counts *part, int fir
     return 0;
 }
 
-int lg_merge_files(const char *const *files, size_t n, lg_result *r, char *err, size_t errlen)
+int lg_merge_files(const char *const *files, size_t n, lg_result *r, unsigned flags, char *err,
+                   size_t errlen)
 {
     r->merged_from = json_array();
     r->stop_reason = "requests";
@@ -502,7 +550,7 @@ int lg_merge_files(const char *const *files, size_t n, lg_result *r, char *err, 
         }
         /* calloc: the kernel hands out zeroed pages, touched only where a histogram has counts. */
         lg_counts *part = calloc(1, sizeof *part);
-        ctx c = {files[i], err, errlen};
+        ctx c = {files[i], err, errlen, files[0], flags};
         if (part) {
             lg_counts_init_zeroed(part);
             rc = merge_one(&c, doc, r, part, i == 0);

@@ -192,7 +192,7 @@ int lg_shards_run(const lg_options *o, int n, lg_run_fn run_one, lg_output_fn ou
         }
         lg_result *r = files ? lg_result_new() : NULL;
         char err[1024];
-        if (!r || nfiles == 0 || lg_merge_files(files, nfiles, r, err, sizeof err)) {
+        if (!r || nfiles == 0 || lg_merge_files(files, nfiles, r, 0, err, sizeof err)) {
             fprintf(stderr, "loadgen: cannot merge the workers' results: %s\n",
                     r && nfiles ? err : "no result");
             rc = 1;

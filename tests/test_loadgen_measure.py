@@ -281,6 +281,45 @@ def test_merged_totals_that_would_overflow_are_an_error(one_result, tmp_path):
     assert proc.returncode == 2 and "overflows 'bytes_total'" in proc.stderr, proc.stderr
 
 
+def _merge(tmp_path, docs, *extra):
+    paths = []
+    for i, doc in enumerate(docs):
+        path = tmp_path / f"part{i}.json"
+        path.write_text(json.dumps(doc))
+        paths.append(str(path))
+    return subprocess.run([loadgen_path(), "--merge", *paths, *extra, "--json", "-"],
+                          capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize("t_s", [10 ** 9, -1, 1.5])
+def test_merge_refuses_a_timeseries_second_outside_the_run(one_result, tmp_path, t_s):
+    doc = json.loads(json.dumps(one_result))
+    doc["timeseries"][0]["t_s"] = t_s
+    proc = _merge(tmp_path, [one_result, doc])
+    assert proc.returncode != 0 and proc.stdout == "", proc.stdout
+    assert "part1.json" in proc.stderr and "t_s" in proc.stderr, proc.stderr
+
+
+def test_merge_refuses_a_timeseries_that_disagrees_with_the_summary(one_result, tmp_path):
+    doc = json.loads(json.dumps(one_result))
+    doc["timeseries"][0]["completed"] += 50
+    proc = _merge(tmp_path, [one_result, doc])
+    assert proc.returncode != 0 and proc.stdout == "", proc.stdout
+    assert "the timeseries adds up to 250 completed" in proc.stderr, proc.stderr
+    assert "the summary says 200 complete" in proc.stderr, proc.stderr
+
+
+def test_merge_refuses_results_for_different_urls_unless_allowed(one_result, tmp_path):
+    other = json.loads(json.dumps(one_result))
+    other["config"]["url"] = "http://127.0.0.2:9/elsewhere"
+    proc = _merge(tmp_path, [one_result, other])
+    assert proc.returncode != 0 and proc.stdout == "", proc.stdout
+    assert "http://127.0.0.2:9/elsewhere" in proc.stderr and "--allow-mixed-targets" in proc.stderr
+    ok = _merge(tmp_path, [one_result, other], "--allow-mixed-targets")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["summary"]["complete"] == 400
+
+
 def test_open_loop_rate_and_coordinated_omission(server_factory):
     srv = server_factory("epoll")
     doc, _ = run_json("--rate", 400, "-t", 1, "-c", 4, "-k", srv.url, timeout=30)

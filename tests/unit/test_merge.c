@@ -89,7 +89,7 @@ static void test_exact_sum(void)
     const char *files[] = {write_result(a, "a.json"), write_result(b, "b.json")};
     lg_result *m = lg_result_new();
     char err[512] = "";
-    CHECK_INT(lg_merge_files(files, 2, m, err, sizeof err), 0);
+    CHECK_INT(lg_merge_files(files, 2, m, 0, err, sizeof err), 0);
     CHECK_STR(err, "");
     CHECK_U64(m->counts.complete, 1500);
     CHECK_U64(m->counts.attempts, 1502);
@@ -129,11 +129,11 @@ static void test_reset_reuse(void)
     const char *files[] = {write_result(a, "reuse-a.json"), write_result(b, "reuse-b.json")};
     lg_result *reused = lg_result_new(), *fresh = lg_result_new();
     char err[512] = "";
-    CHECK_INT(lg_merge_files(files, 2, reused, err, sizeof err), 0);
+    CHECK_INT(lg_merge_files(files, 2, reused, 0, err, sizeof err), 0);
     lg_result_reset(reused);
     check_empty(reused);
-    CHECK_INT(lg_merge_files(files + 1, 1, reused, err, sizeof err), 0);
-    CHECK_INT(lg_merge_files(files + 1, 1, fresh, err, sizeof err), 0);
+    CHECK_INT(lg_merge_files(files + 1, 1, reused, 0, err, sizeof err), 0);
+    CHECK_INT(lg_merge_files(files + 1, 1, fresh, 0, err, sizeof err), 0);
     CHECK_U64(reused->counts.complete, 500);
     CHECK_U64(reused->counts.status[200], 0);
     const hist *hr[] = {&reused->counts.connect, &reused->counts.waiting, &reused->counts.processing, &reused->counts.total,
@@ -207,7 +207,7 @@ static void test_bad_input(void)
         for (int after_good = 0; after_good <= 1; after_good++) {
             const char *files[] = {ok, cases[i].file};
             char err[512] = "";
-            CHECK_INT(lg_merge_files(files + !after_good, 1 + (size_t)after_good, m, err, sizeof err), -1);
+            CHECK_INT(lg_merge_files(files + !after_good, 1 + (size_t)after_good, m, 0, err, sizeof err), -1);
             CHECK_CONTAINS(err, cases[i].message);
             CHECK_CONTAINS(err, cases[i].file); /* which file */
             lg_result_reset(m);
