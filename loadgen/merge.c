@@ -279,6 +279,15 @@ static int merge_config(ctx *c, json_t *config, lg_result *r, int first)
         json_object_set_new(r->config, "concurrency",
                             json_integer(json_integer_value(cc) + (json_int_t)conc));
         json_object_set_new(r->config, "threads", json_integer(json_integer_value(ct) + (json_int_t)threads));
+        /* Shards of one run split -n: the merged config holds the whole run's. A time-bound part
+         * (null) makes the whole run time-bound. */
+        json_t *n0 = json_object_get(r->config, "requests"), *n = json_object_get(config, "requests");
+        if (json_is_integer(n0) && json_is_integer(n) && json_integer_value(n) >= 0 &&
+            json_integer_value(n0) <= LLONG_MAX - json_integer_value(n))
+            json_object_set_new(r->config, "requests",
+                                json_integer(json_integer_value(n0) + json_integer_value(n)));
+        else if (n0)
+            json_object_set_new(r->config, "requests", json_null());
         json_t *rate = json_object_get(config, "rate");
         if (json_is_number(rate) && r->rate > 0) { /* shards of one open-loop run: rates add */
             r->rate += json_number_value(rate);
@@ -341,6 +350,30 @@ static int read_connect_causes(ctx *c, json_t *doc, lg_counts *part)
     return 0;
 }
 
+/* Why the merged run stopped: the first of these that any input gives, so that a part that was
+ * interrupted, broke, was refused or ran out of time is not hidden behind the others' "requests"
+ * (docs/loadgen-json.md states the rule). */
+static const char *const stop_precedence[] = {"interrupted", "error", "refused", "time", "requests"};
+#define NSTOP (sizeof stop_precedence / sizeof stop_precedence[0])
+
+static int merge_stop_reason(ctx *c, json_t *summary, lg_result *r)
+{
+    json_t *why = json_object_get(summary, "stop_reason");
+    if (!why)
+        return 0; /* a result of a version before the key */
+    size_t k = 0;
+    while (k < NSTOP && !(json_is_string(why) && strcmp(json_string_value(why), stop_precedence[k]) == 0))
+        k++;
+    if (k == NSTOP)
+        return fail(c, "unknown", "stop_reason");
+    size_t cur = 0;
+    while (cur < NSTOP && strcmp(r->stop_reason, stop_precedence[cur]) != 0)
+        cur++;
+    if (k < cur)
+        r->stop_reason = stop_precedence[k];
+    return 0;
+}
+
 /* What is not a count: duration, interruption, document length, Server header. */
 static int merge_run_facts(ctx *c, json_t *summary, lg_result *r)
 {
@@ -353,6 +386,8 @@ static int merge_run_facts(ctx *c, json_t *summary, lg_result *r)
         r->interrupted = 1;
         r->stop_reason = "interrupted";
     }
+    if (merge_stop_reason(c, summary, r))
+        return -1;
     json_t *dl = json_object_get(summary, "document_length");
     if (r->doclen < 0 && json_is_integer(dl))
         r->doclen = json_integer_value(dl);

@@ -594,3 +594,30 @@ def test_near_the_port_limit_of_one_source_address_loadgen_says_what_would_help(
                           capture_output=True, text=True, timeout=60)
     assert "of its" in proc.stderr and "local ports" in proc.stderr
     assert "--source A-B spreads" in proc.stderr
+
+
+@pytest.mark.parametrize("reasons, merged", [
+    (["requests", "time"], "time"),
+    (["refused", "refused"], "refused"),
+    (["time", "refused", "requests"], "refused"),
+    (["requests", "interrupted"], "interrupted"),
+])
+def test_merged_stop_reason_is_the_most_telling_of_the_inputs(one_result, tmp_path, reasons,
+                                                              merged):
+    docs = []
+    for why in reasons:
+        doc = json.loads(json.dumps(one_result))
+        doc["summary"]["stop_reason"] = why
+        doc["summary"]["interrupted"] = why == "interrupted"
+        docs.append(doc)
+    proc = _merge(tmp_path, docs)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["stop_reason"] == merged
+
+
+def test_merged_config_holds_the_whole_runs_requests(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("-n", 100, "-c", 7, "-k", "--processes", 3, srv.url, timeout=60)
+    assert doc["config"]["processes"] == 3
+    assert doc["config"]["requests"] == 100 and doc["summary"]["complete"] == 100
+    assert doc["config"]["concurrency"] == 7
