@@ -253,6 +253,8 @@ static json_t *report_head_json(const lg_result *r)
     }
     if (root && r->merged_from)
         json_object_set(root, "merged_from", r->merged_from);
+    if (root && r->workers)
+        json_object_set(root, "workers", r->workers);
     return root;
 }
 

@@ -28,6 +28,31 @@ static void percent_table(FILE *f, const hist *h)
                 i == LG_NPCT - 1 ? " (longest request)" : "");
 }
 
+/* --processes: "2 of 3 workers finished; worker 0 was killed by signal 9 after 2.1 s". */
+static void lost_workers(FILE *f, const json_t *workers)
+{
+    json_t *lost = json_object_get(workers, "lost");
+    if (!json_array_size(lost))
+        return;
+    fprintf(f, "Workers:                %lld of %lld workers finished",
+            (long long)json_integer_value(json_object_get(workers, "finished")),
+            (long long)json_integer_value(json_object_get(workers, "started")));
+    size_t i;
+    json_t *w;
+    json_array_foreach(lost, i, w) {
+        json_t *sig = json_object_get(w, "signal");
+        long long k = json_integer_value(json_object_get(w, "worker"));
+        double after = json_number_value(json_object_get(w, "after_s"));
+        if (json_is_integer(sig))
+            fprintf(f, "; worker %lld was killed by signal %lld after %.1f s", k,
+                    (long long)json_integer_value(sig), after);
+        else
+            fprintf(f, "; worker %lld exited with status %lld after %.1f s without a result", k,
+                    (long long)json_integer_value(json_object_get(w, "exit_status")), after);
+    }
+    fputc('\n', f);
+}
+
 void lg_report_text(FILE *f, const lg_result *r)
 {
     uint64_t failed = lg_result_failed(r);
@@ -90,6 +115,7 @@ void lg_report_text(FILE *f, const lg_result *r)
             secs > 0 ? (double)r->counts.bytes_total / 1024.0 / secs : 0);
     if (r->interrupted)
         fprintf(f, "Stopped early:          interrupted (report of what was done)\n");
+    lost_workers(f, r->workers);
     fprintf(f, "\nConnection Times (ms)\n");
     fprintf(f, "%-12s%10s %10s %8s %10s %10s\n", "", "min", "mean", "[+/-sd]", "median", "max");
     table_row(f, "Connect:", &r->counts.connect);

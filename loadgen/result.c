@@ -42,6 +42,7 @@ static void release(lg_result *r)
     json_decref(r->config);
     json_decref(r->environment);
     json_decref(r->merged_from);
+    json_decref(r->workers);
 }
 
 void lg_result_reset(lg_result *r)

@@ -42,6 +42,7 @@ typedef struct lg_result {
     json_t *config;      /* owned: the JSON "config" object */
     json_t *environment; /* owned: the JSON "environment" object */
     json_t *merged_from; /* owned, merge output only */
+    json_t *workers;     /* owned, --processes only: {"started", "finished", "lost": [...]} */
 
     lg_counts counts; /* the counters and latency histograms */
     double duration_s;

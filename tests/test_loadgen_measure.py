@@ -621,3 +621,42 @@ def test_merged_config_holds_the_whole_runs_requests(server_factory):
     assert doc["config"]["processes"] == 3
     assert doc["config"]["requests"] == 100 and doc["summary"]["complete"] == 100
     assert doc["config"]["concurrency"] == 7
+
+
+def _children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return sorted(int(p) for p in f.read().split())
+
+
+def test_a_killed_worker_is_named_and_the_others_keep_their_identity(server_factory, tmp_path):
+    srv = server_factory("epoll")
+    out = tmp_path / "run.json"
+    proc = subprocess.Popen([loadgen_path(), "-q", "-t", "3", "-c", "6", "-k", "--processes", "3",
+                             "--json", str(out), srv.url], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        kids = []
+        while len(kids) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            kids = _children(proc.pid)
+        assert len(kids) == 3, kids
+        time.sleep(1.0)
+        victim = kids[0]
+        os.kill(victim, signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    doc = json.loads(out.read_text())
+    validate(doc)
+    w = doc["workers"]
+    assert w["started"] == 3 and w["finished"] == 2, w
+    assert len(w["lost"]) == 1 and w["lost"][0]["pid"] == victim and w["lost"][0]["signal"] == 9
+    lost_index = w["lost"][0]["worker"]
+    parts = doc["merged_from"]
+    assert sorted(p["worker"] for p in parts) == sorted({0, 1, 2} - {lost_index})
+    assert all(p["pid"] != victim and p["file"] == f"worker {p['worker']} of 3" for p in parts)
+    assert f"2 of 3 workers finished; worker {lost_index} was killed by signal 9 after" in stdout
+    assert "2 of 3 workers finished" in stderr
