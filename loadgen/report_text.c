@@ -105,9 +105,15 @@ void lg_report_text(FILE *f, const lg_result *r)
     fprintf(f, "HTML transferred:       %" PRIu64 " bytes\n", r->counts.body_bytes);
     double rps = secs > 0 ? (double)r->counts.complete / secs : 0;
     fprintf(f, "Requests per second:    %.2f [#/sec] (mean)\n", rps);
-    if (r->counts.complete) {
+    if (r->counts.complete && r->rate > 0) {
+        /* ab's figure is concurrency x time / complete: the mean latency only when every
+         * connection always has a request in flight, which an open loop does not do. */
+        fprintf(f, "Time per request:       (not shown in open loop: see Total below)\n");
+    } else if (r->counts.complete) {
         fprintf(f, "Time per request:       %.3f [ms] (mean)\n",
                 r->concurrency * secs * 1000.0 / (double)r->counts.complete);
+    }
+    if (r->counts.complete) {
         fprintf(f, "Time per request:       %.3f [ms] (mean, across all concurrent requests)\n",
                 secs * 1000.0 / (double)r->counts.complete);
     }

@@ -660,3 +660,15 @@ def test_a_killed_worker_is_named_and_the_others_keep_their_identity(server_fact
     assert all(p["pid"] != victim and p["file"] == f"worker {p['worker']} of 3" for p in parts)
     assert f"2 of 3 workers finished; worker {lost_index} was killed by signal 9 after" in stdout
     assert "2 of 3 workers finished" in stderr
+
+
+def test_open_loop_report_gives_no_closed_loop_time_per_request(server_factory):
+    """ab's "Time per request" (concurrency x time / complete) is a latency only in a closed loop;
+    with --rate it printed -c / rate (10 ms for --rate 2000 -c 20) whatever the latency was."""
+    srv = server_factory("epoll")
+    proc = subprocess.run([loadgen_path(), "-q", "--rate", "200", "-t", "1", "-c", "20", "-k", srv.url],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert "Time per request:       (not shown in open loop: see Total below)" in proc.stdout
+    assert "[ms] (mean)\n" not in proc.stdout
+    assert "[ms] (mean, across all concurrent requests)" in proc.stdout
