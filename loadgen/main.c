@@ -80,9 +80,7 @@ static int run_load(lg_options *o)
         fprintf(stderr, "loadgen: out of memory\n");
         return 1;
     }
-    /* -q means quiet: the addresses are in the report ("Source addresses") and the JSON anyway.
-     * Worker processes are quiet, so a run of many prints no note per worker. */
-    if (*note && !o->quiet)
+    if (*note) /* also with -q: it explains the run's failures or its addresses */
         fprintf(stderr, "loadgen: %s\n", note);
     if (lg_sources_check(o->sources, o->nsources, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
@@ -129,7 +127,7 @@ static int run(lg_options *o)
         lg_start_at(o->start_at);
     if (processes <= 1)
         return run_load(o);
-    if (!o->processes && !o->quiet)
+    if (!o->processes)
         fprintf(stderr, "loadgen: note: -c %d is more than one process can hold under the open-file "
                         "limit of %ld: running %d worker processes (--processes %d)\n",
                 o->concurrency, nofile, processes, processes);
