@@ -18,7 +18,7 @@ static void merge(const char *const *files, size_t n)
         abort();
     }
     char err[512] = "";
-    if (lg_merge_files(files, n, result, err, sizeof err) != 0 && err[0] == '\0') {
+    if (lg_merge_files(files, n, result, 0, err, sizeof err) != 0 && err[0] == '\0') {
         fprintf(stderr, "merge failed without a message\n");
         abort();
     }

@@ -1,38 +1,106 @@
-/* A connection's request state machine: start a request, write it, read the response, retry a
- * request that a stale keep-alive connection lost, and react to epoll events.
+/* A connection's request state machine: open it, start a request, write it, read the response,
+ * retry a request that a stale keep-alive connection lost, react to epoll events, and apply the
+ * verdict outcome.c gives when a request ends.
  *
  * Sockets are registered once, edge-triggered for both directions, so a keep-alive request
  * costs one write(), one read() and a share of one epoll_wait(). */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "clock.h"
 #include "worker.h"
 
-void conn_close_socket(lg_thread *t, conn *c)
+static void lg_conn_close_socket(lg_thread *t, lg_conn *c)
 {
     if (c->fd >= 0) {
-        /* close() removes the fd from epoll; EINTR on close must not be retried on Linux. */
-        close(c->fd);
+        t->tr.close(c);
         c->fd = -1;
         c->connected = 0;
         t->open_socks--;
     }
 }
 
-void conn_push_idle(lg_thread *t, conn *c)
+void lg_conn_push_idle(lg_thread *t, lg_conn *c)
 {
-    if (t->nidle == 0 && t->rate_interval_us > 0 && c->state != C_NEW)
+    if (t->nidle == 0 && t->rate_interval_us > 0 && c->state != LG_C_NEW)
         t->watch.idle_since = lg_now_us(); /* --rate: slots due before now waited for a connection */
-    c->state = C_IDLE;
+    c->state = LG_C_IDLE;
     t->idle[t->nidle++] = c;
 }
 
+static void lg_conn_write_request(lg_thread *t, lg_conn *c, uint64_t now);
+
+/* A connection whose connect failed waits before it tries again. */
+static void wait_before_reconnecting(lg_thread *t, lg_conn *c, uint64_t now)
+{
+    unsigned level = c->backoff_level - 1u;
+    uint64_t wait = lg_backoff_delay(&t->backoff, &level);
+    c->backoff_level = (unsigned char)(level + 1u);
+    c->state = LG_C_IDLE;
+    lg_backoff_push(&t->backoff, now + wait, c);
+}
+
+/* Applies what the end of a request asked of its connection (outcome.c decides, this acts).
+ * Inline: a kept-alive request passes here every time. */
+static inline void apply(lg_thread *t, lg_conn *c, enum lg_verdict v, uint64_t now)
+{
+    if (v != LG_KEEP)
+        lg_conn_close_socket(t, c);
+    lg_timer_remove(&c->timer);
+    if (v == LG_CLOSE_BACK_OFF)
+        wait_before_reconnecting(t, c, now);
+    else
+        lg_conn_push_idle(t, c);
+}
+
+void lg_conn_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what, uint64_t now)
+{
+    apply(t, c, lg_outcome_fail(t, c, cls, err, what, now), now);
+}
+
+static void complete(lg_thread *t, lg_conn *c, size_t extra, uint64_t now)
+{
+    apply(t, c, lg_outcome_complete(t, c, extra, now), now);
+}
+
+static void lg_conn_connected(lg_thread *t, lg_conn *c, uint64_t now)
+{
+    c->connected = 1;
+    c->backoff_level = 0;
+    c->t_connected = now;
+    /* The request's -s clock starts now; the connect had its own timeout. */
+    lg_timer_add(&t->timers, &c->timer, now + t->sh->timeout_us);
+    if (c->counted)
+        t->counts.connections_opened++;
+    if (!atomic_load_explicit(&t->sh->ever_connected, memory_order_relaxed))
+        atomic_store(&t->sh->ever_connected, 1);
+    c->written = 0;
+    lg_conn_write_request(t, c, now);
+}
+
+/* Opens c through the transport; the connect has its own timeout (--connect-timeout). */
+static void lg_conn_open(lg_thread *t, lg_conn *c, uint64_t now)
+{
+    enum lg_err cls = LG_ERR_EXCEPTION;
+    c->connected = 0;
+    int rc = t->tr.connect(t, c, &cls);
+    if (c->fd >= 0) {
+        t->open_socks++;
+        t->connect_budget--;
+        lg_timer_add(&t->connect_timers, &c->timer, now + t->sh->connect_timeout_us);
+    }
+    if (rc == 0)
+        lg_conn_connected(t, c, now);
+    else if (rc == EINPROGRESS)
+        c->state = LG_C_CONNECTING;
+    else
+        lg_conn_fail(t, c, cls, rc, NULL, now);
+}
+
 /* Header collection (for "Server Software") runs on one connection at a time. */
-lg_header_capture *conn_capture_for(lg_thread *t, conn *c)
+static lg_header_capture *lg_conn_capture_for(lg_thread *t, lg_conn *c)
 {
     if (!t->capture_active || (t->capture_owner && t->capture_owner != c))
         return NULL;
@@ -42,64 +110,61 @@ lg_header_capture *conn_capture_for(lg_thread *t, conn *c)
 
 /* A keep-alive connection the server closed while idle: reconnect and send the request again,
  * once, without counting an error (the server never saw it). */
-static void retry_request(lg_thread *t, conn *c, uint64_t now)
+static void retry_request(lg_thread *t, lg_conn *c, uint64_t now)
 {
-    conn_close_socket(t, c);
+    lg_conn_close_socket(t, c);
     c->retried = 1;
     c->reused = 0;
     c->bytes = 0;
-    lg_response_begin(&c->resp, t->sh->resp_flags, conn_capture_for(t, c));
-    conn_open(t, c, now);
+    lg_response_begin(&c->resp, t->sh->resp_flags, lg_conn_capture_for(t, c));
+    lg_conn_open(t, c, now);
 }
 
 /* The peer closed (n == 0 from recv). */
-static void read_eof(lg_thread *t, conn *c, uint64_t now)
+static void read_eof(lg_thread *t, lg_conn *c, uint64_t now)
 {
     if (c->bytes == 0 && c->reused && !c->retried) {
         retry_request(t, c, now);
         return;
     }
     if (lg_response_eof(&c->resp) == LG_RESP_OK)
-        outcome_complete(t, c, 0, now);
+        complete(t, c, 0, now);
     else
-        outcome_fail(t, c, LG_ERR_READ, 0,
+        lg_conn_fail(t, c, LG_ERR_READ, 0,
                      c->bytes ? "connection closed before the response was complete"
                               : "connection closed without a response",
                      now);
 }
 
 /* Parses n fresh bytes in t->rbuf; returns 1 when the request ended (complete or failed). */
-static int parse_received(lg_thread *t, conn *c, size_t n, uint64_t now)
+static int parse_received(lg_thread *t, lg_conn *c, size_t n, uint64_t now)
 {
     size_t extra;
     int whole = c->bytes == (uint64_t)n; /* this read began the response */
-    if (whole && !c->resp.capture &&
-        lg_head_cache_match(&t->head_cache, t->rbuf, n, &c->resp, &extra)) {
-        outcome_complete(t, c, extra, now);
-        return 1;
+    if (!whole || c->resp.capture ||
+        !lg_head_cache_match(&t->head_cache, t->rbuf, n, &c->resp, &extra)) {
+        if (lg_response_feed(&c->resp, t->rbuf, n, &extra) != LG_RESP_OK) {
+            lg_conn_fail(t, c, LG_ERR_PARSE, 0, lg_response_error(&c->resp), now);
+            return 1;
+        }
+        if (!c->resp.complete)
+            return 0;
+        if (whole)
+            lg_head_cache_store(&t->head_cache, t->rbuf, n - extra, &c->resp);
     }
-    if (lg_response_feed(&c->resp, t->rbuf, n, &extra) != LG_RESP_OK) {
-        outcome_fail(t, c, LG_ERR_PARSE, 0, lg_response_error(&c->resp), now);
-        return 1;
-    }
-    if (!c->resp.complete)
-        return 0;
-    if (whole)
-        lg_head_cache_store(&t->head_cache, t->rbuf, n - extra, &c->resp);
-    outcome_complete(t, c, extra, now);
+    complete(t, c, extra, now);
     return 1;
 }
 
 /* ev: the epoll events that woke us. A short read normally means the socket is drained (the
  * next arrival raises a new edge), but a FIN or error that came before this wake-up raises no
  * new edge: then read on until EOF or EAGAIN. */
-static void read_response(lg_thread *t, conn *c, uint64_t now, uint32_t ev)
+static void read_response(lg_thread *t, lg_conn *c, uint64_t now, uint32_t ev)
 {
     int hangup = (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
     const lg_options *o = t->sh->o;
     for (;;) {
-        /* recv/send skip the VFS layer that read/write go through: cheaper per request. */
-        ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
+        ssize_t n = t->tr.read(c, t->rbuf, sizeof t->rbuf);
         if (n > 0) {
             if (c->bytes == 0)
                 c->t_first_byte = now;
@@ -124,7 +189,7 @@ static void read_response(lg_thread *t, conn *c, uint64_t now, uint32_t ev)
             retry_request(t, c, now);
             return;
         }
-        outcome_fail(t, c, LG_ERR_READ, errno, NULL, now);
+        lg_conn_fail(t, c, LG_ERR_READ, errno, NULL, now);
         return;
     }
 }
@@ -132,10 +197,10 @@ static void read_response(lg_thread *t, conn *c, uint64_t now, uint32_t ev)
 /* The server stopped taking our request: it may have answered first (a 413 before the body,
  * then close). Like curl, read what it sent before calling the request a write failure.
  * Returns 1 when that answer ended the request. */
-static int early_answer(lg_thread *t, conn *c, uint64_t now)
+static int early_answer(lg_thread *t, lg_conn *c, uint64_t now)
 {
     for (;;) {
-        ssize_t n = recv(c->fd, t->rbuf, sizeof t->rbuf, 0);
+        ssize_t n = t->tr.read(c, t->rbuf, sizeof t->rbuf);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -148,11 +213,11 @@ static int early_answer(lg_thread *t, conn *c, uint64_t now)
     }
 }
 
-void conn_write_request(lg_thread *t, conn *c, uint64_t now)
+static void lg_conn_write_request(lg_thread *t, lg_conn *c, uint64_t now)
 {
     lg_shared *sh = t->sh;
     while (c->written < sh->req_len) {
-        ssize_t n = send(c->fd, sh->req + c->written, sh->req_len - c->written, MSG_NOSIGNAL);
+        ssize_t n = t->tr.write(c, sh->req + c->written, sh->req_len - c->written);
         if (n > 0) {
             c->written += (size_t)n;
             continue;
@@ -160,7 +225,7 @@ void conn_write_request(lg_thread *t, conn *c, uint64_t now)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c->state = C_WRITING; /* edge-triggered EPOLLOUT tells when there is room */
+            c->state = LG_C_WRITING; /* edge-triggered EPOLLOUT tells when there is room */
             return;
         }
         int err = n < 0 ? errno : EIO;
@@ -169,22 +234,22 @@ void conn_write_request(lg_thread *t, conn *c, uint64_t now)
             return;
         }
         if (!early_answer(t, c, now))
-            outcome_fail(t, c, LG_ERR_WRITE, err, NULL, now);
+            lg_conn_fail(t, c, LG_ERR_WRITE, err, NULL, now);
         return;
     }
     c->t_write_end = now;
-    c->state = C_READING;
+    c->state = LG_C_READING;
 }
 
 /* Starts the next request on c; intended = when it should start (now, or the --rate slot). */
-void conn_start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended)
+void lg_conn_start_request(lg_thread *t, lg_conn *c, uint64_t now, uint64_t intended)
 {
     lg_shared *sh = t->sh;
     int counted = intended >= sh->measure_start;
     if (counted && !t->unlimited) {
         if (t->issued >= t->quota) {
-            conn_close_socket(t, c);
-            c->state = C_RETIRED;
+            lg_conn_close_socket(t, c);
+            c->state = LG_C_RETIRED;
             return;
         }
         t->issued++;
@@ -197,51 +262,48 @@ void conn_start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended)
     c->written = 0;
     c->t_write_end = now; /* until the write ends; an early answer then waits 0, not garbage */
     t->inflight++;
-    lg_response_begin(&c->resp, sh->resp_flags, conn_capture_for(t, c));
+    lg_response_begin(&c->resp, sh->resp_flags, lg_conn_capture_for(t, c));
     if (c->fd >= 0) {
         c->reused = 1;
         c->t_connected = now;
         lg_timer_add(&t->timers, &c->timer, now + sh->timeout_us);
-        conn_write_request(t, c, now);
+        lg_conn_write_request(t, c, now);
     } else {
         c->reused = 0;
-        conn_open(t, c, now);
+        lg_conn_open(t, c, now);
     }
 }
 
-void conn_handle_event(lg_thread *t, conn *c, uint32_t ev, uint64_t now)
+void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now)
 {
     switch (c->state) {
-    case C_CONNECTING:
+    case LG_C_CONNECTING:
         if (ev & (EPOLLERR | EPOLLHUP)) {
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-                err = errno;
-            outcome_fail(t, c, LG_ERR_CONNECT, err ? err : ECONNREFUSED, NULL, now);
+            int err = t->tr.connect_error(c);
+            lg_conn_fail(t, c, LG_ERR_CONNECT, err, NULL, now);
             return;
         }
         if (ev & EPOLLOUT)
-            conn_connected(t, c, now);
+            lg_conn_connected(t, c, now);
         /* Edge-triggered: bytes that came with this event are not reported again. */
-        if ((c->state == C_READING || c->state == C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
+        if ((c->state == LG_C_READING || c->state == LG_C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
             read_response(t, c, now, ev);
         return;
-    case C_WRITING:
+    case LG_C_WRITING:
         if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-            conn_write_request(t, c, now);
+            lg_conn_write_request(t, c, now);
         /* The server may answer (e.g. 413) before it read the whole request. */
-        if ((c->state == C_READING || c->state == C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
+        if ((c->state == LG_C_READING || c->state == LG_C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
             read_response(t, c, now, ev);
         return;
-    case C_READING:
+    case LG_C_READING:
         if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
             read_response(t, c, now, ev);
         return;
-    case C_IDLE:
+    case LG_C_IDLE:
         /* --rate: the server closed (or wrote to) a kept-alive connection between requests. */
         if (c->fd >= 0 && (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
-            conn_close_socket(t, c);
+            lg_conn_close_socket(t, c);
         return;
     default:
         return;

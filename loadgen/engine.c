@@ -33,6 +33,7 @@ static void init_shared(lg_shared *sh, const lg_options *o, const struct sockadd
     sh->o = o;
     memcpy(&sh->target, target, sizeof sh->target);
     sh->target_len = target_len;
+    sh->transport = &lg_transport_tcp;
     sh->resp_flags = (strcmp(o->method, "HEAD") == 0 ? LG_RESP_HEAD : 0) |
                      (lg_request_has_header(o, "Upgrade") ? LG_RESP_UPGRADE_ASKED : 0);
     sh->nthreads = o->threads;
@@ -40,7 +41,7 @@ static void init_shared(lg_shared *sh, const lg_options *o, const struct sockadd
     sh->connect_timeout_us = (uint64_t)((o->connect_timeout_s > 0 ? o->connect_timeout_s
                                                                   : o->timeout_s) * 1e6);
     sh->ramp_us = (uint64_t)(o->ramp_s * 1e6);
-    atomic_init(&sh->stop, STOP_NONE);
+    atomic_init(&sh->stop, LG_STOP_NONE);
     atomic_init(&sh->ever_connected, 0);
     atomic_init(&sh->doclen, -1);
     atomic_init(&sh->threads_done, 0);
@@ -60,7 +61,7 @@ static int start_threads(lg_shared *sh, lg_thread **th, char *err, size_t errlen
         int e = pthread_create(&th[created]->tid, NULL, thread_main, th[created]);
         if (e) {
             snprintf(err, errlen, "cannot start thread: %s", strerror(e));
-            atomic_store(&sh->stop, STOP_ERROR);
+            atomic_store(&sh->stop, LG_STOP_ERROR);
             wake_all(th, created);
             break;
         }
@@ -78,8 +79,8 @@ static void supervise(lg_shared *sh, lg_thread **th, const sigset_t *set, lg_res
         struct timespec tick = {0, 250 * 1000 * 1000};
         int sig = sigtimedwait(set, NULL, &tick);
         if (sig == SIGINT || sig == SIGTERM) {
-            int none = STOP_NONE;
-            if (atomic_compare_exchange_strong(&sh->stop, &none, STOP_INTERRUPT))
+            int none = LG_STOP_NONE;
+            if (atomic_compare_exchange_strong(&sh->stop, &none, LG_STOP_INTERRUPT))
                 r->interrupted = 1;
             wake_all(th, sh->nthreads);
         }
@@ -99,14 +100,14 @@ static const char *stop_reason(const lg_shared *sh, const lg_result *r)
 {
     const lg_options *o = sh->o;
     switch (atomic_load(&sh->stop)) {
-    case STOP_INTERRUPT:
+    case LG_STOP_INTERRUPT:
         return "interrupted";
-    case STOP_REFUSED:
+    case LG_STOP_REFUSED:
         return "refused";
-    case STOP_ERROR:
+    case LG_STOP_ERROR:
         return "error";
     default:
-        return (o->time_limit_s > 0 && (!o->requests_set || r->attempts < o->requests))
+        return (o->time_limit_s > 0 && (!o->requests_set || r->counts.attempts < o->requests))
                    ? "time" : "requests";
     }
 }
@@ -118,7 +119,7 @@ static void collect(lg_shared *sh, lg_thread **th, lg_result *r, char *err, size
     uint64_t end = 0;
     int failed_alloc = 0;
     for (int i = 0; i < sh->nthreads; i++) {
-        worker_merge_into(r, th[i]);
+        lg_worker_merge_into(r, th[i]);
         if (lg_ts_move_into(&th[i]->ts, r))
             failed_alloc = 1;
         failed_alloc |= th[i]->failed_alloc;
@@ -140,12 +141,12 @@ static void collect(lg_shared *sh, lg_thread **th, lg_result *r, char *err, size
     int first_errno = 0;
     for (int i = 0; i < sh->nthreads && !first_errno; i++)
         first_errno = th[i]->first_connect_errno;
-    if (r->connections_opened == 0 && r->complete == 0 && r->errors[LG_ERR_CONNECT] > 0 &&
+    if (r->counts.connections_opened == 0 && r->counts.complete == 0 && r->counts.errors[LG_ERR_CONNECT] > 0 &&
         !atomic_load(&sh->ever_connected)) {
         snprintf(err, errlen, "%s (%llu attempts): %s",
                  first_errno == ECONNREFUSED ? "the target refused every connection"
                                              : "no connection to the target succeeded",
-                 (unsigned long long)r->errors[LG_ERR_CONNECT], strerror(first_errno));
+                 (unsigned long long)r->counts.errors[LG_ERR_CONNECT], strerror(first_errno));
         r->stop_reason = "refused";
     }
 }
@@ -168,7 +169,7 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
         goto out;
     }
     for (int i = 0; i < sh.nthreads; i++)
-        if (!(th[i] = worker_new(&sh, i, err, errlen)))
+        if (!(th[i] = lg_worker_new(&sh, i, err, errlen)))
             goto out;
 
     /* Only this thread takes SIGINT/SIGTERM (and the workers' "done" SIGUSR1), via sigtimedwait. */
@@ -205,7 +206,7 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
     rc = 0;
 out:
     for (int i = 0; th && i < sh.nthreads; i++)
-        worker_free(th[i]);
+        lg_worker_free(th[i]);
     free(th);
     free(sh.req);
     pthread_mutex_destroy(&sh.info_lock);

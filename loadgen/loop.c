@@ -31,8 +31,8 @@ static void publish_progress(lg_thread *t)
 {
     uint64_t e = 0;
     for (int i = 0; i < LG_ERR_COUNT; i++)
-        e += t->errors[i];
-    atomic_store_explicit(&t->prog_complete, t->complete, memory_order_relaxed);
+        e += t->counts.errors[i];
+    atomic_store_explicit(&t->prog_complete, t->counts.complete, memory_order_relaxed);
     atomic_store_explicit(&t->prog_errors, e, memory_order_relaxed);
 }
 
@@ -64,7 +64,7 @@ static int wait_events(lg_thread *t, struct epoll_event *evs, uint64_t now, uint
 static int run_due_work(lg_thread *t, uint64_t now)
 {
     lg_shared *sh = t->sh;
-    if (atomic_load_explicit(&sh->stop, memory_order_relaxed) != STOP_NONE) {
+    if (atomic_load_explicit(&sh->stop, memory_order_relaxed) != LG_STOP_NONE) {
         t->end_us = now;
         return 1;
     }
@@ -72,33 +72,33 @@ static int run_due_work(lg_thread *t, uint64_t now)
         t->end_us = sh->end_time;
         return 1;
     }
-    while (t->next_open < t->nconns && schedule_ramp_time(t, &t->conns[t->next_open]) <= now)
-        conn_push_idle(t, &t->conns[t->next_open++]);
+    while (t->next_open < t->nconns && lg_schedule_ramp_time(t, &t->conns[t->next_open]) <= now)
+        lg_conn_push_idle(t, &t->conns[t->next_open++]);
     lg_timer *tm;
     while ((tm = lg_timers_first(&t->timers)) && tm->deadline_us <= now)
-        outcome_fail(t, conn_of_timer(tm), LG_ERR_TIMEOUT, ETIMEDOUT,
+        lg_conn_fail(t, lg_conn_of_timer(tm), LG_ERR_TIMEOUT, ETIMEDOUT,
                      "no complete response within -s", now);
     while ((tm = lg_timers_first(&t->connect_timers)) && tm->deadline_us <= now)
-        outcome_fail(t, conn_of_timer(tm), LG_ERR_CONNECT, ETIMEDOUT,
+        lg_conn_fail(t, lg_conn_of_timer(tm), LG_ERR_CONNECT, ETIMEDOUT,
                      "not connected within --connect-timeout", now);
     const lg_backoff_entry *b;
     while ((b = lg_backoff_first(&t->backoff)) && b->at_us <= now)
-        conn_push_idle(t, lg_backoff_pop(&t->backoff));
+        lg_conn_push_idle(t, lg_backoff_pop(&t->backoff));
     t->connect_budget = LG_CONNECTS_PER_ROUND;
-    schedule_dispatch(t, now);
+    lg_schedule_dispatch(t, now);
     if (!atomic_load_explicit(&sh->ever_connected, memory_order_relaxed) &&
-        t->connect_failures >= LG_REFUSED_LIMIT) {
-        int none = STOP_NONE;
-        atomic_compare_exchange_strong(&sh->stop, &none, STOP_REFUSED);
+        t->connects_failed >= LG_REFUSED_LIMIT) {
+        int none = LG_STOP_NONE;
+        atomic_compare_exchange_strong(&sh->stop, &none, LG_STOP_REFUSED);
         t->end_us = now;
         return 1;
     }
     if (now >= sh->measure_start)
         close_seconds(t, now);
-    if (schedule_quota_done(t))
+    if (lg_schedule_quota_done(t))
         return 1;
     if (t->failed_alloc) {
-        atomic_store(&sh->stop, STOP_ERROR);
+        atomic_store(&sh->stop, LG_STOP_ERROR);
         return 1;
     }
     publish_progress(t);
@@ -108,7 +108,7 @@ static int run_due_work(lg_thread *t, uint64_t now)
 static uint64_t next_deadline(lg_thread *t, uint64_t now)
 {
     lg_shared *sh = t->sh;
-    uint64_t deadline = schedule_next_deadline(t, now, sh->end_time);
+    uint64_t deadline = lg_schedule_next_deadline(t, now, sh->end_time);
     lg_timer *tm = lg_timers_first(&t->timers);
     if (tm && tm->deadline_us < deadline)
         deadline = tm->deadline_us;
@@ -125,7 +125,7 @@ static uint64_t next_deadline(lg_thread *t, uint64_t now)
 static void handle_events(lg_thread *t, struct epoll_event *evs, int n)
 {
     for (int i = 0; i < n; i++) {
-        conn *c = evs[i].data.ptr;
+        lg_conn *c = evs[i].data.ptr;
         if (!c) { /* the wake-up eventfd: stop requested */
             uint64_t v;
             ssize_t r = read(t->wakefd, &v, sizeof v);
@@ -133,7 +133,7 @@ static void handle_events(lg_thread *t, struct epoll_event *evs, int n)
             continue;
         }
         t->last_event_us = lg_now_us(); /* starts the --busy-poll window */
-        conn_handle_event(t, c, evs[i].events, t->last_event_us);
+        lg_conn_handle_event(t, c, evs[i].events, t->last_event_us);
     }
 }
 
@@ -152,7 +152,7 @@ static void finish_thread(lg_thread *t)
             t->failed_alloc = 1;
     }
     lg_selfwatch_totals(&t->watch, t->end_us, &t->ts.busy_us, &t->ts.cpu_us);
-    t->ts.not_sent = schedule_not_sent(t, t->end_us);
+    t->ts.not_sent = lg_schedule_not_sent(t, t->end_us);
     publish_progress(t);
 }
 
@@ -163,7 +163,7 @@ void *thread_main(void *arg)
     struct epoll_event *evs = malloc(LG_MAX_EVENTS * sizeof *evs);
     if (!evs) {
         t->failed_alloc = 1;
-        atomic_store(&sh->stop, STOP_ERROR);
+        atomic_store(&sh->stop, LG_STOP_ERROR);
     }
     t->next_tick = sh->measure_start + 1000000;
     lg_selfwatch_start(&t->watch, lg_now_us());
@@ -191,7 +191,7 @@ void *thread_main(void *arg)
             if (errno == EINTR)
                 continue;
             fprintf(stderr, "loadgen: epoll_wait: %s\n", strerror(errno));
-            atomic_store(&sh->stop, STOP_ERROR);
+            atomic_store(&sh->stop, LG_STOP_ERROR);
             break;
         }
         handle_events(t, evs, n);

@@ -19,6 +19,11 @@
 
 static int output(const lg_result *r, const lg_options *o)
 {
+    if (r->counts.junk_after_response)
+        fprintf(stderr, "loadgen: warning: %llu responses were followed by bytes that belong to no "
+                        "response; loadgen closed each such connection%s\n",
+                (unsigned long long)r->counts.junk_after_response,
+                r->keepalive ? ", so -k reopened it (the server sends more than it frames)" : "");
     int to_stdout = o->json_path && strcmp(o->json_path, "-") == 0;
     if (!to_stdout) {
         lg_report_text(stdout, r);
@@ -40,7 +45,8 @@ static int run_merge(const lg_options *o)
         return 1;
     }
     char err[1024];
-    if (lg_merge_files(o->merge_files, o->nmerge, r, err, sizeof err)) {
+    if (lg_merge_files(o->merge_files, o->nmerge, r,
+                       o->allow_mixed_targets ? LG_MERGE_ALLOW_MIXED_TARGETS : 0, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
         lg_result_free(r);
         return 2;

@@ -14,6 +14,8 @@ typedef struct ctx {
     const char *file;
     char *err;
     size_t errlen;
+    const char *first_file; /* whose URL every other file must have */
+    unsigned flags;         /* LG_MERGE_* */
 } ctx;
 
 static int fail(ctx *c, const char *what, const char *key)
@@ -264,10 +266,28 @@ static int merge_config(ctx *c, json_t *config, lg_result *r, int first)
         r->rate = json_is_number(rate) ? json_number_value(rate) : 0;
         r->concurrency = 0;
     } else {
+        json_t *url = json_object_get(config, "url"), *url0 = json_object_get(r->config, "url");
+        if (!(c->flags & LG_MERGE_ALLOW_MIXED_TARGETS) && !json_equal(url, url0)) {
+            snprintf(c->err, c->errlen,
+                     "%s: its target %s is not %s (the target of %s); --allow-mixed-targets merges "
+                     "results for different URLs",
+                     c->file, json_is_string(url) ? json_string_value(url) : "(none)",
+                     json_is_string(url0) ? json_string_value(url0) : "(none)", c->first_file);
+            return -1;
+        }
         json_t *cc = json_object_get(r->config, "concurrency"), *ct = json_object_get(r->config, "threads");
         json_object_set_new(r->config, "concurrency",
                             json_integer(json_integer_value(cc) + (json_int_t)conc));
         json_object_set_new(r->config, "threads", json_integer(json_integer_value(ct) + (json_int_t)threads));
+        /* Shards of one run split -n: the merged config holds the whole run's. A time-bound part
+         * (null) makes the whole run time-bound. */
+        json_t *n0 = json_object_get(r->config, "requests"), *n = json_object_get(config, "requests");
+        if (json_is_integer(n0) && json_is_integer(n) && json_integer_value(n) >= 0 &&
+            json_integer_value(n0) <= LLONG_MAX - json_integer_value(n))
+            json_object_set_new(r->config, "requests",
+                                json_integer(json_integer_value(n0) + json_integer_value(n)));
+        else if (n0)
+            json_object_set_new(r->config, "requests", json_null());
         json_t *rate = json_object_get(config, "rate");
         if (json_is_number(rate) && r->rate > 0) { /* shards of one open-loop run: rates add */
             r->rate += json_number_value(rate);
@@ -278,70 +298,79 @@ static int merge_config(ctx *c, json_t *config, lg_result *r, int first)
     return 0;
 }
 
-/* The counters; they must agree with each other (failed = the error classes' sum, and
- * attempts = complete + failed - length failures) before anything is added. */
-static int merge_counts(ctx *c, json_t *summary, json_t *errors, lg_result *r, uint64_t *complete)
+/* The summary counters, read into part (the list in counts.h); they must agree with each other
+ * (failed = the error classes' sum, and attempts = complete + failed - length failures). */
+static int read_counts(ctx *c, json_t *summary, json_t *errors, lg_counts *part)
 {
-    static const char *const keys[] = {"complete", "failed", "bytes_total", "body_bytes",
-                                       "keepalive_requests", "connections_opened", "non_2xx"};
-    enum { COMPLETE, FAILED, BYTES, BODY, KA, OPENED, NON2XX, NKEYS };
-    uint64_t v[NKEYS], errs[LG_ERR_COUNT], err_sum = 0;
-    for (int i = 0; i < NKEYS; i++)
-        if (get_u64(c, summary, keys[i], &v[i]))
+    for (size_t i = 0; i < lg_nsummary_counters; i++) {
+        const lg_counter_field *f = &lg_summary_counters[i];
+        if ((!f->optional || json_object_get(summary, f->key)) &&
+            get_u64(c, summary, f->key, lg_counter_at(part, f)))
             return -1;
-    for (int i = 0; i < LG_ERR_COUNT; i++)
-        if (get_u64(c, errors, lg_err_names[i], &errs[i]) || add_u64(c, &err_sum, errs[i], "errors"))
-            return -1;
-    if (err_sum != v[FAILED])
-        return fail(c, "the error classes do not add up to", "failed");
-    if (v[NON2XX] > v[COMPLETE] || v[KA] > v[COMPLETE] || errs[LG_ERR_LENGTH] > v[COMPLETE])
-        return fail(c, "a count larger than summary.complete in", "summary");
-    uint64_t attempts = v[COMPLETE] + v[FAILED] - errs[LG_ERR_LENGTH], warm = 0;
-    if (json_object_get(summary, "attempts")) {
-        uint64_t a;
-        if (get_u64(c, summary, "attempts", &a))
-            return -1;
-        if (a != attempts)
-            return fail(c, "complete + failed - length failures differs from", "attempts");
     }
-    if (json_object_get(summary, "warmup_requests") && get_u64(c, summary, "warmup_requests", &warm))
+    uint64_t failed, err_sum = 0;
+    if (get_u64(c, summary, "failed", &failed))
         return -1;
-    uint64_t *sums[NKEYS] = {&r->complete, NULL, &r->bytes_total, &r->body_bytes,
-                             &r->keepalive_requests, &r->connections_opened, &r->non_2xx};
-    for (int i = 0; i < NKEYS; i++)
-        if (sums[i] && add_u64(c, sums[i], v[i], keys[i]))
-            return -1;
     for (int i = 0; i < LG_ERR_COUNT; i++)
-        if (add_u64(c, &r->errors[i], errs[i], lg_err_names[i]))
+        if (get_u64(c, errors, lg_err_names[i], &part->errors[i]) ||
+            add_u64(c, &err_sum, part->errors[i], "errors"))
             return -1;
-    if (add_u64(c, &r->attempts, attempts, "attempts") ||
-        add_u64(c, &r->warmup_requests, warm, "warmup_requests"))
-        return -1;
-    *complete = v[COMPLETE];
+    if (err_sum != failed)
+        return fail(c, "the error classes do not add up to", "failed");
+    if (part->non_2xx > part->complete || part->keepalive_requests > part->complete ||
+        part->errors[LG_ERR_LENGTH] > part->complete)
+        return fail(c, "a count larger than summary.complete in", "summary");
+    uint64_t attempts = part->complete + failed - part->errors[LG_ERR_LENGTH];
+    if (!json_object_get(summary, "attempts"))
+        part->attempts = attempts; /* an older result: derived */
+    else if (part->attempts != attempts)
+        return fail(c, "complete + failed - length failures differs from", "attempts");
     return 0;
 }
 
 /* Connect failures by cause (absent in results of versions before it): they add up to
  * errors.connect. */
-static int merge_connect_causes(ctx *c, json_t *doc, lg_result *r, uint64_t connect_errors)
+static int read_connect_causes(ctx *c, json_t *doc, lg_counts *part)
 {
+    uint64_t connect_errors = part->errors[LG_ERR_CONNECT];
     json_t *causes = json_object_get(doc, "connect_failures");
     if (!causes) { /* an older result: the cause is unknown, the merged sum stays whole */
-        r->connect_failures[LG_CF_OTHER] += connect_errors;
+        part->connect_failures[LG_CF_OTHER] = connect_errors;
         return 0;
     }
     if (!json_is_object(causes))
         return fail(c, "not an object", "connect_failures");
-    uint64_t v[LG_CF_COUNT], sum = 0;
+    uint64_t sum = 0;
     for (int i = 0; i < LG_CF_COUNT; i++)
-        if (get_u64(c, causes, lg_connfail_names[i], &v[i]) ||
-            add_u64(c, &sum, v[i], "connect_failures"))
+        if (get_u64(c, causes, lg_connfail_names[i], &part->connect_failures[i]) ||
+            add_u64(c, &sum, part->connect_failures[i], "connect_failures"))
             return -1;
     if (sum != connect_errors)
         return fail(c, "the causes do not add up to errors.connect in", "connect_failures");
-    for (int i = 0; i < LG_CF_COUNT; i++)
-        if (add_u64(c, &r->connect_failures[i], v[i], lg_connfail_names[i]))
-            return -1;
+    return 0;
+}
+
+/* Why the merged run stopped: the first of these that any input gives, so that a part that was
+ * interrupted, broke, was refused or ran out of time is not hidden behind the others' "requests"
+ * (docs/loadgen-json.md states the rule). */
+static const char *const stop_precedence[] = {"interrupted", "error", "refused", "time", "requests"};
+#define NSTOP (sizeof stop_precedence / sizeof stop_precedence[0])
+
+static int merge_stop_reason(ctx *c, json_t *summary, lg_result *r)
+{
+    json_t *why = json_object_get(summary, "stop_reason");
+    if (!why)
+        return 0; /* a result of a version before the key */
+    size_t k = 0;
+    while (k < NSTOP && !(json_is_string(why) && strcmp(json_string_value(why), stop_precedence[k]) == 0))
+        k++;
+    if (k == NSTOP)
+        return fail(c, "unknown", "stop_reason");
+    size_t cur = 0;
+    while (cur < NSTOP && strcmp(r->stop_reason, stop_precedence[cur]) != 0)
+        cur++;
+    if (k < cur)
+        r->stop_reason = stop_precedence[k];
     return 0;
 }
 
@@ -357,6 +386,8 @@ static int merge_run_facts(ctx *c, json_t *summary, lg_result *r)
         r->interrupted = 1;
         r->stop_reason = "interrupted";
     }
+    if (merge_stop_reason(c, summary, r))
+        return -1;
     json_t *dl = json_object_get(summary, "document_length");
     if (r->doclen < 0 && json_is_integer(dl))
         r->doclen = json_integer_value(dl);
@@ -369,7 +400,7 @@ static int merge_run_facts(ctx *c, json_t *summary, lg_result *r)
 }
 
 /* Every complete response has one status code: they add up to complete. */
-static int merge_status(ctx *c, json_t *status, lg_result *r, uint64_t complete)
+static int read_status(ctx *c, json_t *status, lg_counts *part)
 {
     const char *key;
     json_t *val;
@@ -381,40 +412,41 @@ static int merge_status(ctx *c, json_t *status, lg_result *r, uint64_t complete)
             json_integer_value(val) < 0)
             return fail(c, "bad status code", key);
         uint64_t n = (uint64_t)json_integer_value(val);
-        if (add_u64(c, &sum, n, "status_codes") || add_u64(c, &r->status[code], n, key))
+        if (add_u64(c, &sum, n, "status_codes") || add_u64(c, &part->status[code], n, key))
             return -1;
     }
-    if (sum != complete)
+    if (sum != part->complete)
         return fail(c, "the status codes do not add up to", "complete");
     return 0;
 }
 
 /* Each complete request is in the total, waiting and processing histograms (and in connect
  * when it opened its connection). */
-static int merge_latency(ctx *c, json_t *doc, json_t *latency, lg_result *r, uint64_t complete)
+static int read_latency(ctx *c, json_t *doc, json_t *latency, lg_result *r, lg_counts *part)
 {
-    if (merge_table(c, latency, "connect", &r->connect, complete, 1) ||
-        merge_table(c, latency, "waiting", &r->waiting, complete, 0) ||
-        merge_table(c, latency, "processing", &r->processing, complete, 0) ||
-        merge_table(c, latency, "total", &r->total, complete, 0))
+    uint64_t complete = part->complete;
+    if (merge_table(c, latency, "connect", &part->connect, complete, 1) ||
+        merge_table(c, latency, "waiting", &part->waiting, complete, 0) ||
+        merge_table(c, latency, "processing", &part->processing, complete, 0) ||
+        merge_table(c, latency, "total", &part->total, complete, 0))
         return -1;
     json_t *unc = json_object_get(doc, "latency_uncorrected");
     if (unc) {
-        if (merge_table(c, unc, "total", &r->total_uncorrected, complete, 0))
+        if (merge_table(c, unc, "total", &part->total_uncorrected, complete, 0))
             return -1;
         r->has_uncorrected = 1;
     }
     json_t *ok = json_object_get(doc, "latency_2xx");
     if (!ok)
         r->lacks_2xx = 1; /* from a loadgen before the table existed: the merge cannot have it */
-    else if (merge_table(c, ok, "total", &r->total_2xx, complete, 1))
+    else if (merge_table(c, ok, "total", &part->total_2xx, complete, 1))
         return -1;
     return 0;
 }
 
 /* When every connection had its first 2xx: the slowest input's time; null (answered short of the
  * connections) when an input never got there; absent when an input predates the block. */
-static int merge_establishment(ctx *c, json_t *doc, lg_result *r)
+static int merge_establishment(ctx *c, json_t *doc, lg_result *r, lg_counts *part)
 {
     json_t *est = json_object_get(doc, "establishment");
     if (!est) {
@@ -432,23 +464,49 @@ static int merge_establishment(ctx *c, json_t *doc, lg_result *r)
     double s = json_is_number(all) ? json_number_value(all) : 0;
     if (s * 1e6 > (double)r->all_answered_us)
         r->all_answered_us = (uint64_t)(s * 1e6 + 0.5);
-    r->answered += answered;
+    part->answered = answered;
     return 0;
 }
 
-static int merge_series(ctx *c, json_t *series, lg_result *r, double duration_s)
+/* The time series: each second once, in order, inside the run (0 <= t_s <= duration_s + 1, an
+ * integer), and its counts adding up to the summary's: a series that says something else than
+ * the summary is refused, never merged into a plausible-looking total. */
+static int merge_series(ctx *c, json_t *series, lg_result *r, double duration_s, const lg_counts *part)
 {
     size_t i;
     json_t *e;
+    uint64_t completed_sum = 0, errors_sum = 0, next = 0;
     json_array_foreach(series, i, e) {
         uint64_t t_s = i, completed, nerr, open;
         json_t *ts = json_object_get(e, "t_s");
-        if (json_is_integer(ts) && json_integer_value(ts) >= 0 && json_integer_value(ts) < 10000000)
+        if (ts) {
+            if (!json_is_integer(ts) || json_integer_value(ts) < 0 ||
+                (double)json_integer_value(ts) > duration_s + 1) {
+                char v[64];
+                if (json_is_number(ts))
+                    snprintf(v, sizeof v, "%.17g", json_number_value(ts));
+                else
+                    snprintf(v, sizeof v, "%s", "not a number");
+                snprintf(c->err, c->errlen,
+                         "%s: not a valid loadgen result: 'timeseries' entry %zu has t_s %s: it must be a "
+                         "whole second from 0 to "
+                         "duration_s + 1 (%.3f)", c->file, i, v, duration_s + 1);
+                return -1;
+            }
             t_s = (uint64_t)json_integer_value(ts);
-        if ((double)t_s > duration_s + 1) /* a corrupt t_s must not size the series */
-            return fail(c, "a second past duration_s in", "timeseries");
+        }
+        if (t_s < next) {
+            snprintf(c->err, c->errlen, "%s: not a valid loadgen result: 'timeseries' entry %zu has "
+                     "t_s %llu, after second %llu: "
+                     "the seconds must ascend, each once", c->file, i, (unsigned long long)t_s,
+                     (unsigned long long)(next - 1));
+            return -1;
+        }
+        next = t_s + 1;
         if (get_u64(c, e, "completed", &completed) || get_u64(c, e, "errors", &nerr) ||
-            get_u64(c, e, "open_connections", &open))
+            get_u64(c, e, "open_connections", &open) ||
+            add_u64(c, &completed_sum, completed, "timeseries completed") ||
+            add_u64(c, &errors_sum, nerr, "timeseries errors"))
             return -1;
         hist_summary s;
         hist_pair *pairs;
@@ -462,10 +520,21 @@ static int merge_series(ctx *c, json_t *series, lg_result *r, double duration_s)
         if (read_second_generator(c, e, r, (size_t)t_s))
             return -1;
     }
+    uint64_t failed = lg_counts_failed(part);
+    if (json_array_size(series) && (completed_sum != part->complete || errors_sum != failed)) {
+        snprintf(c->err, c->errlen,
+                 "%s: not a valid loadgen result: the timeseries adds up to %llu completed and %llu "
+                 "errors, the summary says "
+                 "%llu complete and %llu failed", c->file, (unsigned long long)completed_sum,
+                 (unsigned long long)errors_sum, (unsigned long long)part->complete,
+                 (unsigned long long)failed);
+        return -1;
+    }
     return 0;
 }
 
-static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
+/* One result file: its counts are read into part (zeroed), checked, then added into r. */
+static int merge_one(ctx *c, json_t *doc, lg_result *r, lg_counts *part, int first)
 {
     json_t *v = json_object_get(doc, "schema_version"), *tool = json_object_get(doc, "tool");
     if (!json_is_integer(v) || json_integer_value(v) != 1)
@@ -480,13 +549,15 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
     series = json_object_get(doc, "timeseries");
     if (!json_is_array(series))
         return fail(c, "missing array", "timeseries");
-    uint64_t complete, connect_errors = r->errors[LG_ERR_CONNECT];
-    if (merge_config(c, config, r, first) || merge_counts(c, summary, errors, r, &complete) ||
-        merge_connect_causes(c, doc, r, r->errors[LG_ERR_CONNECT] - connect_errors) ||
-        merge_run_facts(c, summary, r) || merge_status(c, status, r, complete) ||
-        merge_latency(c, doc, latency, r, complete) || merge_establishment(c, doc, r) ||
-        merge_series(c, series, r, json_number_value(json_object_get(summary, "duration_s"))))
+    if (merge_config(c, config, r, first) || read_counts(c, summary, errors, part) ||
+        read_connect_causes(c, doc, part) || merge_run_facts(c, summary, r) ||
+        read_status(c, status, part) || read_latency(c, doc, latency, r, part) ||
+        merge_establishment(c, doc, r, part) ||
+        merge_series(c, series, r, json_number_value(json_object_get(summary, "duration_s")), part))
         return -1;
+    const char *wrapped;
+    if (lg_counts_add(&r->counts, part, &wrapped))
+        return fail(c, "the merged total overflows", wrapped);
     if (first)
         r->environment = json_deep_copy(env);
     if (read_generator(c, doc, r))
@@ -495,26 +566,34 @@ static int merge_one(ctx *c, json_t *doc, lg_result *r, int first)
     json_array_append_new(r->merged_from,
                           json_pack("{s:s, s:s, s:I}", "file", c->file, "hostname",
                                     json_is_string(host) ? json_string_value(host) : "unknown",
-                                    "complete", (json_int_t)complete));
+                                    "complete", (json_int_t)part->complete));
     return 0;
 }
 
-int lg_merge_files(const char *const *files, size_t n, lg_result *r, char *err, size_t errlen)
+int lg_merge_files(const char *const *files, size_t n, lg_result *r, unsigned flags, char *err,
+                   size_t errlen)
 {
     r->merged_from = json_array();
     r->stop_reason = "requests";
-    for (size_t i = 0; i < n; i++) {
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         json_error_t jerr;
         json_t *doc = json_load_file(files[i], 0, &jerr);
         if (!doc) {
             snprintf(err, errlen, "%s: cannot read JSON: %s (line %d)", files[i], jerr.text, jerr.line);
             return -1;
         }
-        ctx c = {files[i], err, errlen};
-        int rc = merge_one(&c, doc, r, i == 0);
+        /* calloc: the kernel hands out zeroed pages, touched only where a histogram has counts. */
+        lg_counts *part = calloc(1, sizeof *part);
+        ctx c = {files[i], err, errlen, files[0], flags};
+        if (part) {
+            lg_counts_init_zeroed(part);
+            rc = merge_one(&c, doc, r, part, i == 0);
+        } else {
+            rc = fail(&c, "out of memory reading", "summary");
+        }
+        free(part);
         json_decref(doc);
-        if (rc)
-            return -1;
     }
-    return 0;
+    return rc;
 }

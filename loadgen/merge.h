@@ -5,7 +5,12 @@
 
 #include "result.h"
 
-/* Adds every file's result into r (created empty by the caller). 0, or -1 with err set. */
-int lg_merge_files(const char *const *files, size_t n, lg_result *r, char *err, size_t errlen);
+#define LG_MERGE_ALLOW_MIXED_TARGETS 1 /* results for different URLs may be merged */
+
+/* Adds every file's result into r (created empty by the caller). 0, or -1 with err set. Every
+ * file must be consistent in itself (counts, histograms and time series agree) and, unless flags
+ * has LG_MERGE_ALLOW_MIXED_TARGETS, be for the first file's URL. */
+int lg_merge_files(const char *const *files, size_t n, lg_result *r, unsigned flags, char *err,
+                   size_t errlen);
 
 #endif

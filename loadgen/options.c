@@ -52,7 +52,8 @@ static const char usage_text[] =
     "  --source A[-B]   Bind client sockets to local addresses A..B in turn (IP_BIND_ADDRESS_NO_PORT)\n"
     "  --progress       Progress on stderr (default: on when stderr is a terminal)\n"
     "  --no-progress    No progress on stderr\n"
-    "  --merge F...     Merge loadgen JSON results exactly and report the combined result\n";
+    "  --merge F...     Merge loadgen JSON results exactly and report the combined result\n"
+    "  --allow-mixed-targets  With --merge: accept results for different URLs\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -64,7 +65,8 @@ static int usage_error(const char *fmt, const char *arg)
 
 enum {
     OPT_THREADS = 1000, OPT_PROCESSES, OPT_START_AT, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP,
-    OPT_JSON, OPT_SOURCE, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL, OPT_CONNECT_TIMEOUT
+    OPT_JSON, OPT_SOURCE, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL, OPT_CONNECT_TIMEOUT,
+    OPT_ALLOW_MIXED_TARGETS
 };
 
 /* ab_option and long_option return this for an option that is not theirs. */
@@ -269,6 +271,9 @@ static int long_option(lg_options *o, parse_state *st, int c, const char *arg)
     case OPT_MERGE:
         st->merge = 1;
         return 0;
+    case OPT_ALLOW_MIXED_TARGETS:
+        o->allow_mixed_targets = 1;
+        return 0;
     default:
         return NOT_MINE;
     }
@@ -345,6 +350,7 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
         {"progress", no_argument, NULL, OPT_PROGRESS},
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"merge", no_argument, NULL, OPT_MERGE},
+        {"allow-mixed-targets", no_argument, NULL, OPT_ALLOW_MIXED_TARGETS},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},

@@ -49,6 +49,7 @@ typedef struct lg_options {
     lg_url url;
     const char **merge_files; /* --merge */
     size_t nmerge;
+    int allow_mixed_targets;  /* --allow-mixed-targets: --merge results for different URLs */
 } lg_options;
 
 /* Returns 0 to run, 1 when it printed help or the version (exit 0), 2 on a usage error

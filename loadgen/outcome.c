@@ -1,5 +1,6 @@
-/* How a request ends: complete (status, lengths, latency histograms) or failed (by class).
- * Statistics are per thread; nothing here is shared per request except the first document
+/* How a request ends: complete (status, lengths, latency histograms) or failed (by class), and
+ * what that asks of its connection (a verdict that conn.c applies: this file never touches a
+ * socket). Statistics are per thread; nothing here is shared per request except the first document
  * length (ab -l) and the Server header, each set once. */
 #include <pthread.h>
 #include <stdio.h>
@@ -14,59 +15,47 @@ static void verbose_failure(const lg_thread *t, enum lg_err cls, int err, const 
                 what ? what : strerror(err));
 }
 
-/* A connection whose connect failed waits before it tries again. */
-static void wait_before_reconnecting(lg_thread *t, conn *c, uint64_t now)
+/* The request is over: it no longer counts as in flight, and it may be the last one measured. */
+static inline void ended(lg_thread *t, const lg_conn *c, uint64_t now)
 {
-    unsigned level = c->backoff_level - 1u;
-    uint64_t wait = lg_backoff_delay(&t->backoff, &level);
-    c->backoff_level = (unsigned char)(level + 1u);
-    c->state = C_IDLE;
-    lg_backoff_push(&t->backoff, now + wait, c);
-}
-
-static inline void end_request(lg_thread *t, conn *c, uint64_t now)
-{
-    if (t->capture_owner == c)
-        t->capture_owner = NULL;
-    lg_timer_remove(&c->timer);
     t->inflight--;
     if (c->counted)
         t->end_us = now;
-    if (c->backoff_level)
-        wait_before_reconnecting(t, c, now);
-    else
-        conn_push_idle(t, c);
 }
 
 /* A time-bound run measures a window: a request that ends inside it counts even if it began during
  * the warm-up, so a closed loop's complete / window is its rate, with nothing lost at the edges. */
-static void count_if_in_window(lg_thread *t, conn *c, uint64_t now)
+static void count_if_in_window(lg_thread *t, lg_conn *c, uint64_t now)
 {
     if (t->unlimited && !c->counted && now >= t->sh->measure_start)
         c->counted = 1;
 }
 
-void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what, uint64_t now)
+enum lg_verdict lg_outcome_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what,
+                             uint64_t now)
 {
     count_if_in_window(t, c, now);
     if (c->counted) {
-        t->errors[cls]++;
-        t->attempts++;
-        t->bytes += c->bytes; /* like ab, "Total transferred" is every byte read */
+        t->counts.errors[cls]++;
+        t->counts.attempts++;
+        t->counts.bytes_total += c->bytes; /* like ab, "Total transferred" is every byte read */
         t->ts.errors++;
     }
     if (cls == LG_ERR_CONNECT) {
-        t->connect_failures++;
+        t->connects_failed++;
         if (c->counted)
-            t->connfail[lg_connfail_class(err)]++;
+            t->counts.connect_failures[lg_connfail_class(err)]++;
         if (!t->first_connect_errno)
             t->first_connect_errno = err;
         if (!c->backoff_level)
             c->backoff_level = 1;
     }
     verbose_failure(t, cls, err, what);
-    conn_close_socket(t, c);
-    end_request(t, c, now);
+    if (t->capture_owner == c)
+        t->capture_owner = NULL; /* another connection may collect the headers */
+    ended(t, c, now);
+    /* A failed connect waits before the next try; any other failure leaves framing unknown. */
+    return c->backoff_level ? LG_CLOSE_BACK_OFF : LG_CLOSE;
 }
 
 /* ab -l semantics: every body must be as long as the first complete response's. */
@@ -97,59 +86,67 @@ static void publish_server_header(lg_thread *t)
     pthread_mutex_unlock(&sh->info_lock);
 }
 
-static void record_latencies(lg_thread *t, const conn *c, unsigned status, uint64_t now)
+static void record_latencies(lg_thread *t, const lg_conn *c, unsigned status, uint64_t now)
 {
     uint64_t total = lg_span(c->t_start, now);
-    hist_record(&t->h_total, total);
+    hist_record(&t->counts.total, total);
     if (status >= 200 && status <= 299)
-        hist_record(&t->h_total_2xx, total);
+        hist_record(&t->counts.total_2xx, total);
     lg_ts_record(&t->ts, total);
     if (t->rate_interval_us > 0)
-        hist_record(&t->h_uncorrected, lg_span(c->t_actual, now));
+        hist_record(&t->counts.total_uncorrected, lg_span(c->t_actual, now));
     if (!c->reused)
-        hist_record(&t->h_connect, lg_span(c->t_actual, c->t_connected));
-    hist_record(&t->h_processing, lg_span(c->reused ? c->t_actual : c->t_connected, now));
-    hist_record(&t->h_waiting, lg_span(c->t_write_end, c->t_first_byte));
+        hist_record(&t->counts.connect, lg_span(c->t_actual, c->t_connected));
+    hist_record(&t->counts.processing, lg_span(c->reused ? c->t_actual : c->t_connected, now));
+    hist_record(&t->counts.waiting, lg_span(c->t_write_end, c->t_first_byte));
 }
 
-void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now)
+enum lg_verdict lg_outcome_complete(lg_thread *t, lg_conn *c, size_t extra, uint64_t now)
 {
     const lg_options *o = t->sh->o;
     unsigned status = c->resp.status < LG_STATUS_MAX ? c->resp.status : 0;
     uint64_t body = c->resp.body_bytes;
     count_if_in_window(t, c, now);
     int length_error = length_differs(t->sh, body) && !o->variable_length;
-    if (t->capture_owner == c)
+    if (t->capture_owner == c) { /* header collection ends with this response */
         publish_server_header(t);
+        t->capture_owner = NULL;
+    }
     if (o->verbosity >= 3)
         fprintf(stderr, "LOG: Response code = %u\n", c->resp.status);
     if (!c->t_first_2xx && status >= 200 && status <= 299) {
         c->t_first_2xx = now;
-        t->answered++;
+        t->counts.answered++;
         t->last_first_2xx = now;
     }
     if (c->counted) {
-        t->complete++;
-        t->attempts++;
-        t->bytes += c->bytes;
-        t->body += body;
-        t->status[status]++;
+        t->counts.complete++;
+        t->counts.attempts++;
+        t->counts.bytes_total += c->bytes;
+        t->counts.body_bytes += body;
+        t->counts.status[status]++;
         if (status < 200 || status > 299)
-            t->non2xx++;
+            t->counts.non_2xx++;
         if (c->reused)
-            t->keepalive++;
+            t->counts.keepalive_requests++;
         if (length_error) {
-            t->errors[LG_ERR_LENGTH]++;
+            t->counts.errors[LG_ERR_LENGTH]++;
             t->ts.errors++;
         }
         record_latencies(t, c, status, now);
     } else {
-        t->warmup++;
+        t->counts.warmup_requests++;
     }
-    /* Bytes after the response on a connection without pipelining: framing is lost, close.
-     * An answer that came before the whole request was written leaves the rest unsendable. */
-    if (!o->keepalive || extra > 0 || c->written < t->sh->req_len ||
-        !lg_response_keepalive(&c->resp))
-        conn_close_socket(t, c);
-    end_request(t, c, now);
+    ended(t, c, now);
+    if (extra > 0) {
+        /* Bytes after the response on a connection without pipelining: framing is lost, close,
+         * and say so (with -k, each one costs a reconnect). */
+        if (c->counted)
+            t->counts.junk_after_response++;
+        return LG_CLOSE;
+    }
+    /* An answer that came before the whole request was written leaves the rest unsendable. */
+    if (!o->keepalive || c->written < t->sh->req_len || !lg_response_keepalive(&c->resp))
+        return LG_CLOSE;
+    return LG_KEEP;
 }

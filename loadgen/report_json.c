@@ -206,32 +206,34 @@ json_t *lg_config_json(const lg_options *o)
 static json_t *report_head_json(const lg_result *r)
 {
     double secs = r->duration_s;
-    json_t *summary = json_pack(
-        "{s:I, s:I, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:b, s:s, s:o, s:o, s:I}",
-        "complete", (json_int_t)r->complete, "failed", (json_int_t)lg_result_failed(r), "attempts",
-        (json_int_t)r->attempts, "duration_s", num(secs), "requests_per_sec",
-        num(secs > 0 ? (double)r->complete / secs : 0), "transfer_rate_kib_s",
-        num(secs > 0 ? (double)r->bytes_total / 1024.0 / secs : 0), "bytes_total",
-        (json_int_t)r->bytes_total, "body_bytes", (json_int_t)r->body_bytes, "keepalive_requests",
-        (json_int_t)r->keepalive_requests, "connections_opened", (json_int_t)r->connections_opened,
-        "non_2xx", (json_int_t)r->non_2xx, "interrupted", r->interrupted, "stop_reason",
-        r->stop_reason, "document_length",
+    const lg_counts *n = &r->counts;
+    json_t *summary = json_object();
+    for (size_t i = 0; summary && i < lg_nsummary_counters; i++) /* the list in counts.h */
+        json_object_set_new(summary, lg_summary_counters[i].key,
+                            json_integer((json_int_t)lg_counter_get(n, &lg_summary_counters[i])));
+    json_t *derived = json_pack(
+        "{s:I, s:o, s:o, s:o, s:b, s:s, s:o, s:o}", "failed", (json_int_t)lg_result_failed(r),
+        "duration_s", num(secs), "requests_per_sec", num(secs > 0 ? (double)n->complete / secs : 0),
+        "transfer_rate_kib_s", num(secs > 0 ? (double)n->bytes_total / 1024.0 / secs : 0),
+        "interrupted", r->interrupted, "stop_reason", r->stop_reason, "document_length",
         r->doclen >= 0 ? json_integer((json_int_t)r->doclen) : json_null(), "server_software",
-        r->has_server_software ? json_string(r->server_software) : json_null(), "warmup_requests",
-        (json_int_t)r->warmup_requests);
+        r->has_server_software ? json_string(r->server_software) : json_null());
+    if (summary && derived)
+        json_object_update(summary, derived);
+    json_decref(derived);
     json_t *errors = json_object();
     for (int i = 0; i < LG_ERR_COUNT; i++)
-        json_object_set_new(errors, lg_err_names[i], json_integer((json_int_t)r->errors[i]));
+        json_object_set_new(errors, lg_err_names[i], json_integer((json_int_t)r->counts.errors[i]));
     json_t *connfail = json_object();
     for (int i = 0; i < LG_CF_COUNT; i++)
         json_object_set_new(connfail, lg_connfail_names[i],
-                            json_integer((json_int_t)r->connect_failures[i]));
+                            json_integer((json_int_t)r->counts.connect_failures[i]));
     json_t *status = json_object();
     for (int i = 0; i < LG_STATUS_MAX; i++)
-        if (r->status[i]) {
+        if (r->counts.status[i]) {
             char key[8];
             snprintf(key, sizeof key, "%d", i);
-            json_object_set_new(status, key, json_integer((json_int_t)r->status[i]));
+            json_object_set_new(status, key, json_integer((json_int_t)r->counts.status[i]));
         }
     json_t *root = json_pack("{s:i, s:s, s:s, s:O, s:O, s:o, s:o, s:o}", "schema_version", 1,
                              "tool", "c10k-loadgen", "version", LG_VERSION, "config",
@@ -243,14 +245,16 @@ static json_t *report_head_json(const lg_result *r)
     else
         json_decref(connfail);
     if (root && !r->lacks_establishment) {
-        int all = r->concurrency > 0 && r->answered >= (uint64_t)r->concurrency;
+        int all = r->concurrency > 0 && r->counts.answered >= (uint64_t)r->concurrency;
         json_object_set_new(root, "establishment",
                             json_pack("{s:i, s:I, s:o}", "connections", r->concurrency, "answered",
-                                      (json_int_t)r->answered, "all_answered_s",
+                                      (json_int_t)r->counts.answered, "all_answered_s",
                                       opt_num(r->all_answered_us / 1e6, all)));
     }
     if (root && r->merged_from)
         json_object_set(root, "merged_from", r->merged_from);
+    if (root && r->workers)
+        json_object_set(root, "workers", r->workers);
     return root;
 }
 
@@ -259,16 +263,16 @@ static json_t *report_head_json(const lg_result *r)
 static int write_document(const lg_result *r, FILE *f)
 {
     if (write_open(f, report_head_json(r), JSON_INDENT(1)) || fputs(",\n \"latency\": {\n", f) == EOF ||
-        write_table(f, "connect", &r->connect, ",") || write_table(f, "waiting", &r->waiting, ",") ||
-        write_table(f, "processing", &r->processing, ",") || write_table(f, "total", &r->total, "") ||
+        write_table(f, "connect", &r->counts.connect, ",") || write_table(f, "waiting", &r->counts.waiting, ",") ||
+        write_table(f, "processing", &r->counts.processing, ",") || write_table(f, "total", &r->counts.total, "") ||
         fputs(" },\n", f) == EOF)
         return -1;
     if (r->has_uncorrected &&
         (fputs(" \"latency_uncorrected\": {\n", f) == EOF ||
-         write_table(f, "total", &r->total_uncorrected, "") || fputs(" },\n", f) == EOF))
+         write_table(f, "total", &r->counts.total_uncorrected, "") || fputs(" },\n", f) == EOF))
         return -1;
     if (!r->lacks_2xx &&
-        (fputs(" \"latency_2xx\": {\n", f) == EOF || write_table(f, "total", &r->total_2xx, "") ||
+        (fputs(" \"latency_2xx\": {\n", f) == EOF || write_table(f, "total", &r->counts.total_2xx, "") ||
          fputs(" },\n", f) == EOF))
         return -1;
     if (write_generator(f, r) || fputs(" \"timeseries\": [", f) == EOF)

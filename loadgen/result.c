@@ -5,34 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const lg_err_names[LG_ERR_COUNT] = {"connect", "read", "write", "timeout", "length",
-                                                "parse", "exceptions"};
-const char *const lg_connfail_names[LG_CF_COUNT] = {"refused", "timed_out", "unreachable",
-                                                    "no_local_address", "reset", "other"};
-
-enum lg_connfail lg_connfail_class(int err)
-{
-    switch (err) {
-    case ECONNREFUSED:
-        return LG_CF_REFUSED;
-    case ETIMEDOUT:
-        return LG_CF_TIMED_OUT;
-    case ENETUNREACH:
-    case EHOSTUNREACH:
-    case ENETDOWN:
-    case EHOSTDOWN:
-        return LG_CF_UNREACHABLE;
-    case EADDRNOTAVAIL:
-    case EADDRINUSE:
-        return LG_CF_NO_LOCAL_ADDRESS; /* no free port or address to connect from */
-    case ECONNRESET:
-    case ECONNABORTED:
-        return LG_CF_RESET;
-    default:
-        return LG_CF_OTHER;
-    }
-}
-
 const double lg_pcts[LG_NPCT] = {50, 66, 75, 80, 90, 95, 98, 99, 99.9, 99.99, 100};
 const char *const lg_pct_names[LG_NPCT] = {"50", "66", "75", "80", "90", "95", "98", "99", "99.9",
                                            "99.99", "100"};
@@ -40,12 +12,7 @@ const char *const lg_pct_names[LG_NPCT] = {"50", "66", "75", "80", "90", "95", "
 /* The empty state from all zero bytes. */
 static void init_zeroed(lg_result *r)
 {
-    hist_init_zeroed(&r->connect);
-    hist_init_zeroed(&r->waiting);
-    hist_init_zeroed(&r->processing);
-    hist_init_zeroed(&r->total);
-    hist_init_zeroed(&r->total_uncorrected);
-    hist_init_zeroed(&r->total_2xx);
+    lg_counts_init_zeroed(&r->counts);
     hist_init_zeroed(&r->send_lag);
     r->doclen = -1;
     r->stop_reason = "requests";
@@ -75,6 +42,7 @@ static void release(lg_result *r)
     json_decref(r->config);
     json_decref(r->environment);
     json_decref(r->merged_from);
+    json_decref(r->workers);
 }
 
 void lg_result_reset(lg_result *r)
@@ -94,10 +62,7 @@ void lg_result_free(lg_result *r)
 
 uint64_t lg_result_failed(const lg_result *r)
 {
-    uint64_t f = 0;
-    for (int i = 0; i < LG_ERR_COUNT; i++)
-        f += r->errors[i];
-    return f;
+    return lg_counts_failed(&r->counts);
 }
 
 int lg_result_series_reserve(lg_result *r, size_t n)

@@ -5,23 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counts.h"
 #include "hist.h"
-
-enum lg_err {
-    LG_ERR_CONNECT, LG_ERR_READ, LG_ERR_WRITE, LG_ERR_TIMEOUT, LG_ERR_LENGTH, LG_ERR_PARSE,
-    LG_ERR_EXCEPTION, LG_ERR_COUNT
-};
-extern const char *const lg_err_names[LG_ERR_COUNT]; /* JSON keys */
-
-/* Why a connect failed, once per attempt (their sum is errors[LG_ERR_CONNECT]). */
-enum lg_connfail {
-    LG_CF_REFUSED, LG_CF_TIMED_OUT, LG_CF_UNREACHABLE, LG_CF_NO_LOCAL_ADDRESS, LG_CF_RESET,
-    LG_CF_OTHER, LG_CF_COUNT
-};
-extern const char *const lg_connfail_names[LG_CF_COUNT]; /* JSON keys */
-enum lg_connfail lg_connfail_class(int err);
-
-#define LG_STATUS_MAX 1000 /* llhttp rejects a status code above 999 */
 
 /* One second of the time series. */
 typedef struct lg_second {
@@ -57,12 +42,9 @@ typedef struct lg_result {
     json_t *config;      /* owned: the JSON "config" object */
     json_t *environment; /* owned: the JSON "environment" object */
     json_t *merged_from; /* owned, merge output only */
+    json_t *workers;     /* owned, --processes only: {"started", "finished", "lost": [...]} */
 
-    uint64_t complete, attempts, bytes_total, body_bytes, keepalive_requests, connections_opened,
-        non_2xx, warmup_requests;
-    uint64_t errors[LG_ERR_COUNT];
-    uint64_t connect_failures[LG_CF_COUNT];
-    uint64_t status[LG_STATUS_MAX];
+    lg_counts counts; /* the counters and latency histograms */
     double duration_s;
     int interrupted;
     const char *stop_reason; /* static string */
@@ -70,17 +52,14 @@ typedef struct lg_result {
     char server_software[256];
     int has_server_software;
 
-    hist connect, waiting, processing, total, total_uncorrected;
     int has_uncorrected;
-    /* total of the 2xx responses only: a fast refusal (503) must not lower the latency of the
-       answers that succeeded. lacks_2xx: a merge input had no such table (older loadgen). */
-    hist total_2xx;
+    /* lacks_2xx: a merge input had no latency_2xx table (older loadgen). */
     int lacks_2xx;
 
-    /* Establishment: connection slots (of `concurrency`) that got a 2xx answer, and the time from
-       the start of the run (warm-up included) until the last of them did. lacks_establishment:
-       a merge input had no such block. */
-    uint64_t answered, all_answered_us;
+    /* Establishment: connection slots (of `concurrency`) that got a 2xx answer (counts.answered),
+       and the time from the start of the run (warm-up included) until the last of them did.
+       lacks_establishment: a merge input had no such block. */
+    uint64_t all_answered_us;
     int lacks_establishment;
 
     lg_second *series; /* index = second since the start of measurement */

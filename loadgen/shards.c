@@ -96,7 +96,15 @@ static void worker_main(const lg_options *o, int k, int n, int go_fd, int json_f
     _exit(run_one(&w));
 }
 
-static int wait_all(const pid_t *pids, int n, int *status)
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Waits for every worker; status[k] and ended_s[k] (seconds after t0) say how each one ended. */
+static int wait_all(const pid_t *pids, int n, int *status, double *ended_s, double t0)
 {
     int worst = 0, left = n, forwarded = 0;
     while (left > 0) {
@@ -117,6 +125,7 @@ static int wait_all(const pid_t *pids, int n, int *status)
         for (int k = 0; k < n; k++)
             if (pids[k] == p) {
                 status[k] = st;
+                ended_s[k] = mono_s() - t0;
                 left--;
                 int rc = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
                 if (!WIFEXITED(st))
@@ -133,10 +142,11 @@ int lg_shards_run(const lg_options *o, int n, lg_run_fn run_one, lg_output_fn ou
     int go[2];
     pid_t *pids = calloc((size_t)n, sizeof *pids);
     int *fds = calloc((size_t)n, sizeof *fds), *status = calloc((size_t)n, sizeof *status);
+    double *ended_s = calloc((size_t)n, sizeof *ended_s);
     char (*paths)[64] = calloc((size_t)n, sizeof *paths);
-    if (!pids || !fds || !status || !paths || pipe2(go, O_CLOEXEC) < 0) {
+    if (!pids || !fds || !status || !ended_s || !paths || pipe2(go, O_CLOEXEC) < 0) {
         fprintf(stderr, "loadgen: cannot set up %d worker processes: %s\n", n, strerror(errno ? errno : ENOMEM));
-        free(pids), free(fds), free(status), free(paths);
+        free(pids), free(fds), free(status), free(ended_s), free(paths);
         return 1;
     }
     struct sigaction sa, old_int, old_term;
@@ -177,22 +187,33 @@ int lg_shards_run(const lg_options *o, int n, lg_run_fn run_one, lg_output_fn ou
     }
     close(go[0]);
     close(go[1]); /* go */
-    int worst = wait_all(pids, started, status);
+    int worst = wait_all(pids, started, status, ended_s, mono_s());
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (rc == 0) {
         const char **files = calloc((size_t)n, sizeof *files);
+        int *file_worker = calloc((size_t)n, sizeof *file_worker); /* files[i] is worker file_worker[i]'s */
+        json_t *lost = json_array();
         size_t nfiles = 0;
-        for (int k = 0; files && k < n; k++) {
+        for (int k = 0; files && file_worker && k < n; k++) {
             snprintf(paths[k], sizeof paths[k], "/proc/self/fd/%d", fds[k]);
-            if (lseek(fds[k], 0, SEEK_END) > 0)
+            if (lseek(fds[k], 0, SEEK_END) > 0) {
+                file_worker[nfiles] = k;
                 files[nfiles++] = paths[k];
-            else
-                fprintf(stderr, "loadgen: worker %d wrote no result\n", k);
+                continue;
+            }
+            fprintf(stderr, "loadgen: worker %d wrote no result\n", k);
+            int killed = WIFSIGNALED(status[k]);
+            json_array_append_new(lost, json_pack("{s:i, s:I, s:o, s:o, s:f}", "worker", k, "pid",
+                                                  (json_int_t)pids[k], "signal",
+                                                  killed ? json_integer(WTERMSIG(status[k])) : json_null(),
+                                                  "exit_status",
+                                                  killed ? json_null() : json_integer(WEXITSTATUS(status[k])),
+                                                  "after_s", ended_s[k]));
         }
         lg_result *r = files ? lg_result_new() : NULL;
         char err[1024];
-        if (!r || nfiles == 0 || lg_merge_files(files, nfiles, r, err, sizeof err)) {
+        if (!r || nfiles == 0 || lg_merge_files(files, nfiles, r, 0, err, sizeof err)) {
             fprintf(stderr, "loadgen: cannot merge the workers' results: %s\n",
                     r && nfiles ? err : "no result");
             rc = 1;
@@ -203,19 +224,28 @@ int lg_shards_run(const lg_options *o, int n, lg_run_fn run_one, lg_output_fn ou
             }
             size_t i;
             json_t *m;
-            json_array_foreach(r->merged_from, i, m) {
+            json_array_foreach(r->merged_from, i, m) { /* each part keeps its worker's identity */
+                int k = file_worker[i];
                 char label[48];
-                snprintf(label, sizeof label, "worker %zu of %d", i, n);
+                snprintf(label, sizeof label, "worker %d of %d", k, n);
                 json_object_set_new(m, "file", json_string(label));
+                json_object_set_new(m, "worker", json_integer(k));
+                json_object_set_new(m, "pid", json_integer((json_int_t)pids[k]));
             }
             json_object_set_new(r->config, "processes", json_integer(n));
+            r->workers = json_pack("{s:i, s:i, s:O}", "started", n, "finished", (int)nfiles, "lost", lost);
+            if (json_array_size(lost))
+                fprintf(stderr, "loadgen: %zu of %d workers finished; the report covers those only\n",
+                        nfiles, n);
             rc = output(r, o) ? 1 : worst;
         }
         lg_result_free(r);
+        json_decref(lost);
         free(files);
+        free(file_worker);
     }
     for (int k = 0; k < started; k++)
         close(fds[k]);
-    free(pids), free(fds), free(status), free(paths);
+    free(pids), free(fds), free(status), free(ended_s), free(paths);
     return rc;
 }

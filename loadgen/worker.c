@@ -10,14 +10,14 @@
 
 #include "worker.h"
 
-void worker_free(lg_thread *t)
+void lg_worker_free(lg_thread *t)
 {
     if (!t)
         return;
     if (t->conns)
         for (int i = 0; i < t->nconns; i++)
             if (t->conns[i].fd >= 0)
-                close(t->conns[i].fd);
+                t->tr.close(&t->conns[i]);
     if (t->epfd >= 0)
         close(t->epfd);
     if (t->wakefd >= 0)
@@ -34,11 +34,11 @@ static void init_conns(lg_thread *t)
 {
     int T = t->sh->nthreads;
     for (int j = 0; j < t->nconns; j++) {
-        conn *c = &t->conns[j];
+        lg_conn *c = &t->conns[j];
         c->fd = -1;
         c->thr = t;
         c->gidx = (uint32_t)(j * T + t->id); /* round-robin: ramp slots interleave across threads */
-        c->state = C_NEW;
+        c->state = LG_C_NEW;
     }
 }
 
@@ -55,7 +55,7 @@ static void take_share(lg_thread *t)
         t->rate_interval_us = 1e6 / (o->rate * t->nconns / C);
 }
 
-lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
+lg_thread *lg_worker_new(lg_shared *sh, int id, char *err, size_t errlen)
 {
     lg_thread *t = calloc(1, sizeof *t);
     if (!t) {
@@ -63,6 +63,7 @@ lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
         return NULL;
     }
     t->sh = sh;
+    t->tr = *sh->transport;
     t->id = id;
     t->epfd = t->wakefd = -1;
     take_share(t);
@@ -75,52 +76,28 @@ lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen)
     t->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (!t->conns || !t->idle || !t->idle_spare || !t->backoff.e || t->epfd < 0 || t->wakefd < 0) {
         snprintf(err, errlen, "cannot set up thread %d: %s", id, strerror(errno ? errno : ENOMEM));
-        worker_free(t);
+        lg_worker_free(t);
         return NULL;
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, t->wakefd, &ev) < 0) {
         snprintf(err, errlen, "epoll_ctl: %s", strerror(errno));
-        worker_free(t);
+        lg_worker_free(t);
         return NULL;
     }
     init_conns(t);
     lg_timers_init(&t->timers);
     lg_timers_init(&t->connect_timers);
-    hist_init(&t->h_connect);
-    hist_init(&t->h_waiting);
-    hist_init(&t->h_processing);
-    hist_init(&t->h_total);
-    hist_init(&t->h_uncorrected);
-    hist_init(&t->h_total_2xx);
+    lg_counts_init_zeroed(&t->counts); /* t came from calloc */
     lg_ts_init(&t->ts);
     t->capture_active = 1;
     return t;
 }
 
-void worker_merge_into(lg_result *r, const lg_thread *t)
+void lg_worker_merge_into(lg_result *r, const lg_thread *t)
 {
-    hist_add(&r->connect, &t->h_connect);
-    hist_add(&r->waiting, &t->h_waiting);
-    hist_add(&r->processing, &t->h_processing);
-    hist_add(&r->total, &t->h_total);
-    hist_add(&r->total_uncorrected, &t->h_uncorrected);
-    hist_add(&r->total_2xx, &t->h_total_2xx);
-    r->complete += t->complete;
-    r->attempts += t->attempts;
-    r->bytes_total += t->bytes;
-    r->body_bytes += t->body;
-    r->keepalive_requests += t->keepalive;
-    r->connections_opened += t->opened;
-    r->non_2xx += t->non2xx;
-    r->warmup_requests += t->warmup;
-    r->answered += t->answered;
-    if (t->answered && t->last_first_2xx - t->sh->t0 > r->all_answered_us)
+    /* A thread's counts are far from wrapping a 64-bit sum: the -1 cannot happen here. */
+    (void)lg_counts_add(&r->counts, &t->counts, NULL);
+    if (t->counts.answered && t->last_first_2xx - t->sh->t0 > r->all_answered_us)
         r->all_answered_us = t->last_first_2xx - t->sh->t0;
-    for (int i = 0; i < LG_ERR_COUNT; i++)
-        r->errors[i] += t->errors[i];
-    for (int i = 0; i < LG_CF_COUNT; i++)
-        r->connect_failures[i] += t->connfail[i];
-    for (int i = 0; i < LG_STATUS_MAX; i++)
-        r->status[i] += t->status[i];
 }

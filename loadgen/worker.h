@@ -1,7 +1,6 @@
 /* The engine's inside: one worker thread's connections, loop and statistics, and the state the
  * threads share. Each job lives in its own file:
- *   conn.c      a connection's request state machine (write, read, retry, events)
- *   connect.c   opening a connection (source address, connect)
+ *   conn.c      a connection's state machine (open, write, read, retry, events, verdicts)
  *   outcome.c   how a request ends: counted as complete or failed
  *   schedule.c  when requests start: closed loop, --rate slots, --ramp, -n quotas
  *   loop.c      the per-thread event loop
@@ -23,6 +22,7 @@
 #include "selfwatch.h"
 #include "timers.h"
 #include "timeseries.h"
+#include "transport.h"
 
 #define LG_READ_BUF 65536
 #define LG_MAX_EVENTS 1024
@@ -33,12 +33,12 @@
  * left every response waiting until all were opened. */
 #define LG_CONNECTS_PER_ROUND 64
 
-enum conn_state { C_NEW, C_IDLE, C_CONNECTING, C_WRITING, C_READING, C_RETIRED };
-enum stop_reason { STOP_NONE, STOP_INTERRUPT, STOP_REFUSED, STOP_ERROR };
+enum lg_conn_state { LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED };
+enum lg_stop { LG_STOP_NONE, LG_STOP_INTERRUPT, LG_STOP_REFUSED, LG_STOP_ERROR };
 
 struct lg_thread;
 
-typedef struct conn {
+typedef struct lg_conn {
     int fd;
     unsigned char state;
     unsigned char reused;   /* this request went out on an already open connection */
@@ -53,10 +53,10 @@ typedef struct conn {
     uint64_t t_connected, t_write_end, t_first_byte;
     uint64_t t_first_2xx;   /* this slot's first 2xx answer, warm-up included (0 = none yet) */
     uint64_t bytes;
-    lg_timer timer;         /* its connect or request timeout; conn_of_timer() maps back */
+    lg_timer timer;         /* its connect or request timeout; lg_conn_of_timer() maps back */
     lg_response resp;
     struct lg_thread *thr;
-} conn;
+} lg_conn;
 
 typedef struct lg_shared {
     const lg_options *o;
@@ -65,6 +65,7 @@ typedef struct lg_shared {
     char *req;
     size_t req_len;
     int resp_flags;         /* LG_RESP_*: what every request asks for */
+    const lg_transport *transport; /* how connections connect, read, write, close */
     int nthreads;
     uint64_t t0, measure_start, end_time, timeout_us, connect_timeout_us, ramp_us;
     atomic_int stop;
@@ -79,37 +80,34 @@ typedef struct lg_shared {
 
 typedef struct lg_thread {
     lg_shared *sh;
+    lg_transport tr;        /* a copy of sh->transport: one load less per read and write */
     int id;
     pthread_t tid;
     int epfd, wakefd;
-    conn *conns;
+    lg_conn *conns;
     int nconns;
     int unlimited;
     uint64_t quota, issued;
     int inflight, open_socks;
     int next_open;          /* ramp: next connection to bring in */
-    conn **idle;            /* connections waiting to start a request */
-    conn **idle_spare;      /* the closed loop swaps lists so that re-queued ones wait a round */
+    lg_conn **idle;            /* connections waiting to start a request */
+    lg_conn **idle_spare;      /* the closed loop swaps lists so that re-queued ones wait a round */
     int nidle;
     double rate_interval_us; /* 0 = closed loop */
     uint64_t rate_k;
     lg_timer_list timers;          /* request timeouts (-s), armed once connected */
     lg_timer_list connect_timers;  /* connect timeouts (--connect-timeout) */
     int connect_budget;            /* connects left in this loop round */
-    hist h_connect, h_waiting, h_processing, h_total, h_uncorrected, h_total_2xx;
+    lg_counts counts;       /* this thread's; added into the result when it stops */
     lg_timeseries ts;
     lg_selfwatch watch;
     uint64_t next_tick;
-    uint64_t complete, attempts, bytes, body, keepalive, opened, non2xx, warmup;
-    uint64_t answered, last_first_2xx; /* establishment: slots with a 2xx so far, and when the last came */
-    uint64_t errors[LG_ERR_COUNT];
-    uint64_t status[LG_STATUS_MAX];
-    uint64_t connect_failures;     /* every failed connect, counted or not (ends a dead run) */
-    uint64_t connfail[LG_CF_COUNT]; /* counted ones, by cause */
+    uint64_t last_first_2xx; /* establishment: when the last slot got its first 2xx */
+    uint64_t connects_failed; /* every failed connect, counted or not (ends a dead run) */
     lg_backoff_heap backoff;       /* connections waiting to reconnect */
     int first_connect_errno;
     int capture_active;     /* the Server header has not been seen yet */
-    conn *capture_owner;    /* the one connection collecting headers into cap */
+    lg_conn *capture_owner;    /* the one connection collecting headers into cap */
     lg_header_capture cap;
     lg_head_cache head_cache;
     uint64_t end_us;
@@ -120,9 +118,9 @@ typedef struct lg_thread {
     char rbuf[LG_READ_BUF];
 } lg_thread;
 
-static inline conn *conn_of_timer(lg_timer *t)
+static inline lg_conn *lg_conn_of_timer(lg_timer *t)
 {
-    return (conn *)((char *)t - offsetof(conn, timer));
+    return (lg_conn *)((char *)t - offsetof(lg_conn, timer));
 }
 
 /* b - a, or 0 if the events came in the other order (e.g. an answer before the request was
@@ -133,38 +131,40 @@ static inline uint64_t lg_span(uint64_t a, uint64_t b)
 }
 
 /* conn.c */
-void conn_start_request(lg_thread *t, conn *c, uint64_t now, uint64_t intended);
-void conn_handle_event(lg_thread *t, conn *c, uint32_t ev, uint64_t now);
-void conn_write_request(lg_thread *t, conn *c, uint64_t now);
-void conn_close_socket(lg_thread *t, conn *c);
-void conn_push_idle(lg_thread *t, conn *c);
-lg_header_capture *conn_capture_for(lg_thread *t, conn *c);
+void lg_conn_start_request(lg_thread *t, lg_conn *c, uint64_t now, uint64_t intended);
+void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now);
+void lg_conn_push_idle(lg_thread *t, lg_conn *c);
+/* A request failed (cls, errno err, or what): counted, then its connection closes or backs off. */
+void lg_conn_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what, uint64_t now);
 
-/* connect.c */
-void conn_open(lg_thread *t, conn *c, uint64_t now);
-void conn_connected(lg_thread *t, conn *c, uint64_t now);
+/* outcome.c: counts how a request ended and says what its connection should do next. */
+enum lg_verdict {
+    LG_KEEP,           /* keep the connection open and idle for the next request */
+    LG_CLOSE,          /* close it: the next request opens a new one */
+    LG_CLOSE_BACK_OFF, /* close it and wait before reconnecting (its connect failed) */
+};
+enum lg_verdict lg_outcome_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what,
+                             uint64_t now);
+enum lg_verdict lg_outcome_complete(lg_thread *t, lg_conn *c, size_t extra, uint64_t now);
 
-/* outcome.c */
-void outcome_fail(lg_thread *t, conn *c, enum lg_err cls, int err, const char *what, uint64_t now);
-void outcome_complete(lg_thread *t, conn *c, size_t extra, uint64_t now);
 
 /* schedule.c */
-uint64_t schedule_ramp_time(const lg_thread *t, const conn *c);
-uint64_t schedule_rate_slot(const lg_thread *t, uint64_t k);
-void schedule_dispatch(lg_thread *t, uint64_t now);
-int schedule_quota_done(const lg_thread *t);
+uint64_t lg_schedule_ramp_time(const lg_thread *t, const lg_conn *c);
+uint64_t lg_schedule_rate_slot(const lg_thread *t, uint64_t k);
+void lg_schedule_dispatch(lg_thread *t, uint64_t now);
+int lg_schedule_quota_done(const lg_thread *t);
 /* --rate: measured slots due by now that were never sent (0 in closed loop). */
-uint64_t schedule_not_sent(const lg_thread *t, uint64_t now);
+uint64_t lg_schedule_not_sent(const lg_thread *t, uint64_t now);
 /* The earliest moment the schedule wants the loop awake (<= deadline). */
-uint64_t schedule_next_deadline(const lg_thread *t, uint64_t now, uint64_t deadline);
+uint64_t lg_schedule_next_deadline(const lg_thread *t, uint64_t now, uint64_t deadline);
 
 /* loop.c */
 /* The worker thread (scripts/insn_gate.py counts instructions inside it, by this name). */
 void *thread_main(void *arg);
 
 /* worker.c */
-lg_thread *worker_new(lg_shared *sh, int id, char *err, size_t errlen);
-void worker_free(lg_thread *t);
-void worker_merge_into(lg_result *r, const lg_thread *t);
+lg_thread *lg_worker_new(lg_shared *sh, int id, char *err, size_t errlen);
+void lg_worker_free(lg_thread *t);
+void lg_worker_merge_into(lg_result *r, const lg_thread *t);
 
 #endif

@@ -6,6 +6,7 @@ the listener and every connection it holds, so no test can leave a thread or soc
 
 Behaviours (the `behaviour` argument):
   ok          200 with a fixed body, keep-alive as the client asks (HTTP/1.1 rules)
+  trailing    the same, with bytes after each response that belong to no response
   chunked     200 with a chunked body (keep-alive)
   http10      HTTP/1.0 200 without Content-Length: the body ends when the server closes
   status500   500 with a body, keep-alive
@@ -203,13 +204,14 @@ class HostileServer:
             close = self._wants_close(head)
             conn_hdr = b"Connection: close\r\n" if close else b""
             b = self.behaviour
-            if b in ("ok", "status500", "varlen", "one_per_conn", "alternate"):
+            if b in ("ok", "status500", "varlen", "one_per_conn", "alternate", "trailing"):
                 status = b"500 Internal Server Error" if b == "status500" else b"200 OK"
                 if b == "alternate" and count % 2 == 0:
                     status = b"201 OK"
                 body = BODY + (b"x" * (count % 2) if b == "varlen" else b"")
                 resp = (b"HTTP/1.1 " + status + b"\r\nServer: hostile/1\r\nContent-Length: "
-                        + str(len(body)).encode() + b"\r\n" + conn_hdr + b"\r\n" + body)
+                        + str(len(body)).encode() + b"\r\n" + conn_hdr + b"\r\n" + body
+                        + (b"JUNK" if b == "trailing" else b""))
                 if not self._send(conn, resp) or close or b == "one_per_conn":
                     if b == "one_per_conn":
                         time.sleep(0.01)  # close while idle, after the client got its answer

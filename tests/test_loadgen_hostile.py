@@ -282,3 +282,18 @@ def test_a_target_that_dies_mid_run_is_retried_with_backoff():
     assert 4 <= connects <= 4 * 16, connects
     assert doc["connect_failures"]["refused"] == connects
     assert sum(doc["connect_failures"].values()) == connects
+
+
+def test_bytes_after_a_keepalive_response_are_counted_and_warned_about():
+    """A server that appends bytes to each answer makes -k reconnect every time: that must be
+    said (a count in the JSON and the text report, a warning), never silent."""
+    with HostileServer("trailing") as srv:
+        doc, proc = run_json("-n", 20, "-c", 1, "-k", srv.url, timeout=30)
+        text = run_loadgen("-q", "-n", 20, "-c", 1, "-k", srv.url, timeout=30, check_rc=0)
+    only_errors(doc)
+    s = doc["summary"]
+    assert s["complete"] == 20 and s["keepalive_requests"] == 0 and s["connections_opened"] == 20
+    assert s["junk_after_response"] == 20
+    assert "20 responses were followed by bytes that belong to no response" in proc.stderr
+    assert "Junk after response:    20" in text.stdout
+    assert "warning" in text.stderr

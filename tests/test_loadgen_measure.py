@@ -281,6 +281,45 @@ def test_merged_totals_that_would_overflow_are_an_error(one_result, tmp_path):
     assert proc.returncode == 2 and "overflows 'bytes_total'" in proc.stderr, proc.stderr
 
 
+def _merge(tmp_path, docs, *extra):
+    paths = []
+    for i, doc in enumerate(docs):
+        path = tmp_path / f"part{i}.json"
+        path.write_text(json.dumps(doc))
+        paths.append(str(path))
+    return subprocess.run([loadgen_path(), "--merge", *paths, *extra, "--json", "-"],
+                          capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize("t_s", [10 ** 9, -1, 1.5])
+def test_merge_refuses_a_timeseries_second_outside_the_run(one_result, tmp_path, t_s):
+    doc = json.loads(json.dumps(one_result))
+    doc["timeseries"][0]["t_s"] = t_s
+    proc = _merge(tmp_path, [one_result, doc])
+    assert proc.returncode != 0 and proc.stdout == "", proc.stdout
+    assert "part1.json" in proc.stderr and "t_s" in proc.stderr, proc.stderr
+
+
+def test_merge_refuses_a_timeseries_that_disagrees_with_the_summary(one_result, tmp_path):
+    doc = json.loads(json.dumps(one_result))
+    doc["timeseries"][0]["completed"] += 50
+    proc = _merge(tmp_path, [one_result, doc])
+    assert proc.returncode != 0 and proc.stdout == "", proc.stdout
+    assert "the timeseries adds up to 250 completed" in proc.stderr, proc.stderr
+    assert "the summary says 200 complete" in proc.stderr, proc.stderr
+
+
+def test_merge_refuses_results_for_different_urls_unless_allowed(one_result, tmp_path):
+    other = json.loads(json.dumps(one_result))
+    other["config"]["url"] = "http://127.0.0.2:9/elsewhere"
+    proc = _merge(tmp_path, [one_result, other])
+    assert proc.returncode != 0 and proc.stdout == "", proc.stdout
+    assert "http://127.0.0.2:9/elsewhere" in proc.stderr and "--allow-mixed-targets" in proc.stderr
+    ok = _merge(tmp_path, [one_result, other], "--allow-mixed-targets")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["summary"]["complete"] == 400
+
+
 def test_open_loop_rate_and_coordinated_omission(server_factory):
     srv = server_factory("epoll")
     doc, _ = run_json("--rate", 400, "-t", 1, "-c", 4, "-k", srv.url, timeout=30)
@@ -560,3 +599,81 @@ def test_near_the_port_limit_of_one_source_address_loadgen_says_what_would_help(
                           capture_output=True, text=True, timeout=60)
     assert "of its" in proc.stderr and "local ports" in proc.stderr
     assert "--source A-B spreads" in proc.stderr
+
+
+@pytest.mark.parametrize("reasons, merged", [
+    (["requests", "time"], "time"),
+    (["refused", "refused"], "refused"),
+    (["time", "refused", "requests"], "refused"),
+    (["requests", "interrupted"], "interrupted"),
+])
+def test_merged_stop_reason_is_the_most_telling_of_the_inputs(one_result, tmp_path, reasons,
+                                                              merged):
+    docs = []
+    for why in reasons:
+        doc = json.loads(json.dumps(one_result))
+        doc["summary"]["stop_reason"] = why
+        doc["summary"]["interrupted"] = why == "interrupted"
+        docs.append(doc)
+    proc = _merge(tmp_path, docs)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["summary"]["stop_reason"] == merged
+
+
+def test_merged_config_holds_the_whole_runs_requests(server_factory):
+    srv = server_factory("epoll")
+    doc, _ = run_json("-n", 100, "-c", 7, "-k", "--processes", 3, srv.url, timeout=60)
+    assert doc["config"]["processes"] == 3
+    assert doc["config"]["requests"] == 100 and doc["summary"]["complete"] == 100
+    assert doc["config"]["concurrency"] == 7
+
+
+def _children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return sorted(int(p) for p in f.read().split())
+
+
+def test_a_killed_worker_is_named_and_the_others_keep_their_identity(server_factory, tmp_path):
+    srv = server_factory("epoll")
+    out = tmp_path / "run.json"
+    proc = subprocess.Popen([loadgen_path(), "-q", "-t", "3", "-c", "6", "-k", "--processes", "3",
+                             "--json", str(out), srv.url], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        kids = []
+        while len(kids) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            kids = _children(proc.pid)
+        assert len(kids) == 3, kids
+        time.sleep(1.0)
+        victim = kids[0]
+        os.kill(victim, signal.SIGKILL)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    doc = json.loads(out.read_text())
+    validate(doc)
+    w = doc["workers"]
+    assert w["started"] == 3 and w["finished"] == 2, w
+    assert len(w["lost"]) == 1 and w["lost"][0]["pid"] == victim and w["lost"][0]["signal"] == 9
+    lost_index = w["lost"][0]["worker"]
+    parts = doc["merged_from"]
+    assert sorted(p["worker"] for p in parts) == sorted({0, 1, 2} - {lost_index})
+    assert all(p["pid"] != victim and p["file"] == f"worker {p['worker']} of 3" for p in parts)
+    assert f"2 of 3 workers finished; worker {lost_index} was killed by signal 9 after" in stdout
+    assert "2 of 3 workers finished" in stderr
+
+
+def test_open_loop_report_gives_no_closed_loop_time_per_request(server_factory):
+    """ab's "Time per request" (concurrency x time / complete) is a latency only in a closed loop;
+    with --rate it printed -c / rate (10 ms for --rate 2000 -c 20) whatever the latency was."""
+    srv = server_factory("epoll")
+    proc = subprocess.run([loadgen_path(), "-q", "--rate", "200", "-t", "1", "-c", "20", "-k", srv.url],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    assert "Time per request:       (not shown in open loop: see Total below)" in proc.stdout
+    assert "[ms] (mean)\n" not in proc.stdout
+    assert "[ms] (mean, across all concurrent requests)" in proc.stdout

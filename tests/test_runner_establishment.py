@@ -43,7 +43,7 @@ def test_loadgen_reports_when_every_connection_was_answered_once(tmp_path):
     old.write_text(json.dumps(legacy))
     assert run_json("--merge", a, a)["establishment"] == {"connections": 40, "answered": 40,
                                                           "all_answered_s": est["all_answered_s"]}
-    assert run_json("--merge", a, b)["establishment"]["all_answered_s"] is None
+    assert run_json("--merge", "--allow-mixed-targets", a, b)["establishment"]["all_answered_s"] is None
     assert "establishment" not in run_json("--merge", a, old)
 
 

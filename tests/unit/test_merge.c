@@ -17,25 +17,25 @@ static lg_result *make_result(uint64_t n, uint64_t base, int status)
     r->config = json_pack("{s:s, s:i, s:i, s:b, s:f}", "url", "http://127.0.0.1:8080/x", "concurrency", 2,
                           "threads", 1, "keepalive", 1, "rate", 0.0);
     r->environment = json_pack("{s:s}", "hostname", "unit");
-    r->complete = n;
-    r->attempts = n + 1;
-    r->errors[LG_ERR_CONNECT] = 1;
-    r->connect_failures[LG_CF_REFUSED] = 1;
-    r->bytes_total = n * 100;
-    r->body_bytes = n * 10;
-    r->connections_opened = 2;
-    r->status[status] = n;
-    r->non_2xx = status >= 300 ? n : 0;
+    r->counts.complete = n;
+    r->counts.attempts = n + 1;
+    r->counts.errors[LG_ERR_CONNECT] = 1;
+    r->counts.connect_failures[LG_CF_REFUSED] = 1;
+    r->counts.bytes_total = n * 100;
+    r->counts.body_bytes = n * 10;
+    r->counts.connections_opened = 2;
+    r->counts.status[status] = n;
+    r->counts.non_2xx = status >= 300 ? n : 0;
     r->duration_s = 1.5;
     r->doclen = 10;
     for (uint64_t i = 0; i < n; i++) {
-        hist_record(&r->total, base + i);
-        hist_record(&r->connect, 1);
-        hist_record(&r->waiting, base + i);
-        hist_record(&r->processing, 0);
+        hist_record(&r->counts.total, base + i);
+        hist_record(&r->counts.connect, 1);
+        hist_record(&r->counts.waiting, base + i);
+        hist_record(&r->counts.processing, 0);
     }
     /* One second of the series, in its own coarser layout (timeseries.h). */
-    hist_summary s = hist_get_summary(&r->total);
+    hist_summary s = hist_get_summary(&r->counts.total);
     hist_pair *pairs = malloc(n * sizeof *pairs);
     for (uint64_t i = 0; i < n; i++)
         pairs[i] = (hist_pair){lg_ts_index(base + i), 1};
@@ -89,21 +89,21 @@ static void test_exact_sum(void)
     const char *files[] = {write_result(a, "a.json"), write_result(b, "b.json")};
     lg_result *m = lg_result_new();
     char err[512] = "";
-    CHECK_INT(lg_merge_files(files, 2, m, err, sizeof err), 0);
+    CHECK_INT(lg_merge_files(files, 2, m, 0, err, sizeof err), 0);
     CHECK_STR(err, "");
-    CHECK_U64(m->complete, 1500);
-    CHECK_U64(m->attempts, 1502);
-    CHECK_U64(m->errors[LG_ERR_CONNECT], 2);
-    CHECK_U64(m->bytes_total, 150000);
-    CHECK_U64(m->status[200], 1000);
-    CHECK_U64(m->status[404], 500);
-    CHECK_U64(m->non_2xx, 500);
+    CHECK_U64(m->counts.complete, 1500);
+    CHECK_U64(m->counts.attempts, 1502);
+    CHECK_U64(m->counts.errors[LG_ERR_CONNECT], 2);
+    CHECK_U64(m->counts.bytes_total, 150000);
+    CHECK_U64(m->counts.status[200], 1000);
+    CHECK_U64(m->counts.status[404], 500);
+    CHECK_U64(m->counts.non_2xx, 500);
     CHECK_INT(m->concurrency, 4);
-    CHECK_U64(m->total.count, 1500);
-    CHECK_U64(m->total.min, 100);
-    CHECK_U64(m->total.max, 5499);
-    hist_add(&a->total, &b->total);
-    CHECK(memcmp(m->total.counts, a->total.counts, sizeof a->total.counts) == 0);
+    CHECK_U64(m->counts.total.count, 1500);
+    CHECK_U64(m->counts.total.min, 100);
+    CHECK_U64(m->counts.total.max, 5499);
+    hist_add(&a->counts.total, &b->counts.total);
+    CHECK(memcmp(m->counts.total.counts, a->counts.total.counts, sizeof a->counts.total.counts) == 0);
     CHECK_U64(m->nseries, 1);
     CHECK_U64(m->series[0].completed, 1500);
     CHECK_U64(m->series[0].sum.count, 1500);
@@ -129,17 +129,17 @@ static void test_reset_reuse(void)
     const char *files[] = {write_result(a, "reuse-a.json"), write_result(b, "reuse-b.json")};
     lg_result *reused = lg_result_new(), *fresh = lg_result_new();
     char err[512] = "";
-    CHECK_INT(lg_merge_files(files, 2, reused, err, sizeof err), 0);
+    CHECK_INT(lg_merge_files(files, 2, reused, 0, err, sizeof err), 0);
     lg_result_reset(reused);
     check_empty(reused);
-    CHECK_INT(lg_merge_files(files + 1, 1, reused, err, sizeof err), 0);
-    CHECK_INT(lg_merge_files(files + 1, 1, fresh, err, sizeof err), 0);
-    CHECK_U64(reused->complete, 500);
-    CHECK_U64(reused->status[200], 0);
-    const hist *hr[] = {&reused->connect, &reused->waiting, &reused->processing, &reused->total,
-                        &reused->total_uncorrected, &reused->total_2xx, &reused->send_lag};
-    const hist *hf[] = {&fresh->connect, &fresh->waiting, &fresh->processing, &fresh->total,
-                        &fresh->total_uncorrected, &fresh->total_2xx, &fresh->send_lag};
+    CHECK_INT(lg_merge_files(files + 1, 1, reused, 0, err, sizeof err), 0);
+    CHECK_INT(lg_merge_files(files + 1, 1, fresh, 0, err, sizeof err), 0);
+    CHECK_U64(reused->counts.complete, 500);
+    CHECK_U64(reused->counts.status[200], 0);
+    const hist *hr[] = {&reused->counts.connect, &reused->counts.waiting, &reused->counts.processing, &reused->counts.total,
+                        &reused->counts.total_uncorrected, &reused->counts.total_2xx, &reused->send_lag};
+    const hist *hf[] = {&fresh->counts.connect, &fresh->counts.waiting, &fresh->counts.processing, &fresh->counts.total,
+                        &fresh->counts.total_uncorrected, &fresh->counts.total_2xx, &fresh->send_lag};
     for (size_t i = 0; i < sizeof hr / sizeof hr[0]; i++)
         CHECK(memcmp(hr[i], hf[i], sizeof *hr[i]) == 0);
     CHECK_U64(reused->nseries, fresh->nseries);
@@ -207,7 +207,7 @@ static void test_bad_input(void)
         for (int after_good = 0; after_good <= 1; after_good++) {
             const char *files[] = {ok, cases[i].file};
             char err[512] = "";
-            CHECK_INT(lg_merge_files(files + !after_good, 1 + (size_t)after_good, m, err, sizeof err), -1);
+            CHECK_INT(lg_merge_files(files + !after_good, 1 + (size_t)after_good, m, 0, err, sizeof err), -1);
             CHECK_CONTAINS(err, cases[i].message);
             CHECK_CONTAINS(err, cases[i].file); /* which file */
             lg_result_reset(m);
