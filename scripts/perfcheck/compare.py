@@ -24,7 +24,7 @@ DEFAULT_ALPHA = 0.05
 DEFAULT_THRESHOLD = 0.05
 # The A/A spread: how much worse one separate run of a build measured than another run of the same
 # build, per metric: `c10k gate calibrate` over 10 full `ci` runs (5 back-to-back pairs) on this
-# 2-core VM on 2026-12-07, shared with other engineers' builds and test suites (load average 5-30;
+# 2-core VM on 2026-12-07, shared with other engineers' builds and test suites (load average 5-44;
 # 0.7-1.7 of the 2 cores busy with other work), rounded up to 5 %. The worst was a ping-pong at
 # c=1 42x slower in one run than in the next. A sequential comparison calls a row a regression
 # only beyond it (docs/perf-regression.md, "Separate runs"); calibrate measures another machine's,
