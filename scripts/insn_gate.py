@@ -96,9 +96,9 @@ def add_check_options(p, baseline_required=True):
                            baseline_required)
 
 
-def main(argv=None):
+def main(argv=None, prog=None):
     return gate.main(argv, __doc__, insn, "count instructions per request", add_measure_options,
-                     add_check_options, do_measure)
+                     add_check_options, do_measure, prog=prog)
 
 
 if __name__ == "__main__":

@@ -125,11 +125,11 @@ def add_validate_options(p):
     add_check_options(p, baseline_required=False)
 
 
-def main(argv=None):
+def main(argv=None, prog=None):
     validate = ("validate", "spread over --runs runs and detection of one extra syscall per read",
                 add_validate_options, do_validate)
     return gate.main(argv, __doc__, syscalls, "count system calls per request", add_measure_and_output_options,
-                     add_check_options, do_measure, [validate])
+                     add_check_options, do_measure, [validate], prog=prog)
 
 
 if __name__ == "__main__":

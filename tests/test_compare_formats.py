@@ -60,7 +60,7 @@ def compared(tmp_path):
     a = synthetic.make_results(str(tmp_path), "a", 1)
     b = synthetic.make_results(str(tmp_path), "b", 2, slowdown=1.3)
     out = {k: tmp_path / f"{k}.json" for k in ("bmf", "smaller", "bigger")}
-    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "compare.py"), a, b,
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "compare.py"), a, b, "--aa-spread", "0",
                         "--bmf", out["bmf"], "--gab-smaller", out["smaller"],
                         "--gab-bigger", out["bigger"]], capture_output=True, text=True, timeout=60)
     assert p.returncode == 1, p.stdout + p.stderr  # outputs are written on failure too

@@ -114,35 +114,35 @@ def test_log_sweep_expands_and_includes_max():
 
 
 @pytest.mark.parametrize("fn, expected", [
-    (lambda d: d.update(colour="red"), "colour: unknown key"),
-    (lambda d: d["loadgen"].update(keepalve=True), "loadgen.keepalve: unknown key"),
-    (lambda d: d["server_options"].update(delay=3), "server_options.delay: unknown key"),
-    (lambda d: d["series"][1].update(port=80), "series[1].port: unknown key"),
-    (lambda d: d["series"][1]["loadgen"].update(n=5), "series[1].loadgen.n: unknown key"),
-    (lambda d: d.update(quick={"description": "x"}), "quick.description: unknown key"),
+    (lambda d: d.update(colour="red"), "/colour: unknown key"),
+    (lambda d: d["loadgen"].update(keepalve=True), "/loadgen/keepalve: unknown key"),
+    (lambda d: d["server_options"].update(delay=3), "/server_options/delay: unknown key"),
+    (lambda d: d["series"][1].update(port=80), "/series/1/port: unknown key"),
+    (lambda d: d["series"][1]["loadgen"].update(n=5), "/series/1/loadgen/n: unknown key"),
+    (lambda d: d.update(quick={"description": "x"}), "/quick/description: unknown key"),
 ])
 def test_unknown_keys_are_refused(fn, expected):
     assert any(expected in p for p in problems(mutate(fn)))
 
 
 @pytest.mark.parametrize("fn, expected", [
-    (lambda d: d["server_options"].update(delay_ms="1000"), "server_options.delay_ms: must be an integer"),
-    (lambda d: d["server_options"].update(delay_ms=1.5), "server_options.delay_ms: must be an integer"),
-    (lambda d: d["server_options"].update(delay_ms=-1), "server_options.delay_ms: must be >= 0"),
-    (lambda d: d["loadgen"].update(keepalive=1), "loadgen.keepalive: must be true or false"),
-    (lambda d: d["loadgen"].update(threads=True), "loadgen.threads: must be an integer"),
-    (lambda d: d["loadgen"].update(duration_s="5s"), "loadgen.duration_s: must be a number"),
-    (lambda d: d["loadgen"].update(duration_s=0), "loadgen.duration_s: must be > 0"),
-    (lambda d: d["loadgen"].update(rate="fast"), "loadgen.rate: must be a number or null"),
-    (lambda d: d["loadgen"].update(extra_args="-v 2"), "loadgen.extra_args: must be a list of strings"),
-    (lambda d: d.update(repeats=0), "repeats: must be >= 1"),
-    (lambda d: d.update(repeats="3"), "repeats: must be an integer"),
-    (lambda d: d.update(name="has space"), "name: must be"),
-    (lambda d: d.update(description=7), "description: must be a non-empty string"),
-    (lambda d: d.update(series="epoll"), "series: must be a non-empty list"),
-    (lambda d: d["series"].append(42), "series[2]: must be a model name or an object"),
-    (lambda d: d["series"].append({"server": "Epoll!"}), "series[2].server: must be a model name"),
-    (lambda d: d.update(loadgen=[]), "loadgen: must be an object"),
+    (lambda d: d["server_options"].update(delay_ms="1000"), "/server_options/delay_ms: must be an integer"),
+    (lambda d: d["server_options"].update(delay_ms=1.5), "/server_options/delay_ms: must be an integer"),
+    (lambda d: d["server_options"].update(delay_ms=-1), "/server_options/delay_ms: must be >= 0"),
+    (lambda d: d["loadgen"].update(keepalive=1), "/loadgen/keepalive: must be true or false"),
+    (lambda d: d["loadgen"].update(threads=True), "/loadgen/threads: must be an integer"),
+    (lambda d: d["loadgen"].update(duration_s="5s"), "/loadgen/duration_s: must be a number"),
+    (lambda d: d["loadgen"].update(duration_s=0), "/loadgen/duration_s: must be > 0"),
+    (lambda d: d["loadgen"].update(rate="fast"), "/loadgen/rate: must be a number or null"),
+    (lambda d: d["loadgen"].update(extra_args="-v 2"), "/loadgen/extra_args: must be a list"),
+    (lambda d: d.update(repeats=0), "/repeats: must be >= 1"),
+    (lambda d: d.update(repeats="3"), "/repeats: must be an integer"),
+    (lambda d: d.update(name="has space"), "/name: must be"),
+    (lambda d: d.update(description=7), "/description: must be a string"),
+    (lambda d: d.update(series="epoll"), "/series: must be a list"),
+    (lambda d: d["series"].append(42), "/series/2: must be a string or an object"),
+    (lambda d: d["series"].append({"server": "Epoll!"}), "/series/2/server: must be a model name"),
+    (lambda d: d.update(loadgen=[]), "/loadgen: must be an object"),
 ])
 def test_wrong_types_and_ranges_are_refused(fn, expected):
     assert any(expected in p for p in problems(mutate(fn))), problems(mutate(fn))
@@ -150,11 +150,11 @@ def test_wrong_types_and_ranges_are_refused(fn, expected):
 
 @pytest.mark.parametrize("key", ["name", "description", "series", "concurrency", "loadgen"])
 def test_missing_top_level_keys_are_refused(key):
-    assert f"{key}: missing key" in problems(mutate(lambda d: d.pop(key)))
+    assert f"/{key}: missing key" in problems(mutate(lambda d: d.pop(key)))
 
 
 def test_missing_server_in_series_object_is_refused():
-    assert any("series[1]: give exactly one of server (a model of ours), command (a server to start) or url"
+    assert any("/series/1: give exactly one of server (a model of ours), command (a server to start) or url"
                in p for p in problems(mutate(lambda d: d["series"][1].pop("server"))))
 
 
@@ -180,31 +180,31 @@ def cmd_series(**kw):
 
 
 @pytest.mark.parametrize("doc, expected", [
-    (cmd_series(command="srv --port {port}"), "series[2].command: must be a non-empty list of strings"),
-    (cmd_series(command=[]), "series[2].command: must be a non-empty list of strings"),
-    (cmd_series(command=["srv", "--port", "{prot}"]), "series[2].command[2]: unknown placeholder {prot}"),
-    (cmd_series(env={"A": 1}), "series[2].env: must be an object of strings"),
-    (cmd_series(env={"A": "{hots}"}), "series[2].env.A: unknown placeholder {hots}"),
-    (cmd_series(ready="http"), "series[2].ready: must be \"tcp\", {\"line\": REGEX} or {\"http\": PATH}"),
-    (cmd_series(ready={"line": "("}), "series[2].ready.line: not a valid regular expression"),
-    (cmd_series(ready={"http": "health"}), "series[2].ready.http: must be a path starting with '/'"),
-    (cmd_series(ready={"tcp": True}), "series[2].ready: must be"),
-    (cmd_series(command=["srv"], ready="tcp"), "series[2].ready: the command has no {port}"),
-    (cmd_series(start_timeout_s=0), "series[2].start_timeout_s: must be > 0"),
-    (cmd_series(files={"../etc/passwd": "x"}), "series[2].files.../etc/passwd: must be a relative path"),
-    (cmd_series(files={"a": 3}), "series[2].files: must be an object"),
-    (cmd_series(server_options={"delay_ms": 1}), "series[2].server_options: not for a command series"),
-    (cmd_series(url="http://x/"), "series[2]: give exactly one of server"),
-    (cmd_series(pid=3), "series[2].pid: not for a command series"),
-    (cmd_series(colour=3), "series[2].colour: unknown key"),
-    (mutate(lambda d: d["series"].append({"command": ["srv", "{port}"]})), "series[2].name: missing key"),
-    (mutate(lambda d: d["series"].append({"name": "u", "url": "ftp://h/"})), "series[2].url: must be an http://"),
-    (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h:99999/"})), "series[2].url:"),
-    (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h/", "pid": 0})), "series[2].pid: must be >= 1"),
+    (cmd_series(command="srv --port {port}"), "/series/2/command: must be a list"),
+    (cmd_series(command=[]), "/series/2/command: must not be empty"),
+    (cmd_series(command=["srv", "--port", "{prot}"]), "/series/2/command/2: unknown placeholder {prot}"),
+    (cmd_series(env={"A": 1}), "/series/2/env/A: must be a string"),
+    (cmd_series(env={"A": "{hots}"}), "/series/2/env/A: unknown placeholder {hots}"),
+    (cmd_series(ready="http"), "/series/2/ready: must be \"tcp\", {\"line\": REGEX} or {\"http\": PATH}"),
+    (cmd_series(ready={"line": "("}), "/series/2/ready/line: not a valid regular expression"),
+    (cmd_series(ready={"http": "health"}), "/series/2/ready/http: must be a path starting with '/'"),
+    (cmd_series(ready={"tcp": True}), "/series/2/ready/tcp: unknown key"),
+    (cmd_series(command=["srv"], ready="tcp"), "/series/2/ready: the command has no {port}"),
+    (cmd_series(start_timeout_s=0), "/series/2/start_timeout_s: must be > 0"),
+    (cmd_series(files={"../etc/passwd": "x"}), "/series/2/files/..~1etc~1passwd: must be a relative path"),
+    (cmd_series(files={"a": 3}), "/series/2/files/a: must be a string"),
+    (cmd_series(server_options={"delay_ms": 1}), "/series/2/server_options: not for a command series"),
+    (cmd_series(url="http://x/"), "/series/2: give exactly one of server"),
+    (cmd_series(pid=3), "/series/2/pid: not for a command series"),
+    (cmd_series(colour=3), "/series/2/colour: unknown key"),
+    (mutate(lambda d: d["series"].append({"command": ["srv", "{port}"]})), "/series/2/name: missing key"),
+    (mutate(lambda d: d["series"].append({"name": "u", "url": "ftp://h/"})), "/series/2/url: must be an http://"),
+    (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h:99999/"})), "/series/2/url:"),
+    (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h/", "pid": 0})), "/series/2/pid: must be >= 1"),
     (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h/", "pid": 2, "pidfile": "f"})),
-     "series[2]: give pid or pidfile, not both"),
+     "/series/2: give pid or pidfile, not both"),
     (mutate(lambda d: d["series"].append({"name": "u", "url": "http://h/", "ready": "tcp"})),
-     "series[2].ready: not for a url series"),
+     "/series/2/ready: not for a url series"),
 ])
 def test_bad_command_and_url_series_name_the_key(doc, expected):
     got = problems(doc)
@@ -233,18 +233,18 @@ def test_other_schema_versions_are_refused(version):
 
 
 @pytest.mark.parametrize("sweep, expected", [
-    ([], "the sweep is empty"),
+    ([], "/concurrency: must not be empty"),
     ([10, 1], "strictly increasing"),
     ([1, 1], "strictly increasing"),
-    ([0, 10], "integer >= 1"),
-    ([1, "10"], "integer >= 1"),
-    ([1, 2.5], "integer >= 1"),
-    ([1, 2_000_000], "above 1000000"),
-    ("1..100", "must be a list of integers or an object"),
+    ([0, 10], "/concurrency/0: must be >= 1"),
+    ([1, "10"], "/concurrency/1: must be an integer"),
+    ([1, 2.5], "/concurrency/1: must be an integer"),
+    ([1, 2_000_000], "/concurrency/1: must be <= 1000000"),
+    ("1..100", "/concurrency: must be a list or an object"),
     ({"min": 10, "max": 1, "points_per_decade": 1}, "max (1) is below min (10)"),
-    ({"min": 1, "max": 100}, "concurrency.points_per_decade: missing key"),
-    ({"min": 1, "max": 100, "points_per_decade": 1, "step": 2}, "concurrency.step: unknown key"),
-    ({"min": 0, "max": 100, "points_per_decade": 1}, "concurrency.min: must be >= 1"),
+    ({"min": 1, "max": 100}, "/concurrency/points_per_decade: missing key"),
+    ({"min": 1, "max": 100, "points_per_decade": 1, "step": 2}, "/concurrency/step: unknown key"),
+    ({"min": 0, "max": 100, "points_per_decade": 1}, "/concurrency/min: must be >= 1"),
 ])
 def test_bad_sweeps_are_refused(sweep, expected):
     assert any(expected in p for p in problems(mutate(lambda d: d.update(concurrency=sweep)))), \
@@ -253,7 +253,7 @@ def test_bad_sweeps_are_refused(sweep, expected):
 
 def test_series_own_bad_sweep_is_refused():
     ps = problems(mutate(lambda d: d["series"][1].update(concurrency=[])))
-    assert any("series[1].concurrency: the sweep is empty" in p for p in ps)
+    assert any("/series/1/concurrency: must not be empty" in p for p in ps)
 
 
 def test_duplicate_series_names_are_refused():
@@ -342,7 +342,7 @@ def test_cli_refuses_a_bad_scenario_before_starting_anything(tmp_path):
     out_dir.mkdir()
     r = _run(str(bad), "--out", str(out_dir), "--bin-dir", str(tmp_path))
     assert r.returncode == 2
-    assert "loadgen.keepalve: unknown key" in r.stderr
+    assert f"{bad}: /loadgen/keepalve: unknown key" in r.stderr
     assert os.listdir(out_dir) == []
 
 
@@ -372,9 +372,9 @@ def test_cli_list_shows_every_shipped_scenario():
 
 def test_compare_to_must_name_a_series():
     got = problems(mutate(lambda d: d["series"][1].update(compare_to="nginx")))
-    assert "series[1].compare_to: no series is named 'nginx'" in got
+    assert "/series/1/compare_to: no series is named 'nginx'" in got
     got = problems(mutate(lambda d: d["series"][1].update(compare_to=3)))
-    assert "series[1].compare_to: must be the name of a series" in got
+    assert any(p.startswith("/series/1/compare_to: must be a string") for p in got)
     sc = scen.validate(mutate(lambda d: d["series"][1].update(compare_to="epoll")))
     assert sc["series"][1]["compare_to"] == "epoll" and "compare_to" not in sc["series"][0]
 
@@ -391,9 +391,103 @@ def test_optional_model_series_is_skipped_when_its_binary_is_missing(tmp_path):
     assert scen.missing_binary_reason(sc["series"][2], str(bin_dir)).startswith("server-newmodel is not built")
     assert scen.missing_binary_reason(sc["series"][0], str(bin_dir)) is None
     got = problems(mutate(lambda d: d["series"].append({"name": "c", "command": ["x", "{port}"], "optional": True})))
-    assert any("series[2].optional: must be true or false, and only for a model series" in p for p in got)
+    assert "/series/2/optional: not for a command series" in got
     f = tmp_path / "s.json"
     f.write_text(json.dumps(doc))
     r = _run(str(f), "--check", "--bin-dir", str(bin_dir))
     assert r.returncode == 0, r.stderr
     assert "cannot run newmodel at c=1, 10 here: server-newmodel is not built" in r.stderr
+
+
+SCHEMA = os.path.join(ROOT, "scenarios", "scenario.schema.json")
+
+
+def schema_keys(node):
+    """Every key name the schema defines (under any "properties"), wherever it is."""
+    keys = set()
+    if isinstance(node, dict):
+        keys |= set(node.get("properties", {}))
+        for value in node.values():
+            keys |= schema_keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            keys |= schema_keys(value)
+    return keys
+
+
+def documented_keys():
+    """The keys docs/scenario-format.md documents: the first column of its `| key |` tables."""
+    import re
+    keys, in_key_table = set(), False
+    with open(os.path.join(ROOT, "docs", "scenario-format.md"), encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("|"):
+                in_key_table = False
+                continue
+            first = line.split("|")[1].strip()
+            if first == "key":
+                in_key_table = True
+            elif in_key_table and not first.startswith("---"):
+                keys |= set(re.findall(r"`([a-z_]+)`", first))
+    return keys
+
+
+def test_the_documentation_and_the_schema_name_the_same_keys():
+    with open(SCHEMA, encoding="utf-8") as f:
+        defined = schema_keys(json.load(f))
+    documented = documented_keys()
+    assert defined - documented == set(), "defined in the schema but not documented"
+    assert documented - defined == set(), "documented but not in the schema"
+
+
+def test_the_schema_knows_every_option_that_becomes_a_flag():
+    from c10k.series import LOADGEN_FIELDS, SERVER_OPTION_FIELDS
+    with open(SCHEMA, encoding="utf-8") as f:
+        defs = json.load(f)["$defs"]
+    assert set(defs["loadgen"]["properties"]) == set(LOADGEN_FIELDS)
+    assert set(defs["server_options"]["properties"]) == set(SERVER_OPTION_FIELDS)
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(ROOT, "scenarios", "*.json"))
+                                        + glob.glob(os.path.join(ROOT, "scenarios", "peers", "*.json"))))
+def test_every_shipped_scenario_file_validates_against_the_schema(path):
+    if path == SCHEMA:
+        import jsonschema
+        with open(path, encoding="utf-8") as f:
+            jsonschema.Draft202012Validator.check_schema(json.load(f))
+        return
+    with open(path, encoding="utf-8") as f:
+        assert scen._schema_problems(scen.parse(f.read(), path)) == []
+    assert os.path.basename(path)[:-5] in scen.available()
+
+
+def test_the_schema_is_not_listed_as_a_scenario():
+    assert "scenario.schema" not in scen.available()
+
+
+def test_a_duplicate_key_is_an_error_naming_the_file_and_the_key(tmp_path):
+    f = tmp_path / "dup.json"
+    f.write_text(json.dumps(GOOD)[:-1].replace('"loadgen": {"duration_s": 1}',
+                                               '"loadgen": {"warmup_s": 1, "duration_s": 1, "warmup_s": 2}')
+                 + ', "repeats": 2, "repeats": 3}')
+    with pytest.raises(scen.ScenarioError) as e:
+        scen.load(str(f))
+    assert sorted(e.value.problems) == sorted([
+        "/loadgen/warmup_s: duplicate key (given more than once in one object; JSON readers keep only the last)",
+        "/repeats: duplicate key (given more than once in one object; JSON readers keep only the last)"])
+    assert str(e.value).startswith(f"{f}: /")
+
+
+def test_nan_and_infinity_are_not_numbers(tmp_path):
+    f = tmp_path / "nan.json"
+    f.write_text(json.dumps(GOOD).replace('"duration_s": 1', '"duration_s": NaN'))
+    with pytest.raises(scen.ScenarioError, match="NaN is not a JSON number"):
+        scen.load(str(f))
+
+
+def test_errors_name_the_file_and_the_key_as_a_json_pointer(tmp_path):
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(mutate(lambda d: d["series"][1]["loadgen"].update(warmup_s=-1))))
+    with pytest.raises(scen.ScenarioError) as e:
+        scen.load(str(f))
+    assert str(e.value) == f"{f}: /series/1/loadgen/warmup_s: must be >= 0, got -1"

@@ -4,6 +4,7 @@
     c10k check SCENARIO [--quick]                 machine limits and the plan, nothing run
     c10k plot RESULTS_DIR [RESULTS_DIR ...]       plots and HTML report (several folders: overlaid)
     c10k compare BASELINE_DIR CANDIDATE_DIR       statistical regression gate over two folders
+    c10k gate ab|insn|syscalls|calibrate ...      the regression gates (--help: when to use which)
     c10k bench servers|loadgen [--quick] ...      the servers' and the loadgen's benchmarks
     c10k demo                                     the c10k scenario's quick sweep (--help: what it runs)
     c10k scenarios [NAME]                         the shipped scenarios, or one in full
@@ -51,6 +52,11 @@ def _compare(argv):
     return cli.compare_main(argv, prog="c10k compare")
 
 
+def _gate(argv):
+    from perfcheck import gatecmd  # perfcheck sits beside this package
+    return gatecmd.main(argv, prog="c10k gate")
+
+
 def _bench(argv):
     from . import bench_loadgen, bench_servers, benchtools
     kinds = {"servers": bench_servers, "loadgen": bench_loadgen}
@@ -92,7 +98,7 @@ def _scenarios(argv):
     return 0
 
 
-COMMANDS = {"run": _run, "check": _check, "plot": _plot, "compare": _compare, "bench": _bench,
+COMMANDS = {"run": _run, "check": _check, "plot": _plot, "compare": _compare, "gate": _gate, "bench": _bench,
             "demo": _demo, "scenarios": _scenarios}
 
 

@@ -11,13 +11,12 @@ import re
 import urllib.parse
 
 from . import SCENARIOS_DIR
-from .series import LOADGEN_FIELDS, SERVER_OPTION_FIELDS, Field, Scenario, as_scenario, as_series, fill
+from .series import LOADGEN_FIELDS, SERVER_OPTION_FIELDS, Scenario, as_scenario, as_series, fill
 
 SCHEMA_VERSION = 1
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MODEL_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-MAX_CONCURRENCY = 1_000_000
 
 
 class ScenarioError(Exception):
@@ -29,11 +28,6 @@ class ScenarioError(Exception):
         super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
 
 
-SWEEP_FIELDS = {
-    "min": Field("int", 1, None, "lowest concurrency"),
-    "max": Field("int", 1, None, "highest concurrency"),
-    "points_per_decade": Field("int", 1, None, "log-spaced points per factor of 10"),
-}
 SERIES_KEYS = {"name", "server", "server_options", "loadgen", "concurrency", "description", "compare_to",
                "optional"}
 # A series names one of: a model of ours (`server`), any server to start (`command`), or a server
@@ -41,11 +35,6 @@ SERIES_KEYS = {"name", "server", "server_options", "loadgen", "concurrency", "de
 COMMAND_KEYS = {"command", "env", "cwd", "ready", "start_timeout_s", "files", "package"}
 URL_KEYS = {"url", "pid", "pidfile"}
 TARGET_KEYS = ("server", "command", "url")
-ALL_SERIES_KEYS = SERIES_KEYS | COMMAND_KEYS | URL_KEYS
-FILE_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
-TOP_KEYS = {"schema_version", "name", "description", "series", "server_options", "loadgen",
-            "concurrency", "repeats", "point_timeout_s", "quick"}
-QUICK_KEYS = {"concurrency", "repeats", "server_options", "loadgen", "point_timeout_s"}
 LOADGEN_DEFAULTS = {"keepalive": False, "rate": None, "threads": 1, "timeout_s": 30, "warmup_s": 0,
                     "source": None, "extra_args": []}
 SERVER_DEFAULTS = {"extra_args": []}
@@ -108,119 +97,128 @@ def _check_object(path, obj, fields, problems):
     return obj
 
 
-def _unknown_keys(path, obj, allowed, problems):
-    for key in obj:
-        if key not in allowed:
-            problems.append(f"{path}{'.' if path else ''}{key}: unknown key (known: {', '.join(sorted(allowed))})")
+def _pointer(parts):
+    """A JSON pointer (RFC 6901) to a key of the file: ('loadgen', 'warmup_s') -> /loadgen/warmup_s."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+SCHEMA_PATH = os.path.join(SCENARIOS_DIR, "scenario.schema.json")
+_validator = None
+
+# What a failed "pattern" means, in words (the schema says it as a regular expression).
+_PATTERN_WORDS = {
+    "^[A-Za-z0-9][A-Za-z0-9_.-]*$": "letters, digits, '_', '.', '-' (starting with a letter or digit)",
+    "^[a-z0-9][a-z0-9_-]*$": "a model name like \"epoll\"",
+    "\\S": "a non-empty string",
+    "^tcp$": "\"tcp\", {\"line\": REGEX} or {\"http\": PATH}",
+    "^/": "a path starting with '/'",
+    "^http://": "an http://HOST[:PORT]/PATH URL",
+    "^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$": "a relative path inside {dir}",
+}
+_TYPE_WORDS = {"integer": "an integer", "number": "a number", "string": "a string", "boolean": "true or false",
+               "array": "a list", "object": "an object", "null": "null"}
+
+
+def schema():
+    """The format's one definition (scenarios/scenario.schema.json), read once."""
+    global _validator
+    if _validator is None:
+        import jsonschema  # Debian's python3-jsonschema (scripts/install-deps.sh)
+        try:
+            with open(SCHEMA_PATH, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:
+            raise ScenarioError(SCHEMA_PATH, [f"cannot read the scenario schema: {e}"]) from None
+        _validator = jsonschema.Draft202012Validator(doc)
+    return _validator
+
+
+def _schema_problems(doc):
+    """Every way the document breaks the schema, each as '/json/pointer: what is wrong'."""
+    problems = []
+    for e in schema().iter_errors(doc):
+        path, kind, value, got = list(e.absolute_path), e.validator, e.validator_value, e.instance
+        shown = f", got {_type_name(got)} {json.dumps(got)[:40]}"
+        if kind == "additionalProperties":
+            known = sorted(e.schema.get("properties", {}))
+            for key in got:
+                if key not in known:
+                    problems.append(f"{_pointer(path + [key])}: unknown key (known: {', '.join(known)})")
+        elif kind == "required":
+            problems += [f"{_pointer(path + [key])}: missing key" for key in value if key not in got]
+        elif "propertyNames" in e.absolute_schema_path:
+            problems.append(f"{_pointer(path + [got])}: must be {_PATTERN_WORDS.get(value, value)}")
+        elif kind == "type":
+            words = " or ".join(_TYPE_WORDS[t] for t in ([value] if isinstance(value, str) else value))
+            problems.append(f"{_pointer(path)}: must be {words}{shown}")
+        elif kind in ("minimum", "maximum", "exclusiveMinimum"):
+            op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">"}[kind]
+            problems.append(f"{_pointer(path)}: must be {op} {value}, got {got}")
+        elif kind == "pattern":
+            problems.append(f"{_pointer(path)}: must be {_PATTERN_WORDS.get(value, value)}{shown}")
+        elif kind in ("minLength", "minItems"):
+            problems.append(f"{_pointer(path)}: must not be empty")
+        elif kind in ("minProperties", "maxProperties"):
+            problems.append(f"{_pointer(path)}: must be {_PATTERN_WORDS['^tcp$']}{shown}")
+        else:
+            problems.append(f"{_pointer(path)}: {e.message}")
+    return problems
 
 
 def expand_sweep(path, sweep, problems):
-    """A concurrency sweep -> strictly increasing list of ints (or [] after recording problems)."""
+    """A concurrency sweep the schema accepted -> strictly increasing list of ints (or [] after
+    recording problems): what the schema cannot say is the order and max >= min."""
     if isinstance(sweep, list):
-        if not sweep:
-            problems.append(f"{path}: the sweep is empty")
-            return []
-        bad = [v for v in sweep if not _is_int(v) or v < 1]
-        if bad:
-            problems.append(f"{path}: every concurrency must be an integer >= 1, got {json.dumps(bad[0])}")
-            return []
         if any(b <= a for a, b in zip(sweep, sweep[1:])):
             problems.append(f"{path}: concurrencies must be strictly increasing, got {sweep}")
             return []
-        if sweep[-1] > MAX_CONCURRENCY:
-            problems.append(f"{path}: concurrency {sweep[-1]} is above {MAX_CONCURRENCY}")
-            return []
         return list(sweep)
-    if isinstance(sweep, dict):
-        before = len(problems)
-        _check_object(path, sweep, SWEEP_FIELDS, problems)
-        for key in ("min", "max", "points_per_decade"):
-            if key not in sweep:
-                problems.append(f"{path}.{key}: missing key")
-        if len(problems) > before:
-            return []
-        lo, hi, ppd = sweep["min"], sweep["max"], sweep["points_per_decade"]
-        if hi < lo:
-            problems.append(f"{path}: max ({hi}) is below min ({lo})")
-            return []
-        if hi > MAX_CONCURRENCY or ppd > 20:
-            problems.append(f"{path}: max must be <= {MAX_CONCURRENCY} and points_per_decade <= 20")
-            return []
-        values, k = [], 0
-        while True:
-            v = round(lo * 10 ** (k / ppd))
-            if v > hi:
-                break
-            if not values or v > values[-1]:
-                values.append(v)
-            k += 1
-        if values[-1] != hi:
-            values.append(hi)
-        return values
-    problems.append(f"{path}: must be a list of integers or an object "
-                    f"{{\"min\", \"max\", \"points_per_decade\"}}, got {_type_name(sweep)}")
-    return []
+    lo, hi, ppd = sweep["min"], sweep["max"], sweep["points_per_decade"]
+    if hi < lo:
+        problems.append(f"{path}: max ({hi}) is below min ({lo})")
+        return []
+    values, k = [], 0
+    while True:
+        v = round(lo * 10 ** (k / ppd))
+        if v > hi:
+            break
+        if not values or v > values[-1]:
+            values.append(v)
+        k += 1
+    if values[-1] != hi:
+        values.append(hi)
+    return values
 
 
-def _check_ready(path, ready, problems):
-    if ready is None or ready == "tcp":
-        return
-    if isinstance(ready, dict) and len(ready) == 1 and "line" in ready:
-        if not isinstance(ready["line"], str) or not ready["line"]:
-            problems.append(f"{path}.line: must be a non-empty regular expression string")
-            return
-        try:
-            re.compile(ready["line"])
-        except re.error as e:
-            problems.append(f"{path}.line: not a valid regular expression ({e})")
-        return
-    if isinstance(ready, dict) and len(ready) == 1 and "http" in ready:
-        if not isinstance(ready["http"], str) or not ready["http"].startswith("/"):
-            problems.append(f"{path}.http: must be a path starting with '/'")
-        return
-    problems.append(f"{path}: must be \"tcp\", {{\"line\": REGEX}} or {{\"http\": PATH}}, "
-                    f"got {json.dumps(ready)[:60]}")
+def _check_regex(path, text, problems):
+    try:
+        re.compile(text)
+    except re.error as e:
+        problems.append(f"{path}: not a valid regular expression ({e})")
 
 
 def _command_series(path, item, scenario_dir, problems):
     """The fields of a `command` series, {scenario_dir} filled in, or None after problems."""
     before = len(problems)
     load_values = {"scenario_dir": scenario_dir}
-    cmd = item["command"]
-    if not isinstance(cmd, list) or not cmd or not all(isinstance(a, str) for a in cmd) or not cmd[0]:
-        problems.append(f"{path}.command: must be a non-empty list of strings (an argv), got "
-                        f"{json.dumps(cmd)[:60]}")
-        cmd = []
-    cmd = [fill(a, load_values, f"{path}.command[{i}]", problems) for i, a in enumerate(cmd)]
-    env = item.get("env", {})
-    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-        problems.append(f"{path}.env: must be an object of strings")
-        env = {}
-    env = {k: fill(v, load_values, f"{path}.env.{k}", problems) for k, v in env.items()}
+    cmd = [fill(a, load_values, f"{path}/command/{i}", problems) for i, a in enumerate(item["command"])]
+    env = {k: fill(v, load_values, path + _pointer(["env", k]), problems)
+           for k, v in item.get("env", {}).items()}
     cwd = item.get("cwd")
     if cwd is not None:
-        if not isinstance(cwd, str) or not cwd:
-            problems.append(f"{path}.cwd: must be a non-empty string")
-        else:
-            cwd = fill(cwd, load_values, f"{path}.cwd", problems)
+        cwd = fill(cwd, load_values, f"{path}/cwd", problems)
     files = item.get("files", {})
-    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
-        problems.append(f"{path}.files: must be an object of file name -> contents (strings)")
-        files = {}
     for name in files:
-        if not FILE_NAME_RE.match(name) or ".." in name.split("/"):
-            problems.append(f"{path}.files.{name}: must be a relative path inside {{dir}}")
+        if ".." in name.split("/"):
+            problems.append(f"{path}{_pointer(['files', name])}: must be a relative path inside {{dir}}")
     files = {k: fill(v, load_values) for k, v in files.items()}
     ready = item.get("ready")
-    _check_ready(f"{path}.ready", ready, problems)
-    if "start_timeout_s" in item:
-        _check_field(f"{path}.start_timeout_s", "number_pos", 0, item["start_timeout_s"], problems)
-    if "package" in item:
-        _check_field(f"{path}.package", "str", None, item["package"], problems)
+    if isinstance(ready, dict) and "line" in ready:
+        _check_regex(f"{path}/ready/line", ready["line"], problems)
     uses_port = any("{port}" in t for t in cmd + list(env.values()) + list(files.values()))
     port_from_line = isinstance(ready, dict) and "(?P<port>" in str(ready.get("line", ""))
     if cmd and not uses_port and ready is not None and not port_from_line:
-        problems.append(f"{path}.ready: the command has no {{port}}, so the port must come from its output: "
+        problems.append(f"{path}/ready: the command has no {{port}}, so the port must come from its output: "
                         f"leave ready out (the 'listening on HOST:PORT' line) or give "
                         f"{{\"line\": REGEX}} with a (?P<port>...) group")
     if len(problems) > before:
@@ -233,18 +231,13 @@ def _url_series(path, item, problems):
     before = len(problems)
     url = item["url"]
     try:
-        parts = urllib.parse.urlsplit(url) if isinstance(url, str) else None
-        port = parts.port if parts else None
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port out of range)
     except ValueError as e:
-        parts, port = None, None
-        problems.append(f"{path}.url: {e}")
-    if parts is None or parts.scheme != "http" or not parts.hostname:
-        problems.append(f"{path}.url: must be an http://HOST[:PORT]/PATH URL, got {json.dumps(url)[:60]}")
-    del port
-    if "pid" in item:
-        _check_field(f"{path}.pid", "int", 1, item["pid"], problems)
-    if "pidfile" in item:
-        _check_field(f"{path}.pidfile", "str", None, item["pidfile"], problems)
+        parts = None
+        problems.append(f"{path}/url: {e}")
+    if parts is not None and not parts.hostname:
+        problems.append(f"{path}/url: must be an http://HOST[:PORT]/PATH URL, got {json.dumps(url)[:60]}")
     if "pid" in item and "pidfile" in item:
         problems.append(f"{path}: give pid or pidfile, not both")
     if len(problems) > before:
@@ -258,75 +251,48 @@ def _merge(base, override):
     return out
 
 
+def _check_version(doc, source):
+    if not isinstance(doc, dict):
+        raise ScenarioError(source, [f"the scenario must be a JSON object, got {_type_name(doc)}"])
+    if "schema_version" not in doc:
+        raise ScenarioError(source, ["/schema_version: missing key (this runner reads schema_version 1)"])
+    version = doc["schema_version"]
+    if not _is_int(version) or version != SCHEMA_VERSION:
+        raise ScenarioError(source, [f"/schema_version: this runner reads schema_version {SCHEMA_VERSION}, "
+                                     f"the file has {json.dumps(version)}"])
+
+
 def validate(doc, source="<scenario>", quick=False, scenario_dir=None):
     """Validates a parsed scenario and returns the expanded one (see docs/scenario-format.md).
 
-    Expanded: every series is an object with complete server_options/loadgen and its own list of
-    concurrencies; defaults filled in; with quick=True the "quick" overrides are applied first.
+    First the schema (scenarios/scenario.schema.json: keys, types, ranges), then what it cannot
+    express (sweep order, the run bound after merging, placeholders, names). Expanded: every series
+    is an object with complete server_options/loadgen and its own list of concurrencies; defaults
+    filled in; with quick=True the "quick" overrides are applied first.
     """
-    problems = []
-    if not isinstance(doc, dict):
-        raise ScenarioError(source, [f"the scenario must be a JSON object, got {_type_name(doc)}"])
-    version = doc.get("schema_version")
-    if "schema_version" not in doc:
-        raise ScenarioError(source, ["schema_version: missing key (this runner reads schema_version 1)"])
-    if not _is_int(version) or version != SCHEMA_VERSION:
-        raise ScenarioError(source, [f"schema_version: this runner reads schema_version {SCHEMA_VERSION}, "
-                                     f"the file has {json.dumps(version)}"])
-    _unknown_keys("", doc, TOP_KEYS, problems)
-    for key in ("name", "description", "series", "concurrency", "loadgen"):
-        if key not in doc:
-            problems.append(f"{key}: missing key")
-    name = doc.get("name", "")
-    if "name" in doc and (not isinstance(name, str) or not NAME_RE.match(name)):
-        problems.append(f"name: must be a string of letters, digits, '_', '.', '-', got {json.dumps(name)}")
-    if "description" in doc and (not isinstance(doc["description"], str) or not doc["description"].strip()):
-        problems.append("description: must be a non-empty string")
-
-    top_server = _check_object("server_options", doc.get("server_options", {}), SERVER_OPTION_FIELDS, problems)
-    top_loadgen = _check_object("loadgen", doc.get("loadgen", {}), LOADGEN_FIELDS, problems)
-    sweep_src = doc.get("concurrency", [])
-    repeats = doc.get("repeats", 1)
-    point_timeout = doc.get("point_timeout_s")
-
+    _check_version(doc, source)
+    problems = _schema_problems(doc)
+    if problems:
+        raise ScenarioError(source, problems)
+    top_server, top_loadgen = doc.get("server_options", {}), doc["loadgen"]
+    repeats, point_timeout = doc.get("repeats", 1), doc.get("point_timeout_s")
     quick_doc = doc.get("quick", {})
-    if not isinstance(quick_doc, dict):
-        problems.append(f"quick: must be an object, got {_type_name(quick_doc)}")
-        quick_doc = {}
-    _unknown_keys("quick", quick_doc, QUICK_KEYS, problems)
-    q_server = _check_object("quick.server_options", quick_doc.get("server_options", {}),
-                             SERVER_OPTION_FIELDS, problems)
-    q_loadgen = _check_object("quick.loadgen", quick_doc.get("loadgen", {}), LOADGEN_FIELDS, problems)
-    q_sweep = expand_sweep("quick.concurrency", quick_doc["concurrency"], problems) \
+    q_sweep = expand_sweep("/quick/concurrency", quick_doc["concurrency"], problems) \
         if "concurrency" in quick_doc else None
-    for key, src in (("repeats", doc), ("repeats", quick_doc)):
-        if key in src:
-            _check_field(("quick." if src is quick_doc else "") + key, "int", 1, src[key], problems)
-    for src in (doc, quick_doc):
-        if "point_timeout_s" in src:
-            _check_field(("quick." if src is quick_doc else "") + "point_timeout_s", "number_pos", 0,
-                         src["point_timeout_s"], problems)
-    sweep = expand_sweep("concurrency", sweep_src, problems) if "concurrency" in doc else []
+    sweep = expand_sweep("/concurrency", doc["concurrency"], problems)
     if quick:
-        top_server = _merge(top_server, q_server)
-        top_loadgen = _merge(top_loadgen, q_loadgen)
+        top_server = _merge(top_server, quick_doc.get("server_options", {}))
+        top_loadgen = _merge(top_loadgen, quick_doc.get("loadgen", {}))
         if q_sweep is not None:
             sweep = q_sweep
         repeats = quick_doc.get("repeats", repeats)
         point_timeout = quick_doc.get("point_timeout_s", point_timeout)
 
-    series_src = doc.get("series", [])
-    if "series" in doc and (not isinstance(series_src, list) or not series_src):
-        problems.append("series: must be a non-empty list of server models or series objects")
-        series_src = []
     series, seen = [], set()
-    for i, item in enumerate(series_src):
-        path = f"series[{i}]"
+    for i, item in enumerate(doc["series"]):
+        path = f"/series/{i}"
         if isinstance(item, str):
             item = {"server": item}
-        if not isinstance(item, dict):
-            problems.append(f"{path}: must be a model name or an object, got {_type_name(item)}")
-            continue
         kinds = [k for k in TARGET_KEYS if k in item]
         if len(kinds) != 1:
             problems.append(f"{path}: give exactly one of server (a model of ours), command (a server to "
@@ -334,51 +300,32 @@ def validate(doc, source="<scenario>", quick=False, scenario_dir=None):
             continue
         kind = kinds[0]
         allowed = SERIES_KEYS if kind == "server" else \
-            (SERIES_KEYS - {"server", "server_options"}) | {"command": COMMAND_KEYS, "url": URL_KEYS}[kind]
-        for key in item:
-            if key in ALL_SERIES_KEYS and key not in allowed:
-                problems.append(f"{path}.{key}: not for a {kind} series")
-        _unknown_keys(path, {k: v for k, v in item.items() if k not in ALL_SERIES_KEYS}, ALL_SERIES_KEYS, problems)
+            (SERIES_KEYS - {"server", "server_options", "optional"}) | {"command": COMMAND_KEYS, "url": URL_KEYS}[kind]
+        wrong = [key for key in item if key not in allowed]
+        problems += [f"{path}/{key}: not for a {kind} series" for key in wrong]
         server, target = item.get("server"), {}
-        if kind == "server":
-            if not isinstance(server, str) or not MODEL_RE.match(server):
-                problems.append(f"{path}.server: must be a model name like \"epoll\", got {json.dumps(server)}")
-                continue
-        else:
-            if kind == "command":
-                target = _command_series(path, item, scenario_dir or SCENARIOS_DIR, problems)
-            else:
-                target = _url_series(path, item, problems)
-            if target is None or "server_options" in item:  # (the latter reported above)
+        if kind != "server":
+            target = _command_series(path, item, scenario_dir or SCENARIOS_DIR, problems) \
+                if kind == "command" else _url_series(path, item, problems)
+            if target is None or wrong:
                 continue
             if "name" not in item:
-                problems.append(f"{path}.name: missing key (a {kind} series needs a name)")
+                problems.append(f"{path}/name: missing key (a {kind} series needs a name)")
                 continue
         sname = item.get("name", server)
-        if not isinstance(sname, str) or not NAME_RE.match(sname):
-            problems.append(f"{path}.name: must be letters, digits, '_', '.', '-', got {json.dumps(sname)}")
-            continue
         if sname in seen:
-            problems.append(f"{path}.name: series name {sname!r} is used twice")
+            problems.append(f"{path}/name: series name {sname!r} is used twice")
         seen.add(sname)
-        if "description" in item and not isinstance(item["description"], str):
-            problems.append(f"{path}.description: must be a string")
-        s_server = _check_object(path + ".server_options", item.get("server_options", {}),
-                                 SERVER_OPTION_FIELDS, problems)
-        s_loadgen = _check_object(path + ".loadgen", item.get("loadgen", {}), LOADGEN_FIELDS, problems)
-        s_sweep = expand_sweep(path + ".concurrency", item["concurrency"], problems) \
+        s_sweep = expand_sweep(path + "/concurrency", item["concurrency"], problems) \
             if "concurrency" in item else list(sweep)
         if quick and "concurrency" in item and q_sweep is not None:
             # A series with its own sweep keeps only the quick points it also has.
             s_sweep = [c for c in s_sweep if c in q_sweep] or s_sweep[:1]
-        loadgen = _merge(LOADGEN_DEFAULTS, _merge(top_loadgen, s_loadgen))
+        loadgen = _merge(LOADGEN_DEFAULTS, _merge(top_loadgen, item.get("loadgen", {})))
         # The top-level server_options are our servers' flags: they apply to model series only.
-        server_options = _merge(SERVER_DEFAULTS, _merge(top_server, s_server)) if kind == "server" else {}
+        server_options = _merge(SERVER_DEFAULTS, _merge(top_server, item.get("server_options", {}))) \
+            if kind == "server" else {}
         _check_loadgen_semantics(path, loadgen, s_sweep, problems)
-        if "compare_to" in item and (not isinstance(item["compare_to"], str) or not item["compare_to"]):
-            problems.append(f"{path}.compare_to: must be the name of a series")
-        if "optional" in item and (kind != "server" or not isinstance(item["optional"], bool)):
-            problems.append(f"{path}.optional: must be true or false, and only for a model series")
         series.append({"name": sname, "server": server if kind == "server" else None,
                        "description": item.get("description", ""), **target,
                        **({"compare_to": item["compare_to"]} if "compare_to" in item else {}),
@@ -387,14 +334,14 @@ def validate(doc, source="<scenario>", quick=False, scenario_dir=None):
     names = {s["name"] for s in series}
     for i, s in enumerate(series):
         ref = s.get("compare_to")
-        if isinstance(ref, str) and ref and ref not in names:
-            problems.append(f"series[{i}].compare_to: no series is named {ref!r}")
+        if ref is not None and ref not in names:
+            problems.append(f"/series/{i}/compare_to: no series is named {ref!r}")
     if problems:
         raise ScenarioError(source, problems)
 
-    out = {"schema_version": SCHEMA_VERSION, "name": name, "description": doc["description"],
+    out = {"schema_version": SCHEMA_VERSION, "name": doc["name"], "description": doc["description"],
            "series": series, "concurrency": sweep, "repeats": repeats, "quick": bool(quick)}
-    out["point_timeout_s"] = point_timeout if point_timeout is not None else None
+    out["point_timeout_s"] = point_timeout
     return out
 
 
@@ -457,9 +404,53 @@ def resolve_path(name_or_path):
 def available():
     """Names of the scenarios shipped in scenarios/."""
     try:
-        return sorted(f[:-5] for f in os.listdir(SCENARIOS_DIR) if f.endswith(".json"))
+        return sorted(f[:-5] for f in os.listdir(SCENARIOS_DIR)
+                      if f.endswith(".json") and f != os.path.basename(SCHEMA_PATH))
     except OSError:
         return []
+
+
+class _Object(dict):
+    """A JSON object as parsed, with the keys the file gave more than once (json keeps the last)."""
+    duplicates = ()
+
+
+def _object_pairs(pairs):
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        names = [k for k, _ in pairs]
+        obj.duplicates = sorted({k for k in names if names.count(k) > 1})
+    return obj
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _duplicate_keys(doc, path=()):
+    """'/pointer: duplicate key' for every key given twice in one object, anywhere in the file."""
+    found = []
+    if isinstance(doc, _Object):
+        found += [f"{_pointer([*path, k])}: duplicate key (given more than once in one object; "
+                  f"JSON readers keep only the last)" for k in doc.duplicates]
+    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
+    for key, value in items:
+        found += _duplicate_keys(value, (*path, key))
+    return found
+
+
+def parse(text, source):
+    """A scenario file's text -> its document; a duplicate key, NaN or Infinity is an error."""
+    try:
+        doc = json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as e:
+        raise ScenarioError(source, [f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"]) from None
+    except ValueError as e:
+        raise ScenarioError(source, [f"not valid JSON: {e}"]) from None
+    duplicates = _duplicate_keys(doc)
+    if duplicates:
+        raise ScenarioError(source, duplicates)
+    return doc
 
 
 def load(name_or_path, quick=False):
@@ -470,13 +461,9 @@ def load(name_or_path, quick=False):
     except FileNotFoundError:
         known = ", ".join(available()) or "none"
         raise ScenarioError(name_or_path, [f"no such scenario file {path} (shipped scenarios: {known})"])
-    except OSError as e:
-        raise ScenarioError(path, [f"cannot read: {e.strerror}"])
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ScenarioError(path, [f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}"])
-    return Scenario.from_dict(validate(doc, path, quick=quick,
+    except (OSError, UnicodeDecodeError) as e:
+        raise ScenarioError(path, [f"cannot read: {getattr(e, 'strerror', None) or e}"])
+    return Scenario.from_dict(validate(parse(text, path), path, quick=quick,
                                        scenario_dir=os.path.dirname(os.path.abspath(path))))
 
 

@@ -29,8 +29,8 @@ def scenario_path(name):
     return os.path.join(ROOT, "scenarios", f"{name}.json")
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[1],
+def main(argv=None, prog=None):
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[1],
                                 epilog="Exit status: 0 pass, 1 regression, 2 error.")
     p.add_argument("--scenario", default="ci", help="scenario name or file (default ci)")
     p.add_argument("--baseline-bin", required=True, help="bin dir of the baseline build")
@@ -47,6 +47,7 @@ def main(argv=None):
     p.add_argument("--out", help="where the two merged folders go (default results/ab-<stamp>)")
     cli.add_compare_options(p)
     args = p.parse_args(argv)
+    args.allow_quick = args.allow_quick or args.quick  # asked for: a smoke test of the pipeline
 
     def go():
         cli.options_from_args(args)  # reject bad compare options before running anything

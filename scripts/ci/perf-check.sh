@@ -28,7 +28,7 @@ py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 
 mode= ; baseline_arg= ; candidate_bin= ; save_dir= ; out="$root/perf-report" ; scenario=ci
-quick=() ; insn=1 ; syscalls=1 ; wall=1 ; cand_env=() ; compare_args=()
+quick=() ; allow_quick=() ; insn=1 ; syscalls=1 ; wall=1 ; cand_env=() ; compare_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --baseline-rev|--baseline-bin|--baseline-dir|--candidate-bin|--candidate-env|--save-baseline|--out|--scenario)
@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
     --save-baseline) save_dir=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --scenario) scenario=$2; shift 2 ;;
-    --quick) quick=(--quick); shift ;;
+    --quick) quick=(--quick); allow_quick=(--allow-quick); shift ;;
     --no-insn) insn=0; shift ;;
     --no-syscalls) syscalls=0; shift ;;
     --no-wall) wall=0; shift ;;
@@ -172,7 +172,8 @@ if [ "$mode" = dir ] && [ -n "$results_dir" ]; then
   insn_opt=()
   if [ "$insn" = 1 ] && [ -f "$baseline_arg/insn.json" ]; then insn_opt=(--insn "$out/insn-candidate.json"); fi
   "$py" "$root/scripts/baseline.py" check "$results_dir" --dir "$baseline_arg" "${insn_opt[@]+"${insn_opt[@]}"}" \
-    "${outputs[@]}" "${compare_args[@]+"${compare_args[@]}"}" | tee "$out/compare.txt" || rc=${PIPESTATUS[0]}
+    "${allow_quick[@]+"${allow_quick[@]}"}" "${outputs[@]}" "${compare_args[@]+"${compare_args[@]}"}" \
+    | tee "$out/compare.txt" || rc=${PIPESTATUS[0]}
   worst "$rc"
 elif [ "$mode" = dir ] && [ "$insn" = 1 ]; then
   rc=0

@@ -312,7 +312,7 @@ def main(argv=None):
         subprocess.run([os.path.join(ROOT, "scripts", "build.sh")], check=True, stdout=subprocess.DEVNULL)
         bin_dir = os.path.join(ROOT, "build", "bin")
     bin_dir = os.path.abspath(bin_dir)
-    options = Options(alpha=args.alpha, threshold=args.threshold, metrics=METRICS)
+    options = Options(alpha=args.alpha, threshold=args.threshold, metrics=METRICS, allow_quick=args.quick)
     from perfcheck.environment import fingerprint
     fp = fingerprint(ROOT)
     data = {"machine": f"{fp['cpu_model']}, {fp['cores']} cores, kernel {fp['kernel']}, "

@@ -51,6 +51,15 @@ def add_compare_options(parser):
                         "(Westfall-Young, re-labelling whole runs; default), holm, or none")
     g.add_argument("--allow-scenario-diff", action="store_true",
                    help="compare even if the scenario settings differ (same name required)")
+    g.add_argument("--allow-quick", action="store_true",
+                   help="compare runs made with --quick (refused by default: a smoke test of the "
+                        "pipeline, not a verdict)")
+    g.add_argument("--aa-spread", metavar="S",
+                   help="separate (not interleaved) runs only: the A/A spread every metric's effect must "
+                        "exceed besides the threshold, e.g. 40%% (default: measured on this kind of "
+                        "machine, per metric; `c10k gate calibrate` measures yours)")
+    g.add_argument("--aa-spread-for", action="append", default=[], metavar="METRIC=S",
+                   help="one metric's A/A spread, e.g. throughput=60%% (repeatable)")
     o = parser.add_argument_group("outputs")
     o.add_argument("--markdown", metavar="FILE", help="write a Markdown summary (for CI logs)")
     o.add_argument("--json", metavar="FILE", help="write every row as JSON")
@@ -64,22 +73,34 @@ def add_compare_options(parser):
 
 def options_from_args(args):
     alpha = parse_fraction(args.alpha)
-    thresholds = {}
-    for item in args.threshold_for:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise PerfCheckError(f"--threshold-for wants METRIC=T, got {item!r}")
-        metrics.select([key])
-        thresholds[key] = parse_fraction(value)
     try:
         chosen = metrics.select([k.strip() for k in args.metrics.split(",") if k.strip()])
     except ValueError as e:
         raise PerfCheckError(str(e)) from None
     if not chosen:
         raise PerfCheckError("--metrics selects no metric")
-    return Options(alpha=alpha, threshold=parse_fraction(args.threshold), thresholds=thresholds,
+    spread = {m.key: parse_fraction(args.aa_spread) for m in metrics.METRICS} if args.aa_spread else {}
+    spread.update(_per_metric(args.aa_spread_for, "--aa-spread-for"))
+    return Options(alpha=alpha, threshold=parse_fraction(args.threshold),
+                   thresholds=_per_metric(args.threshold_for, "--threshold-for"),
                    metrics=chosen, correction=args.correction,
-                   allow_scenario_diff=args.allow_scenario_diff)
+                   allow_scenario_diff=args.allow_scenario_diff, aa_spread=spread,
+                   allow_quick=args.allow_quick)
+
+
+def _per_metric(items, flag):
+    """METRIC=FRACTION options (repeatable) as {metric key: fraction}."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise PerfCheckError(f"{flag} wants METRIC=T, got {item!r}")
+        try:
+            metrics.select([key])
+        except ValueError as e:
+            raise PerfCheckError(f"{flag}: {e}") from None
+        out[key] = parse_fraction(value)
+    return out
 
 
 def write_text(path, text):

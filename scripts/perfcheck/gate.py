@@ -74,11 +74,11 @@ def do_check(kind, candidate, args):
     return EXIT_REGRESSION if kind.regressed(rows) else EXIT_PASS
 
 
-def main(argv, doc, kind, what, add_measure_options, add_gate_check_options, do_measure, commands=()):
+def main(argv, doc, kind, what, add_measure_options, add_gate_check_options, do_measure, commands=(), prog=None):
     """Parses measure / check / run (and the gate's own `commands`: (name, help, add_options,
     do(args) -> status) each) and runs one. add_measure_options(p) adds what measure and run take,
     add_gate_check_options(p, baseline_required) what check and run take."""
-    parser = argparse.ArgumentParser(description=doc.split("\n")[0],
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n")[0],
                                      epilog="Exit status: 0 pass, 1 regression, 2 error.")
     sub = parser.add_subparsers(dest="command", required=True)
     add_measure_options(sub.add_parser("measure", help=f"{what} and write a report"))

@@ -79,7 +79,9 @@ def _summary_line(cmp):
         info = cmp.correction_info
         corr += (f", {info['labellings']:,} {'' if info['exact'] else 'sampled '}re-labellings: "
                  f"{info['relabelling']}")
-    return (f"{verdict} (alpha {o.alpha} {corr}, threshold {o.threshold:.0%}, "
+    threshold = f"threshold {o.threshold:.0%}" if cmp.paired else \
+        f"threshold {o.threshold:.0%} or the A/A spread of separate runs, whichever is larger"
+    return (f"{verdict} (alpha {o.alpha} {corr}, {threshold}, "
             f"one-sided Mann-Whitney U; ratio = candidate/baseline medians)")
 
 
@@ -100,6 +102,7 @@ def text_table(cmp):
         lines.append(f"{FAILED_RUNS}: {f}")
     for w in cmp.warnings:
         lines.append(f"warning: {w}")
+    lines.extend(f"note: {n}" for n in cmp.notes)
     lines.append(_summary_line(cmp))
     return "\n".join(lines) + "\n"
 
@@ -110,6 +113,9 @@ def markdown(cmp):
     out = [f"## Performance check: `{cmp.candidate.scenario_name}` — {status}", "",
            _summary_line(cmp), "",
            f"Baseline `{cmp.baseline.path}`, candidate `{cmp.candidate.path}`.", ""]
+    out.extend(f"- {n}" for n in cmp.notes)
+    if cmp.notes:
+        out.append("")
     if cmp.failures:
         out.append("**Failed candidate runs:**")
         out.extend(f"- {f}" for f in cmp.failures)

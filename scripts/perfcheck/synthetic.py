@@ -25,7 +25,7 @@ def environment(**overrides):
     return env
 
 
-def repetition(series, concurrency, k, cost_us, rng, noise, memory_kib, status="ok"):
+def repetition(series, concurrency, k, cost_us, rng, noise, memory_kib, status="ok", machine_load=None):
     cost = cost_us * math.exp(rng.gauss(0, noise))
     latency_ms = concurrency * cost / 1000
     throughput = 1e6 / cost
@@ -56,24 +56,29 @@ def repetition(series, concurrency, k, cost_us, rng, noise, memory_kib, status="
                          "cpu_s": cost * requests / 1e6, "cpu_per_request_us": cost,
                          "peak_rss_kib": int(mem * concurrency) + 2000,
                          "peak_pss_kib": int(mem * concurrency) + 1500,
-                         "pss_per_connection_kib": mem, "peak_threads": 1, "peak_processes": 1},
+                         "pss_per_connection_kib": mem, "peak_threads": 1, "peak_processes": 1,
+                         "other_cpu_cores": machine_load},
         "server_stats": {"before": {"requests": 0}, "after": {"requests": requests}},
     }
 
 
 def make_results(root, name, seed, repeats=8, slowdown=1.0, noise=0.03, run_offset=0.0,
                  scenario=None, env=None, series=("epoll",), concurrency=(10, 100),
-                 cost_us=20.0, memory_kib=10.0, failed=None):
+                 cost_us=20.0, memory_kib=10.0, failed=None, machine_load=None, quick=False):
     """Write <root>/<name> as a results folder; returns its path.
 
     failed: {(series, concurrency): number of repetitions marked server_died}.
+    run_offset: log of the factor the whole run is off by (what the machine did during a separate run).
+    machine_load: the cores other processes kept busy (server_usage.other_cpu_cores), None: not recorded.
+    quick: as if run with --quick.
     """
     rng = random.Random(seed)
     path = os.path.join(root, name)
     sc = dict(SCENARIO if scenario is None else scenario)
     sc["repeats"] = repeats
+    sc["quick"] = quick
     results.write_json_atomic(os.path.join(path, "manifest.json"), {
-        "schema_version": 1, "kind": "c10k-bench-results", "scenario": sc,
+        "schema_version": 1, "kind": "c10k-bench-results", "scenario": sc, "quick": quick,
         "environment": env or environment(), "started": "2024-01-01T00:00:00Z",
         "finished": "2024-01-01T00:01:00Z", "skipped_points": []})
     failed = failed or {}
@@ -83,6 +88,7 @@ def make_results(root, name, seed, repeats=8, slowdown=1.0, noise=0.03, run_offs
             n_failed = failed.get((s, c), 0)
             for k in range(1, repeats + 1):
                 status = "server_died" if k <= n_failed else "ok"
-                doc = repetition(s, c, k, cost_us * slowdown * offset, rng, noise, memory_kib, status)
+                doc = repetition(s, c, k, cost_us * slowdown * offset, rng, noise, memory_kib, status,
+                                 machine_load)
                 results.write_json_atomic(results.rep_path(path, s, c, k), doc)
     return path
