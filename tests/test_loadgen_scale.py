@@ -223,9 +223,9 @@ def test_runner_report_marks_points_the_generator_paced(tmp_path):
     res = results.load(folder)
     report.write_summary(folder, res, res.points())
     summary = open(os.path.join(folder, "summary.md")).read()
-    assert ("- epoll at C=100: the load generator set the pace: loadgen thread 0 was 97 % busy in "
-            "seconds 3-9: raise --threads or --processes") in summary
-    assert summary.count("the load generator set the pace") == 1
+    assert ("- epoll at C=100: The load generator set the pace: loadgen thread 0 was 97 % busy in "
+            "seconds 3-9: raise --threads or --processes.") in summary
+    assert summary.count("load generator set the pace") == 1
 
 
 # ---- shards: one command, several worker processes -------------------------------------------

@@ -65,8 +65,15 @@ def start_runner(*args, bin_dir=None):
                             stderr=subprocess.PIPE, text=True, env=runner_env(bin_dir), start_new_session=True)
 
 
-def sessions_alive(sids):
-    """Pids of processes that belong to any of the sessions `sids`."""
+def uptime_ticks():
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0]) * os.sysconf("SC_CLK_TCK")
+
+
+def sessions_alive(sids, born_before=None):
+    """Pids of processes that belong to any of the sessions `sids`. born_before (uptime_ticks()
+    when the runner had exited) leaves out younger processes: with tests running in parallel, a
+    pid of a dead child can come back as another test's session leader within seconds."""
     sids, alive = set(sids), []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -77,8 +84,8 @@ def sessions_alive(sids):
         except OSError:
             continue
         fields = data[data.rindex(")") + 2:].split()
-        if int(fields[3]) in sids:  # field 6: session id
-            alive.append(int(name))
+        if int(fields[3]) in sids and (born_before is None or int(fields[19]) <= born_before):
+            alive.append(int(name))  # field 6: session id; field 22: start time in ticks
     return alive
 
 
@@ -188,6 +195,7 @@ def test_sigterm_mid_run_keeps_finished_points_and_resume_completes(tmp_path):
         live_children = child_pids(proc.pid)
         proc.send_signal(signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=60)
+        exited = uptime_ticks()
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -200,7 +208,7 @@ def test_sigterm_mid_run_keeps_finished_points_and_resume_completes(tmp_path):
     assert len(kept) >= 2
     for text in kept.values():
         json.loads(text)  # whole files only
-    assert sessions_alive(recorded_pids(folder) | set(live_children)) == []
+    assert sessions_alive(recorded_pids(folder) | set(live_children), born_before=exited) == []
 
     r = run_runner("--resume", folder, "--no-plots", "--no-progress")
     assert r.returncode == 0, r.stderr

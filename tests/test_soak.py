@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import harness
 
 SOAK = os.path.join(harness.ROOT, "scripts", "soak.py")
@@ -15,6 +17,8 @@ def soak(*args, timeout=120):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.skipif(bool(os.environ.get("C10K_SANITIZE")),
+                    reason="ASan's quarantine grows the server's RSS by megabytes in seconds: the pass rule's 1 MiB")
 def test_short_soak_reports_every_interval_and_passes(tmp_path):
     out = tmp_path / "soak.json"
     r = soak("--minutes", 0.1, "--interval", 3, "--rate", 200, "--idle", 20, "--slowloris", 5, "--json", out, "epoll")
