@@ -3,10 +3,10 @@
  * non-blocking so a write never hangs on a peer that stopped reading: the write timeout holds. */
 #include "blocking_conn.h"
 
+#include "clock.h"
 #include "session.h"
 #include "signals.h"
 #include "stats.h"
-#include "work.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,6 +5,7 @@
 #include "acceptor.h"
 #include "backend.h"
 #include "conn.h"
+#include "container_of.h"
 #include "listener.h"
 #include "loop.h"
 #include "signals.h"
@@ -27,7 +28,7 @@ typedef struct event_server {
 
 static event_server_t *server_of_timer(loop_timer_t *t)
 {
-    return (event_server_t *)((char *)t - offsetof(event_server_t, backoff_timer));
+    return container_of(t, event_server_t, backoff_timer);
 }
 
 static void on_listener(loop_t *loop, int fd, unsigned events, void *data);
@@ -76,18 +77,21 @@ static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
     }
 }
 
-/* The stop fd only wakes the loop; loop_run then sees g_stop. It is never read: it stays readable
- * for every other loop watching it. */
+/* A stop was requested. The fd is never read: it stays readable for every other loop watching it. */
 static void on_stop_fd(loop_t *loop, int fd, unsigned events, void *data)
 {
-    (void)loop, (void)fd, (void)events, (void)data;
+    (void)fd, (void)events, (void)data;
+    loop_stop(loop);
 }
 
-int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, int stop_fd, bool announce)
+int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, bool announce)
 {
     event_server_t srv = {.opts = opts};
     sigset_t wait_mask;
-    if (signals_block_stop(&wait_mask) != 0 || !(srv.loop = loop_new())) {
+    /* From here the stop signals arrive only while the loop waits, and their handler makes the
+     * stop fd readable; a stop requested before the fd existed is seen in g_stop below. */
+    int stop_fd = -1;
+    if (signals_block_stop(&wait_mask) != 0 || (stop_fd = signals_stop_fd()) < 0 || !(srv.loop = loop_new())) {
         perror("event loop");
         close(lfd);
         return 1;
@@ -95,17 +99,16 @@ int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, int 
     acceptor_init(&srv.acceptor, lfd, SOCK_NONBLOCK, stats);
     loop_timer_init(&srv.backoff_timer);
     int rc = loop_watch(srv.loop, lfd, LOOP_READ, on_listener, &srv);
-    if (rc == 0 && stop_fd >= 0)
+    if (rc == 0)
         rc = loop_watch(srv.loop, stop_fd, LOOP_READ, on_stop_fd, NULL);
     if (rc != 0) {
         perror("watching the listener");
-    } else if (!announce || (rc = listener_announce(lfd)) == 0) {
+    } else if ((!announce || (rc = listener_announce(lfd)) == 0) && !g_stop) {
         rc = loop_run(srv.loop, &wait_mask);
     }
     conn_close_all(srv.loop);
     loop_unwatch(srv.loop, lfd);
-    if (stop_fd >= 0)
-        loop_unwatch(srv.loop, stop_fd);
+    loop_unwatch(srv.loop, stop_fd);
     close(lfd);
     acceptor_close(&srv.acceptor);
     loop_free(srv.loop);

@@ -3,11 +3,11 @@
  * Build: c10k_core */
 #include "acceptor.h"
 #include "blocking_conn.h"
+#include "clock.h"
 #include "listener.h"
 #include "server_init.h"
 #include "signals.h"
 #include "stats.h"
-#include "work.h"
 
 #include <errno.h>
 #include <limits.h>

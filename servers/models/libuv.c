@@ -7,12 +7,13 @@
  * same counters; each accepted fd is then handed to a uv_tcp_t with uv_tcp_open.
  * Build: c10k_core PkgConfig::LIBUV */
 #include "acceptor.h"
+#include "clock.h"
+#include "container_of.h"
 #include "listener.h"
 #include "server_init.h"
 #include "session.h"
 #include "signals.h"
 #include "stats.h"
-#include "work.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -45,7 +46,7 @@ typedef struct uv_server {
     const server_options_t *opts;
 } uv_server_t;
 
-#define SERVER_OF(ptr, member) ((uv_server_t *)((char *)(ptr) - offsetof(uv_server_t, member)))
+#define SERVER_OF(ptr, member) container_of(ptr, uv_server_t, member)
 
 static void apply(uconn_t *c);
 

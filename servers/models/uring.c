@@ -9,13 +9,14 @@
  * The HTTP side is the shared session (core/session.h); this file only applies its wants.
  * Build: c10k_core PkgConfig::LIBURING */
 #include "acceptor.h"
+#include "clock.h"
+#include "container_of.h"
 #include "listener.h"
 #include "server_init.h"
 #include "session.h"
 #include "signals.h"
 #include "stats.h"
 #include "timer_heap.h"
-#include "work.h"
 
 #include <errno.h>
 #include <liburing.h>
@@ -256,17 +257,12 @@ static void on_send(conn_t *c, struct io_uring_cqe *cqe)
         session_io_failed(&c->s);
 }
 
-/* Connections whose deadline has come: drive() reads the session's deadline and calls
+/* A connection whose deadline has come: drive() reads the session's deadline and calls
  * session_timer once it has passed. */
-static void run_due_timers(void)
+static void on_deadline(heap_entry_t *e, void *unused)
 {
-    uint64_t now = now_ns();
-    heap_entry_t *e;
-    while ((e = timer_heap_first(&timers)) && e->deadline_ns <= now) {
-        conn_t *c = (conn_t *)((char *)e - offsetof(conn_t, timer));
-        timer_heap_remove(&timers, e);
-        drive(c);
-    }
+    (void)unused;
+    drive(container_of(e, conn_t, timer));
 }
 
 static void conn_open(int fd)
@@ -430,12 +426,10 @@ int main(int argc, char **argv)
     int status = 0;
     while (!g_stop) {
         struct io_uring_cqe *cqe;
+        struct timespec wait;
         struct __kernel_timespec ts, *timeout = NULL;
-        heap_entry_t *first = timer_heap_first(&timers);
-        if (first) { /* wake no later than the earliest deadline */
-            uint64_t now = now_ns(), wait = first->deadline_ns > now ? first->deadline_ns - now : 0;
-            ts = (struct __kernel_timespec){.tv_sec = (long long)(wait / 1000000000u),
-                                            .tv_nsec = (long long)(wait % 1000000000u)};
+        if (timer_heap_timeout(&timers, now_ns, &wait)) { /* wake no later than the earliest deadline */
+            ts = (struct __kernel_timespec){.tv_sec = wait.tv_sec, .tv_nsec = wait.tv_nsec};
             timeout = &ts;
         }
         int got = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, timeout, &wait_mask);
@@ -451,7 +445,7 @@ int main(int argc, char **argv)
             seen++;
         }
         io_uring_cq_advance(&ring, seen);
-        run_due_timers();
+        timer_heap_run_due(&timers, now_ns(), on_deadline, NULL);
     }
 
     /* The ring's exit cancels what is in flight, but asynchronously: until then its operations
