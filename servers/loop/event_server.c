@@ -15,8 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ACCEPT_BATCH 64 /* accept at most this many per wake-up, so busy connections get a turn */
-
 /* One loop with its listener: everything the server needs, so one process could run several
  * (one per thread). */
 typedef struct event_server {
@@ -54,27 +52,19 @@ static void resume_accepting(loop_t *loop, loop_timer_t *t)
         pause_accepting(srv); /* try again after another pause */
 }
 
+static void take_connection(int fd, void *data)
+{
+    event_server_t *srv = data;
+    conn_open(srv->loop, fd, srv->opts, srv->acceptor.stats);
+}
+
 static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
 {
     (void)fd, (void)events;
     event_server_t *srv = data;
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        int cfd;
-        switch (acceptor_accept(&srv->acceptor, &cfd)) {
-        case ACCEPT_OK:
-            if (acceptor_admit(&srv->acceptor, cfd, srv->opts->max_conns, loop_fd_limit(loop)))
-                conn_open(loop, cfd, srv->opts, srv->acceptor.stats);
-            break;
-        case ACCEPT_EMPTY:
-            return;
-        case ACCEPT_RETRY:
-        case ACCEPT_INTERRUPTED:
-            break;
-        case ACCEPT_BACKOFF: /* out of fds or memory with nothing to shed */
-            pause_accepting(srv);
-            return;
-        }
-    }
+    if (acceptor_drain(&srv->acceptor, ACCEPT_BATCH, srv->opts->max_conns, loop_fd_limit(loop), take_connection,
+                       srv) == ACCEPT_BACKOFF) /* out of fds or memory with nothing to shed */
+        pause_accepting(srv);
 }
 
 /* A stop was requested. The fd is never read: it stays readable for every other loop watching it. */

@@ -22,8 +22,6 @@
 #include <unistd.h>
 #include <uv.h>
 
-#define ACCEPT_BATCH 64 /* accepts per wake-up, so busy connections get a turn */
-
 typedef struct uconn {
     uv_tcp_t tcp;
     uv_timer_t timer;     /* armed at or before the session's deadline */
@@ -200,8 +198,9 @@ static void apply(uconn_t *c)
 }
 
 /* Takes over an accepted, admitted socket. */
-static void conn_start(uv_server_t *srv, int fd)
+static void conn_start(int fd, void *server)
 {
+    uv_server_t *srv = server;
     uconn_t *c = malloc(sizeof *c);
     if (!c || uv_tcp_init(&srv->loop, &c->tcp) != 0) {
         free(c);
@@ -249,24 +248,11 @@ static void on_listener(uv_poll_t *w, int status, int events)
 {
     (void)status, (void)events;
     uv_server_t *srv = SERVER_OF(w, listener_watch);
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        int fd;
-        switch (acceptor_accept(&srv->acceptor, &fd)) {
-        case ACCEPT_OK:
-            if (acceptor_admit(&srv->acceptor, fd, srv->opts->max_conns, 0x7fffffffL))
-                conn_start(srv, fd);
-            break;
-        case ACCEPT_EMPTY:
-            return;
-        case ACCEPT_RETRY:
-        case ACCEPT_INTERRUPTED:
-            break;
-        case ACCEPT_BACKOFF: /* nothing to shed: pause instead of spinning on a readable listener */
-            if (uv_timer_start(&srv->backoff_timer, resume_accepting, ACCEPT_BACKOFF_MS, 0) == 0)
-                uv_poll_stop(&srv->listener_watch);
-            return;
-        }
-    }
+    /* Out of resources with nothing to shed: pause instead of spinning on a readable listener. */
+    if (acceptor_drain(&srv->acceptor, ACCEPT_BATCH, srv->opts->max_conns, 0x7fffffffL, conn_start, srv) ==
+            ACCEPT_BACKOFF &&
+        uv_timer_start(&srv->backoff_timer, resume_accepting, ACCEPT_BACKOFF_MS, 0) == 0)
+        uv_poll_stop(&srv->listener_watch);
 }
 
 static void close_any(uv_handle_t *h, void *arg)

@@ -265,8 +265,9 @@ static void on_deadline(heap_entry_t *e, void *unused)
     drive(container_of(e, conn_t, timer));
 }
 
-static void conn_open(int fd)
+static void conn_open(int fd, void *unused)
 {
+    (void)unused;
     conn_t *c = aligned_alloc(16, (sizeof(conn_t) + 15) & ~(size_t)15);
     if (!c) {
         stats_error(acceptor.stats, ERR_IO);
@@ -287,12 +288,6 @@ static void conn_open(int fd)
 
 /* ---- the listener ---- */
 
-static void admit(int fd)
-{
-    if (acceptor_admit(&acceptor, fd, opts.max_conns, 0x7fffffffL))
-        conn_open(fd);
-}
-
 /* A connection the kernel accepted for us: what acceptor_accept does after accept4(). */
 static void took_connection(int fd)
 {
@@ -301,33 +296,24 @@ static void took_connection(int fd)
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0 && errno != EINVAL && errno != ECONNRESET)
         perror("setsockopt(TCP_NODELAY)");
     stats_conn_accepted(acceptor.stats);
-    admit(fd);
+    if (acceptor_admit(&acceptor, fd, opts.max_conns, 0x7fffffffL))
+        conn_open(fd, NULL);
 }
 
 /* The multishot accept failed or ended: accept what is pending the ordinary way (the acceptor
  * sheds a connection at EMFILE and counts the episode), then re-arm, after a pause if starved. */
 static void on_accept_error(void)
 {
-    for (;;) {
-        int fd;
-        switch (acceptor_accept(&acceptor, &fd)) {
-        case ACCEPT_OK:
-            admit(fd);
-            continue;
-        case ACCEPT_RETRY:
-        case ACCEPT_INTERRUPTED:
-            continue;
-        case ACCEPT_EMPTY:
-            arm_accept();
-            return;
-        case ACCEPT_BACKOFF: {
-            struct io_uring_sqe *sqe = sqe_get();
-            io_uring_prep_timeout(sqe, &accept_backoff_ts, 0, 0);
-            io_uring_sqe_set_data64(sqe, OP_ACCEPT_RETRY);
-            return;
-        }
-        }
+    accept_result_t r;
+    while ((r = acceptor_drain(&acceptor, ACCEPT_BATCH, opts.max_conns, 0x7fffffffL, conn_open, NULL)) == ACCEPT_OK) {
     }
+    if (r == ACCEPT_EMPTY) {
+        arm_accept();
+        return;
+    }
+    struct io_uring_sqe *sqe = sqe_get();
+    io_uring_prep_timeout(sqe, &accept_backoff_ts, 0, 0);
+    io_uring_sqe_set_data64(sqe, OP_ACCEPT_RETRY);
 }
 
 static void on_completion(struct io_uring_cqe *cqe)
