@@ -4,6 +4,8 @@
 #include "blocking_conn.h"
 
 #include "clock.h"
+#include "listener.h"
+#include "server_init.h"
 #include "session.h"
 #include "signals.h"
 #include "stats.h"
@@ -108,4 +110,18 @@ void serve_in_turn(acceptor_t *acc, const server_options_t *opts)
         signals_watch_conn(-1);
         stats_conn_closed(acc->stats);
     }
+}
+
+int blocking_server_open(int argc, char **argv, const model_traits_t *m, server_options_t *opts,
+                         server_stats_t **stats, int *lfd, acceptor_t *acc)
+{
+    if (server_init(argc, argv, m, opts, stats) != 0)
+        return 1;
+    if ((*lfd = listener_open(opts, m->name, false)) < 0)
+        return listener_exit_status(*lfd);
+    if (signals_init(acc ? *lfd : -1) != 0)
+        return 1;
+    if (acc)
+        acceptor_init(acc, *lfd, 0, stats_instance(*stats, 0));
+    return 0;
 }

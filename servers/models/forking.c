@@ -5,8 +5,6 @@
 #include "blocking_conn.h"
 #include "clock.h"
 #include "listener.h"
-#include "server_init.h"
-#include "signals.h"
 #include "stats.h"
 
 #include <errno.h>
@@ -117,17 +115,12 @@ int main(int argc, char **argv)
 {
     server_options_t opts;
     server_stats_t *stats;
-    if (server_init(argc, argv, &model, &opts, &stats) != 0)
-        return 1;
-    counters = stats_instance(stats, 0);
-    int lfd = listener_open(&opts, model.name, false);
-    if (lfd < 0)
-        return listener_exit_status(lfd);
-    if (signals_init(lfd) != 0)
-        return 1;
-    install_sigchld();
+    int lfd, rc;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0, counters);
+    if ((rc = blocking_server_open(argc, argv, &model, &opts, &stats, &lfd, &acc)) != 0)
+        return rc;
+    counters = acc.stats;
+    install_sigchld();
     sigset_t chld, unblocked;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);

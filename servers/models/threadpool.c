@@ -5,7 +5,6 @@
 #include "acceptor.h"
 #include "blocking_conn.h"
 #include "listener.h"
-#include "server_init.h"
 #include "signals.h"
 #include "stats.h"
 
@@ -108,17 +107,11 @@ static int start_workers(unsigned n, stats_t *stats)
 int main(int argc, char **argv)
 {
     server_stats_t *stats;
-    if (server_init(argc, argv, &model, &opts, &stats) != 0)
-        return 1;
-    stats_t *counters = stats_instance(stats, 0);
-    int lfd = listener_open(&opts, model.name, false);
-    if (lfd < 0)
-        return listener_exit_status(lfd);
-    if (signals_init(lfd) != 0)
-        return 1;
+    int lfd, rc;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0, counters);
-    if (start_workers(opts.threads, counters) != 0)
+    if ((rc = blocking_server_open(argc, argv, &model, &opts, &stats, &lfd, &acc)) != 0)
+        return rc;
+    if (start_workers(opts.threads, acc.stats) != 0)
         return 1;
     if (listener_announce(lfd) != 0)
         return 1;
@@ -128,8 +121,8 @@ int main(int argc, char **argv)
         if (!acceptor_admit(&acc, fd, opts.max_conns, LONG_MAX))
             continue;
         if (!queue_push(fd)) {
-            stats_conn_closed(counters);
-            refuse_connection(counters, fd, ERR_SPAWN);
+            stats_conn_closed(acc.stats);
+            refuse_connection(acc.stats, fd, ERR_SPAWN);
         }
     }
     /* Workers die with the process; the listener is closed first so no client waits in the
