@@ -1,7 +1,7 @@
 /* Blocking model: one connection at a time, served to the end before the next accept().
- * Build: c10k_core */
+ * Build: c10k_blocking */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
 #include "listener.h"
 
 #include <unistd.h>

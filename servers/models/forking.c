@@ -1,8 +1,8 @@
 /* Forking model: one child process per connection. Children are reaped from the SIGCHLD handler
  * (no zombies), tracked so a stop can end them, and die with the parent (PR_SET_PDEATHSIG).
- * Build: c10k_core */
+ * Build: c10k_blocking */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
 #include "clock.h"
 #include "listener.h"
 #include "stats.h"

@@ -1,9 +1,9 @@
 /* Prefork model: --workers N processes forked up front, each a blocking accept loop on the one
  * shared listener, serving one connection at a time (Apache prefork). At most N requests are in
  * flight: flat at N/D past C = N. The master only supervises (core/workers.c).
- * Build: c10k_core */
+ * Build: c10k_blocking */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
 #include "listener.h"
 #include "signals.h"
 #include "workers.h"

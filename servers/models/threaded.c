@@ -1,7 +1,7 @@
 /* Threaded model: one detached thread per connection, each running the blocking driver.
- * Build: c10k_core Threads::Threads */
+ * Build: c10k_blocking Threads::Threads */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
 #include "listener.h"
 #include "signals.h"
 #include "stats.h"

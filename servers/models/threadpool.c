@@ -1,9 +1,9 @@
 /* Thread-pool model: a fixed pool of --threads N blocking workers behind a queue of accepted
  * connections (the Apache worker / Tomcat shape). The accepting thread only queues; each worker
  * serves one connection to its end, so at most N requests are in flight: flat at N/D past C = N.
- * Build: c10k_core Threads::Threads */
+ * Build: c10k_blocking Threads::Threads */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
 #include "listener.h"
 #include "signals.h"
 #include "stats.h"

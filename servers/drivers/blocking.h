@@ -1,7 +1,7 @@
 /* Serving one connection with blocking I/O: shared by the blocking, threaded and forking models,
  * which differ only in who calls it. */
-#ifndef C10K_BLOCKING_CONN_H
-#define C10K_BLOCKING_CONN_H
+#ifndef C10K_BLOCKING_H
+#define C10K_BLOCKING_H
 
 #include "acceptor.h"
 #include "describe.h"

@@ -1,7 +1,7 @@
 /* The blocking driver of the session contract (session.h): this thread waits in poll() on its one
  * socket for what the session wants, or for its deadline (a delay or a timeout). The socket is
  * non-blocking so a write never hangs on a peer that stopped reading: the write timeout holds. */
-#include "blocking_conn.h"
+#include "blocking.h"
 
 #include "clock.h"
 #include "listener.h"

@@ -4,7 +4,7 @@
 
 #include "acceptor.h"
 #include "backend.h"
-#include "conn.h"
+#include "readiness.h"
 #include "container_of.h"
 #include "listener.h"
 #include "loop.h"

@@ -1,6 +1,6 @@
 /* The readiness-loop driver of the session contract (session.h): the session's wants become fd
  * interest and one timer per connection. */
-#include "conn.h"
+#include "readiness.h"
 
 #include "backend.h"
 #include "container_of.h"
