@@ -22,6 +22,7 @@
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@
 #define ACCEPT_BACKOFF_NS (ACCEPT_BACKOFF_MS * 1000000ll)
 
 /* What a completion is about: the low bits of its user_data (connections are 16-byte aligned). */
-enum { OP_NONE, OP_RECV, OP_SEND, OP_ACCEPT, OP_ACCEPT_RETRY, OP_KIND_MASK = 7 };
+enum { OP_NONE, OP_RECV, OP_SEND, OP_ACCEPT, OP_ACCEPT_RETRY, OP_STOP, OP_KIND_MASK = 7 };
 
 typedef struct conn {
     int fd;
@@ -63,6 +64,7 @@ struct uring_server {
     struct __kernel_timespec accept_backoff_ts;
     conn_t *conns;
     timer_heap_t timers;
+    bool stopping; /* the stop fd became readable: the ring's loop ends after this batch */
 };
 
 static uint64_t tag(void *p, unsigned kind)
@@ -326,11 +328,14 @@ static void on_completion(uring_server_t *srv, struct io_uring_cqe *cqe)
     case OP_ACCEPT:
         if (cqe->res >= 0)
             took_connection(srv, cqe->res);
-        if (!(cqe->flags & IORING_CQE_F_MORE) && !g_stop)
+        if (!(cqe->flags & IORING_CQE_F_MORE) && !srv->stopping)
             on_accept_error(srv);
         return;
     case OP_ACCEPT_RETRY:
         on_accept_error(srv);
+        return;
+    case OP_STOP:
+        srv->stopping = true;
         return;
     case OP_RECV:
         on_recv(c, cqe);
@@ -418,6 +423,15 @@ int uring_server_serve(uring_server_t *srv, int lfd, const server_options_t *opt
         perror("blocking the stop signals");
         return 1;
     }
+    /* A stop signal interrupts a wait, but liburing's wait goes on waiting when the same enter also
+     * submitted something: the stop must be a completion. The handler makes the stop fd readable;
+     * a stop requested before the fd existed is seen in g_stop below. */
+    int stop_fd = signals_stop_fd();
+    if (stop_fd < 0)
+        return 1;
+    struct io_uring_sqe *sqe = sqe_get(srv);
+    io_uring_prep_poll_add(sqe, stop_fd, POLLIN);
+    io_uring_sqe_set_data64(sqe, OP_STOP);
     srv->opts = opts;
     acceptor_init(&srv->acceptor, lfd, SOCK_NONBLOCK, stats);
     arm_accept(srv);
@@ -425,7 +439,8 @@ int uring_server_serve(uring_server_t *srv, int lfd, const server_options_t *opt
         return 1;
 
     int status = 0;
-    while (!g_stop) {
+    srv->stopping = g_stop;
+    while (!srv->stopping) {
         struct io_uring_cqe *cqe;
         struct timespec wait;
         struct __kernel_timespec ts, *timeout = NULL;
