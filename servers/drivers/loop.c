@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_FIRED 1024
+#define WAIT_RETRY_NS 1000000 /* after a wait that failed for want of memory */
 
 typedef struct fd_entry {
     bool used;
@@ -146,6 +148,12 @@ int loop_run(loop_t *loop, const sigset_t *wait_mask)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            /* The kernel short of memory for the wait (epoll_pwait2, ppoll, pselect6): transient.
+             * Pause a moment rather than spin, then wait again; the connections are all intact. */
+            if (errno == ENOMEM || errno == EAGAIN) {
+                nanosleep(&(struct timespec){.tv_nsec = WAIT_RETRY_NS}, NULL);
+                continue;
+            }
             perror("event loop wait");
             loop->stopping = false;
             return -1;

@@ -449,7 +449,9 @@ int uring_server_serve(uring_server_t *srv, int lfd, const server_options_t *opt
             timeout = &ts;
         }
         int got = io_uring_submit_and_wait_timeout(&srv->ring, &cqe, 1, timeout, &wait_mask);
-        if (got < 0 && got != -EINTR && got != -ETIME && got != -EBUSY) {
+        /* -EAGAIN, -ENOMEM: the kernel could not take the submissions now; they stay queued in the
+         * ring and go with the next enter. */
+        if (got < 0 && got != -EINTR && got != -ETIME && got != -EBUSY && got != -EAGAIN && got != -ENOMEM) {
             fprintf(stderr, "server-%s: io_uring_enter: %s\n", srv->name, strerror(-got));
             status = 1;
             break;

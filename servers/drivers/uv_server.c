@@ -4,7 +4,11 @@
  * The listener is watched with uv_poll and accepted through the shared acceptor rather than
  * uv_listen/uv_accept: at EMFILE libuv sheds pending connections itself without telling the
  * application, so they could not be counted like in the other models. Same trick (a reserve fd),
- * same counters; each accepted fd is then handed to a uv_tcp_t with uv_tcp_open. */
+ * same counters; each accepted fd is then handed to a uv_tcp_t with uv_tcp_open.
+ *
+ * One failure this driver cannot ride out: libuv (1.44, src/unix/epoll.c, uv__io_poll) calls
+ * abort() when epoll_ctl fails with anything but EEXIST (ENOMEM, ENOSPC). The call happens inside
+ * uv_run with no error path to the application, and no libuv option changes it. */
 #include "uv_server.h"
 
 #include "acceptor.h"
