@@ -79,7 +79,7 @@ static void drive(int fd, session_t *s)
     }
 }
 
-void serve_connection_blocking(int fd, const server_options_t *opts, stats_t *stats)
+void serve_connection_blocking(int fd, const server_options_t *opts, stats_t *stats, uint64_t accepted_ns)
 {
     session_t *s = malloc(sizeof *s);
     int flags = fcntl(fd, F_GETFL);
@@ -89,7 +89,7 @@ void serve_connection_blocking(int fd, const server_options_t *opts, stats_t *st
         close(fd);
         return;
     }
-    session_init(s, opts, stats, now_ns());
+    session_init(s, opts, stats, accepted_ns);
     drive(fd, s);
     session_end(s);
     free(s);
@@ -104,7 +104,7 @@ void serve_in_turn(acceptor_t *acc, const server_options_t *opts)
             continue;
         signals_watch_conn(fd); /* a stop request now also ends this connection */
         if (!g_stop)
-            serve_connection_blocking(fd, opts, acc->stats);
+            serve_connection_blocking(fd, opts, acc->stats, now_ns());
         else
             close(fd);
         signals_watch_conn(-1);

@@ -7,9 +7,13 @@
 #include "describe.h"
 #include "options.h"
 
+#include <stdint.h>
+
 /* Serves the connection to its end in this thread, then closes fd. The caller counts the
- * connection closed (the forking parent does it when it reaps the child). Counts into `stats`. */
-void serve_connection_blocking(int fd, const server_options_t *opts, stats_t *stats);
+ * connection closed (the forking parent does it when it reaps the child). Counts into `stats`.
+ * accepted_ns (now_ns() at the accept) starts the first head's timeout: a connection that waited
+ * in a queue has waited on its own clock. */
+void serve_connection_blocking(int fd, const server_options_t *opts, stats_t *stats, uint64_t accepted_ns);
 
 /* Accepts and serves one connection at a time, each to its end, until a stop: the blocking model,
  * and each worker of prefork. A stop also ends the connection being served. */

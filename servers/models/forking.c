@@ -82,7 +82,7 @@ static void run_child(int fd, int lfd, acceptor_t *acc, const server_options_t *
         _exit(1); /* the parent is already gone */
     close(lfd);
     acceptor_close(acc);
-    serve_connection_blocking(fd, opts, acc->stats);
+    serve_connection_blocking(fd, opts, acc->stats, now_ns());
     _exit(0); /* no atexit handlers: they belong to the parent */
 }
 

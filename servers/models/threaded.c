@@ -2,6 +2,7 @@
  * Build: c10k_blocking Threads::Threads */
 #include "acceptor.h"
 #include "blocking.h"
+#include "clock.h"
 #include "listener.h"
 #include "signals.h"
 #include "stats.h"
@@ -28,7 +29,7 @@ static stats_t *counters; /* one instance: the acceptor and every connection thr
 
 static void *connection_thread(void *arg)
 {
-    serve_connection_blocking((int)(intptr_t)arg, &opts, counters);
+    serve_connection_blocking((int)(intptr_t)arg, &opts, counters, now_ns());
     stats_conn_closed(counters);
     return NULL;
 }

@@ -4,6 +4,7 @@
  * Build: c10k_blocking Threads::Threads */
 #include "acceptor.h"
 #include "blocking.h"
+#include "clock.h"
 #include "listener.h"
 #include "signals.h"
 #include "stats.h"
@@ -25,21 +26,27 @@ static const model_traits_t model = {
 
 static server_options_t opts;
 
+/* An accepted connection and when: its first head is timed from the accept, not the pickup. */
+typedef struct queued {
+    int fd;
+    uint64_t accepted_ns;
+} queued_t;
+
 /* Accepted connections waiting for a worker: a ring that grows, guarded by one mutex. */
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t nonempty;
-    int *fds;
+    queued_t *fds;
     size_t head, len, cap;
 } queue = {.mu = PTHREAD_MUTEX_INITIALIZER, .nonempty = PTHREAD_COND_INITIALIZER};
 
-static bool queue_push(int fd)
+static bool queue_push(queued_t q)
 {
     pthread_mutex_lock(&queue.mu);
     bool ok = true;
     if (queue.len == queue.cap) {
         size_t cap = queue.cap ? queue.cap * 2 : 1024;
-        int *p = malloc(cap * sizeof *p);
+        queued_t *p = malloc(cap * sizeof *p);
         if (p) {
             for (size_t i = 0; i < queue.len; i++) /* unwrap the ring into the new array */
                 p[i] = queue.fds[(queue.head + i) % queue.cap];
@@ -50,30 +57,31 @@ static bool queue_push(int fd)
         }
     }
     if (ok) {
-        queue.fds[(queue.head + queue.len++) % queue.cap] = fd;
+        queue.fds[(queue.head + queue.len++) % queue.cap] = q;
         pthread_cond_signal(&queue.nonempty);
     }
     pthread_mutex_unlock(&queue.mu);
     return ok;
 }
 
-static int queue_pop(void)
+static queued_t queue_pop(void)
 {
     pthread_mutex_lock(&queue.mu);
     while (queue.len == 0)
         pthread_cond_wait(&queue.nonempty, &queue.mu);
-    int fd = queue.fds[queue.head];
+    queued_t q = queue.fds[queue.head];
     queue.head = (queue.head + 1) % queue.cap;
     queue.len--;
     pthread_mutex_unlock(&queue.mu);
-    return fd;
+    return q;
 }
 
 static void *worker(void *arg)
 {
     stats_t *stats = arg; /* the acceptor's: the pool is one instance */
     for (;;) {
-        serve_connection_blocking(queue_pop(), &opts, stats);
+        queued_t q = queue_pop();
+        serve_connection_blocking(q.fd, &opts, stats, q.accepted_ns);
         stats_conn_closed(stats);
     }
     return NULL;
@@ -120,7 +128,7 @@ int main(int argc, char **argv)
     while ((fd = acceptor_next_blocking(&acc)) >= 0) {
         if (!acceptor_admit(&acc, fd, opts.max_conns, LONG_MAX))
             continue;
-        if (!queue_push(fd)) {
+        if (!queue_push((queued_t){.fd = fd, .accepted_ns = now_ns()})) {
             stats_conn_closed(acc.stats);
             refuse_connection(acc.stats, fd, ERR_SPAWN);
         }
