@@ -411,7 +411,11 @@ uring_server_t *uring_server_new(const char *name, int *status)
     int rc = setup_ring(srv);
     if (rc != 0) {
         *status = rc == UNAVAILABLE ? 2 : 1;
-        return NULL; /* the process exits: the kernel takes back the ring and the buffers */
+        if (srv->buf_ring != MAP_FAILED)
+            munmap(srv->buf_ring, BUF_COUNT * sizeof(struct io_uring_buf));
+        free(srv->buffers);
+        free(srv); /* a ring that was made goes with the process, which exits */
+        return NULL;
     }
     return srv;
 }
