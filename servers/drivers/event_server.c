@@ -94,7 +94,10 @@ int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, bool
     if (rc != 0) {
         perror("watching the listener");
     } else if ((!announce || (rc = listener_announce(lfd)) == 0) && !g_stop) {
-        rc = loop_run(srv.loop, &wait_mask);
+        while ((rc = loop_run(srv.loop, &wait_mask)) == LOOP_INTERRUPTED && !g_stop) {
+        }
+        if (rc == LOOP_INTERRUPTED)
+            rc = 0;
     }
     conn_close_all(srv.loop);
     loop_unwatch(srv.loop, lfd);

@@ -146,8 +146,10 @@ int loop_run(loop_t *loop, const sigset_t *wait_mask)
         const struct timespec *timeout = timer_heap_timeout(&loop->timers, now_ns, &ts) ? &ts : NULL;
         int n = backend_wait(loop->backend, timeout, wait_mask, loop->fired, MAX_FIRED);
         if (n < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) { /* a signal: its handler's effects are the caller's to judge */
+                loop->stopping = false;
+                return LOOP_INTERRUPTED;
+            }
             /* The kernel short of memory for the wait (epoll_pwait2, ppoll, pselect6): transient.
              * Pause a moment rather than spin, then wait again; the connections are all intact. */
             if (errno == ENOMEM || errno == EAGAIN) {
