@@ -181,6 +181,17 @@ def test_stops_cleanly_on_signal(server_factory, model, sig):
         busy.close()
 
 
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stops_on_signal_before_any_connection(server_factory, model, sig):
+    """A server that has never had a connection stops at once too: the stop must not wait for the
+    first completion or event of a client."""
+    srv = server_factory(model)
+    time.sleep(0.2)  # settled in its wait for the first connection
+    srv.proc.send_signal(sig)
+    assert srv.proc.wait(timeout=5) == 0
+
+
 def _block_stop_signals():
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
 

@@ -136,6 +136,17 @@ def test_query_overrides_validated(server_factory, model):
     assert srv.stats()["errors"]["bad_request"] == 9
 
 
+@pytest.mark.parametrize("model", ["epoll", "threaded", "libuv", "uring"])
+def test_a_second_host_header_is_a_bad_request(server_factory, model):
+    """RFC 9112 3.2: a request with more than one Host field gets 400 and the connection closes."""
+    srv = server_factory(model)
+    r = exchange(srv.addr, build_request("GET", "/", headers={"hOST": "other"}))
+    assert r.status == 400
+    assert r.header("connection") == "close"
+    assert srv.stats()["errors"]["bad_request"] == 1
+    assert exchange(srv.addr, build_request("GET", "/")).status == 200
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_stats_document(server_factory, model):
     srv = server_factory(model)

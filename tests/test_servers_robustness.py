@@ -2,7 +2,10 @@
 server goes on answering everyone else."""
 import os
 import resource
+import shutil
+import signal
 import socket
+import subprocess
 import time
 
 import pytest
@@ -265,3 +268,46 @@ def test_spawn_failure_answers_503(server_factory, model):
     assert stats["errors"]["spawn"] >= 3
     # One slot only: the previous /__stats thread/child may still be on its way out.
     assert wait_until(lambda: harness.http_get(srv.addr, "/")[0] == 200, timeout=5)
+
+
+# A wait that fails for want of memory, or a ring enter the kernel asks to retry, is transient: the
+# server waits again and goes on serving. (EAGAIN from io_uring_enter: the submissions stay queued.)
+TRANSIENT_WAIT_ERRORS = [("epoll", "epoll_pwait2", "ENOMEM"), ("poll", "ppoll", "ENOMEM"),
+                         ("select", "pselect6", "ENOMEM"), ("uring", "io_uring_enter", "EAGAIN")]
+
+
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace is not installed")
+@pytest.mark.parametrize("server_model,call,error", TRANSIENT_WAIT_ERRORS)
+def test_a_transient_wait_error_does_not_end_the_server(server_model, call, error):
+    if server_model not in harness.DESCRIPTIONS:
+        pytest.skip(f"server-{server_model} is not built")
+    cmd = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", f"inject={call}:error={error}:when=4",
+           harness.server_binary(server_model), "--host", "127.0.0.1", "--port", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        addr = harness.readyline.parse(proc.stdout.readline())
+        if addr is None:
+            proc.kill()
+            err = proc.stderr.read()
+            if "not available here" in err:
+                pytest.skip(err.strip())
+            raise AssertionError(f"server-{server_model} did not start under strace: {err}")
+        for _ in range(20):  # the fourth wait fails; the requests after it must all be served
+            if proc.poll() is not None:
+                break
+            try:
+                harness.http_get(addr, "/", timeout=5)
+            except OSError:
+                pass  # the request the failed wait was meant for may be lost
+        status = harness.http_get(addr, "/", timeout=5)[0] if proc.poll() is None else None
+        assert proc.poll() is None, f"server-{server_model} ended after {call} failed with {error}: " \
+                                    f"{proc.stderr.read()}"
+        assert status == 200
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -2,6 +2,7 @@
 connection (close), a peer that stops reading (close); each expiry counted in /__stats; 0
 disables. Short timeouts and generous socket limits: nothing here depends on a stopwatch."""
 import socket
+import time
 
 import pytest
 
@@ -108,3 +109,20 @@ def test_bad_timeout_values_are_rejected(path):
         for value in ("-1", "abc", "1e3", "86400001"):
             p = subprocess.run([path, flag, value], capture_output=True, text=True, timeout=10)
             assert p.returncode == 2 and flag in p.stderr
+
+
+def test_threadpool_times_a_queued_head_from_the_accept(server_factory):
+    """A connection waiting in the pool's queue is on the header timeout's clock from its accept,
+    not from a worker's pickup: behind a silent connection holding the only worker for the whole
+    timeout, a head sent at one and a half timeouts is already late (408), however long the wait
+    for the worker was."""
+    timeout_ms = 1000
+    srv = server_factory("threadpool", "--threads", 1, "--header-timeout-ms", timeout_ms)
+    with RawClient(srv.addr) as holder, RawClient(srv.addr) as queued:
+        expect_408_then_close(holder)  # the worker was this one's for a whole timeout
+        time.sleep(timeout_ms / 2000)  # now 1.5 timeouts after both connects
+        try:
+            queued.send(build_request("GET", "/"))
+        except OSError:
+            pass  # already answered and closed: the head was late
+        expect_408_then_close(queued)

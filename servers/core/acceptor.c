@@ -140,6 +140,28 @@ bool acceptor_admit(acceptor_t *a, int fd, unsigned max_conns, long fd_limit)
     return true;
 }
 
+accept_result_t acceptor_drain(acceptor_t *a, int batch, unsigned max_conns, long fd_limit,
+                               void (*take)(int fd, void *ctx), void *ctx)
+{
+    for (int i = 0; i < batch; i++) {
+        int fd;
+        switch (acceptor_accept(a, &fd)) {
+        case ACCEPT_OK:
+            if (acceptor_admit(a, fd, max_conns, fd_limit))
+                take(fd, ctx);
+            break;
+        case ACCEPT_RETRY:
+        case ACCEPT_INTERRUPTED:
+            break;
+        case ACCEPT_EMPTY:
+            return ACCEPT_EMPTY;
+        case ACCEPT_BACKOFF:
+            return ACCEPT_BACKOFF;
+        }
+    }
+    return ACCEPT_OK;
+}
+
 /* Blocks until a connection is pending (or the stop handler shuts the listener down), so that
  * accept() is not retried blindly while nothing could be accepted. */
 static void wait_pending(acceptor_t *a)

@@ -24,10 +24,18 @@ typedef enum accept_result {
 } accept_result_t;
 
 #define ACCEPT_BACKOFF_MS 10
+#define ACCEPT_BATCH 64 /* accepts per wake-up of an event loop */
 
 void acceptor_init(acceptor_t *a, int listen_fd, int accept_flags, stats_t *stats);
 void acceptor_close(acceptor_t *a);
 accept_result_t acceptor_accept(acceptor_t *a, int *fd_out);
+
+/* Event loops and completion rings: accepts what is pending, at most `batch` connections (so busy
+ * connections get a turn), hands each admitted one (acceptor_admit) to take(fd, ctx). Returns
+ * ACCEPT_EMPTY once nothing is pending, ACCEPT_OK when the batch ended first (more may be pending),
+ * or ACCEPT_BACKOFF: out of resources with nothing to shed, pause before accepting again. */
+accept_result_t acceptor_drain(acceptor_t *a, int batch, unsigned max_conns, long fd_limit,
+                               void (*take)(int fd, void *ctx), void *ctx);
 
 /* Blocking models: waits for the next connection, riding out interruptions and backing off when
  * out of resources as the event loops do (a pause, then wait until a connection is pending).

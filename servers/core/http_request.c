@@ -95,8 +95,13 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
     if (!r->in_value) {
         r->in_value = true;
         if (r->name_len <= sizeof r->name) {
-            if (lower_equals(r->name, r->name_len, "host"))
+            if (lower_equals(r->name, r->name_len, "host")) {
+                if (r->has_host) { /* RFC 9112 3.2: more than one Host is a 400 */
+                    r->fail_status = 400;
+                    return -1;
+                }
                 r->header_kind = HDR_HOST, r->has_host = true;
+            }
             else if (lower_equals(r->name, r->name_len, "expect"))
                 r->header_kind = HDR_EXPECT;
         }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef struct heap_entry {
     uint64_t deadline_ns;
@@ -44,5 +45,30 @@ static inline heap_entry_t *timer_heap_first(const timer_heap_t *h)
 }
 
 void timer_heap_free(timer_heap_t *h);
+
+/* The wait until the earliest deadline (zero when it has passed), for a wait's timeout; now() is
+ * read only when there is a deadline. Returns false when the heap is empty: wait without one. */
+static inline bool timer_heap_timeout(const timer_heap_t *h, uint64_t (*now)(void), struct timespec *ts)
+{
+    heap_entry_t *first = timer_heap_first(h);
+    if (!first)
+        return false;
+    uint64_t at = now(), wait = first->deadline_ns > at ? first->deadline_ns - at : 0;
+    ts->tv_sec = (time_t)(wait / 1000000000u);
+    ts->tv_nsec = (long)(wait % 1000000000u);
+    return true;
+}
+
+/* Takes every entry due at `now` out of the heap, earliest first, and hands it to fire(), which
+ * may set or remove entries (that one included). Inline, so a driver's turn pays no call. */
+static inline void timer_heap_run_due(timer_heap_t *h, uint64_t now, void (*fire)(heap_entry_t *e, void *ctx),
+                                      void *ctx)
+{
+    heap_entry_t *e;
+    while ((e = timer_heap_first(h)) && e->deadline_ns <= now) {
+        timer_heap_remove(h, e);
+        fire(e, ctx);
+    }
+}
 
 #endif

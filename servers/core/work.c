@@ -1,5 +1,6 @@
 #include "work.h"
 
+#include "clock.h"
 #include "signals.h"
 
 #include <errno.h>
@@ -12,13 +13,6 @@ static unsigned spins_per_check = 256;
 /* Keeps the compiler from deleting the loop. Threads of one process burn at once: relaxed
  * atomic accesses make that well defined at the cost of plain loads and stores. */
 static _Atomic uint64_t burn_sink;
-
-uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static uint64_t thread_cpu_ns(void)
 {

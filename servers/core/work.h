@@ -4,9 +4,6 @@
 
 #include <stdint.h>
 
-/* Monotonic clock in nanoseconds. */
-uint64_t now_ns(void);
-
 /* Calibrates the CPU burn loop; call once at startup. */
 void work_init(void);
 

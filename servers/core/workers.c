@@ -1,8 +1,8 @@
 #include "workers.h"
 
+#include "clock.h"
 #include "signals.h"
 #include "stats.h"
-#include "work.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,10 +1,8 @@
 /* Blocking model: one connection at a time, served to the end before the next accept().
- * Build: c10k_core */
+ * Build: c10k_blocking */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
 #include "listener.h"
-#include "server_init.h"
-#include "signals.h"
 
 #include <unistd.h>
 
@@ -18,15 +16,10 @@ int main(int argc, char **argv)
 {
     server_options_t opts;
     server_stats_t *stats;
-    if (server_init(argc, argv, &model, &opts, &stats) != 0)
-        return 1;
-    int lfd = listener_open(&opts, model.name, false);
-    if (lfd < 0)
-        return listener_exit_status(lfd);
-    if (signals_init(lfd) != 0)
-        return 1;
+    int lfd, rc;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0, stats_instance(stats, 0));
+    if ((rc = blocking_server_open(argc, argv, &model, &opts, &stats, &lfd, &acc)) != 0)
+        return rc;
     if (listener_announce(lfd) != 0)
         return 1;
 

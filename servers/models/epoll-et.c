@@ -53,7 +53,8 @@ int backend_add(backend_t *b, int fd, unsigned events)
 {
     int listening = 0;
     socklen_t len = sizeof listening;
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0)
+    /* Not a socket (the stop eventfd): watched like a connection, for the edge of its first write. */
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 && errno != ENOTSOCK)
         return -1;
     struct epoll_event ev = {
         .events = listening ? ((events & LOOP_READ) ? EPOLLIN : 0u) : EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,

@@ -27,7 +27,6 @@ typedef struct loop_thread {
     pthread_t tid;
     int listen_fd;
     stats_t *stats;
-    int stop_fd;
     const server_options_t *opts;
     int status;
 } loop_thread_t;
@@ -35,7 +34,7 @@ typedef struct loop_thread {
 static void *run_loop(void *arg)
 {
     loop_thread_t *t = arg;
-    t->status = event_server_run(t->listen_fd, t->opts, t->stats, t->stop_fd, false);
+    t->status = event_server_run(t->listen_fd, t->opts, t->stats, false);
     if (t->status != 0)
         signals_request_stop(); /* one loop failed: stop the server rather than serve with a hole */
     return NULL;
@@ -57,12 +56,10 @@ int main(int argc, char **argv)
     int rc = listener_open_reuseport(&opts, model.name, n, fds);
     if (rc != 0)
         return listener_exit_status(rc);
-    int stop_fd;
-    if (signals_init(-1) != 0 || (stop_fd = signals_stop_fd()) < 0)
+    if (signals_init(-1) != 0 || signals_stop_fd() < 0) /* made once, before the loops' threads */
         return 1;
     for (unsigned i = 0; i < n; i++)
-        loops[i] = (loop_thread_t){.listen_fd = fds[i], .stats = stats_instance(stats, i), .stop_fd = stop_fd,
-                                   .opts = &opts};
+        loops[i] = (loop_thread_t){.listen_fd = fds[i], .stats = stats_instance(stats, i), .opts = &opts};
     unsigned started = 1; /* loop 0 is this thread's */
     for (; started < n; started++) {
         if ((rc = pthread_create(&loops[started].tid, NULL, run_loop, &loops[started])) != 0) {
@@ -72,7 +69,7 @@ int main(int argc, char **argv)
             break;
         }
     }
-    int status = started == n ? event_server_run(fds[0], &opts, loops[0].stats, stop_fd, true) : 1;
+    int status = started == n ? event_server_run(fds[0], &opts, loops[0].stats, true) : 1;
     if (status != 0)
         signals_request_stop();
     for (unsigned i = 1; i < started; i++) {

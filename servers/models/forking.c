@@ -1,13 +1,11 @@
 /* Forking model: one child process per connection. Children are reaped from the SIGCHLD handler
  * (no zombies), tracked so a stop can end them, and die with the parent (PR_SET_PDEATHSIG).
- * Build: c10k_core */
+ * Build: c10k_blocking */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
+#include "clock.h"
 #include "listener.h"
-#include "server_init.h"
-#include "signals.h"
 #include "stats.h"
-#include "work.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -84,7 +82,7 @@ static void run_child(int fd, int lfd, acceptor_t *acc, const server_options_t *
         _exit(1); /* the parent is already gone */
     close(lfd);
     acceptor_close(acc);
-    serve_connection_blocking(fd, opts, acc->stats);
+    serve_connection_blocking(fd, opts, acc->stats, now_ns());
     _exit(0); /* no atexit handlers: they belong to the parent */
 }
 
@@ -117,17 +115,12 @@ int main(int argc, char **argv)
 {
     server_options_t opts;
     server_stats_t *stats;
-    if (server_init(argc, argv, &model, &opts, &stats) != 0)
-        return 1;
-    counters = stats_instance(stats, 0);
-    int lfd = listener_open(&opts, model.name, false);
-    if (lfd < 0)
-        return listener_exit_status(lfd);
-    if (signals_init(lfd) != 0)
-        return 1;
-    install_sigchld();
+    int lfd, rc;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0, counters);
+    if ((rc = blocking_server_open(argc, argv, &model, &opts, &stats, &lfd, &acc)) != 0)
+        return rc;
+    counters = acc.stats;
+    install_sigchld();
     sigset_t chld, unblocked;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);

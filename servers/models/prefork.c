@@ -1,11 +1,10 @@
 /* Prefork model: --workers N processes forked up front, each a blocking accept loop on the one
  * shared listener, serving one connection at a time (Apache prefork). At most N requests are in
  * flight: flat at N/D past C = N. The master only supervises (core/workers.c).
- * Build: c10k_core */
+ * Build: c10k_blocking */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
 #include "listener.h"
-#include "server_init.h"
 #include "signals.h"
 #include "workers.h"
 
@@ -34,13 +33,9 @@ static int serve(unsigned index, void *arg)
 
 int main(int argc, char **argv)
 {
-    if (server_init(argc, argv, &model, &opts, &stats) != 0)
-        return 1;
-    int lfd = listener_open(&opts, model.name, false);
-    if (lfd < 0)
-        return listener_exit_status(lfd);
-    if (signals_init(-1) != 0)
-        return 1;
+    int lfd, rc;
+    if ((rc = blocking_server_open(argc, argv, &model, &opts, &stats, &lfd, NULL)) != 0)
+        return rc;
     if (workers_start(opts.workers, serve, &lfd, stats) != 0)
         return 1;
     if (listener_announce(lfd) != 0)

@@ -30,7 +30,7 @@ static int serve(unsigned index, void *arg)
     for (unsigned i = 0; i < opts.workers; i++) /* the others' queues are not ours to drain */
         if (i != index)
             close(listeners[i]);
-    return event_server_run(listeners[index], &opts, stats_instance(stats, index), -1, false);
+    return event_server_run(listeners[index], &opts, stats_instance(stats, index), false);
 }
 
 int main(int argc, char **argv)

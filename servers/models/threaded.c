@@ -1,9 +1,9 @@
 /* Threaded model: one detached thread per connection, each running the blocking driver.
- * Build: c10k_core Threads::Threads */
+ * Build: c10k_blocking Threads::Threads */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
+#include "clock.h"
 #include "listener.h"
-#include "server_init.h"
 #include "signals.h"
 #include "stats.h"
 
@@ -29,7 +29,7 @@ static stats_t *counters; /* one instance: the acceptor and every connection thr
 
 static void *connection_thread(void *arg)
 {
-    serve_connection_blocking((int)(intptr_t)arg, &opts, counters);
+    serve_connection_blocking((int)(intptr_t)arg, &opts, counters, now_ns());
     stats_conn_closed(counters);
     return NULL;
 }
@@ -55,16 +55,11 @@ static void init_attr(pthread_attr_t *attr)
 int main(int argc, char **argv)
 {
     server_stats_t *stats;
-    if (server_init(argc, argv, &model, &opts, &stats) != 0)
-        return 1;
-    counters = stats_instance(stats, 0);
-    int lfd = listener_open(&opts, model.name, false);
-    if (lfd < 0)
-        return listener_exit_status(lfd);
-    if (signals_init(lfd) != 0)
-        return 1;
+    int lfd, rc;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0, counters);
+    if ((rc = blocking_server_open(argc, argv, &model, &opts, &stats, &lfd, &acc)) != 0)
+        return rc;
+    counters = acc.stats;
     pthread_attr_t attr;
     init_attr(&attr);
     if (listener_announce(lfd) != 0)

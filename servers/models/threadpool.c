@@ -1,11 +1,11 @@
 /* Thread-pool model: a fixed pool of --threads N blocking workers behind a queue of accepted
  * connections (the Apache worker / Tomcat shape). The accepting thread only queues; each worker
  * serves one connection to its end, so at most N requests are in flight: flat at N/D past C = N.
- * Build: c10k_core Threads::Threads */
+ * Build: c10k_blocking Threads::Threads */
 #include "acceptor.h"
-#include "blocking_conn.h"
+#include "blocking.h"
+#include "clock.h"
 #include "listener.h"
-#include "server_init.h"
 #include "signals.h"
 #include "stats.h"
 
@@ -26,21 +26,27 @@ static const model_traits_t model = {
 
 static server_options_t opts;
 
+/* An accepted connection and when: its first head is timed from the accept, not the pickup. */
+typedef struct queued {
+    int fd;
+    uint64_t accepted_ns;
+} queued_t;
+
 /* Accepted connections waiting for a worker: a ring that grows, guarded by one mutex. */
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t nonempty;
-    int *fds;
+    queued_t *fds;
     size_t head, len, cap;
 } queue = {.mu = PTHREAD_MUTEX_INITIALIZER, .nonempty = PTHREAD_COND_INITIALIZER};
 
-static bool queue_push(int fd)
+static bool queue_push(queued_t q)
 {
     pthread_mutex_lock(&queue.mu);
     bool ok = true;
     if (queue.len == queue.cap) {
         size_t cap = queue.cap ? queue.cap * 2 : 1024;
-        int *p = malloc(cap * sizeof *p);
+        queued_t *p = malloc(cap * sizeof *p);
         if (p) {
             for (size_t i = 0; i < queue.len; i++) /* unwrap the ring into the new array */
                 p[i] = queue.fds[(queue.head + i) % queue.cap];
@@ -51,30 +57,31 @@ static bool queue_push(int fd)
         }
     }
     if (ok) {
-        queue.fds[(queue.head + queue.len++) % queue.cap] = fd;
+        queue.fds[(queue.head + queue.len++) % queue.cap] = q;
         pthread_cond_signal(&queue.nonempty);
     }
     pthread_mutex_unlock(&queue.mu);
     return ok;
 }
 
-static int queue_pop(void)
+static queued_t queue_pop(void)
 {
     pthread_mutex_lock(&queue.mu);
     while (queue.len == 0)
         pthread_cond_wait(&queue.nonempty, &queue.mu);
-    int fd = queue.fds[queue.head];
+    queued_t q = queue.fds[queue.head];
     queue.head = (queue.head + 1) % queue.cap;
     queue.len--;
     pthread_mutex_unlock(&queue.mu);
-    return fd;
+    return q;
 }
 
 static void *worker(void *arg)
 {
     stats_t *stats = arg; /* the acceptor's: the pool is one instance */
     for (;;) {
-        serve_connection_blocking(queue_pop(), &opts, stats);
+        queued_t q = queue_pop();
+        serve_connection_blocking(q.fd, &opts, stats, q.accepted_ns);
         stats_conn_closed(stats);
     }
     return NULL;
@@ -108,17 +115,11 @@ static int start_workers(unsigned n, stats_t *stats)
 int main(int argc, char **argv)
 {
     server_stats_t *stats;
-    if (server_init(argc, argv, &model, &opts, &stats) != 0)
-        return 1;
-    stats_t *counters = stats_instance(stats, 0);
-    int lfd = listener_open(&opts, model.name, false);
-    if (lfd < 0)
-        return listener_exit_status(lfd);
-    if (signals_init(lfd) != 0)
-        return 1;
+    int lfd, rc;
     acceptor_t acc;
-    acceptor_init(&acc, lfd, 0, counters);
-    if (start_workers(opts.threads, counters) != 0)
+    if ((rc = blocking_server_open(argc, argv, &model, &opts, &stats, &lfd, &acc)) != 0)
+        return rc;
+    if (start_workers(opts.threads, acc.stats) != 0)
         return 1;
     if (listener_announce(lfd) != 0)
         return 1;
@@ -127,9 +128,9 @@ int main(int argc, char **argv)
     while ((fd = acceptor_next_blocking(&acc)) >= 0) {
         if (!acceptor_admit(&acc, fd, opts.max_conns, LONG_MAX))
             continue;
-        if (!queue_push(fd)) {
-            stats_conn_closed(counters);
-            refuse_connection(counters, fd, ERR_SPAWN);
+        if (!queue_push((queued_t){.fd = fd, .accepted_ns = now_ns()})) {
+            stats_conn_closed(acc.stats);
+            refuse_connection(acc.stats, fd, ERR_SPAWN);
         }
     }
     /* Workers die with the process; the listener is closed first so no client waits in the

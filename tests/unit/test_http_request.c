@@ -135,6 +135,13 @@ static void test_expect_continue(void)
 static void test_errors(void)
 {
     CHECK_INT(parse_every_way("GET / HTTP/1.1\r\n\r\n").fail_status, 400); /* no Host */
+    /* RFC 9112 3.2: more than one Host is a 400, whatever the values or their case. */
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\r\nHost: x\r\n\r\n").fail_status, 400);
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nhOST: b\r\n\r\n").fail_status, 400);
+    /* RFC 9110 5.1: a field name is a token; a space in a known name or before the colon is a 400. */
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHo st: x\r\n\r\n").fail_status, 400);
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost : x\r\n\r\n").fail_status, 400);
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\r\nX-A_b.c~!#$%&'*+^`|: z\r\n\r\n").fail_status, 0);
     CHECK_INT(parse_every_way("GET / HTTP/2.0\r\nHost: x\r\n\r\n").fail_status, 505);
     CHECK_INT(parse_every_way("GET /\r\n").fail_status, 505); /* HTTP/0.9: at once, no wait for headers */
     /* Framing a lenient parser lets through (RFC 9112): rejected, however the bytes are split. */

@@ -2,24 +2,17 @@
  * may start and stop timers, and timers not yet due stay. A stand-in backend (backend.h) reports
  * no fds, so the loop runs without any socket. */
 #include "check.h"
-#include "backend.h"
+#include "standin_backend.h"
 #include "loop.h"
-#include "signals.h"
 
 #include <stdlib.h>
 
 /* ---- a backend that never has events: each wait is one loop turn, then the loop stops ---- */
-const model_traits_t backend_model = {.name = "unit"};
 static int waits;
 static const struct timespec *last_timeout;
 static struct timespec timeout_copy;
+static loop_t *running; /* the loop being run: the backend stops it after one turn */
 
-backend_t *backend_new(void) { return (backend_t *)&waits; }
-void backend_free(backend_t *b) { (void)b; }
-long backend_fd_limit(void) { return 1024; }
-int backend_add(backend_t *b, int fd, unsigned events) { (void)b, (void)fd, (void)events; return 0; }
-int backend_mod(backend_t *b, int fd, unsigned o, unsigned e) { (void)b, (void)fd, (void)o, (void)e; return 0; }
-void backend_del(backend_t *b, int fd, unsigned o) { (void)b, (void)fd, (void)o; }
 int backend_wait(backend_t *b, const struct timespec *timeout, const sigset_t *mask, loop_fired_t *fired, int max)
 {
     (void)b, (void)mask, (void)fired, (void)max;
@@ -27,13 +20,13 @@ int backend_wait(backend_t *b, const struct timespec *timeout, const sigset_t *m
     last_timeout = timeout;
     if (timeout)
         timeout_copy = *timeout;
-    g_stop = 1; /* one turn */
+    loop_stop(running); /* one turn */
     return 0;
 }
 
 static void run_once(loop_t *loop)
 {
-    g_stop = 0;
+    running = loop;
     CHECK_INT(loop_run(loop, NULL), 0);
 }
 
@@ -153,8 +146,78 @@ static void test_callbacks_change_the_heap(void)
     loop_free(loop);
 }
 
+/* ---- the heap's own due-timer runner and wait timeout, shared by the loop and io_uring ---- */
+typedef struct due_rec {
+    heap_entry_t e;
+    int id;
+} due_rec_t;
+static due_rec_t due[6];
+static int due_ids[16], ndue;
+static timer_heap_t *due_heap;
+
+static void due_fire(heap_entry_t *e, void *ctx)
+{
+    CHECK(ctx == &due_ids);
+    CHECK(!heap_entry_active(e)); /* out of the heap before its callback */
+    due_rec_t *r = (due_rec_t *)e;
+    due_ids[ndue++] = r->id;
+    if (r->id == 0 && ndue == 2) /* sets itself again once, later than now: not in this run */
+        CHECK_INT(timer_heap_set(due_heap, e, 1000), 0);
+    if (r->id == 1) /* removes a due one: it must not fire */
+        timer_heap_remove(due_heap, &due[2].e);
+}
+
+static uint64_t fixed_now;
+static int clock_reads;
+static uint64_t read_fixed_now(void)
+{
+    clock_reads++;
+    return fixed_now;
+}
+
+static void test_run_due_and_timeout(void)
+{
+    timer_heap_t h = {0};
+    due_heap = &h;
+    struct timespec ts;
+    CHECK(!timer_heap_timeout(&h, read_fixed_now, &ts)); /* empty: no timeout */
+    CHECK_INT(clock_reads, 0);                            /* and no clock read */
+    uint64_t deadlines[6] = {30, 10, 20, 40, 500, 2500000000u};
+    for (int i = 0; i < 6; i++) {
+        heap_entry_init(&due[i].e);
+        due[i].id = i;
+        CHECK_INT(timer_heap_set(&h, &due[i].e, deadlines[i]), 0);
+    }
+    fixed_now = 5;
+    CHECK(timer_heap_timeout(&h, read_fixed_now, &ts));
+    CHECK_INT(ts.tv_sec, 0);
+    CHECK_INT(ts.tv_nsec, 5); /* 10 - 5 */
+    timer_heap_run_due(&h, 40, due_fire, &due_ids);
+    CHECK_INT(ndue, 3); /* 1 (10), then 0 (30) and 3 (40); 2 removed by 1 */
+    CHECK_INT(due_ids[0], 1);
+    CHECK_INT(due_ids[1], 0);
+    CHECK_INT(due_ids[2], 3);
+    CHECK(!heap_entry_active(&due[2].e));
+    CHECK(heap_entry_active(&due[0].e)); /* set again at 1000 */
+    fixed_now = 600;                      /* past 500: a due deadline waits zero */
+    CHECK(timer_heap_timeout(&h, read_fixed_now, &ts));
+    CHECK_INT(ts.tv_sec, 0);
+    CHECK_INT(ts.tv_nsec, 0);
+    timer_heap_run_due(&h, 1000, due_fire, &due_ids);
+    CHECK_INT(ndue, 5); /* 4 (500), then 0 at the deadline it set itself */
+    CHECK_INT(due_ids[3], 4);
+    CHECK_INT(due_ids[4], 0);
+    CHECK_INT(h.len, 1); /* 5, far off */
+    fixed_now = 500000000u; /* seconds and nanoseconds split */
+    CHECK(timer_heap_timeout(&h, read_fixed_now, &ts));
+    CHECK_INT(ts.tv_sec, 2);
+    CHECK_INT(ts.tv_nsec, 0);
+    timer_heap_free(&h);
+}
+
 int main(void)
 {
+    test_run_due_and_timeout();
     test_order_and_stop();
     test_future_timer_waits();
     test_callbacks_change_the_heap();

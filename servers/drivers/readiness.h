@@ -1,7 +1,7 @@
 /* One client connection on the event loop: the shared per-connection state machine used by both
  * the select and the epoll backends (non-blocking socket, session from core/session.h). */
-#ifndef C10K_CONN_H
-#define C10K_CONN_H
+#ifndef C10K_READINESS_H
+#define C10K_READINESS_H
 
 #include "loop.h"
 #include "options.h"

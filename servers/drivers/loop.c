@@ -1,15 +1,17 @@
 #include "loop.h"
 
 #include "backend.h"
-#include "signals.h"
-#include "work.h"
+#include "clock.h"
+#include "container_of.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_FIRED 1024
+#define WAIT_RETRY_NS 1000000 /* after a wait that failed for want of memory */
 
 typedef struct fd_entry {
     bool used;
@@ -23,6 +25,7 @@ struct loop {
     backend_t *backend;
     uint64_t now;
     uint64_t batch; /* counts backend waits: an fd registered during a batch is not its target */
+    bool stopping;  /* loop_stop was called: loop_run returns after this turn */
     fd_entry_t *fds;
     size_t fds_cap;
     timer_heap_t timers;
@@ -125,34 +128,36 @@ void loop_timer_stop(loop_t *loop, loop_timer_t *t)
     timer_heap_remove(&loop->timers, &t->entry);
 }
 
-static void run_due_timers(loop_t *loop)
+static void fire_timer(heap_entry_t *e, void *loop)
 {
-    heap_entry_t *e;
-    while ((e = timer_heap_first(&loop->timers)) && e->deadline_ns <= loop->now) {
-        loop_timer_t *t = (loop_timer_t *)((char *)e - offsetof(loop_timer_t, entry));
-        timer_heap_remove(&loop->timers, e);
-        t->cb(loop, t);
-    }
+    loop_timer_t *t = container_of(e, loop_timer_t, entry);
+    t->cb(loop, t);
+}
+
+void loop_stop(loop_t *loop)
+{
+    loop->stopping = true;
 }
 
 int loop_run(loop_t *loop, const sigset_t *wait_mask)
 {
-    while (!g_stop) {
-        struct timespec ts, *timeout = NULL;
-        heap_entry_t *first = timer_heap_first(&loop->timers);
-        if (first) {
-            uint64_t now = now_ns();
-            uint64_t due = first->deadline_ns;
-            uint64_t wait = due > now ? due - now : 0;
-            ts.tv_sec = (time_t)(wait / 1000000000u);
-            ts.tv_nsec = (long)(wait % 1000000000u);
-            timeout = &ts;
-        }
+    while (!loop->stopping) {
+        struct timespec ts;
+        const struct timespec *timeout = timer_heap_timeout(&loop->timers, now_ns, &ts) ? &ts : NULL;
         int n = backend_wait(loop->backend, timeout, wait_mask, loop->fired, MAX_FIRED);
         if (n < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR) { /* a signal: its handler's effects are the caller's to judge */
+                loop->stopping = false;
+                return LOOP_INTERRUPTED;
+            }
+            /* The kernel short of memory for the wait (epoll_pwait2, ppoll, pselect6): transient.
+             * Pause a moment rather than spin, then wait again; the connections are all intact. */
+            if (errno == ENOMEM || errno == EAGAIN) {
+                nanosleep(&(struct timespec){.tv_nsec = WAIT_RETRY_NS}, NULL);
                 continue;
+            }
             perror("event loop wait");
+            loop->stopping = false;
             return -1;
         }
         loop->now = now_ns();
@@ -168,7 +173,8 @@ int loop_run(loop_t *loop, const sigset_t *wait_mask)
             if (ev)
                 e->cb(loop, fd, ev, e->data);
         }
-        run_due_timers(loop);
+        timer_heap_run_due(&loop->timers, loop->now, fire_timer, loop);
     }
+    loop->stopping = false;
     return 0;
 }

@@ -4,7 +4,8 @@
 
 #include "acceptor.h"
 #include "backend.h"
-#include "conn.h"
+#include "readiness.h"
+#include "container_of.h"
 #include "listener.h"
 #include "loop.h"
 #include "signals.h"
@@ -13,8 +14,6 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#define ACCEPT_BATCH 64 /* accept at most this many per wake-up, so busy connections get a turn */
 
 /* One loop with its listener: everything the server needs, so one process could run several
  * (one per thread). */
@@ -27,7 +26,7 @@ typedef struct event_server {
 
 static event_server_t *server_of_timer(loop_timer_t *t)
 {
-    return (event_server_t *)((char *)t - offsetof(event_server_t, backoff_timer));
+    return container_of(t, event_server_t, backoff_timer);
 }
 
 static void on_listener(loop_t *loop, int fd, unsigned events, void *data);
@@ -53,41 +52,36 @@ static void resume_accepting(loop_t *loop, loop_timer_t *t)
         pause_accepting(srv); /* try again after another pause */
 }
 
+static void take_connection(int fd, void *data)
+{
+    event_server_t *srv = data;
+    conn_open(srv->loop, fd, srv->opts, srv->acceptor.stats);
+}
+
 static void on_listener(loop_t *loop, int fd, unsigned events, void *data)
 {
     (void)fd, (void)events;
     event_server_t *srv = data;
-    for (int i = 0; i < ACCEPT_BATCH; i++) {
-        int cfd;
-        switch (acceptor_accept(&srv->acceptor, &cfd)) {
-        case ACCEPT_OK:
-            if (acceptor_admit(&srv->acceptor, cfd, srv->opts->max_conns, loop_fd_limit(loop)))
-                conn_open(loop, cfd, srv->opts, srv->acceptor.stats);
-            break;
-        case ACCEPT_EMPTY:
-            return;
-        case ACCEPT_RETRY:
-        case ACCEPT_INTERRUPTED:
-            break;
-        case ACCEPT_BACKOFF: /* out of fds or memory with nothing to shed */
-            pause_accepting(srv);
-            return;
-        }
-    }
+    if (acceptor_drain(&srv->acceptor, ACCEPT_BATCH, srv->opts->max_conns, loop_fd_limit(loop), take_connection,
+                       srv) == ACCEPT_BACKOFF) /* out of fds or memory with nothing to shed */
+        pause_accepting(srv);
 }
 
-/* The stop fd only wakes the loop; loop_run then sees g_stop. It is never read: it stays readable
- * for every other loop watching it. */
+/* A stop was requested. The fd is never read: it stays readable for every other loop watching it. */
 static void on_stop_fd(loop_t *loop, int fd, unsigned events, void *data)
 {
-    (void)loop, (void)fd, (void)events, (void)data;
+    (void)fd, (void)events, (void)data;
+    loop_stop(loop);
 }
 
-int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, int stop_fd, bool announce)
+int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, bool announce)
 {
     event_server_t srv = {.opts = opts};
     sigset_t wait_mask;
-    if (signals_block_stop(&wait_mask) != 0 || !(srv.loop = loop_new())) {
+    /* From here the stop signals arrive only while the loop waits, and their handler makes the
+     * stop fd readable; a stop requested before the fd existed is seen in g_stop below. */
+    int stop_fd = -1;
+    if (signals_block_stop(&wait_mask) != 0 || (stop_fd = signals_stop_fd()) < 0 || !(srv.loop = loop_new())) {
         perror("event loop");
         close(lfd);
         return 1;
@@ -95,17 +89,19 @@ int event_server_run(int lfd, const server_options_t *opts, stats_t *stats, int 
     acceptor_init(&srv.acceptor, lfd, SOCK_NONBLOCK, stats);
     loop_timer_init(&srv.backoff_timer);
     int rc = loop_watch(srv.loop, lfd, LOOP_READ, on_listener, &srv);
-    if (rc == 0 && stop_fd >= 0)
+    if (rc == 0)
         rc = loop_watch(srv.loop, stop_fd, LOOP_READ, on_stop_fd, NULL);
     if (rc != 0) {
         perror("watching the listener");
-    } else if (!announce || (rc = listener_announce(lfd)) == 0) {
-        rc = loop_run(srv.loop, &wait_mask);
+    } else if ((!announce || (rc = listener_announce(lfd)) == 0) && !g_stop) {
+        while ((rc = loop_run(srv.loop, &wait_mask)) == LOOP_INTERRUPTED && !g_stop) {
+        }
+        if (rc == LOOP_INTERRUPTED)
+            rc = 0;
     }
     conn_close_all(srv.loop);
     loop_unwatch(srv.loop, lfd);
-    if (stop_fd >= 0)
-        loop_unwatch(srv.loop, stop_fd);
+    loop_unwatch(srv.loop, stop_fd);
     close(lfd);
     acceptor_close(&srv.acceptor);
     loop_free(srv.loop);

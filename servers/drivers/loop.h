@@ -57,7 +57,15 @@ static inline uint64_t loop_timer_deadline(const loop_timer_t *t)
 int loop_timer_start(loop_t *loop, loop_timer_t *t, uint64_t deadline_ns, loop_timer_cb cb);
 void loop_timer_stop(loop_t *loop, loop_timer_t *t);
 
-/* Runs until g_stop is set. Returns 0, or -1 when the backend fails. */
+/* Makes loop_run return once the callbacks of the current turn are done. Stopping is the loop's
+ * own state (as uv_stop and aeStop): whoever learns of a stop (a signal's fd, a failure) says so. */
+void loop_stop(loop_t *loop);
+
+/* Runs until loop_stop. Returns 0, LOOP_INTERRUPTED when a signal interrupted the wait (the caller
+ * decides whether to run again: a stop handler's flag may be all a sanitizer lets through, as its
+ * deferred handlers can run after the wait), or -1 when the backend fails. Clears the stop on
+ * return, so the loop can be run again. */
+enum { LOOP_INTERRUPTED = 1 };
 int loop_run(loop_t *loop, const sigset_t *wait_mask);
 
 #endif

@@ -17,5 +17,5 @@ int main(int argc, char **argv)
         return listener_exit_status(lfd);
     if (signals_init(-1) != 0)
         return 1;
-    return event_server_run(lfd, &opts, stats_instance(stats, 0), -1, true);
+    return event_server_run(lfd, &opts, stats_instance(stats, 0), true);
 }

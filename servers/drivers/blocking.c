@@ -1,12 +1,14 @@
 /* The blocking driver of the session contract (session.h): this thread waits in poll() on its one
  * socket for what the session wants, or for its deadline (a delay or a timeout). The socket is
  * non-blocking so a write never hangs on a peer that stopped reading: the write timeout holds. */
-#include "blocking_conn.h"
+#include "blocking.h"
 
+#include "clock.h"
+#include "listener.h"
+#include "server_init.h"
 #include "session.h"
 #include "signals.h"
 #include "stats.h"
-#include "work.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,7 +79,7 @@ static void drive(int fd, session_t *s)
     }
 }
 
-void serve_connection_blocking(int fd, const server_options_t *opts, stats_t *stats)
+void serve_connection_blocking(int fd, const server_options_t *opts, stats_t *stats, uint64_t accepted_ns)
 {
     session_t *s = malloc(sizeof *s);
     int flags = fcntl(fd, F_GETFL);
@@ -87,7 +89,7 @@ void serve_connection_blocking(int fd, const server_options_t *opts, stats_t *st
         close(fd);
         return;
     }
-    session_init(s, opts, stats, now_ns());
+    session_init(s, opts, stats, accepted_ns);
     drive(fd, s);
     session_end(s);
     free(s);
@@ -102,10 +104,24 @@ void serve_in_turn(acceptor_t *acc, const server_options_t *opts)
             continue;
         signals_watch_conn(fd); /* a stop request now also ends this connection */
         if (!g_stop)
-            serve_connection_blocking(fd, opts, acc->stats);
+            serve_connection_blocking(fd, opts, acc->stats, now_ns());
         else
             close(fd);
         signals_watch_conn(-1);
         stats_conn_closed(acc->stats);
     }
+}
+
+int blocking_server_open(int argc, char **argv, const model_traits_t *m, server_options_t *opts,
+                         server_stats_t **stats, int *lfd, acceptor_t *acc)
+{
+    if (server_init(argc, argv, m, opts, stats) != 0)
+        return 1;
+    if ((*lfd = listener_open(opts, m->name, false)) < 0)
+        return listener_exit_status(*lfd);
+    if (signals_init(acc ? *lfd : -1) != 0)
+        return 1;
+    if (acc)
+        acceptor_init(acc, *lfd, 0, stats_instance(*stats, 0));
+    return 0;
 }

@@ -1,8 +1,9 @@
 /* The readiness-loop driver of the session contract (session.h): the session's wants become fd
  * interest and one timer per connection. */
-#include "conn.h"
+#include "readiness.h"
 
 #include "backend.h"
+#include "container_of.h"
 #include "session.h"
 #include "stats.h"
 
@@ -25,7 +26,7 @@ static void on_timer(loop_t *loop, loop_timer_t *t);
 
 static conn_t *conn_of_timer(loop_timer_t *t)
 {
-    return (conn_t *)((char *)t - offsetof(conn_t, timer));
+    return container_of(t, conn_t, timer);
 }
 
 static void destroy(loop_t *loop, conn_t *c)
