@@ -276,11 +276,6 @@ req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, 
     return REQ_MORE;
 }
 
-bool http_request_resting(const http_request_t *r)
-{
-    return !r->in_message && !r->prev_cr && r->crlf_checked == 2 && llhttp_get_errno(&r->parser) == HPE_OK;
-}
-
 void http_request_next(http_request_t *r)
 {
     r->complete = false;

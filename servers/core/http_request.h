@@ -69,10 +69,6 @@ req_status_t http_request_feed(http_request_t *r, const char *data, size_t len, 
 /* After REQ_COMPLETE: get ready for the next request on the connection. */
 void http_request_next(http_request_t *r);
 
-/* Between messages with nothing carried over (no CR pending, no chunk end to check, no error):
- * the parser may be dropped and a fresh one from http_request_init() would read on the same. */
-bool http_request_resting(const http_request_t *r);
-
 /* After REQ_COMPLETE: the request target. */
 static inline const char *http_request_url(const http_request_t *r)
 {

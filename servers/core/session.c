@@ -9,14 +9,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-struct session_busy {
-    http_request_t req;
-    outq_t out;
-    bool planned;         /* the current request's head is complete and planned */
-    int plan_status;
-    request_plan_t plan;  /* the current request's */
-};
-
 void session_init(session_t *s, const server_options_t *opts, stats_t *stats, uint64_t now)
 {
     memset(s, 0, sizeof *s);
@@ -25,42 +17,8 @@ void session_init(session_t *s, const server_options_t *opts, stats_t *stats, ui
     /* A new connection's first request head is timed from the connect (as nginx does), so a
      * connection that never sends a byte is bounded by the header timeout. */
     s->head_since = s->idle_since = now;
-}
-
-/* The busy part, made on first need. NULL (the session dead, the error counted) without memory. */
-static session_busy_t *busy(session_t *s)
-{
-    if (!s->busy) {
-        if (!(s->busy = malloc(sizeof *s->busy))) {
-            s->dead = true;
-            stats_error(s->stats, ERR_IO);
-            return NULL;
-        }
-        http_request_init(&s->busy->req);
-        outq_init(&s->busy->out);
-        s->busy->planned = false;
-    }
-    return s->busy;
-}
-
-static void drop_busy(session_t *s)
-{
-    if (s->busy) {
-        outq_free(&s->busy->out);
-        free(s->busy);
-        s->busy = NULL;
-    }
-}
-
-/* Reading a field of the busy part; a resting session has the values of a fresh one. */
-static bool in_message(const session_t *s)
-{
-    return s->busy && s->busy->req.in_message;
-}
-
-static bool out_empty(const session_t *s)
-{
-    return !s->busy || outq_empty(&s->busy->out);
+    http_request_init(&s->req);
+    outq_init(&s->out);
 }
 
 static void drop_input(session_t *s)
@@ -77,7 +35,7 @@ void session_end(session_t *s)
         stats_request_end(s->stats, 0);
     }
     drop_input(s);
-    drop_busy(s);
+    outq_free(&s->out);
 }
 
 /* ---- input ---- */
@@ -94,20 +52,20 @@ char *session_in_space(session_t *s, size_t *avail)
         s->in_cap = SESSION_IN_FIRST;
     }
     /* Parsed bytes are free again, except the URL of a head not yet planned (it is not copied). */
-    bool url_pinned = in_message(s) && s->busy->req.url_len > 0 && !s->busy->planned;
-    size_t keep = url_pinned ? s->busy->req.url_off : s->in_pos;
+    bool url_pinned = s->req.in_message && s->req.url_len > 0 && !s->planned;
+    size_t keep = url_pinned ? s->req.url_off : s->in_pos;
     if (s->shut || keep == s->in_len) { /* lingering input is dropped: reuse the space */
         s->in_pos = s->in_len = 0;
     } else if (s->in_len == s->in_cap && keep > 0) {
         /* Unanswered pipelined requests fill the tail: slide them to the front. */
         memmove(s->block, s->block + keep, s->in_len - keep);
         if (url_pinned)
-            http_request_shift(&s->busy->req, keep);
+            http_request_shift(&s->req, keep);
         s->in_len -= keep;
         s->in_pos -= keep;
     }
     if (s->in_len == s->in_cap && s->in_cap < SESSION_IN_CAP) { /* a long head, or a pipelined burst */
-        uint32_t cap = s->in_cap * 2 < SESSION_IN_CAP ? s->in_cap * 2 : SESSION_IN_CAP;
+        size_t cap = s->in_cap * 2 < SESSION_IN_CAP ? s->in_cap * 2 : SESSION_IN_CAP;
         char *p = realloc(s->block, cap);
         if (!p) {
             s->dead = true;
@@ -128,7 +86,7 @@ void session_in_added(session_t *s, size_t n)
         s->linger_bytes += n;
         return;
     }
-    s->in_len += (uint32_t)n;
+    s->in_len += n;
 }
 
 size_t session_in_copy(session_t *s, const char *data, size_t len)
@@ -168,8 +126,7 @@ static stats_error_t error_kind(int status)
  * still be sending, so the close does not reset the answer away). */
 static void fail(session_t *s, int status, bool linger)
 {
-    session_busy_t *b = busy(s);
-    if (b && response_queue_error(&b->out, status) != 0) {
+    if (response_queue_error(&s->out, status) != 0) {
         s->dead = true;
         stats_error(s->stats, ERR_IO);
     }
@@ -180,8 +137,7 @@ static void fail(session_t *s, int status, bool linger)
 static void answer(session_t *s, const request_plan_t *plan)
 {
     work_burn_us(s->opts->work_us);
-    session_busy_t *b = busy(s); /* a delayed answer may find the session resting */
-    if (!b || response_queue_ok(&b->out, plan) != 0) {
+    if (response_queue_ok(&s->out, plan) != 0) {
         s->dead = true;
         stats_error(s->stats, ERR_IO);
         stats_request_end(s->stats, 0);
@@ -195,11 +151,10 @@ static void answer(session_t *s, const request_plan_t *plan)
 /* Answers every request that can be answered now, in order. */
 static void advance(session_t *s, uint64_t now)
 {
-    while (!s->closing && !s->dead && !s->delayed &&
-           (!s->busy || outq_room(&s->busy->out, RESPONSE_MAX_IOV, RESPONSE_MAX_ARENA))) {
+    while (!s->closing && !s->dead && !s->delayed && outq_room(&s->out, RESPONSE_MAX_IOV, RESPONSE_MAX_ARENA)) {
         if (s->in_pos == s->in_len) {
             if (s->peer_eof) {
-                if (s->busy && http_request_truncated(&s->busy->req)) {
+                if (http_request_truncated(&s->req)) {
                     stats_error(s->stats, ERR_BAD_REQUEST);
                     fail(s, 400, false);
                 } else {
@@ -208,47 +163,44 @@ static void advance(session_t *s, uint64_t now)
             }
             return;
         }
-        session_busy_t *b = busy(s);
-        if (!b)
-            return;
-        bool was_in_message = b->req.in_message;
+        bool was_in_message = s->req.in_message;
         size_t used;
         int status = 0;
-        b->req.base = s->block;
-        req_status_t st = http_request_feed(&b->req, s->block + s->in_pos, s->in_len - s->in_pos, &used, &status);
-        s->in_pos += (uint32_t)used;
+        s->req.base = s->block;
+        req_status_t st = http_request_feed(&s->req, s->block + s->in_pos, s->in_len - s->in_pos, &used, &status);
+        s->in_pos += used;
         s->idle_since = now; /* input made progress */
-        if (!was_in_message && b->req.in_message && s->seen_request)
+        if (!was_in_message && s->req.in_message && s->seen_request)
             s->head_since = now;
         if (st == REQ_FAILED) {
             stats_error(s->stats, error_kind(status));
             fail(s, status, true);
             return;
         }
-        if (b->req.in_message && b->req.headers_done && !b->planned) { /* the URL is whole, still buffered */
-            b->planned = true;
-            b->plan_status = request_plan_make(&b->req, s->opts, &b->plan);
+        if (s->req.in_message && s->req.headers_done && !s->planned) { /* the URL is whole, still buffered */
+            s->planned = true;
+            s->plan_status = request_plan_make(&s->req, s->opts, &s->plan);
         }
         if (st == REQ_MORE) {
-            if (b->req.expect_continue && b->req.headers_done && !b->req.continue_sent) {
-                b->req.continue_sent = true;
-                response_queue_continue(&b->out);
+            if (s->req.expect_continue && s->req.headers_done && !s->req.continue_sent) {
+                s->req.continue_sent = true;
+                response_queue_continue(&s->out);
             }
             continue;
         }
         s->seen_request = true;
-        request_plan_t plan = b->plan;
-        plan.keep_alive = b->req.keep_alive; /* final only now (an upgrade request closes) */
-        status = b->plan_status;
-        b->planned = false;
-        http_request_next(&b->req);
+        request_plan_t plan = s->plan;
+        plan.keep_alive = s->req.keep_alive; /* final only now (an upgrade request closes) */
+        status = s->plan_status;
+        s->planned = false;
+        http_request_next(&s->req);
         if (status != 0) {
             stats_error(s->stats, error_kind(status));
             fail(s, status, true);
             return;
         }
         if (plan.stats) {
-            if (response_queue_stats(&b->out, &plan, s->stats->server) != 0) {
+            if (response_queue_stats(&s->out, &plan, s->stats->server) != 0) {
                 s->dead = true;
                 stats_error(s->stats, ERR_IO);
             }
@@ -272,7 +224,7 @@ static void advance(session_t *s, uint64_t now)
 static bool wants_input(const session_t *s)
 {
     bool room = !s->block || s->in_len < s->in_cap || s->in_pos > 0 || s->in_cap < SESSION_IN_CAP;
-    return !s->peer_eof && out_empty(s) && room;
+    return !s->peer_eof && outq_empty(&s->out) && room;
 }
 
 static uint64_t after(uint64_t since, uint64_t timeout_ns)
@@ -288,7 +240,7 @@ static uint64_t earliest(uint64_t a, uint64_t b)
 /* While the connection only waits for input: which timeout bounds that wait, and when it ends. */
 static uint64_t input_deadline(const session_t *s, stats_timeout_t *kind)
 {
-    if (!s->seen_request || (in_message(s) && !s->busy->req.headers_done)) {
+    if (!s->seen_request || (s->req.in_message && !s->req.headers_done)) {
         *kind = TIMEOUT_HEADER;
         return after(s->head_since, s->opts->header_timeout_ns);
     }
@@ -309,12 +261,12 @@ session_want_t session_next(session_t *s, uint64_t now)
         w.close = true;
         return w;
     }
-    bool out_pending = !out_empty(s);
+    bool out_pending = !outq_empty(&s->out);
     if (out_pending && !s->was_writing)
         s->write_since = now;
     s->was_writing = out_pending;
     if (out_pending) {
-        w.write = !s->busy->out.in_flight;
+        w.write = !s->out.in_flight;
         w.deadline_ns = after(s->write_since, s->opts->write_timeout_ns);
     }
     if (s->closing) {
@@ -337,16 +289,12 @@ session_want_t session_next(session_t *s, uint64_t now)
     if (only_waits_for_input(s)) {
         stats_timeout_t kind;
         w.deadline_ns = earliest(w.deadline_ns, input_deadline(s, &kind));
-    } else if (!in_message(s)) {
+    } else if (!s->req.in_message) {
         s->idle_since = now;
     }
-    /* Lean waiting: nothing unparsed and no request in progress, so no input buffer; nothing to
-     * send and a parser at rest too, so no busy part either. */
-    if (s->block && s->in_pos == s->in_len && !in_message(s))
+    /* Lean waiting: nothing unparsed and no request in progress, so no input buffer. */
+    if (s->block && s->in_pos == s->in_len && !s->req.in_message)
         drop_input(s);
-    if (s->busy && !s->block && outq_empty(&s->busy->out) && !s->busy->out.in_flight &&
-        http_request_resting(&s->busy->req))
-        drop_busy(s);
     return w;
 }
 
@@ -354,35 +302,29 @@ session_want_t session_next(session_t *s, uint64_t now)
 
 const struct iovec *session_out(const session_t *s, unsigned *count)
 {
-    if (!s->busy) {
-        *count = 0;
-        return NULL;
-    }
-    *count = s->busy->out.count;
-    return &s->busy->out.iov[s->busy->out.first];
+    *count = s->out.count;
+    return &s->out.iov[s->out.first];
 }
 
 void session_out_begin(session_t *s)
 {
-    assert(s->busy && !s->busy->out.in_flight && !outq_empty(&s->busy->out));
-    s->busy->out.in_flight = true;
+    assert(!s->out.in_flight && !outq_empty(&s->out));
+    s->out.in_flight = true;
 }
 
 void session_out_done(session_t *s, size_t written, uint64_t now)
 {
-    assert(s->busy && s->busy->out.in_flight);
-    s->busy->out.in_flight = false;
-    outq_consume(&s->busy->out, written);
+    assert(s->out.in_flight);
+    s->out.in_flight = false;
+    outq_consume(&s->out, written);
     if (written > 0)
         s->write_since = now;
 }
 
 flush_result_t session_flush(session_t *s, int fd, uint64_t now)
 {
-    if (!s->busy)
-        return FLUSH_DONE;
     size_t written;
-    flush_result_t r = outq_flush(&s->busy->out, fd, &written);
+    flush_result_t r = outq_flush(&s->out, fd, &written);
     if (written > 0)
         s->write_since = now; /* progress: the write timeout counts from here */
     if (r == FLUSH_ERROR)
@@ -399,7 +341,7 @@ void session_io_failed(session_t *s)
 
 void session_write_shut(session_t *s, uint64_t now)
 {
-    assert(s->closing && s->linger && !s->shut && out_empty(s));
+    assert(s->closing && s->linger && !s->shut && outq_empty(&s->out));
     s->shut = true;
     s->linger_until = now + SESSION_LINGER_NS;
 }
@@ -429,7 +371,7 @@ void session_timer(session_t *s, uint64_t now)
         return;
     }
     uint64_t write_end = after(s->write_since, s->opts->write_timeout_ns);
-    if (s->was_writing && !out_empty(s) && write_end && now >= write_end) {
+    if (s->was_writing && !outq_empty(&s->out) && write_end && now >= write_end) {
         stats_timeout(s->stats, TIMEOUT_WRITE);
         s->dead = true; /* the peer stopped reading: nothing more can reach it */
         return;

@@ -14,8 +14,8 @@
  *   on any I/O error: session_io_failed(). Then call session_next again. Time is CLOCK_MONOTONIC in ns (now_ns(), or a loop's cached copy).
  *
  * The session never blocks and never touches the socket except in session_flush() and
- * session_shut_write(). It holds no input buffer, parser or output queue while it waits for a
- * delay or for the next request (lean idle connections: the struct below and nothing else). */
+ * session_shut_write(). It holds no
+ * input buffer while it waits for a delay or for the next request (lean idle connections). */
 #ifndef C10K_SESSION_H
 #define C10K_SESSION_H
 
@@ -38,11 +38,6 @@ typedef struct session_want {
     uint64_t deadline_ns;
 } session_want_t;
 
-/* What a connection needs only while a request is read or answered: the parser, the plan of the
- * head being read and the output queue (about 560 bytes). Allocated when input or output comes,
- * freed when the connection rests, so a waiting connection is the session struct alone. */
-typedef struct session_busy session_busy_t;
-
 typedef struct session {
     const server_options_t *opts;
     stats_t *stats;   /* the counters of the instance serving it */
@@ -60,10 +55,14 @@ typedef struct session {
     uint64_t delay_until;
     uint64_t linger_until;
     size_t linger_bytes;
-    request_plan_t pending; /* the delayed request's plan */
+    bool planned;         /* the current request's head is complete and planned */
+    int plan_status;
+    request_plan_t plan;  /* the current request's */
+    request_plan_t pending; /* the delayed one's */
     char *block;          /* NULL while idle; else the URL capture then the input bytes */
-    uint32_t in_pos, in_len, in_cap; /* within block: at most SESSION_IN_CAP */
-    session_busy_t *busy; /* NULL while the connection rests */
+    size_t in_pos, in_len, in_cap;
+    http_request_t req;
+    outq_t out;
 } session_t;
 
 void session_init(session_t *s, const server_options_t *opts, stats_t *stats, uint64_t now);
