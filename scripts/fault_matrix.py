@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from c10k import models, procsample  # noqa: E402
+from c10k import models, oneserver, procsample  # noqa: E402
 from perfcheck import PerfCheckError  # noqa: E402
 from perfcheck.insn import _Proc, _url  # noqa: E402
 from perfcheck.syscalls import _wait_attached, parse_strace_summary  # noqa: E402
@@ -101,23 +100,8 @@ def tree_fds(pids):
 
 
 def probe(addr, path="/"):
-    """One HTTP/1.0 request: (status, body) or None when it fails or times out."""
-    try:
-        with socket.create_connection(addr, timeout=REQUEST_TIMEOUT_S) as s:
-            s.sendall(f"GET {path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    except OSError:
-        return None
-    head, _, body = data.partition(b"\r\n\r\n")
-    parts = head.split(b" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        return None
-    return int(parts[1]), body
+    """One HTTP/1.0 request: (status, body), or (None, why) when it fails or times out."""
+    return oneserver.get(addr, path, REQUEST_TIMEOUT_S)
 
 
 def server_stats(addr):
