@@ -5,9 +5,107 @@
 #include "work.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+/* ---- works: taken while a connection works on a request, kept per thread in between ---- */
+
+/* Each event loop runs in one thread, so a thread's free list is its loop's, and taking or giving
+ * back needs no lock. A thread that ends frees its list (a key's destructor). */
+static _Thread_local session_work_t *pool;
+static _Thread_local unsigned pool_len;
+static _Thread_local bool pool_registered;
+static pthread_key_t pool_key;
+static pthread_once_t pool_key_once = PTHREAD_ONCE_INIT;
+
+static void pool_at_thread_exit(void *unused)
+{
+    (void)unused;
+    session_pool_drain();
+}
+
+static void pool_key_create(void)
+{
+    if (pthread_key_create(&pool_key, pool_at_thread_exit) != 0)
+        pool_key = (pthread_key_t)-1; /* no destructor: the thread keeps its list until exit */
+}
+
+unsigned session_pool_len(void)
+{
+    return pool_len;
+}
+
+void session_pool_drain(void)
+{
+    while (pool) {
+        session_work_t *w = pool;
+        pool = w->next_free;
+        free(w->block);
+        free(w);
+    }
+    pool_len = 0;
+}
+
+static void drop_input(session_work_t *w)
+{
+    free(w->block);
+    w->block = NULL;
+    w->in_pos = w->in_len = w->in_cap = 0;
+}
+
+/* The connection's work, taken from the free list (or allocated) when it has none: NULL (the
+ * session is then dead) when out of memory. A work from the list may come from any connection,
+ * so its parser starts afresh; its input buffer (empty) is kept. */
+static session_work_t *work_of(session_t *s)
+{
+    if (s->work)
+        return s->work;
+    session_work_t *w = pool;
+    if (w) {
+        pool = w->next_free;
+        pool_len--;
+    } else if ((w = malloc(sizeof *w))) {
+        w->block = NULL;
+        w->in_cap = 0;
+        outq_init(&w->out);
+    } else {
+        s->dead = true;
+        stats_error(s->stats, ERR_IO);
+        return NULL;
+    }
+    http_request_init(&w->req);
+    w->planned = false;
+    w->in_pos = w->in_len = 0;
+    w->linger_bytes = 0;
+    return s->work = w;
+}
+
+/* Gives the work back (its output queue empty): onto the free list, or freed when the list is full.
+ * An input buffer that grew is freed: the list keeps only first-size buffers. */
+static void work_release(session_t *s)
+{
+    session_work_t *w = s->work;
+    s->work = NULL;
+    outq_free(&w->out);
+    if (w->in_cap > SESSION_IN_FIRST)
+        drop_input(w);
+    if (pool_len >= SESSION_POOL_MAX) {
+        free(w->block);
+        free(w);
+        return;
+    }
+    if (!pool_registered) {
+        pool_registered = true;
+        pthread_once(&pool_key_once, pool_key_create);
+        if (pool_key != (pthread_key_t)-1)
+            pthread_setspecific(pool_key, &pool_registered); /* non-NULL: the destructor runs */
+    }
+    w->next_free = pool;
+    pool = w;
+    pool_len++;
+}
 
 void session_init(session_t *s, const server_options_t *opts, stats_t *stats, uint64_t now)
 {
@@ -17,15 +115,6 @@ void session_init(session_t *s, const server_options_t *opts, stats_t *stats, ui
     /* A new connection's first request head is timed from the connect (as nginx does), so a
      * connection that never sends a byte is bounded by the header timeout. */
     s->head_since = s->idle_since = now;
-    http_request_init(&s->req);
-    outq_init(&s->out);
-}
-
-static void drop_input(session_t *s)
-{
-    free(s->block);
-    s->block = NULL;
-    s->in_pos = s->in_len = s->in_cap = 0;
 }
 
 void session_end(session_t *s)
@@ -34,8 +123,8 @@ void session_end(session_t *s)
         s->delayed = false;
         stats_request_end(s->stats, 0);
     }
-    drop_input(s);
-    outq_free(&s->out);
+    if (s->work)
+        work_release(s);
 }
 
 /* ---- input ---- */
@@ -43,50 +132,54 @@ void session_end(session_t *s)
 char *session_in_space(session_t *s, size_t *avail)
 {
     *avail = 0;
-    if (!s->block) {
-        if (!(s->block = malloc(SESSION_IN_FIRST))) {
+    session_work_t *w = work_of(s);
+    if (!w)
+        return NULL;
+    if (!w->block) {
+        if (!(w->block = malloc(SESSION_IN_FIRST))) {
             s->dead = true;
             stats_error(s->stats, ERR_IO);
             return NULL;
         }
-        s->in_cap = SESSION_IN_FIRST;
+        w->in_cap = SESSION_IN_FIRST;
     }
     /* Parsed bytes are free again, except the URL of a head not yet planned (it is not copied). */
-    bool url_pinned = s->req.in_message && s->req.url_len > 0 && !s->planned;
-    size_t keep = url_pinned ? s->req.url_off : s->in_pos;
-    if (s->shut || keep == s->in_len) { /* lingering input is dropped: reuse the space */
-        s->in_pos = s->in_len = 0;
-    } else if (s->in_len == s->in_cap && keep > 0) {
+    bool url_pinned = w->req.in_message && w->req.url_len > 0 && !w->planned;
+    size_t keep = url_pinned ? w->req.url_off : w->in_pos;
+    if (s->shut || keep == w->in_len) { /* lingering input is dropped: reuse the space */
+        w->in_pos = w->in_len = 0;
+    } else if (w->in_len == w->in_cap && keep > 0) {
         /* Unanswered pipelined requests fill the tail: slide them to the front. */
-        memmove(s->block, s->block + keep, s->in_len - keep);
+        memmove(w->block, w->block + keep, w->in_len - keep);
         if (url_pinned)
-            http_request_shift(&s->req, keep);
-        s->in_len -= keep;
-        s->in_pos -= keep;
+            http_request_shift(&w->req, keep);
+        w->in_len -= keep;
+        w->in_pos -= keep;
     }
-    if (s->in_len == s->in_cap && s->in_cap < SESSION_IN_CAP) { /* a long head, or a pipelined burst */
-        size_t cap = s->in_cap * 2 < SESSION_IN_CAP ? s->in_cap * 2 : SESSION_IN_CAP;
-        char *p = realloc(s->block, cap);
+    if (w->in_len == w->in_cap && w->in_cap < SESSION_IN_CAP) { /* a long head, or a pipelined burst */
+        size_t cap = w->in_cap * 2 < SESSION_IN_CAP ? w->in_cap * 2 : SESSION_IN_CAP;
+        char *p = realloc(w->block, cap);
         if (!p) {
             s->dead = true;
             stats_error(s->stats, ERR_IO);
             return NULL;
         }
-        s->block = p;
-        s->in_cap = cap;
+        w->block = p;
+        w->in_cap = cap;
     }
-    *avail = s->in_cap - s->in_len;
-    return s->block + s->in_len;
+    *avail = w->in_cap - w->in_len;
+    return w->block + w->in_len;
 }
 
 void session_in_added(session_t *s, size_t n)
 {
-    assert(s->block && n <= s->in_cap - s->in_len);
+    session_work_t *w = s->work;
+    assert(w && w->block && n <= w->in_cap - w->in_len);
     if (s->shut) {
-        s->linger_bytes += n;
+        w->linger_bytes += n;
         return;
     }
-    s->in_len += n;
+    w->in_len += n;
 }
 
 size_t session_in_copy(session_t *s, const char *data, size_t len)
@@ -126,7 +219,8 @@ static stats_error_t error_kind(int status)
  * still be sending, so the close does not reset the answer away). */
 static void fail(session_t *s, int status, bool linger)
 {
-    if (response_queue_error(&s->out, status) != 0) {
+    session_work_t *w = work_of(s); /* a header timeout may come before any byte */
+    if (w && response_queue_error(&w->out, status) != 0) {
         s->dead = true;
         stats_error(s->stats, ERR_IO);
     }
@@ -137,7 +231,7 @@ static void fail(session_t *s, int status, bool linger)
 static void answer(session_t *s, const request_plan_t *plan)
 {
     work_burn_us(s->opts->work_us);
-    if (response_queue_ok(&s->out, plan) != 0) {
+    if (response_queue_ok(&s->work->out, plan) != 0) {
         s->dead = true;
         stats_error(s->stats, ERR_IO);
         stats_request_end(s->stats, 0);
@@ -151,10 +245,16 @@ static void answer(session_t *s, const request_plan_t *plan)
 /* Answers every request that can be answered now, in order. */
 static void advance(session_t *s, uint64_t now)
 {
-    while (!s->closing && !s->dead && !s->delayed && outq_room(&s->out, RESPONSE_MAX_IOV, RESPONSE_MAX_ARENA)) {
-        if (s->in_pos == s->in_len) {
+    session_work_t *w = s->work;
+    if (!w) { /* resting: no request begun */
+        if (s->peer_eof && !s->dead)
+            s->closing = true;
+        return;
+    }
+    while (!s->closing && !s->dead && !s->delayed && outq_room(&w->out, RESPONSE_MAX_IOV, RESPONSE_MAX_ARENA)) {
+        if (w->in_pos == w->in_len) {
             if (s->peer_eof) {
-                if (http_request_truncated(&s->req)) {
+                if (http_request_truncated(&w->req)) {
                     stats_error(s->stats, ERR_BAD_REQUEST);
                     fail(s, 400, false);
                 } else {
@@ -163,44 +263,44 @@ static void advance(session_t *s, uint64_t now)
             }
             return;
         }
-        bool was_in_message = s->req.in_message;
+        bool was_in_message = w->req.in_message;
         size_t used;
         int status = 0;
-        s->req.base = s->block;
-        req_status_t st = http_request_feed(&s->req, s->block + s->in_pos, s->in_len - s->in_pos, &used, &status);
-        s->in_pos += used;
+        w->req.base = w->block;
+        req_status_t st = http_request_feed(&w->req, w->block + w->in_pos, w->in_len - w->in_pos, &used, &status);
+        w->in_pos += used;
         s->idle_since = now; /* input made progress */
-        if (!was_in_message && s->req.in_message && s->seen_request)
+        if (!was_in_message && w->req.in_message && s->seen_request)
             s->head_since = now;
         if (st == REQ_FAILED) {
             stats_error(s->stats, error_kind(status));
             fail(s, status, true);
             return;
         }
-        if (s->req.in_message && s->req.headers_done && !s->planned) { /* the URL is whole, still buffered */
-            s->planned = true;
-            s->plan_status = request_plan_make(&s->req, s->opts, &s->plan);
+        if (w->req.in_message && w->req.headers_done && !w->planned) { /* the URL is whole, still buffered */
+            w->planned = true;
+            w->plan_status = request_plan_make(&w->req, s->opts, &w->plan);
         }
         if (st == REQ_MORE) {
-            if (s->req.expect_continue && s->req.headers_done && !s->req.continue_sent) {
-                s->req.continue_sent = true;
-                response_queue_continue(&s->out);
+            if (w->req.expect_continue && w->req.headers_done && !w->req.continue_sent) {
+                w->req.continue_sent = true;
+                response_queue_continue(&w->out);
             }
             continue;
         }
         s->seen_request = true;
-        request_plan_t plan = s->plan;
-        plan.keep_alive = s->req.keep_alive; /* final only now (an upgrade request closes) */
-        status = s->plan_status;
-        s->planned = false;
-        http_request_next(&s->req);
+        request_plan_t plan = w->plan;
+        plan.keep_alive = w->req.keep_alive; /* final only now (an upgrade request closes) */
+        status = w->plan_status;
+        w->planned = false;
+        http_request_next(&w->req);
         if (status != 0) {
             stats_error(s->stats, error_kind(status));
             fail(s, status, true);
             return;
         }
         if (plan.stats) {
-            if (response_queue_stats(&s->out, &plan, s->stats->server) != 0) {
+            if (response_queue_stats(&w->out, &plan, s->stats->server) != 0) {
                 s->dead = true;
                 stats_error(s->stats, ERR_IO);
             }
@@ -210,9 +310,9 @@ static void advance(session_t *s, uint64_t now)
         }
         stats_request_begin(s->stats);
         if (plan.delay_ns > 0) {
-            s->pending = plan;
+            w->pending = plan;
             s->delayed = true;
-            s->delay_until = now + plan.delay_ns;
+            w->delay_until = now + plan.delay_ns;
             return;
         }
         answer(s, &plan);
@@ -223,8 +323,14 @@ static void advance(session_t *s, uint64_t now)
 
 static bool wants_input(const session_t *s)
 {
-    bool room = !s->block || s->in_len < s->in_cap || s->in_pos > 0 || s->in_cap < SESSION_IN_CAP;
-    return !s->peer_eof && outq_empty(&s->out) && room;
+    const session_work_t *w = s->work;
+    bool room = !w || !w->block || w->in_len < w->in_cap || w->in_pos > 0 || w->in_cap < SESSION_IN_CAP;
+    return !s->peer_eof && (!w || outq_empty(&w->out)) && room;
+}
+
+static bool in_message(const session_t *s)
+{
+    return s->work && s->work->req.in_message;
 }
 
 static uint64_t after(uint64_t since, uint64_t timeout_ns)
@@ -240,7 +346,7 @@ static uint64_t earliest(uint64_t a, uint64_t b)
 /* While the connection only waits for input: which timeout bounds that wait, and when it ends. */
 static uint64_t input_deadline(const session_t *s, stats_timeout_t *kind)
 {
-    if (!s->seen_request || (s->req.in_message && !s->req.headers_done)) {
+    if (!s->seen_request || (in_message(s) && !s->work->req.headers_done)) {
         *kind = TIMEOUT_HEADER;
         return after(s->head_since, s->opts->header_timeout_ns);
     }
@@ -250,7 +356,7 @@ static uint64_t input_deadline(const session_t *s, stats_timeout_t *kind)
 
 static bool only_waits_for_input(const session_t *s)
 {
-    return !s->closing && !s->delayed && s->in_pos == s->in_len && wants_input(s);
+    return !s->closing && !s->delayed && (!s->work || s->work->in_pos == s->work->in_len) && wants_input(s);
 }
 
 session_want_t session_next(session_t *s, uint64_t now)
@@ -261,40 +367,46 @@ session_want_t session_next(session_t *s, uint64_t now)
         w.close = true;
         return w;
     }
-    bool out_pending = !outq_empty(&s->out);
+    session_work_t *wk = s->work;
+    bool out_pending = wk && !outq_empty(&wk->out);
     if (out_pending && !s->was_writing)
-        s->write_since = now;
+        wk->write_since = now;
     s->was_writing = out_pending;
     if (out_pending) {
-        w.write = !s->out.in_flight;
-        w.deadline_ns = after(s->write_since, s->opts->write_timeout_ns);
+        w.write = !wk->out.in_flight;
+        w.deadline_ns = after(wk->write_since, s->opts->write_timeout_ns);
     }
     if (s->closing) {
         if (out_pending)
             return w;
-        if (s->linger && !s->peer_eof && s->linger_bytes < SESSION_LINGER_BYTES) {
+        if (s->linger && !s->peer_eof && wk && wk->linger_bytes < SESSION_LINGER_BYTES) {
             w.shut_write = !s->shut;
             w.read = s->shut;
-            w.deadline_ns = s->shut ? s->linger_until : 0;
+            w.deadline_ns = s->shut ? wk->linger_until : 0;
             if (!s->shut)
-                drop_input(s);
+                drop_input(wk);
             return w;
         }
         w.close = true;
         return w;
     }
     if (s->delayed)
-        w.deadline_ns = earliest(w.deadline_ns, s->delay_until);
+        w.deadline_ns = earliest(w.deadline_ns, wk->delay_until);
     w.read = wants_input(s);
     if (only_waits_for_input(s)) {
         stats_timeout_t kind;
         w.deadline_ns = earliest(w.deadline_ns, input_deadline(s, &kind));
-    } else if (!s->req.in_message) {
+    } else if (!in_message(s)) {
         s->idle_since = now;
     }
-    /* Lean waiting: nothing unparsed and no request in progress, so no input buffer. */
-    if (s->block && s->in_pos == s->in_len && !s->req.in_message)
-        drop_input(s);
+    /* Lean waiting: nothing unparsed and no request in progress. At rest the whole work goes back
+     * (its input buffer with it, for the next request); a delay keeps the work, not the buffer. */
+    if (wk && wk->in_pos == wk->in_len && !wk->req.in_message) {
+        if (!s->delayed && !out_pending)
+            work_release(s);
+        else if (s->delayed && wk->block)
+            drop_input(wk);
+    }
     return w;
 }
 
@@ -302,31 +414,37 @@ session_want_t session_next(session_t *s, uint64_t now)
 
 const struct iovec *session_out(const session_t *s, unsigned *count)
 {
-    *count = s->out.count;
-    return &s->out.iov[s->out.first];
+    if (!s->work) {
+        *count = 0;
+        return NULL;
+    }
+    *count = s->work->out.count;
+    return &s->work->out.iov[s->work->out.first];
 }
 
 void session_out_begin(session_t *s)
 {
-    assert(!s->out.in_flight && !outq_empty(&s->out));
-    s->out.in_flight = true;
+    assert(s->work && !s->work->out.in_flight && !outq_empty(&s->work->out));
+    s->work->out.in_flight = true;
 }
 
 void session_out_done(session_t *s, size_t written, uint64_t now)
 {
-    assert(s->out.in_flight);
-    s->out.in_flight = false;
-    outq_consume(&s->out, written);
+    session_work_t *w = s->work;
+    assert(w && w->out.in_flight);
+    w->out.in_flight = false;
+    outq_consume(&w->out, written);
     if (written > 0)
-        s->write_since = now;
+        w->write_since = now;
 }
 
 flush_result_t session_flush(session_t *s, int fd, uint64_t now)
 {
     size_t written;
-    flush_result_t r = outq_flush(&s->out, fd, &written);
+    assert(s->work);
+    flush_result_t r = outq_flush(&s->work->out, fd, &written);
     if (written > 0)
-        s->write_since = now; /* progress: the write timeout counts from here */
+        s->work->write_since = now; /* progress: the write timeout counts from here */
     if (r == FLUSH_ERROR)
         session_io_failed(s);
     return r;
@@ -341,9 +459,9 @@ void session_io_failed(session_t *s)
 
 void session_write_shut(session_t *s, uint64_t now)
 {
-    assert(s->closing && s->linger && !s->shut && outq_empty(&s->out));
+    assert(s->closing && s->linger && !s->shut && s->work && outq_empty(&s->work->out));
     s->shut = true;
-    s->linger_until = now + SESSION_LINGER_NS;
+    s->work->linger_until = now + SESSION_LINGER_NS;
 }
 
 void session_shut_write(session_t *s, int fd, uint64_t now)
@@ -360,18 +478,19 @@ void session_timer(session_t *s, uint64_t now)
 {
     if (s->dead)
         return;
-    if (s->delayed && now >= s->delay_until) {
+    session_work_t *w = s->work;
+    if (s->delayed && now >= w->delay_until) {
         s->delayed = false;
-        answer(s, &s->pending);
+        answer(s, &w->pending);
         return; /* the other deadlines are measured again by session_next */
     }
     if (s->shut) {
-        if (now >= s->linger_until)
+        if (now >= w->linger_until)
             s->linger = false; /* enough waiting for the peer: close */
         return;
     }
-    uint64_t write_end = after(s->write_since, s->opts->write_timeout_ns);
-    if (s->was_writing && !outq_empty(&s->out) && write_end && now >= write_end) {
+    uint64_t write_end = w ? after(w->write_since, s->opts->write_timeout_ns) : 0;
+    if (s->was_writing && w && !outq_empty(&w->out) && write_end && now >= write_end) {
         stats_timeout(s->stats, TIMEOUT_WRITE);
         s->dead = true; /* the peer stopped reading: nothing more can reach it */
         return;

@@ -14,8 +14,8 @@
  *   on any I/O error: session_io_failed(). Then call session_next again. Time is CLOCK_MONOTONIC in ns (now_ns(), or a loop's cached copy).
  *
  * The session never blocks and never touches the socket except in session_flush() and
- * session_shut_write(). It holds no
- * input buffer while it waits for a delay or for the next request (lean idle connections). */
+ * session_shut_write(). It holds no input buffer while it waits for a delay, and nothing but
+ * session_t itself while it waits for the next request (lean idle connections: session_work_t). */
 #ifndef C10K_SESSION_H
 #define C10K_SESSION_H
 
@@ -38,9 +38,36 @@ typedef struct session_want {
     uint64_t deadline_ns;
 } session_want_t;
 
+/* What a connection needs only while it works on a request: unparsed bytes or a message begun, a
+ * response queued, a delay, a linger. A connection that rests (answered, silent, no input) gives
+ * its work back to a free list of the thread's, and the next connection that reads takes one from
+ * there: an idle keep-alive connection holds no parser, output queue or input buffer, and a
+ * keep-alive request costs no malloc. The free list keeps at most SESSION_POOL_MAX works, each
+ * with its first input buffer. */
+typedef struct session_work {
+    http_request_t req;
+    outq_t out;
+    request_plan_t plan;  /* the current request's */
+    request_plan_t pending; /* the delayed one's */
+    bool planned;         /* the current request's head is complete and planned */
+    int plan_status;
+    char *block;          /* the URL capture then the input bytes; NULL while waiting for a delay */
+    size_t in_pos, in_len, in_cap;
+    uint64_t write_since; /* output became pending, or last made progress */
+    uint64_t delay_until;
+    uint64_t linger_until;
+    size_t linger_bytes;
+    struct session_work *next_free; /* in the free list */
+} session_work_t;
+
+#define SESSION_POOL_MAX 64
+
 typedef struct session {
     const server_options_t *opts;
     stats_t *stats;   /* the counters of the instance serving it */
+    session_work_t *work; /* NULL while the connection rests */
+    uint64_t head_since;  /* the current request head's first byte (or the connection's start) */
+    uint64_t idle_since;  /* input wait began (between requests or inside a body) */
     bool peer_eof;    /* the peer will send nothing more */
     bool closing;     /* the last response is queued */
     bool linger;      /* closing after an error: drain what the peer still sends before closing */
@@ -49,20 +76,6 @@ typedef struct session {
     bool seen_request; /* a request was complete: later waits are keep-alive idleness */
     bool was_writing;  /* output was pending at the last session_next (write_since is valid) */
     bool dead;         /* close at once: nothing more can or should be sent */
-    uint64_t head_since;  /* the current request head's first byte (or the connection's start) */
-    uint64_t idle_since;  /* input wait began (between requests or inside a body) */
-    uint64_t write_since; /* output became pending, or last made progress */
-    uint64_t delay_until;
-    uint64_t linger_until;
-    size_t linger_bytes;
-    bool planned;         /* the current request's head is complete and planned */
-    int plan_status;
-    request_plan_t plan;  /* the current request's */
-    request_plan_t pending; /* the delayed one's */
-    char *block;          /* NULL while idle; else the URL capture then the input bytes */
-    size_t in_pos, in_len, in_cap;
-    http_request_t req;
-    outq_t out;
 } session_t;
 
 void session_init(session_t *s, const server_options_t *opts, stats_t *stats, uint64_t now);
@@ -100,5 +113,10 @@ void session_io_failed(session_t *s);
 
 /* A deadline passed: answers a delayed request, or applies the timeout that expired. */
 void session_timer(session_t *s, uint64_t now);
+
+/* How many resting works the calling thread keeps; session_pool_drain frees them (a thread that
+ * ends does this itself). */
+unsigned session_pool_len(void);
+void session_pool_drain(void);
 
 #endif

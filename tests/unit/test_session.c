@@ -1,7 +1,7 @@
 /* The session and its driver contract: bytes in, responses out, in order; errors answer and
  * close (lingering when the peer may still send); the interim 100 Continue; delays and the three
  * timeouts as deadlines; a write in flight while a delayed answer is queued; no input buffer
- * while a connection waits. Time is simulated: every call gets an explicit `now`. */
+ * while a connection waits, and no work at all while it rests (taken back from a bounded free list). Time is simulated: every call gets an explicit `now`. */
 #include "check.h"
 #include "response.h"
 #include "session.h"
@@ -356,20 +356,82 @@ static void test_waiting_connections_hold_no_input_buffer(void)
 {
     session_t *s = new_session();
     session_next(s, T0);
-    CHECK(s->block == NULL); /* nothing read yet */
+    CHECK(s->work == NULL); /* nothing read yet */
     give(s, "GET /?delay_ms=50 HTTP/1.1\r\nHost: x\r\n\r\n");
-    CHECK(s->block != NULL);
+    CHECK(s->work != NULL && s->work->block != NULL);
     session_next(s, T0);
-    CHECK(s->block == NULL); /* waiting for its delay */
+    CHECK(s->work != NULL && s->work->block == NULL); /* waiting for its delay: the plan, no buffer */
     session_timer(s, T0 + 50 * MS);
     session_next(s, T0 + 50 * MS);
     take_output(s, T0 + 50 * MS);
     session_next(s, T0 + 50 * MS);
-    CHECK(s->block == NULL && s->out.arena == NULL); /* waiting for the next request */
+    CHECK(s->work == NULL); /* waiting for the next request: no parser, queue or buffer */
     give(s, "GET / HT"); /* half a head keeps its bytes */
     session_next(s, T0 + 50 * MS);
-    CHECK(s->block != NULL);
+    CHECK(s->work != NULL && s->work->block != NULL);
     end(s);
+}
+
+/* A resting connection's work serves the next connection that reads, parser started afresh even
+ * when the last one failed in the middle of a request. */
+static void test_resting_work_is_reused(void)
+{
+    session_pool_drain();
+    session_t *a = new_session();
+    give(a, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    session_next(a, T0);
+    session_work_t *first = a->work;
+    take_output(a, T0);
+    CHECK(!session_next(a, T0).close && a->work == NULL);
+    CHECK_INT(session_pool_len(), 1);
+    session_t *b = new_session();
+    give(b, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nX: \x01\r\n\r\n"); /* then a bad head */
+    CHECK(b->work == first && session_pool_len() == 0); /* taken back, not allocated */
+    CHECK(session_next(b, T0).write);
+    char *out = take_output(b, T0);
+    CHECK_INT(count(out, "HTTP/1.1 200 "), 1);
+    CHECK(strstr(out, "HTTP/1.1 400 ") != NULL);
+    end(b); /* its work, parser mid-error, goes back */
+    session_t *c = new_session();
+    give(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    CHECK(c->work == first);
+    CHECK(session_next(c, T0).write);
+    CHECK(strstr(take_output(c, T0), "HTTP/1.1 200 ") != NULL);
+    end(c);
+    end(a);
+}
+
+/* The free list keeps SESSION_POOL_MAX works; more connections resting at once free theirs. */
+static void test_free_list_is_bounded(void)
+{
+    enum { N = SESSION_POOL_MAX + 8 };
+    session_pool_drain();
+    session_t *s[N];
+    session_work_t *old[N];
+    for (int i = 0; i < N; i++) {
+        s[i] = new_session();
+        give(s[i], "GET / HT");
+        old[i] = s[i]->work;
+    }
+    for (int i = 0; i < N; i++)
+        end(s[i]);
+    CHECK_INT(session_pool_len(), SESSION_POOL_MAX);
+    int reused = 0; /* the first ones to read take the kept works back */
+    for (int i = 0; i < SESSION_POOL_MAX; i++) {
+        s[i] = new_session();
+        give(s[i], "GET / HT");
+        for (int j = 0; j < N; j++)
+            reused += s[i]->work == old[j];
+    }
+    CHECK_INT(reused, SESSION_POOL_MAX);
+    CHECK_INT(session_pool_len(), 0);
+    for (int i = SESSION_POOL_MAX; i < N; i++) {
+        s[i] = new_session();
+        give(s[i], "GET / HT");
+    }
+    for (int i = 0; i < N; i++)
+        end(s[i]);
+    session_pool_drain();
 }
 
 int main(void)
@@ -391,5 +453,7 @@ int main(void)
     test_header_timeout();
     test_idle_and_write_timeouts();
     test_waiting_connections_hold_no_input_buffer();
+    test_resting_work_is_reused();
+    test_free_list_is_bounded();
     return check_exit();
 }
