@@ -1,5 +1,7 @@
-/* The libuv driver of the session contract (session.h): uv_tcp reads and writes, one uv_timer per
- * connection for its deadlines, uv_signal for the stop.
+/* The libuv driver of the session contract (session.h): uv_tcp reads and writes, uv_signal for the
+ * stop. The connections' deadlines live in one heap (timer_heap.h) behind one uv_timer, and a
+ * uv_write_t is lent to a connection only while the socket is full: a uv_timer_t (152 bytes) and a
+ * uv_write_t (192) per connection would be most of an idle connection's memory.
  *
  * The listener is watched with uv_poll and accepted through the shared acceptor rather than
  * uv_listen/uv_accept: at EMFILE libuv sheds pending connections itself without telling the
@@ -18,6 +20,7 @@
 #include "session.h"
 #include "signals.h"
 #include "stats.h"
+#include "timer_heap.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -28,14 +31,19 @@
 
 typedef struct uconn {
     uv_tcp_t tcp;
-    uv_timer_t timer;     /* armed at or before the session's deadline */
-    uv_write_t write_req;
-    size_t write_len;     /* bytes handed to uv_write */
-    uint64_t armed;       /* the deadline the timer is set for, 0 when idle */
-    int open_handles;     /* freed when both handles are closed */
+    heap_entry_t timer;   /* at or before the session's deadline, in the server's heap */
     bool closing, reading;
     session_t s;
 } uconn_t;
+
+/* A write the socket did not take at once: lent to a connection until uv_write completes. */
+typedef struct pending_write {
+    uv_write_t req;
+    size_t len;           /* bytes handed to uv_write */
+    struct pending_write *next_free;
+} pending_write_t;
+
+#define FREE_WRITES_MAX 64 /* pending writes kept for reuse; more are freed */
 
 /* One loop with its listener: all of its state, so that a process could run several. Its own
  * handles have data == NULL (a connection's point to the connection). */
@@ -44,28 +52,27 @@ typedef struct uv_server {
     uv_poll_t listener_watch;
     uv_timer_t backoff_timer;
     uv_signal_t sigint_watcher, sigterm_watcher;
+    uv_timer_t conn_timer;  /* due at or before the earliest deadline in `timers` */
+    uint64_t conn_timer_at; /* the deadline it is set for, 0 when not set */
+    timer_heap_t timers;    /* the connections' */
+    pending_write_t *free_writes;
+    unsigned free_writes_len;
     acceptor_t acceptor;
     const server_options_t *opts;
 } uv_server_t;
 
 #define SERVER_OF(ptr, member) container_of(ptr, uv_server_t, member)
 
+static uv_server_t *server_of_conn(const uconn_t *c)
+{
+    return SERVER_OF(c->tcp.loop, loop);
+}
+
 static void apply(uconn_t *c);
 
 static void on_handle_closed(uv_handle_t *h)
 {
-    uconn_t *c = h->data;
-    if (--c->open_handles == 0)
-        free(c);
-}
-
-/* Before the timer exists: only the tcp handle to close. */
-static void conn_close_tcp_only(uconn_t *c)
-{
-    c->closing = true;
-    session_end(&c->s);
-    stats_conn_closed(c->s.stats);
-    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    free(h->data);
 }
 
 static void conn_close(uconn_t *c)
@@ -75,8 +82,8 @@ static void conn_close(uconn_t *c)
     c->closing = true;
     session_end(&c->s);
     stats_conn_closed(c->s.stats);
+    timer_heap_remove(&server_of_conn(c)->timers, &c->timer);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed); /* a write in flight is cancelled */
-    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -103,20 +110,89 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     apply(c);
 }
 
-static void on_timer(uv_timer_t *t)
+/* ---- deadlines: one heap, one uv_timer ---- */
+
+static void on_conn_timers(uv_timer_t *t);
+
+/* Sets the uv_timer for the earliest deadline unless it is due at or before it already. libuv
+ * timers count whole ms of a cached clock, so it may fire a little early: nothing is due then, and
+ * it is set again. Returns false when it cannot be set. */
+static bool schedule(uv_server_t *srv)
 {
-    uconn_t *c = t->data;
-    c->armed = 0;
+    heap_entry_t *first = timer_heap_first(&srv->timers);
+    if (!first || (srv->conn_timer_at && srv->conn_timer_at <= first->deadline_ns))
+        return true;
+    uv_update_time(&srv->loop);
+    uint64_t now = now_ns();
+    uint64_t ms = first->deadline_ns > now ? (first->deadline_ns - now + 999999) / 1000000 : 0;
+    if (uv_timer_start(&srv->conn_timer, on_conn_timers, ms, 0) != 0)
+        return false;
+    srv->conn_timer_at = first->deadline_ns;
+    return true;
+}
+
+static void fire(heap_entry_t *e, void *unused)
+{
+    (void)unused;
+    uconn_t *c = container_of(e, uconn_t, timer);
     session_timer(&c->s, now_ns());
     apply(c);
 }
 
+static void on_conn_timers(uv_timer_t *t)
+{
+    uv_server_t *srv = SERVER_OF(t, conn_timer);
+    srv->conn_timer_at = 0;
+    timer_heap_run_due(&srv->timers, now_ns(), fire, NULL);
+    if (!schedule(srv)) { /* no error path but the loop's: the timeouts would stop */
+        fprintf(stderr, "server-libuv: cannot set the connections' timer\n");
+        g_stop = 1;
+        uv_stop(&srv->loop);
+    }
+}
+
+/* A timer already due no later than the deadline is kept: when it fires early the session just
+ * names its new deadline. */
+static bool arm(uconn_t *c, uint64_t deadline)
+{
+    if (deadline == 0 || (heap_entry_active(&c->timer) && c->timer.deadline_ns <= deadline))
+        return true;
+    uv_server_t *srv = server_of_conn(c);
+    return timer_heap_set(&srv->timers, &c->timer, deadline) == 0 && schedule(srv);
+}
+
+/* ---- writes ---- */
+
+static pending_write_t *write_take(uv_server_t *srv)
+{
+    pending_write_t *w = srv->free_writes;
+    if (!w)
+        return malloc(sizeof *w);
+    srv->free_writes = w->next_free;
+    srv->free_writes_len--;
+    return w;
+}
+
+static void write_give_back(uv_server_t *srv, pending_write_t *w)
+{
+    if (srv->free_writes_len >= FREE_WRITES_MAX) {
+        free(w);
+        return;
+    }
+    w->next_free = srv->free_writes;
+    srv->free_writes = w;
+    srv->free_writes_len++;
+}
+
 static void on_write(uv_write_t *req, int status)
 {
+    pending_write_t *w = container_of(req, pending_write_t, req);
     uconn_t *c = req->data;
+    size_t len = w->len;
+    write_give_back(server_of_conn(c), w);
     if (c->closing) /* cancelled by the close */
         return;
-    session_out_done(&c->s, status == 0 ? c->write_len : 0, now_ns()); /* all bytes, or an error */
+    session_out_done(&c->s, status == 0 ? len : 0, now_ns()); /* all bytes, or an error */
     if (status < 0)
         session_io_failed(&c->s);
     apply(c);
@@ -138,12 +214,19 @@ static void write_out(uconn_t *c, uint64_t now)
     bufs = (const uv_buf_t *)session_out(&c->s, &count);
     if (count == 0)
         return;
-    c->write_len = 0;
+    uv_server_t *srv = server_of_conn(c);
+    pending_write_t *w = write_take(srv);
+    if (!w) { /* out of memory: the session closes */
+        session_io_failed(&c->s);
+        return;
+    }
+    w->len = 0;
     for (unsigned i = 0; i < count; i++)
-        c->write_len += bufs[i].len;
-    c->write_req.data = c;
+        w->len += bufs[i].len;
+    w->req.data = c;
     session_out_begin(&c->s);
-    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, bufs, count, on_write) != 0) {
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, bufs, count, on_write) != 0) {
+        write_give_back(srv, w);
         session_out_done(&c->s, 0, now);
         session_io_failed(&c->s);
     }
@@ -156,20 +239,6 @@ static bool set_reading(uconn_t *c, bool on)
     else if (!on && c->reading)
         c->reading = uv_read_stop((uv_stream_t *)&c->tcp) != 0;
     return c->reading == on;
-}
-
-/* libuv timers count whole ms of a cached clock, so they may fire a little early: the session
- * then names the same deadline again and never acts before it. */
-static bool arm(uconn_t *c, uint64_t deadline, uint64_t now)
-{
-    if (deadline == 0 || (c->armed && c->armed <= deadline))
-        return true;
-    uv_update_time(c->tcp.loop);
-    uint64_t ms = deadline > now ? (deadline - now + 999999) / 1000000 : 0;
-    if (uv_timer_start(&c->timer, on_timer, ms, 0) != 0)
-        return false;
-    c->armed = deadline;
-    return true;
 }
 
 static void apply(uconn_t *c)
@@ -193,7 +262,7 @@ static void apply(uconn_t *c)
                 session_shut_write(&c->s, fd, now);
             continue;
         }
-        if (!set_reading(c, w.read) || !arm(c, w.deadline_ns, now)) {
+        if (!set_reading(c, w.read) || !arm(c, w.deadline_ns)) {
             session_io_failed(&c->s);
             continue;
         }
@@ -214,23 +283,15 @@ static void conn_start(int fd, void *server)
         return;
     }
     c->tcp.data = c;
-    c->open_handles = 1;
     c->closing = c->reading = false;
-    c->armed = 0;
+    heap_entry_init(&c->timer);
     session_init(&c->s, srv->opts, srv->acceptor.stats, now_ns());
     if (uv_tcp_open(&c->tcp, fd) != 0) {
         stats_error(c->s.stats, ERR_IO);
         close(fd);
-        conn_close_tcp_only(c);
+        conn_close(c);
         return;
     }
-    if (uv_timer_init(&srv->loop, &c->timer) != 0) {
-        stats_error(c->s.stats, ERR_IO);
-        conn_close_tcp_only(c);
-        return;
-    }
-    c->timer.data = c;
-    c->open_handles = 2;
     apply(c);
 }
 
@@ -264,7 +325,7 @@ static void close_any(uv_handle_t *h, void *arg)
     (void)arg;
     if (uv_is_closing(h))
         return;
-    if (h->data) /* a connection's tcp or timer: close the whole connection */
+    if (h->data) /* a connection's tcp: close the whole connection */
         conn_close(h->data);
     else
         uv_close(h, NULL);
@@ -289,15 +350,20 @@ static int check(int rc, const char *what)
 static int server_open(uv_server_t *srv, int lfd, const server_options_t *opts, stats_t *stats)
 {
     srv->opts = opts;
+    srv->conn_timer_at = 0;
+    srv->timers = (timer_heap_t){0};
+    srv->free_writes = NULL;
+    srv->free_writes_len = 0;
     int rc = check(uv_loop_init(&srv->loop), "uv_loop_init");
     if (rc != 0)
         return rc;
     acceptor_init(&srv->acceptor, lfd, SOCK_NONBLOCK, stats);
-    srv->listener_watch.data = srv->backoff_timer.data = NULL;
+    srv->listener_watch.data = srv->backoff_timer.data = srv->conn_timer.data = NULL;
     srv->sigint_watcher.data = srv->sigterm_watcher.data = NULL;
     if ((rc = check(uv_poll_init_socket(&srv->loop, &srv->listener_watch, lfd), "uv_poll_init_socket")) == 0 &&
         (rc = check(uv_poll_start(&srv->listener_watch, UV_READABLE, on_listener), "uv_poll_start")) == 0 &&
         (rc = check(uv_timer_init(&srv->loop, &srv->backoff_timer), "uv_timer_init")) == 0 &&
+        (rc = check(uv_timer_init(&srv->loop, &srv->conn_timer), "uv_timer_init")) == 0 &&
         (rc = check(uv_signal_init(&srv->loop, &srv->sigint_watcher), "uv_signal_init")) == 0 &&
         (rc = check(uv_signal_init(&srv->loop, &srv->sigterm_watcher), "uv_signal_init")) == 0 &&
         (rc = check(uv_signal_start(&srv->sigint_watcher, on_stop_signal, SIGINT), "uv_signal_start")) == 0 &&
@@ -310,6 +376,18 @@ static int server_open(uv_server_t *srv, int lfd, const server_options_t *opts, 
     return rc;
 }
 
+/* What the loop's handles leave behind: the heap's slots and the pending writes kept for reuse. */
+static void server_free(uv_server_t *srv)
+{
+    timer_heap_free(&srv->timers);
+    while (srv->free_writes) {
+        pending_write_t *w = srv->free_writes;
+        srv->free_writes = w->next_free;
+        free(w);
+    }
+    srv->free_writes_len = 0;
+}
+
 /* Runs until a stop request has closed every handle; then releases the loop. */
 static int server_run(uv_server_t *srv)
 {
@@ -318,6 +396,7 @@ static int server_run(uv_server_t *srv)
     if (rc != 0)
         fprintf(stderr, "server-libuv: uv_loop_close: %s\n", uv_strerror(rc));
     acceptor_close(&srv->acceptor);
+    server_free(srv);
     return rc;
 }
 
