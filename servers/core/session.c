@@ -310,7 +310,7 @@ static void advance(session_t *s, uint64_t now)
         }
         stats_request_begin(s->stats);
         if (plan.delay_ns > 0) {
-            w->pending = plan;
+            w->plan = plan;
             s->delayed = true;
             w->delay_until = now + plan.delay_ns;
             return;
@@ -481,7 +481,7 @@ void session_timer(session_t *s, uint64_t now)
     session_work_t *w = s->work;
     if (s->delayed && now >= w->delay_until) {
         s->delayed = false;
-        answer(s, &w->pending);
+        answer(s, &w->plan);
         return; /* the other deadlines are measured again by session_next */
     }
     if (s->shut) {

@@ -47,8 +47,8 @@ typedef struct session_want {
 typedef struct session_work {
     http_request_t req;
     outq_t out;
-    request_plan_t plan;  /* the current request's */
-    request_plan_t pending; /* the delayed one's */
+    request_plan_t plan;  /* the current request's; while `delayed`, the delayed one's (nothing is
+                           * parsed meanwhile) */
     bool planned;         /* the current request's head is complete and planned */
     int plan_status;
     char *block;          /* the URL capture then the input bytes; NULL while waiting for a delay */
@@ -72,7 +72,7 @@ typedef struct session {
     bool closing;     /* the last response is queued */
     bool linger;      /* closing after an error: drain what the peer still sends before closing */
     bool shut;        /* the write side is shut: lingering */
-    bool delayed;     /* `pending` waits for delay_until */
+    bool delayed;     /* work->plan waits for delay_until */
     bool seen_request; /* a request was complete: later waits are keep-alive idleness */
     bool was_writing;  /* output was pending at the last session_next (write_since is valid) */
     bool dead;         /* close at once: nothing more can or should be sent */
