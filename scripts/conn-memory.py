@@ -10,7 +10,8 @@ thousand.
 MODEL is a name (server-MODEL in the bin dir) or a path; default: every server-* there. Memory
 does not depend on timing, so the figure is good on a busy machine too. Models that serve fewer
 connections at once (blocking, pools, select past FD_SETSIZE) are reported with the number they
-actually hold in flight. Standard library only; exits 2 on bad input."""
+actually hold in flight. docs/conn-memory.md says what each byte of an event loop's connection is.
+Standard library only; exits 2 on bad input."""
 import argparse
 import json
 import os
@@ -128,7 +129,8 @@ def table_line(r):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="What each byte of a connection is: docs/conn-memory.md.")
     ap.add_argument("models", nargs="*", help="model names or server paths (default: every server-*)")
     ap.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bin"))
     ap.add_argument("-n", "--connections", type=int, default=10000)
