@@ -121,3 +121,14 @@ def test_an_impossible_idle_count_is_refused_naming_the_limit(args, limit):
 def test_help_lists_the_idle_options():
     out = run_loadgen("-h", timeout=10, check_rc=0).stdout
     assert "--idle N" in out and "--idle-mode M" in out
+
+
+def test_each_host_of_a_multi_host_run_holds_its_share_of_idle_connections():
+    from c10k import multihost
+    args = ["loadgen", "-k", "-c", "3", "-n", "30", "--idle", "1001", "http://10.0.0.1:8080/"]
+    shares = []
+    for k in range(3):
+        a = multihost.shard_args(args, {"loadgen": "loadgen", "source": None}, k, 3)
+        shares.append(int(a[a.index("--idle") + 1]))
+        assert a.count("--idle") == 1
+    assert shares == [334, 334, 333]
