@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from hostile_servers import closed_port
+from hostile_servers import HostileServer, closed_port
 from test_loadgen_util import loadgen_path, parse_text_report, run_json, run_loadgen, validate
 
 IDLE = 300
@@ -82,6 +82,21 @@ def test_a_server_closing_idle_connections_shows_with_the_cause(server_factory, 
         f"100 (EOF: {closed['eof']}, reset: 0, timeout answer: {closed['timeout_answer']})")
     timeouts = srv.stats()["timeouts"]
     assert timeouts["idle" if cause == "eof" else "header"] == 100
+
+
+@pytest.mark.parametrize("behaviour, cause", [
+    ("one_then_reset", "reset"),       # answers, then resets the connection while it is idle
+    ("trailing", "timeout_answer"),    # bytes after the one answer: nobody asked for them
+])
+def test_idle_connections_ended_by_a_hostile_server_show_the_cause(behaviour, cause):
+    with HostileServer(behaviour) as hs:
+        # The load (20 requests, each waiting for the server's 10 ms pause before a close or reset
+        # on its kept-alive connection) outlasts that pause after the idle ones' answers.
+        doc, _ = run_json("-k", "-c", 1, "-n", 20, "--idle", 20, hs.url, timeout=30)
+    closed = {"eof": 0, "reset": 0, "timeout_answer": 0, cause: 20}
+    assert doc["idle"] == {"requested": 20, "opened": 20, "held_at_end": 0, "failed_to_open": 0,
+                           "closed_by_server": closed}
+    assert doc["summary"]["complete"] == 20
 
 
 def test_idle_connections_split_over_processes_and_merge(server_factory):
