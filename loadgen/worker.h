@@ -8,6 +8,7 @@
  *   engine.c    the whole run: shared setup, threads, signals, the result */
 #ifndef LG_WORKER_H
 #define LG_WORKER_H
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -33,7 +34,11 @@
  * left every response waiting until all were opened. */
 #define LG_CONNECTS_PER_ROUND 64
 
-enum lg_conn_state { LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED };
+enum lg_conn_state {
+    LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED,
+    /* --idle connections (idle.c), never in the load: opening, then held or done. */
+    LG_C_HOLD_CONNECTING, LG_C_HOLD_WRITING, LG_C_HOLD_READING, LG_C_HELD, LG_C_HOLD_DONE
+};
 enum lg_stop { LG_STOP_NONE, LG_STOP_INTERRUPT, LG_STOP_REFUSED, LG_STOP_ERROR };
 
 struct lg_thread;
@@ -72,6 +77,11 @@ typedef struct lg_shared {
     atomic_int ever_connected;
     atomic_llong doclen;
     atomic_int threads_done;
+    /* --idle: the threads open their idle connections before the load; the main thread starts
+     * the clock (t0) once every thread is ready, then sets idle_go. */
+    uint64_t idle_t0;       /* the idle connections' own ramp starts here */
+    atomic_int idle_ready;
+    atomic_int idle_go;
     pthread_t main_thread;
     pthread_mutex_t info_lock;
     char server[256];
@@ -112,6 +122,7 @@ typedef struct lg_thread {
     lg_head_cache head_cache;
     uint64_t end_us;
     int failed_alloc;
+    struct lg_idle_set *iset; /* --idle: this thread's idle connections (idle.h), or NULL */
     uint64_t last_event_us; /* for --busy-poll */
     int no_pwait2;          /* epoll_pwait2 is missing: epoll_wait with ms timeouts */
     atomic_ullong prog_complete, prog_errors;
@@ -128,6 +139,26 @@ static inline lg_conn *lg_conn_of_timer(lg_timer *t)
 static inline uint64_t lg_span(uint64_t a, uint64_t b)
 {
     return b > a ? b - a : 0;
+}
+
+/* Writes what is left of buf[0..len) on c (c->written bytes went out before). Returns 0 once all
+ * of it is written, EAGAIN when the socket is full (an edge-triggered EPOLLOUT tells when there is
+ * room), or the errno of the failure. Inline: a kept-alive request passes here every time. */
+static inline int lg_conn_write_rest(lg_thread *t, lg_conn *c, const char *buf, size_t len)
+{
+    while (c->written < len) {
+        ssize_t n = t->tr.write(c, buf + c->written, len - c->written);
+        if (n > 0) {
+            c->written += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return EAGAIN;
+        return n < 0 ? errno : EIO;
+    }
+    return 0;
 }
 
 /* conn.c */
