@@ -38,7 +38,8 @@ enum lg_connfail lg_connfail_class(int err);
     X(connections_opened, 0)  /* successful connects */                                          \
     X(non_2xx, 0)             /* complete responses with a status outside 200-299 */             \
     X(warmup_requests, 1)     /* requests that ended during --warmup (not counted otherwise) */ \
-    X(junk_after_response, 1) /* complete responses followed by bytes that frame no response */
+    X(junk_after_response, 1) /* complete responses followed by bytes that frame no response */ \
+    X(connects_abandoned, 1)  /* -n: connects still pending once the n requests were taken */
 
 typedef struct lg_counts {
 #define LG_COUNTS_FIELD(name, optional) uint64_t name;
