@@ -18,14 +18,11 @@ uint64_t lg_schedule_rate_slot(const lg_thread *t, uint64_t k)
     return t->sh->t0 + (uint64_t)at;
 }
 
-/* Closed loop with -n: whether a new connect would only compete with pending ones for the last
- * requests (conn.c claims a place when a connect ends). It waits for them, but not for those
- * pending LG_CONNECT_STALE_US or longer, which likely wait for a SYN retransmission: a new
- * connection may race those. Sets t->held_until to when the next pending connect turns stale. */
-static int hold_connect(lg_thread *t, uint64_t now)
+/* Closed loop with -n: pending connects (their request has no place among the n yet, conn.c)
+ * that have waited LG_CONNECT_STALE_US or longer, which likely wait for a SYN retransmission.
+ * Sets t->held_until to when the next one turns stale. The connect timers run in start order. */
+static int stale_pending(lg_thread *t, uint64_t now)
 {
-    if (t->unlimited || t->pending_claims == 0 || t->issued >= t->quota)
-        return 0; /* nothing to wait for, or nothing left to take (the connection retires) */
     uint64_t ctimeout = t->sh->connect_timeout_us;
     int stale = 0;
     lg_timer *tm = lg_timers_first(&t->connect_timers);
@@ -37,6 +34,15 @@ static int hold_connect(lg_thread *t, uint64_t now)
         }
         stale += lg_conn_of_timer(tm)->claim_pending;
     }
+    return stale;
+}
+
+/* Whether a new connect would only compete with the fresh pending ones for the last requests: it
+ * waits for them (no connect the run cannot use), but races those gone stale. */
+static int hold_connect(const lg_thread *t, int stale)
+{
+    if (t->unlimited || t->pending_claims == 0 || t->issued >= t->quota)
+        return 0; /* nothing to wait for, or nothing left to take (the connection retires) */
     return t->issued + (uint64_t)(t->pending_claims - stale) >= t->quota;
 }
 
@@ -47,7 +53,7 @@ void lg_schedule_dispatch(lg_thread *t, uint64_t now)
         /* Only those idle now: one that fails at once (refused) waits for the next round, so a
          * dead target cannot recurse or spin here without epoll and the stop checks. */
         lg_conn **batch = t->idle;
-        int n = t->nidle, budget_out = 0;
+        int n = t->nidle, budget_out = 0, stale = -1; /* counted once, when first needed */
         t->idle = t->idle_spare;
         t->idle_spare = batch;
         t->nidle = 0;
@@ -56,7 +62,8 @@ void lg_schedule_dispatch(lg_thread *t, uint64_t now)
             if (batch[i]->fd < 0 && t->connect_budget <= 0) {
                 lg_conn_push_idle(t, batch[i]); /* next round, after the events */
                 budget_out = 1;
-            } else if (batch[i]->fd < 0 && hold_connect(t, now)) {
+            } else if (batch[i]->fd < 0 && t->pending_claims > 0 &&
+                       hold_connect(t, stale >= 0 ? stale : (stale = stale_pending(t, now)))) {
                 lg_conn_push_idle(t, batch[i]); /* a pending connect ends, or turns stale */
             } else {
                 lg_conn_start_request(t, batch[i], now, now);
