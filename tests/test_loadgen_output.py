@@ -3,10 +3,9 @@ that fits the machine, -q that is quiet, and connects against a listen queue too
 burst (a SYN dropped and sent again 1 s later) that neither stall an -n run nor go unexplained."""
 import json
 import os
-import socket
 import subprocess
-import threading
 
+from hostile_servers import HostileServer
 from test_loadgen_util import loadgen_path, run_json, run_loadgen, validate
 
 
@@ -93,68 +92,11 @@ def subprocess_run(cmd):
 
 # ---- a listen queue too small for the burst -------------------------------------------------
 
-class TinyBacklogServer:
+def tiny_backlog_server(delay=0.0):
     """listen(1): the kernel queues two finished handshakes and drops the SYNs beyond them, so
-    they come again 1 s later. It accepts nothing for its first 0.3 s, then answers each
-    connection in a thread of its own after `delay` seconds: HTTP/1.0 and close, or with
-    keepalive HTTP/1.1 and every request of the connection (no reconnects fill the queue)."""
-
-    def __init__(self, delay=0.0, keepalive=False):
-        self.keepalive = keepalive
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(1)
-        self.port = self.sock.getsockname()[1]
-        self.delay = delay
-        self.accepted = 0
-        self.stop = threading.Event()
-        self.threads = []
-        self.loop = threading.Thread(target=self._accept_loop, daemon=True)
-        self.loop.start()
-
-    def _accept_loop(self):
-        if self.stop.wait(0.3):
-            return
-        self.sock.settimeout(0.1)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            t = threading.Thread(target=self._answer, args=(conn,), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def _answer(self, conn):
-        with conn:
-            conn.settimeout(5)
-            data = b""
-            try:
-                while True:
-                    while b"\r\n\r\n" not in data:
-                        chunk = conn.recv(4096)
-                        if not chunk:
-                            return
-                        data += chunk
-                    data = data[data.index(b"\r\n\r\n") + 4:]
-                    if self.stop.wait(self.delay):
-                        return
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" if self.keepalive
-                                 else b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
-                    if not self.keepalive:
-                        return
-            except OSError:
-                return
-
-    def close(self):
-        self.stop.set()
-        self.loop.join(5)
-        for t in self.threads:
-            t.join(5)
-        self.sock.close()
+    they come again 1 s later. The server accepts nothing for its first 0.3 s, then answers
+    every request after `delay` seconds, each connection in a thread of its own."""
+    return HostileServer("ok", delay=delay, backlog=1, accept_after=0.3)
 
 
 def test_connects_stuck_behind_a_full_listen_queue_do_not_hold_an_n_run():
@@ -162,14 +104,11 @@ def test_connects_stuck_behind_a_full_listen_queue_do_not_hold_an_n_run():
     take all 20 requests (fast answers: well before the SYNs come again at 1 s), and the run ends
     then: the 6 stuck connects are abandoned, neither requests nor failures. Before, each held one
     of the 20 requests and the run waited for the resent SYNs (connects of 1 s or more)."""
-    srv = TinyBacklogServer()
-    try:
-        doc, _ = run_json("-n", 20, "-c", 8, f"http://127.0.0.1:{srv.port}/", timeout=60)
-    finally:
-        srv.close()
+    with tiny_backlog_server() as srv:
+        doc, _ = run_json("-n", 20, "-c", 8, srv.url, timeout=60)
     s = doc["summary"]
     assert s["complete"] == 20 and s["failed"] == 0 and s["attempts"] == 20
-    assert s["connections_opened"] == 20
+    assert s["connections_opened"] == 20 == srv.accepted  # no connect the run did not use
     # A box loaded enough to take 0.7 s for 20 answers lets a resent SYN in: then that connect
     # serves a request and counts as slow instead of abandoned. Every dropped SYN is one or other.
     assert s["connects_abandoned"] + doc["slow_connects"]["count"] == 6
@@ -181,13 +120,10 @@ def test_connects_of_a_second_are_named_as_a_full_listen_queue(tmp_path):
     still busy with the 30 requests when the resent SYNs come in at 1 s (kept alive, they leave
     the queue empty for them): those 2 connects, of 1 s or more, serve requests and the report
     names them, with what to try."""
-    srv = TinyBacklogServer(delay=0.1, keepalive=True)
     out = tmp_path / "r.json"
-    try:
-        proc = run_loadgen("--no-progress", "--json", str(out), "-n", 30, "-c", 4, "-k",
-                           f"http://127.0.0.1:{srv.port}/", timeout=60, check_rc=0)
-    finally:
-        srv.close()
+    with tiny_backlog_server(delay=0.1) as srv:
+        proc = run_loadgen("--no-progress", "--json", str(out), "-n", 30, "-c", 4, "-k", srv.url,
+                           timeout=60, check_rc=0)
     doc = json.loads(out.read_text())
     validate(doc)
     assert doc["summary"]["complete"] == 30 and doc["summary"]["failed"] == 0
@@ -210,11 +146,8 @@ def test_a_run_without_slow_connects_has_no_note(server_factory):
 def test_open_loop_keeps_each_request_on_its_own_connect():
     """--rate: a request belongs to its slot, so a stuck connect is waited for and its request
     counted, not abandoned (its latency is what the server's queue cost)."""
-    srv = TinyBacklogServer()
-    try:
-        doc, _ = run_json("-n", 8, "-c", 4, "--rate", 1000, f"http://127.0.0.1:{srv.port}/", timeout=60)
-    finally:
-        srv.close()
+    with tiny_backlog_server() as srv:
+        doc, _ = run_json("-n", 8, "-c", 4, "--rate", 1000, srv.url, timeout=60)
     assert doc["summary"]["complete"] == 8 and doc["summary"]["connects_abandoned"] == 0
     assert doc["slow_connects"]["count"] >= 1
 
