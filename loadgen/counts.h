@@ -39,6 +39,7 @@ enum lg_connfail lg_connfail_class(int err);
     X(non_2xx, 0)             /* complete responses with a status outside 200-299 */             \
     X(warmup_requests, 1)     /* requests that ended during --warmup (not counted otherwise) */ \
     X(junk_after_response, 1) /* complete responses followed by bytes that frame no response */ \
+    X(connects_abandoned, 1)  /* -n: connects still pending once the n requests were taken */   \
     /* --idle (idle.h): connections held beside the load; never in the counters above. The JSON  \
      * also gives them as the "idle" object. */                                                  \
     X(idle_requested, 1)      /* idle connections asked for */                                   \

@@ -96,8 +96,10 @@ static int run_due_work(lg_thread *t, uint64_t now)
     }
     if (now >= sh->measure_start)
         close_seconds(t, now);
-    if (lg_schedule_quota_done(t))
+    if (lg_schedule_quota_done(t)) {
+        lg_conn_abandon_pending(t);
         return 1;
+    }
     if (t->failed_alloc) {
         atomic_store(&sh->stop, LG_STOP_ERROR);
         return 1;

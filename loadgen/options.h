@@ -36,7 +36,8 @@ typedef struct lg_options {
     char *body;             /* its contents */
     size_t body_len;
     const char *content_type; /* -T */
-    int quiet;              /* -q */
+    int quiet;              /* -q: no progress, no notes (warnings and errors still print) */
+    int worker;             /* --processes: 1 + this worker process's index; 0 otherwise */
     int verbosity;          /* -v */
     int variable_length;    /* -l */
     int threads;            /* --threads / -W (per process) */

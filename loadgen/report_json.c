@@ -247,6 +247,13 @@ static json_t *report_head_json(const lg_result *r)
         json_object_set_new(root, "connect_failures", connfail); /* errors.connect by cause */
     else
         json_decref(connfail);
+    char note[512];
+    if (root)
+        json_object_set_new(root, "slow_connects",
+                            json_pack("{s:i, s:I, s:o}", "threshold_ms", LG_SLOW_CONNECT_US / 1000,
+                                      "count", (json_int_t)lg_result_slow_connects(r), "note",
+                                      lg_result_connect_note(r, note, sizeof note)
+                                          ? json_string(note) : json_null()));
     if (root && !r->lacks_establishment) {
         int all = r->concurrency > 0 && r->counts.answered >= (uint64_t)r->concurrency;
         json_object_set_new(root, "establishment",

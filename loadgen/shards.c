@@ -59,7 +59,7 @@ static void worker_options(const lg_options *o, int k, int n, lg_options *w)
         w->rate = o->rate * w->concurrency / o->concurrency;
     if (w->threads > w->concurrency)
         w->threads = w->concurrency;
-    w->quiet = 1;
+    w->worker = k + 1; /* prints its notes only if it is the first, and no progress */
     w->progress = 0;
     if (o->nsources >= (size_t)n) {
         size_t first = o->nsources * (size_t)k / (size_t)n, last = o->nsources * (size_t)(k + 1) / (size_t)n;

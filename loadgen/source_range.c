@@ -167,9 +167,10 @@ static long time_wait_sockets(void)
 }
 
 int lg_sources_choose(struct lg_options *o, const struct sockaddr_storage *target, char *note,
-                      size_t notelen)
+                      size_t notelen, int *warning)
 {
     note[0] = 0;
+    *warning = 0;
     size_t conns = (size_t)o->concurrency + (size_t)o->idle; /* --idle ones take ports too */
     if (o->nsources || conns <= LG_CONNS_PER_SOURCE)
         return 0;
@@ -188,6 +189,7 @@ int lg_sources_choose(struct lg_options *o, const struct sockaddr_storage *targe
     long ports = local_ports(), tw = time_wait_sockets();
     if (2L * o->concurrency < ports)
         return 0;
+    *warning = 1;
     char tws[96] = "";
     if (tw >= 0)
         snprintf(tws, sizeof tws, "; %ld sockets are in TIME_WAIT now and may hold more", tw);

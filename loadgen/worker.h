@@ -33,6 +33,9 @@
  * take milliseconds when the kernel searches for a free port, and 20,000 of them in a row once
  * left every response waiting until all were opened. */
 #define LG_CONNECTS_PER_ROUND 64
+/* A connect still pending after this long most likely lost its SYN to a full listen queue (the
+ * kernel resends it after 1 s): new connections may then race it for the last requests of -n. */
+#define LG_CONNECT_STALE_US 200000
 
 enum lg_conn_state {
     LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED,
@@ -51,6 +54,8 @@ typedef struct lg_conn {
     unsigned char counted;  /* started after the warm-up (or, -t only, ended after it): it counts */
     unsigned char connected;
     unsigned char backoff_level; /* consecutive failed connects: sets the next wait */
+    unsigned char claim_pending; /* closed loop with -n: the request takes its place among the n
+                                    when its connect ends, not when it starts (conn.c) */
     size_t written;
     uint32_t gidx;          /* global connection index: ramp slot and source address */
     uint64_t t_start;       /* request start (intended start with --rate) */
@@ -100,6 +105,9 @@ typedef struct lg_thread {
     uint64_t quota, issued;
     int inflight, open_socks;
     int next_open;          /* ramp: next connection to bring in */
+    int pending_claims;     /* connects whose request has no place among the n yet */
+    uint64_t held_until;    /* closed loop: idle connections wait for pending connects until
+                               then (0: none is held, wake at once) */
     lg_conn **idle;            /* connections waiting to start a request */
     lg_conn **idle_spare;      /* the closed loop swaps lists so that re-queued ones wait a round */
     int nidle;
@@ -167,6 +175,8 @@ void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now);
 void lg_conn_push_idle(lg_thread *t, lg_conn *c);
 /* A request failed (cls, errno err, or what): counted, then its connection closes or backs off. */
 void lg_conn_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what, uint64_t now);
+/* The run's last request was taken: connects still pending are closed, counted as abandoned. */
+void lg_conn_abandon_pending(lg_thread *t);
 
 /* outcome.c: counts how a request ended and says what its connection should do next. */
 enum lg_verdict {

@@ -4,6 +4,9 @@ Each one listens on 127.0.0.1 port 0 in a background thread of the test process 
 connections it accepted and the requests it read. Use as a context manager; leaving it closes
 the listener and every connection it holds, so no test can leave a thread or socket behind.
 
+`backlog` is the listen() backlog; `accept_after` seconds pass before the first accept (a small
+backlog then overflows: the kernel drops the SYNs beyond it and resends them 1 s later).
+
 Behaviours (the `behaviour` argument):
   ok          200 with a fixed body, keep-alive as the client asks (HTTP/1.1 rules)
   trailing    the same, with bytes after each response that belong to no response
@@ -44,7 +47,9 @@ def closed_port():
 
 
 class HostileServer:
-    def __init__(self, behaviour, trickle_delay=0.02, delay=0.0, raw=b""):
+    def __init__(self, behaviour, trickle_delay=0.02, delay=0.0, raw=b"", backlog=1024,
+                 accept_after=0.0):
+        self.accept_after = accept_after
         self.behaviour = behaviour
         self.raw = raw
         self.trickle_delay = trickle_delay
@@ -61,7 +66,7 @@ class HostileServer:
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(1024)
+        self.sock.listen(backlog)
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -89,6 +94,8 @@ class HostileServer:
             t.join(5)
 
     def _accept_loop(self):
+        if self._stop.wait(self.accept_after):
+            return
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
