@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 
 #include "clock.h"
+#include "idle.h"
 #include "worker.h"
 
 static void lg_conn_close_socket(lg_thread *t, lg_conn *c)
@@ -55,8 +56,49 @@ static inline void apply(lg_thread *t, lg_conn *c, enum lg_verdict v, uint64_t n
         lg_conn_push_idle(t, c);
 }
 
+/* Closed loop with -n, like ab: a new connection's request takes its place among the n when its
+ * connect ends, not when it starts. A connect whose SYN a full listen queue dropped waits 1 s for
+ * the kernel to resend it; meanwhile the connections that got through take the remaining requests,
+ * and the run ends when the n are done instead of waiting for the stuck connect. Returns 0 when
+ * every place was already taken: the connection is then abandoned. */
+static int claim(lg_thread *t, lg_conn *c)
+{
+    if (!c->claim_pending)
+        return 1;
+    c->claim_pending = 0;
+    t->pending_claims--;
+    if (t->issued >= t->quota)
+        return 0;
+    t->issued++;
+    return 1;
+}
+
+/* A connect that ended (or never ended) after the run's last request was taken: closed, and
+ * counted as abandoned, neither as a request nor as a failure. */
+static void abandon(lg_thread *t, lg_conn *c)
+{
+    lg_conn_close_socket(t, c);
+    lg_timer_remove(&c->timer);
+    if (t->capture_owner == c)
+        t->capture_owner = NULL;
+    t->inflight--;
+    t->counts.connects_abandoned++;
+    c->state = LG_C_RETIRED;
+}
+
+void lg_conn_abandon_pending(lg_thread *t)
+{
+    for (int i = 0; i < t->nconns && t->pending_claims > 0; i++)
+        if (t->conns[i].claim_pending && !claim(t, &t->conns[i]))
+            abandon(t, &t->conns[i]);
+}
+
 void lg_conn_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what, uint64_t now)
 {
+    if (!claim(t, c)) {
+        abandon(t, c);
+        return;
+    }
     apply(t, c, lg_outcome_fail(t, c, cls, err, what, now), now);
 }
 
@@ -67,6 +109,10 @@ static void complete(lg_thread *t, lg_conn *c, size_t extra, uint64_t now)
 
 static void lg_conn_connected(lg_thread *t, lg_conn *c, uint64_t now)
 {
+    if (!claim(t, c)) {
+        abandon(t, c);
+        return;
+    }
     c->connected = 1;
     c->backoff_level = 0;
     c->t_connected = now;
@@ -216,19 +262,12 @@ static int early_answer(lg_thread *t, lg_conn *c, uint64_t now)
 static void lg_conn_write_request(lg_thread *t, lg_conn *c, uint64_t now)
 {
     lg_shared *sh = t->sh;
-    while (c->written < sh->req_len) {
-        ssize_t n = t->tr.write(c, sh->req + c->written, sh->req_len - c->written);
-        if (n > 0) {
-            c->written += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c->state = LG_C_WRITING; /* edge-triggered EPOLLOUT tells when there is room */
-            return;
-        }
-        int err = n < 0 ? errno : EIO;
+    int err = lg_conn_write_rest(t, c, sh->req, sh->req_len);
+    if (err == EAGAIN) {
+        c->state = LG_C_WRITING; /* edge-triggered EPOLLOUT tells when there is room */
+        return;
+    }
+    if (err) {
         if (c->written == 0 && c->reused && !c->retried && (err == EPIPE || err == ECONNRESET)) {
             retry_request(t, c, now);
             return;
@@ -252,7 +291,12 @@ void lg_conn_start_request(lg_thread *t, lg_conn *c, uint64_t now, uint64_t inte
             c->state = LG_C_RETIRED;
             return;
         }
-        t->issued++;
+        if (c->fd < 0 && t->rate_interval_us <= 0) { /* claimed when its connect ends */
+            c->claim_pending = 1;
+            t->pending_claims++;
+        } else { /* --rate: a request belongs to its slot, however long its connect takes */
+            t->issued++;
+        }
     }
     c->counted = (unsigned char)counted;
     c->t_start = intended;
@@ -306,6 +350,7 @@ void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now)
             lg_conn_close_socket(t, c);
         return;
     default:
+        lg_idle_handle_event(t, c, ev, now); /* an --idle connection, or one with nothing to do */
         return;
     }
 }

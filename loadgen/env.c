@@ -1,6 +1,7 @@
 /* Facts about the machine, recorded with every result so runs can be compared honestly. */
 #include "env.h"
 
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -56,7 +57,11 @@ json_t *lg_env_json(long nofile_limit)
         snprintf(kernel, sizeof kernel, "%s %s %s", u.sysname, u.release, u.machine);
     cpu_model(cpu, sizeof cpu);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "hostname", host, "kernel", kernel, "cpu_model",
-                     cpu, "cores", (json_int_t)(cores > 0 ? cores : 1), "nofile_limit",
+    /* The cores this process may run on (taskset, cgroup cpusets): what more threads could use. */
+    cpu_set_t set;
+    long allowed = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : cores;
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "hostname", host, "kernel", kernel,
+                     "cpu_model", cpu, "cores", (json_int_t)(cores > 0 ? cores : 1), "cpus_allowed",
+                     (json_int_t)(allowed > 0 ? allowed : 1), "nofile_limit",
                      (json_int_t)(nofile_limit > 0 ? nofile_limit : 0), "loadgen_version", LG_VERSION);
 }

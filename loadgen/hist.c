@@ -191,3 +191,13 @@ size_t hist_pairs_normalize(hist_pair *pairs, size_t n)
     }
     return out + 1;
 }
+
+uint64_t hist_count_at_least(const hist *h, uint64_t v)
+{
+    if (h->count == 0 || h->max < v)
+        return 0;
+    uint64_t n = 0;
+    for (uint32_t i = hist_index(v > HIST_HIGHEST ? HIST_HIGHEST : v); i < HIST_COUNTS_LEN; i++)
+        n += h->counts[i];
+    return n;
+}

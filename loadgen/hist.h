@@ -85,6 +85,9 @@ hist_summary hist_get_summary(const hist *h);
 double hist_mean(const hist_summary *s);
 double hist_stddev(const hist_summary *s);
 
+/* How many values were v or more (a bucket that straddles v counts whole: within 0.1 %). */
+uint64_t hist_count_at_least(const hist *h, uint64_t v);
+
 /* Values at the percentiles ps[0..n) (ascending), in us: the highest value equivalent to the
  * bucket where the percentile falls, capped at the exact max. 0 for an empty histogram. */
 void hist_percentiles(const hist *h, const double *ps, size_t n, uint64_t *out);

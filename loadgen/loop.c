@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "idle.h"
 #include "worker.h"
 
 static void close_seconds(lg_thread *t, uint64_t now)
@@ -95,8 +96,10 @@ static int run_due_work(lg_thread *t, uint64_t now)
     }
     if (now >= sh->measure_start)
         close_seconds(t, now);
-    if (lg_schedule_quota_done(t))
+    if (lg_schedule_quota_done(t)) {
+        lg_conn_abandon_pending(t);
         return 1;
+    }
     if (t->failed_alloc) {
         atomic_store(&sh->stop, LG_STOP_ERROR);
         return 1;
@@ -137,6 +140,54 @@ static void handle_events(lg_thread *t, struct epoll_event *evs, int n)
     }
 }
 
+/* --idle: this thread is done opening; the last one to be tells the main thread to start the clock. */
+static void idle_ready(lg_shared *sh)
+{
+    if (atomic_fetch_add(&sh->idle_ready, 1) + 1 == sh->nthreads)
+        pthread_kill(sh->main_thread, SIGUSR1);
+}
+
+/* --idle, when this thread's loop cannot run: ready at once, then wait for the main thread's go
+ * without the loop, since the clock (t0) is not set before it. */
+static void idle_give_up(lg_shared *sh, int ready)
+{
+    if (!ready)
+        idle_ready(sh);
+    while (!atomic_load(&sh->idle_go)) {
+        struct timespec ms = {0, 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+}
+
+/* --idle: opens this thread's idle connections before the load, tells the main thread, and holds
+ * them until it starts the clock (idle_go). Returns -1 when the loop broke. */
+static int open_idle(lg_thread *t, struct epoll_event *evs)
+{
+    lg_shared *sh = t->sh;
+    int ready = 0;
+    while (!atomic_load(&sh->idle_go)) {
+        uint64_t now = lg_now_us(), deadline = UINT64_MAX;
+        if (!ready && (atomic_load_explicit(&sh->stop, memory_order_relaxed) != LG_STOP_NONE ||
+                       lg_idle_due(t, now))) {
+            ready = 1;
+            idle_ready(sh);
+        }
+        if (!ready)
+            deadline = lg_idle_next_deadline(t, now);
+        int n = wait_events(t, evs, now, deadline); /* once ready, until the main thread wakes us */
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "loadgen: epoll_wait: %s\n", strerror(errno));
+            atomic_store(&sh->stop, LG_STOP_ERROR);
+            idle_give_up(sh, ready);
+            return -1;
+        }
+        handle_events(t, evs, n);
+    }
+    return 0;
+}
+
 /* The last, partial second of the series, and the progress counters, once the loop ended. */
 static void finish_thread(lg_thread *t)
 {
@@ -154,6 +205,7 @@ static void finish_thread(lg_thread *t)
     lg_selfwatch_totals(&t->watch, t->end_us, &t->ts.busy_us, &t->ts.cpu_us);
     t->ts.not_sent = lg_schedule_not_sent(t, t->end_us);
     publish_progress(t);
+    lg_idle_finish(t);
 }
 
 void *thread_main(void *arg)
@@ -164,6 +216,12 @@ void *thread_main(void *arg)
     if (!evs) {
         t->failed_alloc = 1;
         atomic_store(&sh->stop, LG_STOP_ERROR);
+    }
+    if (!evs && sh->o->idle > 0)
+        idle_give_up(sh, 0);
+    else if (evs && sh->o->idle > 0 && open_idle(t, evs) < 0) {
+        free(evs);
+        evs = NULL;
     }
     t->next_tick = sh->measure_start + 1000000;
     lg_selfwatch_start(&t->watch, lg_now_us());

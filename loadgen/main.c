@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "env.h"
+#include "idle_limits.h"
 #include "merge.h"
 #include "options.h"
 #include "report.h"
@@ -76,12 +77,17 @@ static int run_load(lg_options *o)
         return 2;
     }
     char note[512];
-    if (lg_sources_choose(o, &target, note, sizeof note)) {
+    int warning;
+    if (lg_sources_choose(o, &target, note, sizeof note, &warning)) {
         fprintf(stderr, "loadgen: out of memory\n");
         return 1;
     }
-    if (*note) /* also with -q: it explains the run's failures or its addresses */
-        fprintf(stderr, "loadgen: %s\n", note);
+    /* A note says what loadgen chose, which the report and the JSON say too: -q hides it. A
+     * warning explains failures to come: -q keeps it. Worker processes choose alike, so only the
+     * first one speaks: one line, not one per worker. */
+    if (*note && o->worker <= 1 && (warning || !o->quiet))
+        fprintf(stderr, "loadgen: %s%s%s\n", warning ? "warning: " : "note: ",
+                o->worker ? "in each worker process (the first one's figures): " : "", note);
     if (lg_sources_check(o->sources, o->nsources, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
         return 2;
@@ -99,7 +105,7 @@ static int run_load(lg_options *o)
     r->rate = o->rate;
     r->config = lg_config_json(o);
     r->environment = lg_env_json(nofile);
-    if (!o->quiet)
+    if (!o->quiet && !o->worker) /* workers: their parent said it */
         fprintf(stderr, "Benchmarking %s (be patient)\n", o->url.host);
     if (lg_engine_run(o, &target, tlen, r, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
@@ -115,6 +121,20 @@ static int run_load(lg_options *o)
     return rc;
 }
 
+/* -c plus --idle against the limits of this machine, before anything starts; 0 or -1 (said). */
+static int check_idle_limits(const lg_options *o, int processes, long per_process, long nofile)
+{
+    struct sockaddr_storage target;
+    socklen_t tlen;
+    char err[1024];
+    if (lg_url_resolve(&o->url, &target, &tlen, err, sizeof err) ||
+        lg_idle_check_limits(o, processes, per_process, nofile, &target, err, sizeof err)) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* One process, or as many worker processes as --processes asks or -c needs here. */
 static int run(lg_options *o)
 {
@@ -123,14 +143,16 @@ static int run(lg_options *o)
     int processes = o->processes ? o->processes : lg_shards_needed(o, per_process);
     if (processes > o->concurrency)
         processes = o->concurrency;
+    if (o->idle > 0 && check_idle_limits(o, processes, per_process, nofile))
+        return 2;
     if (o->start_at > 0)
         lg_start_at(o->start_at);
     if (processes <= 1)
         return run_load(o);
-    if (!o->processes)
-        fprintf(stderr, "loadgen: note: -c %d is more than one process can hold under the open-file "
+    if (!o->processes && !o->quiet)
+        fprintf(stderr, "loadgen: note: -c %d%s is more than one process can hold under the open-file "
                         "limit of %ld: running %d worker processes (--processes %d)\n",
-                o->concurrency, nofile, processes, processes);
+                o->concurrency, o->idle ? " plus --idle" : "", nofile, processes, processes);
     return lg_shards_run(o, processes, run_load, output);
 }
 

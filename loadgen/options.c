@@ -16,7 +16,9 @@ static const char usage_text[] =
     "Usage: loadgen [options] http://host[:port]/path\n"
     "       loadgen --merge a.json b.json ... [--json OUT|-]\n"
     "ab-compatible options:\n"
-    "  -n requests      Number of requests to perform (default 1; unlimited with -t alone)\n"
+    "  -n requests      Number of requests to perform (default 1; unlimited with -t alone). As in\n"
+    "                   ab, a new connection's request counts once it is connected; connects still\n"
+    "                   pending when the last request is taken are closed (\"Connects abandoned\")\n"
     "  -c concurrency   Number of connections, all opened at once (default 1)\n"
     "  -t timelimit     Seconds to run at most (no 50,000-request cap, unlike ab)\n"
     "  -s timeout       Seconds to wait for each response once connected (default 30)\n"
@@ -28,7 +30,8 @@ static const char usage_text[] =
     "  -T type          Content-Type of the body\n"
     "  -i               Use HEAD instead of GET\n"
     "  -C name=value    Add a Cookie header\n"
-    "  -q               No progress output\n"
+    "  -q               Quiet: no progress and no notes on stderr (warnings and errors still\n"
+    "                   print); ab's -q hides its progress lines only\n"
     "  -v level         Verbosity: 2 prints each failure, 3 status lines, 4 raw responses\n"
     "  -l               Accept variable document length (no Length failures)\n"
     "  -r               Do not exit on receive errors (always the case here; accepted for ab)\n"
@@ -44,7 +47,13 @@ static const char usage_text[] =
     "  --rate R         Open loop: R requests/s in total; latency from the intended send time\n"
     "  --duration D     Time limit like -t; accepts 500ms, 10s, 2m, 1h\n"
     "  --warmup S       Run S seconds first without counting anything\n"
-    "  --ramp S         Spread opening the connections over S seconds\n"
+    "  --ramp S         Spread opening the connections over S seconds (a burst of connects can\n"
+    "                   overflow a small listen queue: SYNs dropped, sent again after 1 s)\n"
+    "  --idle N         Hold N more connections open for the whole run, opened before the load\n"
+    "                   (paced by --ramp) and never measured; the report says how many the\n"
+    "                   server closed, and why\n"
+    "  --idle-mode M    request (default): each idle connection sends one keep-alive request,\n"
+    "                   reads the answer, then stays silent; connect: it never sends anything\n"
     "  --connect-timeout S  Seconds to wait for a connect (default: the -s value)\n"
     "  --busy-poll US   Poll for US microseconds after the last event before sleeping\n"
     "                   (default 50; 0 sleeps at once, using the least CPU at low rates)\n"
@@ -66,7 +75,7 @@ static int usage_error(const char *fmt, const char *arg)
 enum {
     OPT_THREADS = 1000, OPT_PROCESSES, OPT_START_AT, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP,
     OPT_JSON, OPT_SOURCE, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL, OPT_CONNECT_TIMEOUT,
-    OPT_ALLOW_MIXED_TARGETS
+    OPT_ALLOW_MIXED_TARGETS, OPT_IDLE, OPT_IDLE_MODE
 };
 
 /* ab_option and long_option return this for an option that is not theirs. */
@@ -242,6 +251,19 @@ static int long_option(lg_options *o, parse_state *st, int c, const char *arg)
         if (lg_parse_seconds(arg, -1e-300, &o->ramp_s) && strcmp(arg, "0") != 0)
             return usage_error("--ramp needs a number of seconds >= 0, got '%s'", arg);
         return 0;
+    case OPT_IDLE:
+        if (lg_parse_u64(arg, 0, 1000000, &v))
+            return usage_error("--idle needs a number of connections from 0 to 1000000, got '%s'", arg);
+        o->idle = (int)v;
+        return 0;
+    case OPT_IDLE_MODE:
+        if (strcmp(arg, "request") == 0)
+            o->idle_mode = LG_IDLE_REQUEST;
+        else if (strcmp(arg, "connect") == 0)
+            o->idle_mode = LG_IDLE_CONNECT;
+        else
+            return usage_error("--idle-mode needs 'request' or 'connect', got '%s'", arg);
+        return 0;
     case OPT_CONNECT_TIMEOUT:
         if (lg_parse_seconds(arg, 0, &o->connect_timeout_s))
             return usage_error("--connect-timeout needs a positive number of seconds, got '%s'", arg);
@@ -344,6 +366,8 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"ramp", required_argument, NULL, OPT_RAMP},
         {"busy-poll", required_argument, NULL, OPT_BUSY_POLL},
+        {"idle", required_argument, NULL, OPT_IDLE},
+        {"idle-mode", required_argument, NULL, OPT_IDLE_MODE},
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
         {"json", required_argument, NULL, OPT_JSON},
         {"source", required_argument, NULL, OPT_SOURCE},

@@ -11,10 +11,18 @@
 #define LG_VERSION C10K_VERSION /* the project's version, as in the User-Agent and the JSON */
 #define LG_RATE_MIN 0.001 /* --rate, requests/s; the most is 1e7 */
 
+/* --idle-mode: what an idle connection does once connected. */
+enum lg_idle_mode {
+    LG_IDLE_REQUEST, /* one keep-alive request, its whole answer, then silence */
+    LG_IDLE_CONNECT, /* nothing at all: connected and silent */
+};
+
 typedef struct lg_options {
     uint64_t requests;      /* -n; 0 = unlimited (time limit only) */
     int requests_set;
     int concurrency;        /* -c */
+    int idle;               /* --idle: connections held open beside the load, never measured */
+    int idle_mode;          /* --idle-mode: enum lg_idle_mode */
     double time_limit_s;    /* -t / --duration; 0 = none */
     double timeout_s;       /* -s: from connected to the complete response */
     double connect_timeout_s; /* --connect-timeout; 0 = the same as -s */
@@ -28,7 +36,8 @@ typedef struct lg_options {
     char *body;             /* its contents */
     size_t body_len;
     const char *content_type; /* -T */
-    int quiet;              /* -q */
+    int quiet;              /* -q: no progress, no notes (warnings and errors still print) */
+    int worker;             /* --processes: 1 + this worker process's index; 0 otherwise */
     int verbosity;          /* -v */
     int variable_length;    /* -l */
     int threads;            /* --threads / -W (per process) */

@@ -1,6 +1,7 @@
 /* The text report, laid out like ab's but in milliseconds with 3 decimals. */
 #include <inttypes.h>
 
+#include "idle_report.h"
 #include "report.h"
 #include "selfwatch.h"
 
@@ -101,6 +102,11 @@ void lg_report_text(FILE *f, const lg_result *r)
                    "connection closed)\n", r->counts.junk_after_response);
     fprintf(f, "Keep-Alive requests:    %" PRIu64 "\n", r->counts.keepalive_requests);
     fprintf(f, "Connections opened:     %" PRIu64 "\n", r->counts.connections_opened);
+    lg_idle_report_text(f, r);
+    if (r->counts.connects_abandoned)
+        fprintf(f, "Connects abandoned:     %" PRIu64 " (still connecting when the last request was "
+                   "taken: closed, neither requests nor failures, as in ab)\n",
+                r->counts.connects_abandoned);
     fprintf(f, "Total transferred:      %" PRIu64 " bytes\n", r->counts.bytes_total);
     fprintf(f, "HTML transferred:       %" PRIu64 " bytes\n", r->counts.body_bytes);
     double rps = secs > 0 ? (double)r->counts.complete / secs : 0;
@@ -128,6 +134,9 @@ void lg_report_text(FILE *f, const lg_result *r)
     table_row(f, "Processing:", &r->counts.processing);
     table_row(f, "Waiting:", &r->counts.waiting);
     table_row(f, "Total:", &r->counts.total);
+    char note[512];
+    if (lg_result_connect_note(r, note, sizeof note))
+        fprintf(f, "NOTE: %s.\n", note);
     if (r->has_uncorrected) {
         fprintf(f, "\nTotal latency above is measured from each request's intended send time\n"
                    "(coordinated omission corrected); uncorrected, from the actual send:\n");

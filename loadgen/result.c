@@ -2,6 +2,7 @@
 #include "result.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,4 +146,23 @@ lg_gen_thread *lg_result_add_thread(lg_result *r, size_t n)
     g->n = n;
     r->ngen_threads++;
     return g;
+}
+
+uint64_t lg_result_slow_connects(const lg_result *r)
+{
+    return hist_count_at_least(&r->counts.connect, LG_SLOW_CONNECT_US);
+}
+
+int lg_result_connect_note(const lg_result *r, char *out, size_t len)
+{
+    uint64_t slow = lg_result_slow_connects(r);
+    out[0] = 0;
+    if (slow == 0)
+        return 0;
+    snprintf(out, len, "%llu connect%s took 1 s or more (the longest %.0f ms): the server's listen "
+             "queue was likely full, so the kernel dropped the SYN and sent it again 1 s later. Try "
+             "a larger listen backlog on the server (and net.core.somaxconn), --ramp to open the "
+             "connections over time, or -k for fewer connects",
+             (unsigned long long)slow, slow == 1 ? "" : "s", (double)r->counts.connect.max / 1000.0);
+    return 1;
 }

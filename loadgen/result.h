@@ -91,6 +91,15 @@ int lg_result_series_add_send(lg_result *r, size_t sec, uint64_t sent, uint64_t 
 /* Appends a generator thread with n seconds (zeroed); NULL on allocation failure. */
 lg_gen_thread *lg_result_add_thread(lg_result *r, size_t n);
 
+/* A connect this long or longer waited for a resent SYN: the kernel's first SYN retransmission
+ * comes after 1 s, and a SYN is dropped when the server's listen queue is full. */
+#define LG_SLOW_CONNECT_US 1000000
+/* Connects of LG_SLOW_CONNECT_US or more among the measured requests. */
+uint64_t lg_result_slow_connects(const lg_result *r);
+/* What the slow and abandoned connects likely mean and what to try, as one sentence in out;
+ * returns 0 (out empty) when there were none. */
+int lg_result_connect_note(const lg_result *r, char *out, size_t len);
+
 /* The percentiles every report shows. */
 #define LG_NPCT 11
 extern const double lg_pcts[LG_NPCT];

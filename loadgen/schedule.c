@@ -18,6 +18,34 @@ uint64_t lg_schedule_rate_slot(const lg_thread *t, uint64_t k)
     return t->sh->t0 + (uint64_t)at;
 }
 
+/* Closed loop with -n: pending connects (their request has no place among the n yet, conn.c)
+ * that have waited LG_CONNECT_STALE_US or longer, which likely wait for a SYN retransmission.
+ * Sets t->held_until to when the next one turns stale. The connect timers run in start order. */
+static int stale_pending(lg_thread *t, uint64_t now)
+{
+    uint64_t ctimeout = t->sh->connect_timeout_us;
+    int stale = 0;
+    lg_timer *tm = lg_timers_first(&t->connect_timers);
+    for (; tm && tm != &t->connect_timers.head; tm = tm->next) {
+        uint64_t turns_stale = tm->deadline_us - ctimeout + LG_CONNECT_STALE_US;
+        if (turns_stale > now) {
+            t->held_until = turns_stale;
+            break;
+        }
+        stale += lg_conn_of_timer(tm)->claim_pending;
+    }
+    return stale;
+}
+
+/* Whether a new connect would only compete with the fresh pending ones for the last requests: it
+ * waits for them (no connect the run cannot use), but races those gone stale. */
+static int hold_connect(const lg_thread *t, int stale)
+{
+    if (t->unlimited || t->pending_claims == 0 || t->issued >= t->quota)
+        return 0; /* nothing to wait for, or nothing left to take (the connection retires) */
+    return t->issued + (uint64_t)(t->pending_claims - stale) >= t->quota;
+}
+
 /* Starts requests on idle connections: all of them (closed loop) or those whose slot is due. */
 void lg_schedule_dispatch(lg_thread *t, uint64_t now)
 {
@@ -25,16 +53,24 @@ void lg_schedule_dispatch(lg_thread *t, uint64_t now)
         /* Only those idle now: one that fails at once (refused) waits for the next round, so a
          * dead target cannot recurse or spin here without epoll and the stop checks. */
         lg_conn **batch = t->idle;
-        int n = t->nidle;
+        int n = t->nidle, budget_out = 0, stale = -1; /* counted once, when first needed */
         t->idle = t->idle_spare;
         t->idle_spare = batch;
         t->nidle = 0;
+        t->held_until = 0;
         for (int i = 0; i < n; i++) {
-            if (batch[i]->fd < 0 && t->connect_budget <= 0)
+            if (batch[i]->fd < 0 && t->connect_budget <= 0) {
                 lg_conn_push_idle(t, batch[i]); /* next round, after the events */
-            else
+                budget_out = 1;
+            } else if (batch[i]->fd < 0 && t->pending_claims > 0 &&
+                       hold_connect(t, stale >= 0 ? stale : (stale = stale_pending(t, now)))) {
+                lg_conn_push_idle(t, batch[i]); /* a pending connect ends, or turns stale */
+            } else {
                 lg_conn_start_request(t, batch[i], now, now);
+            }
         }
+        if (budget_out)
+            t->held_until = 0;
         return;
     }
     while (t->nidle > 0) {
@@ -77,14 +113,15 @@ uint64_t lg_schedule_not_sent(const lg_thread *t, uint64_t now)
 
 int lg_schedule_quota_done(const lg_thread *t)
 {
-    return !t->unlimited && t->issued >= t->quota && t->inflight == 0;
+    /* Connects that never got a request are not waited for (conn.c abandons them). */
+    return !t->unlimited && t->issued >= t->quota && t->inflight == t->pending_claims;
 }
 
 uint64_t lg_schedule_next_deadline(const lg_thread *t, uint64_t now, uint64_t deadline)
 {
     if (t->nidle > 0) {
         if (t->rate_interval_us <= 0)
-            deadline = now;
+            deadline = t->held_until == 0 ? now : t->held_until < deadline ? t->held_until : deadline;
         else if (lg_schedule_rate_slot(t, t->rate_k) < deadline)
             deadline = lg_schedule_rate_slot(t, t->rate_k);
     }

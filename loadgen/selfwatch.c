@@ -2,6 +2,7 @@
 #include "selfwatch.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 uint64_t lg_thread_cpu_us(void)
@@ -49,12 +50,16 @@ void lg_selfwatch_totals(const lg_selfwatch *w, uint64_t now, uint64_t *busy_us,
     *cpu_us = cpu > w->start_cpu_us ? cpu - w->start_cpu_us : 0;
 }
 
-/* The longest run of saturated seconds of thread g: [*first, *last] and its mean busy share. */
-static int longest_saturated(const lg_gen_thread *g, size_t *first, size_t *last, unsigned *mean_pm)
+/* The longest run of saturated seconds of thread g among its first n (whole) seconds: [*first,
+ * *last] and its mean busy share. */
+static int longest_saturated(const lg_gen_thread *g, size_t n, size_t *first, size_t *last,
+                             unsigned *mean_pm)
 {
     size_t best_len = 0, run_start = 0;
-    for (size_t i = 0; i <= g->n; i++) {
-        int sat = i < g->n && g->busy_pm[i] >= LG_SATURATED_PM;
+    if (n > g->n)
+        n = g->n;
+    for (size_t i = 0; i <= n; i++) {
+        int sat = i < n && g->busy_pm[i] >= LG_SATURATED_PM;
         if (sat && (i == 0 || g->busy_pm[i - 1] < LG_SATURATED_PM))
             run_start = i;
         if (!sat && i > 0 && g->busy_pm[i - 1] >= LG_SATURATED_PM && i - run_start > best_len) {
@@ -72,24 +77,64 @@ static int longest_saturated(const lg_gen_thread *g, size_t *first, size_t *last
     return 1;
 }
 
+/* Whether every merged input ran on one host (a single run, or --processes). */
+static int one_host(const lg_result *r)
+{
+    size_t i;
+    json_t *m;
+    const char *first = NULL;
+    json_array_foreach(r->merged_from, i, m) {
+        const char *h = json_string_value(json_object_get(m, "hostname"));
+        if (!h || (first && strcmp(h, first) != 0))
+            return 0;
+        first = h;
+    }
+    return 1;
+}
+
+/* What would help a saturated generator. More threads than cores only take turns on the same
+ * cores, and on a box the server shares, each one also takes the server's CPU away. */
+static void saturation_advice(const lg_result *r, char *out, size_t len)
+{
+    if (!one_host(r)) {
+        snprintf(out, len, "raise --threads or --processes on its host, or add a host");
+        return;
+    }
+    json_int_t cores = json_integer_value(json_object_get(r->environment, "cpus_allowed"));
+    if (cores <= 0)
+        cores = json_integer_value(json_object_get(r->environment, "cores"));
+    if (cores <= 0 || (json_int_t)r->ngen_threads < cores)
+        snprintf(out, len, "raise --threads or --processes (%zu loadgen thread%s on %lld core%s)",
+                 r->ngen_threads, r->ngen_threads == 1 ? "" : "s", (long long)cores,
+                 cores == 1 ? "" : "s");
+    else
+        snprintf(out, len, "loadgen already runs %zu thread%s on %lld core%s, so more would only take "
+                 "turns; if the server runs here too, the two share the cores: pin them to separate "
+                 "cores (taskset) or run loadgen on another host", r->ngen_threads,
+                 r->ngen_threads == 1 ? "" : "s", (long long)cores, cores == 1 ? "" : "s");
+}
+
 size_t lg_generator_warnings(const lg_result *r, char (*out)[512], size_t max)
 {
     size_t n = 0;
     int saturated = 0;
+    /* Only whole seconds are judged: a run shorter than one is all connects and first requests,
+     * too short to say what set its pace. */
+    size_t whole = r->duration_s > 0 ? (size_t)r->duration_s : 0;
+    char advice[320];
+    saturation_advice(r, advice, sizeof advice);
     for (size_t t = 0; t < r->ngen_threads && n < max; t++) {
         size_t first, last;
         unsigned pm;
-        if (!longest_saturated(&r->gen_threads[t], &first, &last, &pm))
+        if (!longest_saturated(&r->gen_threads[t], whole, &first, &last, &pm))
             continue;
         saturated = 1;
         if (first == last)
-            snprintf(out[n++], sizeof out[0],
-                     "loadgen thread %zu was %u %% busy in second %zu: raise --threads or --processes",
-                     t, pm / 10, first);
+            snprintf(out[n++], sizeof out[0], "loadgen thread %zu was %u %% busy in second %zu: %s",
+                     t, pm / 10, first, advice);
         else
-            snprintf(out[n++], sizeof out[0],
-                     "loadgen thread %zu was %u %% busy in seconds %zu-%zu: raise --threads or "
-                     "--processes", t, pm / 10, first, last);
+            snprintf(out[n++], sizeof out[0], "loadgen thread %zu was %u %% busy in seconds %zu-%zu: %s",
+                     t, pm / 10, first, last, advice);
     }
     if (r->rate <= 0 || n >= max)
         return n;

@@ -35,9 +35,10 @@ void lg_start_at(double epoch)
 
 int lg_shards_needed(const lg_options *o, long per_process)
 {
-    if (per_process <= 0 || o->concurrency <= per_process)
+    long conns = (long)o->concurrency + o->idle;
+    if (per_process <= 0 || conns <= per_process)
         return 1;
-    long n = (o->concurrency + per_process - 1) / per_process;
+    long n = (conns + per_process - 1) / per_process;
     return n > LG_MAX_PROCESSES ? LG_MAX_PROCESSES : (int)n;
 }
 
@@ -51,13 +52,14 @@ static void worker_options(const lg_options *o, int k, int n, lg_options *w)
 {
     *w = *o;
     w->concurrency = (int)share((uint64_t)o->concurrency, k, n);
+    w->idle = (int)share((uint64_t)o->idle, k, n);
     if (o->requests_set)
         w->requests = share(o->requests, k, n);
     if (o->rate > 0)
         w->rate = o->rate * w->concurrency / o->concurrency;
     if (w->threads > w->concurrency)
         w->threads = w->concurrency;
-    w->quiet = 1;
+    w->worker = k + 1; /* prints its notes only if it is the first, and no progress */
     w->progress = 0;
     if (o->nsources >= (size_t)n) {
         size_t first = o->nsources * (size_t)k / (size_t)n, last = o->nsources * (size_t)(k + 1) / (size_t)n;

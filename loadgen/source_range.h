@@ -15,11 +15,18 @@ int lg_sources_check(const struct sockaddr_storage *s, size_t n, char *err, size
 /* With no --source: to a loopback target with more than LG_CONNS_PER_SOURCE connections,
  * spreads them over enough addresses of 127.0.0.0/8 (a block at a random place, so a run right
  * after another does not meet its TIME_WAIT sockets) and sets o->sources, o->source_spec and
- * o->sources_automatic. Elsewhere, when -c nears the local ports one source address has, writes
- * advice (which limit, what --source would fix) into note. Returns -1 only for out of memory. */
+ * o->sources_automatic, and says so in note (*warning = 0). Elsewhere, when -c nears the local
+ * ports one source address has, writes advice (which limit, what --source would fix) into note
+ * and sets *warning: connects will slow or fail. Returns -1 only for out of memory. */
 #define LG_CONNS_PER_SOURCE 2048
 struct lg_options;
 int lg_sources_choose(struct lg_options *o, const struct sockaddr_storage *target, char *note,
-                      size_t notelen);
+                      size_t notelen, int *warning);
+
+/* Refuses (-1, with a message naming the limit) conns connections when one of the source
+ * addresses they spread over would need more local ports to the target than it has. A loopback
+ * target without --source passes: lg_sources_choose spreads the connections. */
+int lg_sources_check_ports(const struct lg_options *o, long conns,
+                           const struct sockaddr_storage *target, char *err, size_t errlen);
 
 #endif

@@ -8,6 +8,7 @@
  *   engine.c    the whole run: shared setup, threads, signals, the result */
 #ifndef LG_WORKER_H
 #define LG_WORKER_H
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -32,8 +33,15 @@
  * take milliseconds when the kernel searches for a free port, and 20,000 of them in a row once
  * left every response waiting until all were opened. */
 #define LG_CONNECTS_PER_ROUND 64
+/* A connect still pending after this long most likely lost its SYN to a full listen queue (the
+ * kernel resends it after 1 s): new connections may then race it for the last requests of -n. */
+#define LG_CONNECT_STALE_US 200000
 
-enum lg_conn_state { LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED };
+enum lg_conn_state {
+    LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED,
+    /* --idle connections (idle.c), never in the load: opening, then held or done. */
+    LG_C_HOLD_CONNECTING, LG_C_HOLD_WRITING, LG_C_HOLD_READING, LG_C_HELD, LG_C_HOLD_DONE
+};
 enum lg_stop { LG_STOP_NONE, LG_STOP_INTERRUPT, LG_STOP_REFUSED, LG_STOP_ERROR };
 
 struct lg_thread;
@@ -46,6 +54,8 @@ typedef struct lg_conn {
     unsigned char counted;  /* started after the warm-up (or, -t only, ended after it): it counts */
     unsigned char connected;
     unsigned char backoff_level; /* consecutive failed connects: sets the next wait */
+    unsigned char claim_pending; /* closed loop with -n: the request takes its place among the n
+                                    when its connect ends, not when it starts (conn.c) */
     size_t written;
     uint32_t gidx;          /* global connection index: ramp slot and source address */
     uint64_t t_start;       /* request start (intended start with --rate) */
@@ -72,6 +82,11 @@ typedef struct lg_shared {
     atomic_int ever_connected;
     atomic_llong doclen;
     atomic_int threads_done;
+    /* --idle: the threads open their idle connections before the load; the main thread starts
+     * the clock (t0) once every thread is ready, then sets idle_go. */
+    uint64_t idle_t0;       /* the idle connections' own ramp starts here */
+    atomic_int idle_ready;
+    atomic_int idle_go;
     pthread_t main_thread;
     pthread_mutex_t info_lock;
     char server[256];
@@ -90,6 +105,9 @@ typedef struct lg_thread {
     uint64_t quota, issued;
     int inflight, open_socks;
     int next_open;          /* ramp: next connection to bring in */
+    int pending_claims;     /* connects whose request has no place among the n yet */
+    uint64_t held_until;    /* closed loop: idle connections wait for pending connects until
+                               then (0: none is held, wake at once) */
     lg_conn **idle;            /* connections waiting to start a request */
     lg_conn **idle_spare;      /* the closed loop swaps lists so that re-queued ones wait a round */
     int nidle;
@@ -112,6 +130,7 @@ typedef struct lg_thread {
     lg_head_cache head_cache;
     uint64_t end_us;
     int failed_alloc;
+    struct lg_idle_set *iset; /* --idle: this thread's idle connections (idle.h), or NULL */
     uint64_t last_event_us; /* for --busy-poll */
     int no_pwait2;          /* epoll_pwait2 is missing: epoll_wait with ms timeouts */
     atomic_ullong prog_complete, prog_errors;
@@ -130,12 +149,34 @@ static inline uint64_t lg_span(uint64_t a, uint64_t b)
     return b > a ? b - a : 0;
 }
 
+/* Writes what is left of buf[0..len) on c (c->written bytes went out before). Returns 0 once all
+ * of it is written, EAGAIN when the socket is full (an edge-triggered EPOLLOUT tells when there is
+ * room), or the errno of the failure. Inline: a kept-alive request passes here every time. */
+static inline int lg_conn_write_rest(lg_thread *t, lg_conn *c, const char *buf, size_t len)
+{
+    while (c->written < len) {
+        ssize_t n = t->tr.write(c, buf + c->written, len - c->written);
+        if (n > 0) {
+            c->written += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return EAGAIN;
+        return n < 0 ? errno : EIO;
+    }
+    return 0;
+}
+
 /* conn.c */
 void lg_conn_start_request(lg_thread *t, lg_conn *c, uint64_t now, uint64_t intended);
 void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now);
 void lg_conn_push_idle(lg_thread *t, lg_conn *c);
 /* A request failed (cls, errno err, or what): counted, then its connection closes or backs off. */
 void lg_conn_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what, uint64_t now);
+/* The run's last request was taken: connects still pending are closed, counted as abandoned. */
+void lg_conn_abandon_pending(lg_thread *t);
 
 /* outcome.c: counts how a request ended and says what its connection should do next. */
 enum lg_verdict {

@@ -4,6 +4,9 @@ Each one listens on 127.0.0.1 port 0 in a background thread of the test process 
 connections it accepted and the requests it read. Use as a context manager; leaving it closes
 the listener and every connection it holds, so no test can leave a thread or socket behind.
 
+`backlog` is the listen() backlog; `accept_after` seconds pass before the first accept (a small
+backlog then overflows: the kernel drops the SYNs beyond it and resends them 1 s later).
+
 Behaviours (the `behaviour` argument):
   ok          200 with a fixed body, keep-alive as the client asks (HTTP/1.1 rules)
   trailing    the same, with bytes after each response that belong to no response
@@ -18,6 +21,7 @@ Behaviours (the `behaviour` argument):
   silent      reads the request and never answers
   trickle     sends a correct response a few bytes at a time, `trickle_delay` apart
   one_per_conn answers one request with keep-alive allowed, then closes the connection idle
+  one_then_reset the same, but resets the connection (RST) instead of closing it
   interim     100 Continue and 103 Early Hints, each in its own write, then the final 200
   switching   101 Switching Protocols although the request asked for no upgrade
   raw         sends the bytes given as `raw` as the response, then closes
@@ -43,7 +47,9 @@ def closed_port():
 
 
 class HostileServer:
-    def __init__(self, behaviour, trickle_delay=0.02, delay=0.0, raw=b""):
+    def __init__(self, behaviour, trickle_delay=0.02, delay=0.0, raw=b"", backlog=1024,
+                 accept_after=0.0):
+        self.accept_after = accept_after
         self.behaviour = behaviour
         self.raw = raw
         self.trickle_delay = trickle_delay
@@ -60,7 +66,7 @@ class HostileServer:
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(1024)
+        self.sock.listen(backlog)
         self.sock.settimeout(0.1)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -88,6 +94,8 @@ class HostileServer:
             t.join(5)
 
     def _accept_loop(self):
+        if self._stop.wait(self.accept_after):
+            return
         while not self._stop.is_set():
             try:
                 conn, _ = self.sock.accept()
@@ -204,7 +212,8 @@ class HostileServer:
             close = self._wants_close(head)
             conn_hdr = b"Connection: close\r\n" if close else b""
             b = self.behaviour
-            if b in ("ok", "status500", "varlen", "one_per_conn", "alternate", "trailing"):
+            if b in ("ok", "status500", "varlen", "one_per_conn", "one_then_reset", "alternate",
+                     "trailing"):
                 status = b"500 Internal Server Error" if b == "status500" else b"200 OK"
                 if b == "alternate" and count % 2 == 0:
                     status = b"201 OK"
@@ -212,9 +221,11 @@ class HostileServer:
                 resp = (b"HTTP/1.1 " + status + b"\r\nServer: hostile/1\r\nContent-Length: "
                         + str(len(body)).encode() + b"\r\n" + conn_hdr + b"\r\n" + body
                         + (b"JUNK" if b == "trailing" else b""))
-                if not self._send(conn, resp) or close or b == "one_per_conn":
-                    if b == "one_per_conn":
+                if not self._send(conn, resp) or close or b in ("one_per_conn", "one_then_reset"):
+                    if b in ("one_per_conn", "one_then_reset"):
                         time.sleep(0.01)  # close while idle, after the client got its answer
+                    if b == "one_then_reset":  # a zero SO_LINGER makes close() send RST, not FIN
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
             elif b == "chunked":
                 resp = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" + conn_hdr + b"\r\n"

@@ -582,7 +582,7 @@ def test_many_connections_to_loopback_get_source_addresses_of_their_own(server_f
     first, last = doc["config"]["source"].split("-")
     assert doc["config"]["source_automatic"] is True
     assert first.startswith("127.") and int(last.split(".")[-1]) - int(first.split(".")[-1]) in (1, -255)
-    assert "source addresses" in proc.stderr and "--source overrides" in proc.stderr
+    assert "source addresses" not in proc.stderr  # -q: the note is in the report and the JSON
     text = subprocess.run([loadgen_path(), "-n", "2100", "-c", "2100", "--source", "127.0.0.1", srv.url],
                           capture_output=True, text=True, timeout=120)
     assert text.returncode == 0

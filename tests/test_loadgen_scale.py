@@ -201,12 +201,16 @@ def test_saturated_seconds_give_the_plain_warning_and_merge_keeps_threads(server
     b["generator"]["threads"][0]["busy_permille"] = [950, 970, 990, 100]
     m, _ = run_json("--merge", _write(tmp_path, "a.json", a), _write(tmp_path, "b.json", b), timeout=30)
     assert len(m["generator"]["threads"]) == 2
+    a["environment"]["cpus_allowed"] = b["environment"]["cpus_allowed"] = 4
+    m, _ = run_json("--merge", _write(tmp_path, "a.json", a), _write(tmp_path, "b.json", b), timeout=30)
     assert m["generator"]["warnings"] == [
-        "loadgen thread 1 was 97 % busy in seconds 0-2: raise --threads or --processes"]
+        "loadgen thread 1 was 97 % busy in seconds 0-2: raise --threads or --processes "
+        "(2 loadgen threads on 4 cores)"]
     text = run_loadgen("--merge", _write(tmp_path, "a2.json", a), _write(tmp_path, "b2.json", b),
                        timeout=30, check_rc=0).stdout
     assert text.rstrip().endswith(
-        "WARNING: loadgen thread 1 was 97 % busy in seconds 0-2: raise --threads or --processes")
+        "WARNING: loadgen thread 1 was 97 % busy in seconds 0-2: raise --threads or --processes "
+        "(2 loadgen threads on 4 cores)")
 
 
 def test_runner_report_marks_points_the_generator_paced(tmp_path):
@@ -261,10 +265,11 @@ def test_processes_are_started_by_themselves_past_the_open_file_limit(server_fac
 
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))
-    proc = subprocess.run([loadgen_path(), "-q", "--json", "-", "-n", "800", "-c", "400", "-k", srv.url],
+    proc = subprocess.run([loadgen_path(), "--no-progress", "--json", "-", "-n", "800", "-c", "400",
+                           "-k", srv.url],
                           capture_output=True, text=True, timeout=60, preexec_fn=low_limit)
     assert proc.returncode == 0, proc.stderr
-    assert "running 3 worker processes (--processes 3)" in proc.stderr
+    assert proc.stderr.count("running 3 worker processes (--processes 3)") == 1, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["summary"]["complete"] == 800 and doc["summary"]["failed"] == 0
     assert doc["config"]["processes"] == 3
