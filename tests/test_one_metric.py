@@ -130,3 +130,17 @@ def test_the_reader_check_finds_a_second_reader(tmp_path):
     other = tmp_path / "other.py"
     other.write_text("import json\nwith open(results.rep_path(f, s, c, 1)) as fh:\n    doc = json.load(fh)\n")
     assert len(list(_json_reads_of_repetitions(str(other)))) == 1
+
+
+def test_the_report_and_plots_say_which_throughput_and_latency(tmp_path):
+    from c10k import report as c10k_report
+    base, _ = _folders(tmp_path)
+    res = results.Folder(base)
+    c10k_report.write_summary(base, res, res.points())
+    with open(os.path.join(base, "summary.md"), encoding="utf-8") as f:
+        assert "Throughput, 2xx responses/s over the steady window" in f.read()
+    gnuplot = os.path.join(ROOT, "scripts", "c10k", "gnuplot")
+    with open(os.path.join(gnuplot, "throughput.gp"), encoding="utf-8") as f:
+        assert "2xx responses/s over the steady window" in f.read()
+    with open(os.path.join(gnuplot, "latency.gp"), encoding="utf-8") as f:
+        assert "latency of 2xx responses" in f.read()
