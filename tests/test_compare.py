@@ -8,6 +8,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from c10k import results  # noqa: E402
 from perfcheck import synthetic  # noqa: E402
 
 COMPARE = os.path.join(ROOT, "scripts", "compare.py")
@@ -242,7 +243,7 @@ def test_zero_baseline_and_non_finite_values_do_not_break_the_comparison(tmp_pat
     b = make(tmp_path, "b", 2, memory_kib=5.0)
     # A NaN figure in one repetition is ignored, not sorted into the ranks.
     rep = tmp_path / "b" / "points" / "epoll" / "c100" / "rep1.json"
-    doc = json.loads(rep.read_text())
+    doc = results.read_repetition(str(rep))
     doc["server_usage"]["cpu_per_request_us"] = float("nan")
     rep.write_text(json.dumps(doc))
     status, out, err = run_compare(a, b, *NO_SPREAD, "--json", tmp_path / "r.json")

@@ -91,7 +91,7 @@ def test_github_action_benchmark_shapes(compared):
     # Bigger-is-better holds throughput only; everything else is a cost.
     assert all(e["unit"] == "req/s" for e in docs["bigger"])
     assert len(docs["bigger"]) == 2
-    assert {e["unit"] for e in docs["smaller"]} == {"ms", "us", "KiB"}
+    assert {e["unit"] for e in docs["smaller"]} == {"ms", "µs", "KiB"}
     assert len(docs["smaller"]) == 4 + 3  # c=100: p50, p99, CPU, memory; c=10: no memory
     assert all(e["range"].startswith("± ") for e in docs["smaller"] + docs["bigger"])
 

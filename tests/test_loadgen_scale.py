@@ -220,7 +220,7 @@ def test_runner_report_marks_points_the_generator_paced(tmp_path):
     import test_plots
     folder, _ = test_plots.make_folder(str(tmp_path / "r"))
     rep = results.rep_path(folder, "epoll", 100, 1)
-    doc = json.loads(open(rep).read())
+    doc = results.read_repetition(rep)
     doc["loadgen"]["generator"] = {"warnings": [
         "loadgen thread 0 was 97 % busy in seconds 3-9: raise --threads or --processes"]}
     results.write_json_atomic(rep, doc)

@@ -17,6 +17,7 @@ import time
 import pytest
 
 import harness
+from c10k import results
 
 ROOT = harness.ROOT
 RUN = os.path.join(ROOT, "scripts", "run_scenario.py")
@@ -174,7 +175,7 @@ def test_three_hosts_load_one_server_and_merge_exactly(topology, tmp_path):
     # its clock, i.e. at most half that round trip (which a busy machine stretches to seconds).
     for h in manifest["loadgen_hosts"]:
         assert abs(h["clock_offset_s"]) <= h["ssh_round_trip_s"] / 2 + 1e-5, h
-    rep = json.loads((folder / "points" / "epoll" / "c30" / "rep1.json").read_text())
+    rep = results.read_repetition(results.rep_path(str(folder), "epoll", 30, 1))
     assert rep["status"] == "ok", rep["detail"]
     shards = rep["shards"]
     assert [s["concurrency"] for s in shards] == [10, 10, 10]

@@ -51,7 +51,7 @@ def test_two_folders_under_two_labels(two_runs):
     table = (out / "comparison.md").read_text()
     # One throughput row per series and C; a point that failed in one run (a loaded machine) has no
     # ratio, so only some of them need one.
-    rows = [line for line in table.splitlines() if "| throughput (requests/s) |" in line]
+    rows = [line for line in table.splitlines() if "| 2xx throughput, steady window (req/s) |" in line]
     assert sorted(r.split("|")[1:3] for r in rows) == sorted(
         [f" {s} ", f" {c} "] for s in ("epoll", "threaded") for c in (1, 4)), table
     assert any(re.search(r"\| [\d.]+x \|$", r) for r in rows), table
@@ -87,10 +87,10 @@ def test_ratios_are_against_the_first_folder():
               {"series": "libuv", "concurrency": 10, "requests_per_sec": 50.0}]
     rows = overlay.ratio_rows([first, second], ["epoll", "libuv"])
     by = {(s, c, m): (v0, r) for s, c, m, v0, r in rows}
-    assert by[("epoll", 10, "throughput (requests/s)")] == (100.0, [1.5])
-    assert by[("epoll", 10, "p50 latency (ms)")] == (2.0, [0.5])
-    assert by[("libuv", 10, "throughput (requests/s)")] == (None, [None])  # no baseline: no ratio
-    assert ("epoll", 10, "p99 latency (ms)") not in by  # measured nowhere: no row
+    assert by[("epoll", 10, "2xx throughput, steady window (req/s)")] == (100.0, [1.5])
+    assert by[("epoll", 10, "2xx p50 latency (ms)")] == (2.0, [0.5])
+    assert by[("libuv", 10, "2xx throughput, steady window (req/s)")] == (None, [None])  # no baseline: no ratio
+    assert ("epoll", 10, "2xx p99 latency (ms)") not in by  # measured nowhere: no row
 
 
 def test_labels_give_the_kernel_release_and_legends_widen_the_canvas_to_hold_them():

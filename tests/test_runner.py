@@ -101,8 +101,7 @@ def rep_files(folder):
 def recorded_pids(folder):
     pids = set()
     for f in rep_files(folder):
-        with open(f) as fh:
-            doc = json.load(fh)
+        doc = results.read_repetition(f)
         pids.update(p for p in (doc.get("server_pid"), doc.get("loadgen_pid")) if p)
     return pids
 
@@ -147,8 +146,7 @@ def test_smoke_end_to_end(tmp_path):
         assert env["pinning"]["server_cpus"] != env["pinning"]["loadgen_cpus"]
 
     for f in rep_files(folder):
-        with open(f) as fh:
-            doc = json.load(fh)
+        doc = results.read_repetition(f)
         assert doc["status"] == "ok", (f, doc["detail"], doc["loadgen_stderr_tail"], doc["server_stderr_tail"])
         assert doc["server_args"][0].endswith("server-" + doc["server"])
         assert "--delay-ms" in doc["server_args"]
@@ -345,14 +343,12 @@ def test_server_that_dies_mid_point_is_recorded_and_the_suite_goes_on(tmp_path, 
                        env=runner_env(bin_dir))
     assert r.returncode == 0, r.stderr
     folder = the_folder(out)
-    with open(results.rep_path(folder, "dying", 2, 1)) as f:
-        died = json.load(f)
+    died = results.read_repetition(results.rep_path(folder, "dying", 2, 1))
     assert died["status"] == "server_died" and died["server_exit"] == 3
     assert died["wall_s"] < 3.5  # the loadgen was stopped when the server died, not at its 4 s end
     assert "dying on purpose" in died["server_stderr_tail"]
     assert "server_died" in r.stderr
-    with open(results.rep_path(folder, "epoll", 2, 1)) as f:
-        assert json.load(f)["status"] == "ok"
+    assert results.read_repetition(results.rep_path(folder, "epoll", 2, 1))["status"] == "ok"
     assert sessions_alive(fake_pids(tmp_path) | recorded_pids(folder)) == []
     # The report shows the failure instead of hiding it.
     html = open(os.path.join(folder, "index.html")).read()

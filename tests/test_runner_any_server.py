@@ -24,8 +24,7 @@ def scenario(tmp_path, series, concurrency=(1, 4), duration=0.5):
 
 
 def load_rep(folder, series, c):
-    with open(results.rep_path(folder, series, c, 1)) as f:
-        return json.load(f)
+    return results.read_repetition(results.rep_path(folder, series, c, 1))
 
 
 def test_command_series_runs_on_a_picked_port_with_files_env_and_samples(tmp_path):

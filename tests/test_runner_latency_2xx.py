@@ -60,8 +60,7 @@ def test_report_and_plots_show_2xx_latency_and_refusals_apart(tmp_path):
     (point,) = results.load(folder).points()
     assert point["non_2xx"] > 0 and point["non_2xx_pct"] > 0 and point["errors_pct"] == 0
     assert point["latency_p50_ms"] >= 20.0
-    with open(results.rep_path(folder, "epoll", 8, 1)) as f:
-        rep = json.load(f)
+    rep = results.read_repetition(results.rep_path(folder, "epoll", 8, 1))
     assert rep["loadgen"]["latency"]["total"]["percentiles"]["50"] < 20.0  # what the old plot showed
     gp = open(os.path.join(folder, "plots", "failures-png.gp")).read()
     assert '"epoll non-2xx"' in gp and '"epoll errors"' in gp

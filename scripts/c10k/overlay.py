@@ -11,13 +11,8 @@ import os
 
 from . import default_results_dir, plots, pngcheck, results
 
-METRICS = [  # (key, heading, unit, higher is better)
-    ("requests_per_sec", "throughput", "requests/s", True),
-    ("latency_p50_ms", "p50 latency", "ms", False),
-    ("latency_p99_ms", "p99 latency", "ms", False),
-    ("cpu_per_request_us", "server CPU per request", "µs", False),
-    ("pss_per_connection_kib", "memory per connection", "KiB", False),
-]
+# (point summary key, heading, unit, higher is better) of each metric, as results.METRICS defines it
+METRICS = [(m.point_key, m.label, m.unit, m.higher_is_better) for m in results.METRICS]
 LABEL_KEYS = [("hostname", "host"), ("cpu_model", "CPU"), ("kernel", "kernel"), ("git_revision", "rev")]
 
 

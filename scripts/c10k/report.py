@@ -199,7 +199,7 @@ def write_summary(folder, res, points):
              + (f", wall time {wall_time_text(res.manifest)}." if wall_time_text(res.manifest) else "."),
              "", f"This run's sweep: {sweep_text(res)}.",
              *machine_load_lines(points),
-             *_section("Throughput, requests/s (and % of the ideal C/D)", concurrencies)]
+             *_section("Throughput, 2xx responses/s over the steady window (and % of the ideal C/D)", concurrencies)]
     for s in res.series():
         cells = []
         for c in concurrencies:
@@ -341,7 +341,7 @@ def _env_table(env):
 
 
 def _series_table(folder, s, points_by, skipped, warnings, repeats, generator):
-    head = ("<tr><th>C</th><th>reps ok</th><th class=l>status</th><th>req/s</th><th>min–max</th><th>C/D</th>"
+    head = ("<tr><th>C</th><th>reps ok</th><th class=l>status</th><th title='2xx responses per second over the steady window'>2xx req/s</th><th>min–max</th><th>C/D</th>"
             "<th>% of C/D</th><th>loadgen req/s</th><th>time s</th><th>p50 ms (2xx)</th><th>p99 ms (2xx)</th><th title='until all C connections were answered once'>establish s</th><th>conn/s</th><th>errors %</th><th>non-2xx %</th><th>complete</th><th>failed</th>"
             "<th>server CPU cores</th><th>CPU/req µs</th><th>peak PSS MiB</th><th>PSS/conn KiB</th>"
             "<th title='kernel TCP socket memory, machine-wide, both ends of each loopback connection'>"

@@ -209,7 +209,7 @@ def read_repetitions(folder):
             docs = []
             for k in ks:
                 path = os.path.join(d, f"rep{k}.json")
-                docs.append(check_repetition(read_json(path, "point"), path))
+                docs.append(read_repetition(path))
             if docs:
                 points[(series, int(cdir[1:]))] = docs
     return points
@@ -279,6 +279,11 @@ def check_repetition(doc, path):
                 raise ResultsError(f'point: {path}: "{".".join(where)}" must be {want} or null, got '
                                    f"{json.dumps(value)[:40]}")
     return doc
+
+
+def read_repetition(path):
+    """One rep<k>.json, checked (check_repetition): every reader of a repetition reads it here."""
+    return check_repetition(read_json(path, "point"), path)
 
 
 class Folder:
@@ -408,10 +413,75 @@ def latency_table(rep):
     return dig(rep, "loadgen", "latency_2xx", "total") or dig(rep, "loadgen", "latency", "total")
 
 
+def latency_percentile(rep, q):
+    """Percentile q ("50", "99") of the 2xx latency table of a repetition (latency_table), or None
+    when it holds no response."""
+    table = latency_table(rep)
+    if not dig(table, "count"):
+        return None
+    v = dig(table, "percentiles", q)
+    return dig(table, "median_ms") if v is None and q == "50" else v
+
+
+def _usage(key):
+    return lambda rep, series: dig(rep, "server_usage", key)
+
+
+class Metric:
+    """One number the tools report: its value per repetition, defined here once and read by the
+    summary (and so the plots, the report and overlays), `c10k compare` and the CI gates alike.
+
+    point_key names it in a point summary (summarize_point: the median over the repetitions);
+    min_concurrency is where a comparison starts to trust it; meaning is the label's long form."""
+
+    def __init__(self, key, label, unit, higher_is_better, point_key, of_rep, meaning, min_concurrency=1):
+        self.key, self.label, self.unit = key, label, unit
+        self.higher_is_better, self.point_key = higher_is_better, point_key
+        self._of_rep, self.meaning = of_rep, meaning
+        self.min_concurrency = min_concurrency
+
+    def value(self, rep, series):
+        """The metric of one repetition of series (a Series or its dict: the steady window depends
+        on its delay), or None when the repetition did not record it."""
+        v = self._of_rep(rep, series)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            return float(v)
+        return None
+
+    def slowdown(self, ratio):
+        """How much worse a candidate/baseline ratio is, as a factor > 1 when worse.
+
+        Cost metrics: the ratio itself. Throughput: its inverse, so a 10 % longer service time
+        (throughput x 1/1.1) and a 10 % longer latency both read as 1.10."""
+        if ratio is None:
+            return None
+        if self.higher_is_better:
+            return float("inf") if ratio == 0 else 1 / ratio
+        return ratio
+
+
+METRICS = [
+    Metric("throughput", "2xx throughput, steady window", "req/s", True, "requests_per_sec",
+           repetition_rate, "2xx responses per second over the steady window (repetition_rate)"),
+    Metric("latency_p50", "2xx p50 latency", "ms", False, "latency_p50_ms",
+           lambda rep, series: latency_percentile(rep, "50"), "median time to a full 2xx response"),
+    Metric("latency_p99", "2xx p99 latency", "ms", False, "latency_p99_ms",
+           lambda rep, series: latency_percentile(rep, "99"), "99th percentile time to a full 2xx response"),
+    Metric("cpu_per_request", "server CPU per request", "µs", False, "cpu_per_request_us",
+           _usage("cpu_per_request_us"), "server CPU time over the window / requests it answered"),
+    # (peak PSS - idle PSS) / c: with few connections the allocator's and the sampler's noise
+    # (tens of KiB) swamps the per-connection figure, so comparisons start at c=16.
+    Metric("mem_per_connection", "PSS per connection", "KiB", False, "pss_per_connection_kib",
+           _usage("pss_per_connection_kib"), "(peak PSS - idle PSS) / C of the server's process tree",
+           min_concurrency=16),
+]
+METRIC_BY_KEY = {m.key: m for m in METRICS}
+
+
 def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
     series = as_series(series)
     ok = [r for r in reps if r.get("status") == "ok"]
-    rps = [v for v in (repetition_rate(r, series) for r in ok) if v is not None]
+    rps = [v for v in (METRIC_BY_KEY["throughput"].value(r, series) for r in ok) if v is not None]
     raw_rps = [v for v in (dig(r, "loadgen", "summary", "requests_per_sec") for r in ok) if v is not None]
     bad = attempts = complete = failed = non2xx = 0
     with_doc = 0
@@ -448,20 +518,14 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         "repetitions": len(reps), "ok_repetitions": len(ok),
         "statuses": sorted({r.get("status") for r in reps}),
         "detail": "; ".join(sorted({r["detail"] for r in reps if r.get("detail")})) or None,
-        "requests_per_sec": _median(rps),
+        **{m.point_key: _median([m.value(r, series) for r in ok]) for m in METRICS},
         "requests_per_sec_min": min(rps) if rps else None,
         "requests_per_sec_max": max(rps) if rps else None,
         "loadgen_requests_per_sec": _median(raw_rps),
-        "latency_p50_ms": _median([dig(latency_table(r), "percentiles", "50") for r in ok
-                                   if dig(latency_table(r), "count")]),
-        "latency_p99_ms": _median([dig(latency_table(r), "percentiles", "99") for r in ok
-                                   if dig(latency_table(r), "count")]),
         "duration_s": _median([dig(r, "loadgen", "summary", "duration_s") for r in ok]),
         "complete": complete, "failed": failed, "non_2xx": non2xx, "failed_pct": round(failed_pct, 3),
         "non_2xx_pct": round(non_2xx_pct, 3), "errors_pct": round(errors_pct, 3),
-        "cpu_per_request_us": _median([u.get("cpu_per_request_us") for u in usage]),
         "peak_pss_kib": _median([u.get("peak_pss_kib") for u in usage]),
-        "pss_per_connection_kib": _median([u.get("pss_per_connection_kib") for u in usage]),
         "tcp_mem_per_connection_kib": _median([u.get("tcp_mem_per_connection_kib") for u in usage]),
         "sock_mem_per_connection_kib": _median([u.get("sock_mem_per_connection_kib") for u in usage]),
         "peak_rss_kib": _median([u.get("peak_rss_kib") for u in usage]),

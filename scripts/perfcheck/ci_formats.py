@@ -31,11 +31,10 @@ def summarize(results, metrics):
     """[(benchmark name, metric, median, min, max, n)] for every point and recorded metric."""
     out = []
     for point in sorted(results.points):
-        reps = results.ok_reps(point)
         for metric in metrics:
             if point[1] < metric.min_concurrency:
                 continue
-            values = [v for v in (metric.value(r) for r in reps) if v is not None]
+            values = [v for v, _ in results.values(metric, point)]
             if values:
                 out.append((benchmark_name(results.scenario_name, point), metric,
                             stats.median(values), min(values), max(values), len(values)))

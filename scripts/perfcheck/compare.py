@@ -267,8 +267,8 @@ def compare(baseline, candidate, options):
                 row.note = f"not compared below c={metric.min_concurrency}"
                 result.rows.append(row)
                 continue
-            b, bu = _values(metric, base_ok)
-            c, cu = _values(metric, cand_ok)
+            b, bu = _columns(baseline.values(metric, p))
+            c, cu = _columns(candidate.values(metric, p))
             row = Row(p, metric, b, c, bu, cu)
             row.threshold = options.threshold_for(metric, result.paired)
             if not row.testable:
@@ -299,17 +299,9 @@ def compare(baseline, candidate, options):
     return result
 
 
-def _values(metric, reps):
-    """The metric's values and the run (repetition number) each came from."""
-    values, units = [], []
-    for i, rep in enumerate(reps, 1):
-        v = metric.value(rep)
-        if v is None:
-            continue
-        k = rep.get("repetition")
-        values.append(v)
-        units.append(k if isinstance(k, int) and not isinstance(k, bool) else i)
-    return values, units
+def _columns(pairs):
+    """The values of [(value, run)] and the run each came from, as two lists."""
+    return [v for v, _ in pairs], [u for _, u in pairs]
 
 
 def is_paired(baseline, candidate):

@@ -20,10 +20,15 @@ WHEN = """which gate, when:
              session: round k runs the scenario once with each, alternating order, so the machine's
              noise hits both alike. The wall-clock verdict to trust, even on a busy machine: use it
              for any before/after question (default scenario ci, 16 rounds, ~2.5 min here).
+             It sees a change of the whole request's cost beyond its threshold (5 %); one that
+             costs a few percent, such as one more system call per request, it catches in some
+             sessions and misses in others on a shared machine.
   insn       Instructions per request under valgrind: deterministic, catches 1-2 % changes of the
              code's own (user-space) work; blind to the kernel's share.
   syscalls   System calls per request under strace: deterministic, catches one extra call per
-             request (the kernel's work that insn cannot see).
+             request (the kernel's work that insn cannot see). Use it, not ab, for a change in
+             the calls a request makes: one extra fcntl per read was caught in 10 of 10 runs
+             here, the interleaved wall-clock gate (ab, 8 rounds) in 5 of 10 sessions.
   calibrate  The A/A spread of separate runs on this machine (folders of one build run one after
              another), for `c10k compare` on folders that were not run interleaved.
 

@@ -2,6 +2,6 @@
 # ceiling when requests cost CPU). Log-log: blocking's flat 1/D and the ideal's slope 1 both show.
 set title "$title" noenhanced
 set xlabel "concurrent connections C (log scale)"
-set ylabel "throughput, requests/s (log scale)"
+set ylabel "throughput, 2xx responses/s over the steady window (log scale)"
 set logscale xy
 set format y "%g"
