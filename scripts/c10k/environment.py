@@ -151,9 +151,11 @@ def collect(bin_dir, servers=()):
     }
 
 
-def check_point(env, series, concurrency, tasks_now):
-    """(skip_reason or None, warning or None) for one point on this machine."""
-    series, c = as_series(series), concurrency
+def check_point(env, series, concurrency, tasks_now, idle=0):
+    """(skip_reason or None, warning or None) for one point on this machine: C active connections
+    and `idle` more held open beside them, each a file descriptor (and a port, a thread or a
+    process) like an active one."""
+    series, c = as_series(series), concurrency + idle
     nofile = env.get("nofile_limit")
     model = dig(env, "models", series.server) or {}
     extra = series.server_options.get("extra_args") or []
@@ -188,6 +190,10 @@ def check_point(env, series, concurrency, tasks_now):
                         f"running, {name} is {cap}"), None
     warnings = []
     fd_setsize = models.fd_setsize(model) if model else None
+    if fd_setsize is not None and idle and idle + FD_MARGIN > fd_setsize:
+        # The idle connections take the fds below FD_SETSIZE first: every active one lands past it.
+        return (f"server-{series.server} watches fds below FD_SETSIZE ({fd_setsize}) only: {idle} idle "
+                f"connections take them all, and every active connection would be refused"), None
     if fd_setsize is not None and c + FD_MARGIN > fd_setsize:
         warnings.append(f"server-{series.server} cannot watch fds >= FD_SETSIZE ({fd_setsize}): refused "
                         f"or failed connections expected")
