@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 
 #include "clock.h"
+#include "idle.h"
 #include "worker.h"
 
 static void lg_conn_close_socket(lg_thread *t, lg_conn *c)
@@ -306,6 +307,7 @@ void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now)
             lg_conn_close_socket(t, c);
         return;
     default:
+        lg_idle_handle_event(t, c, ev, now); /* an --idle connection, or one with nothing to do */
         return;
     }
 }

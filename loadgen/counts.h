@@ -38,7 +38,16 @@ enum lg_connfail lg_connfail_class(int err);
     X(connections_opened, 0)  /* successful connects */                                          \
     X(non_2xx, 0)             /* complete responses with a status outside 200-299 */             \
     X(warmup_requests, 1)     /* requests that ended during --warmup (not counted otherwise) */ \
-    X(junk_after_response, 1) /* complete responses followed by bytes that frame no response */
+    X(junk_after_response, 1) /* complete responses followed by bytes that frame no response */ \
+    /* --idle (idle.h): connections held beside the load; never in the counters above. The JSON  \
+     * also gives them as the "idle" object. */                                                  \
+    X(idle_requested, 1)      /* idle connections asked for */                                   \
+    X(idle_opened, 1)         /* connected (and, --idle-mode request, answered) */               \
+    X(idle_held_at_end, 1)    /* still open when the load ended */                               \
+    X(idle_failed_to_open, 1) /* connect or the one request failed */                            \
+    X(idle_closed_eof, 1)     /* opened, then closed by the server (FIN) */                      \
+    X(idle_closed_reset, 1)   /* opened, then reset (or another error) */                        \
+    X(idle_closed_timeout_answer, 1) /* opened, then the server sent something (e.g. a 408) */
 
 typedef struct lg_counts {
 #define LG_COUNTS_FIELD(name, optional) uint64_t name;

@@ -45,17 +45,29 @@ static void init_shared(lg_shared *sh, const lg_options *o, const struct sockadd
     atomic_init(&sh->ever_connected, 0);
     atomic_init(&sh->doclen, -1);
     atomic_init(&sh->threads_done, 0);
+    atomic_init(&sh->idle_ready, 0);
+    atomic_init(&sh->idle_go, 0);
     sh->main_thread = pthread_self();
 }
 
-/* Starts the workers; returns how many started. */
-static int start_threads(lg_shared *sh, lg_thread **th, char *err, size_t errlen)
+/* The run's clock: the load (and its warm-up) starts now. */
+static void start_clock(lg_shared *sh)
 {
     const lg_options *o = sh->o;
     sh->t0 = lg_now_us();
     sh->measure_start = sh->t0 + (uint64_t)(o->warmup_s * 1e6);
     sh->end_time = o->time_limit_s > 0 ? sh->measure_start + (uint64_t)(o->time_limit_s * 1e6)
                                        : UINT64_MAX;
+}
+
+/* Starts the workers; returns how many started. With --idle they open their idle connections
+ * first and the clock starts later (wait_for_idle). */
+static int start_threads(lg_shared *sh, lg_thread **th, char *err, size_t errlen)
+{
+    if (sh->o->idle > 0)
+        sh->idle_t0 = lg_now_us();
+    else
+        start_clock(sh);
     int created = 0;
     for (; created < sh->nthreads; created++) {
         int e = pthread_create(&th[created]->tid, NULL, thread_main, th[created]);
@@ -67,6 +79,25 @@ static int start_threads(lg_shared *sh, lg_thread **th, char *err, size_t errlen
         }
     }
     return created;
+}
+
+/* --idle: waits until every thread has opened its idle connections (or gave up: stopped, or
+ * its loop broke), forwarding SIGINT/SIGTERM, then starts the clock and lets the load begin. */
+static void wait_for_idle(lg_shared *sh, lg_thread **th, const sigset_t *set, lg_result *r)
+{
+    while (atomic_load(&sh->idle_ready) < sh->nthreads) {
+        struct timespec tick = {0, 250 * 1000 * 1000};
+        int sig = sigtimedwait(set, NULL, &tick);
+        if (sig == SIGINT || sig == SIGTERM) {
+            int none = LG_STOP_NONE;
+            if (atomic_compare_exchange_strong(&sh->stop, &none, LG_STOP_INTERRUPT))
+                r->interrupted = 1;
+            wake_all(th, sh->nthreads);
+        }
+    }
+    start_clock(sh);
+    atomic_store(&sh->idle_go, 1); /* publishes the clock to the threads */
+    wake_all(th, sh->nthreads);
 }
 
 /* Shows progress and forwards SIGINT/SIGTERM to the workers until all of them are done. */
@@ -184,6 +215,12 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
         goto out;
     }
     int created = start_threads(&sh, th, err, errlen);
+    if (created == sh.nthreads && o->idle > 0)
+        wait_for_idle(&sh, th, &set, r);
+    else if (o->idle > 0) { /* start_threads stopped the run: let the started ones end */
+        atomic_store(&sh.idle_go, 1);
+        wake_all(th, created);
+    }
     if (created == sh.nthreads)
         supervise(&sh, th, &set, r);
     for (int i = 0; i < created; i++)

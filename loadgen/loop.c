@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "idle.h"
 #include "worker.h"
 
 static void close_seconds(lg_thread *t, uint64_t now)
@@ -137,6 +138,43 @@ static void handle_events(lg_thread *t, struct epoll_event *evs, int n)
     }
 }
 
+/* --idle: opens this thread's idle connections before the load, tells the main thread, and holds
+ * them until it starts the clock (idle_go). Returns -1 when the loop broke. */
+static int open_idle(lg_thread *t, struct epoll_event *evs)
+{
+    lg_shared *sh = t->sh;
+    int rc = 0, ready = 0;
+    while (!atomic_load(&sh->idle_go)) {
+        uint64_t now = lg_now_us(), deadline = UINT64_MAX;
+        if (!ready && (atomic_load_explicit(&sh->stop, memory_order_relaxed) != LG_STOP_NONE ||
+                       lg_idle_due(t, now))) {
+            ready = 1;
+            if (atomic_fetch_add(&sh->idle_ready, 1) + 1 == sh->nthreads)
+                pthread_kill(sh->main_thread, SIGUSR1); /* the main thread starts the clock */
+        }
+        if (!ready)
+            deadline = lg_idle_next_deadline(t, now);
+        int n = wait_events(t, evs, now, deadline); /* once ready, until the main thread wakes us */
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "loadgen: epoll_wait: %s\n", strerror(errno));
+            atomic_store(&sh->stop, LG_STOP_ERROR);
+            rc = -1;
+            if (!ready && atomic_fetch_add(&sh->idle_ready, 1) + 1 == sh->nthreads)
+                pthread_kill(sh->main_thread, SIGUSR1);
+            /* The clock (t0) is the main thread's until it says go: wait without the loop. */
+            while (!atomic_load(&sh->idle_go)) {
+                struct timespec ms = {0, 1000 * 1000};
+                nanosleep(&ms, NULL);
+            }
+            break;
+        }
+        handle_events(t, evs, n);
+    }
+    return rc;
+}
+
 /* The last, partial second of the series, and the progress counters, once the loop ended. */
 static void finish_thread(lg_thread *t)
 {
@@ -154,6 +192,7 @@ static void finish_thread(lg_thread *t)
     lg_selfwatch_totals(&t->watch, t->end_us, &t->ts.busy_us, &t->ts.cpu_us);
     t->ts.not_sent = lg_schedule_not_sent(t, t->end_us);
     publish_progress(t);
+    lg_idle_finish(t);
 }
 
 void *thread_main(void *arg)
@@ -164,6 +203,10 @@ void *thread_main(void *arg)
     if (!evs) {
         t->failed_alloc = 1;
         atomic_store(&sh->stop, LG_STOP_ERROR);
+    }
+    if (evs && sh->o->idle > 0 && open_idle(t, evs) < 0) {
+        free(evs);
+        evs = NULL;
     }
     t->next_tick = sh->measure_start + 1000000;
     lg_selfwatch_start(&t->watch, lg_now_us());

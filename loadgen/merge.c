@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idle_report.h"
 #include "timeseries.h"
 #include "url.h"
 
@@ -288,6 +289,7 @@ static int merge_config(ctx *c, json_t *config, lg_result *r, int first)
                                 json_integer(json_integer_value(n0) + json_integer_value(n)));
         else if (n0)
             json_object_set_new(r->config, "requests", json_null());
+        lg_idle_merge_config(r->config, config);
         json_t *rate = json_object_get(config, "rate");
         if (json_is_number(rate) && r->rate > 0) { /* shards of one open-loop run: rates add */
             r->rate += json_number_value(rate);

@@ -45,6 +45,11 @@ static const char usage_text[] =
     "  --duration D     Time limit like -t; accepts 500ms, 10s, 2m, 1h\n"
     "  --warmup S       Run S seconds first without counting anything\n"
     "  --ramp S         Spread opening the connections over S seconds\n"
+    "  --idle N         Hold N more connections open for the whole run, opened before the load\n"
+    "                   (paced by --ramp) and never measured; the report says how many the\n"
+    "                   server closed, and why\n"
+    "  --idle-mode M    request (default): each idle connection sends one keep-alive request,\n"
+    "                   reads the answer, then stays silent; connect: it never sends anything\n"
     "  --connect-timeout S  Seconds to wait for a connect (default: the -s value)\n"
     "  --busy-poll US   Poll for US microseconds after the last event before sleeping\n"
     "                   (default 50; 0 sleeps at once, using the least CPU at low rates)\n"
@@ -66,7 +71,7 @@ static int usage_error(const char *fmt, const char *arg)
 enum {
     OPT_THREADS = 1000, OPT_PROCESSES, OPT_START_AT, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP,
     OPT_JSON, OPT_SOURCE, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL, OPT_CONNECT_TIMEOUT,
-    OPT_ALLOW_MIXED_TARGETS
+    OPT_ALLOW_MIXED_TARGETS, OPT_IDLE, OPT_IDLE_MODE
 };
 
 /* ab_option and long_option return this for an option that is not theirs. */
@@ -242,6 +247,19 @@ static int long_option(lg_options *o, parse_state *st, int c, const char *arg)
         if (lg_parse_seconds(arg, -1e-300, &o->ramp_s) && strcmp(arg, "0") != 0)
             return usage_error("--ramp needs a number of seconds >= 0, got '%s'", arg);
         return 0;
+    case OPT_IDLE:
+        if (lg_parse_u64(arg, 0, 1000000, &v))
+            return usage_error("--idle needs a number of connections from 0 to 1000000, got '%s'", arg);
+        o->idle = (int)v;
+        return 0;
+    case OPT_IDLE_MODE:
+        if (strcmp(arg, "request") == 0)
+            o->idle_mode = LG_IDLE_REQUEST;
+        else if (strcmp(arg, "connect") == 0)
+            o->idle_mode = LG_IDLE_CONNECT;
+        else
+            return usage_error("--idle-mode needs 'request' or 'connect', got '%s'", arg);
+        return 0;
     case OPT_CONNECT_TIMEOUT:
         if (lg_parse_seconds(arg, 0, &o->connect_timeout_s))
             return usage_error("--connect-timeout needs a positive number of seconds, got '%s'", arg);
@@ -344,6 +362,8 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
         {"warmup", required_argument, NULL, OPT_WARMUP},
         {"ramp", required_argument, NULL, OPT_RAMP},
         {"busy-poll", required_argument, NULL, OPT_BUSY_POLL},
+        {"idle", required_argument, NULL, OPT_IDLE},
+        {"idle-mode", required_argument, NULL, OPT_IDLE_MODE},
         {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
         {"json", required_argument, NULL, OPT_JSON},
         {"source", required_argument, NULL, OPT_SOURCE},

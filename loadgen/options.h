@@ -11,10 +11,18 @@
 #define LG_VERSION C10K_VERSION /* the project's version, as in the User-Agent and the JSON */
 #define LG_RATE_MIN 0.001 /* --rate, requests/s; the most is 1e7 */
 
+/* --idle-mode: what an idle connection does once connected. */
+enum lg_idle_mode {
+    LG_IDLE_REQUEST, /* one keep-alive request, its whole answer, then silence */
+    LG_IDLE_CONNECT, /* nothing at all: connected and silent */
+};
+
 typedef struct lg_options {
     uint64_t requests;      /* -n; 0 = unlimited (time limit only) */
     int requests_set;
     int concurrency;        /* -c */
+    int idle;               /* --idle: connections held open beside the load, never measured */
+    int idle_mode;          /* --idle-mode: enum lg_idle_mode */
     double time_limit_s;    /* -t / --duration; 0 = none */
     double timeout_s;       /* -s: from connected to the complete response */
     double connect_timeout_s; /* --connect-timeout; 0 = the same as -s */

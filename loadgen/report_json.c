@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idle_report.h"
 #include "report.h"
 #include "selfwatch.h"
 #include "timeseries.h"
@@ -197,6 +198,8 @@ json_t *lg_config_json(const lg_options *o)
     if (config)
         json_object_set_new(config, "source_automatic", json_boolean(o->sources_automatic));
     if (config)
+        lg_idle_config_json(config, o);
+    if (config)
         json_object_set_new(config, "connect_timeout_s",
                             num(o->connect_timeout_s > 0 ? o->connect_timeout_s : o->timeout_s));
     return config;
@@ -251,6 +254,8 @@ static json_t *report_head_json(const lg_result *r)
                                       (json_int_t)r->counts.answered, "all_answered_s",
                                       opt_num(r->all_answered_us / 1e6, all)));
     }
+    if (root)
+        json_object_set_new(root, "idle", lg_idle_json(&r->counts));
     if (root && r->merged_from)
         json_object_set(root, "merged_from", r->merged_from);
     if (root && r->workers)

@@ -1,6 +1,7 @@
 /* The text report, laid out like ab's but in milliseconds with 3 decimals. */
 #include <inttypes.h>
 
+#include "idle_report.h"
 #include "report.h"
 #include "selfwatch.h"
 
@@ -101,6 +102,7 @@ void lg_report_text(FILE *f, const lg_result *r)
                    "connection closed)\n", r->counts.junk_after_response);
     fprintf(f, "Keep-Alive requests:    %" PRIu64 "\n", r->counts.keepalive_requests);
     fprintf(f, "Connections opened:     %" PRIu64 "\n", r->counts.connections_opened);
+    lg_idle_report_text(f, r);
     fprintf(f, "Total transferred:      %" PRIu64 " bytes\n", r->counts.bytes_total);
     fprintf(f, "HTML transferred:       %" PRIu64 " bytes\n", r->counts.body_bytes);
     double rps = secs > 0 ? (double)r->counts.complete / secs : 0;

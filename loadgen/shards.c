@@ -51,6 +51,7 @@ static void worker_options(const lg_options *o, int k, int n, lg_options *w)
 {
     *w = *o;
     w->concurrency = (int)share((uint64_t)o->concurrency, k, n);
+    w->idle = (int)share((uint64_t)o->idle, k, n);
     if (o->requests_set)
         w->requests = share(o->requests, k, n);
     if (o->rate > 0)

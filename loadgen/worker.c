@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "idle.h"
 #include "worker.h"
 
 void lg_worker_free(lg_thread *t)
@@ -18,6 +19,7 @@ void lg_worker_free(lg_thread *t)
         for (int i = 0; i < t->nconns; i++)
             if (t->conns[i].fd >= 0)
                 t->tr.close(&t->conns[i]);
+    lg_idle_free(t, t->iset);
     if (t->epfd >= 0)
         close(t->epfd);
     if (t->wakefd >= 0)
@@ -90,6 +92,13 @@ lg_thread *lg_worker_new(lg_shared *sh, int id, char *err, size_t errlen)
     lg_timers_init(&t->connect_timers);
     lg_counts_init_zeroed(&t->counts); /* t came from calloc */
     lg_ts_init(&t->ts);
+    int e;
+    t->iset = lg_idle_new(t, &e);
+    if (e) {
+        snprintf(err, errlen, "cannot set up the idle connections of thread %d: %s", id, strerror(e));
+        lg_worker_free(t);
+        return NULL;
+    }
     t->capture_active = 1;
     return t;
 }

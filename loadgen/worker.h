@@ -33,7 +33,11 @@
  * left every response waiting until all were opened. */
 #define LG_CONNECTS_PER_ROUND 64
 
-enum lg_conn_state { LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED };
+enum lg_conn_state {
+    LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED,
+    /* --idle connections (idle.c), never in the load: opening, then held or done. */
+    LG_C_HOLD_CONNECTING, LG_C_HOLD_WRITING, LG_C_HOLD_READING, LG_C_HELD, LG_C_HOLD_DONE
+};
 enum lg_stop { LG_STOP_NONE, LG_STOP_INTERRUPT, LG_STOP_REFUSED, LG_STOP_ERROR };
 
 struct lg_thread;
@@ -72,6 +76,11 @@ typedef struct lg_shared {
     atomic_int ever_connected;
     atomic_llong doclen;
     atomic_int threads_done;
+    /* --idle: the threads open their idle connections before the load; the main thread starts
+     * the clock (t0) once every thread is ready, then sets idle_go. */
+    uint64_t idle_t0;       /* the idle connections' own ramp starts here */
+    atomic_int idle_ready;
+    atomic_int idle_go;
     pthread_t main_thread;
     pthread_mutex_t info_lock;
     char server[256];
@@ -112,6 +121,7 @@ typedef struct lg_thread {
     lg_head_cache head_cache;
     uint64_t end_us;
     int failed_alloc;
+    struct lg_idle_set *iset; /* --idle: this thread's idle connections (idle.h), or NULL */
     uint64_t last_event_us; /* for --busy-poll */
     int no_pwait2;          /* epoll_pwait2 is missing: epoll_wait with ms timeouts */
     atomic_ullong prog_complete, prog_errors;
