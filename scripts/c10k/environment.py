@@ -14,6 +14,7 @@ from . import ROOT, models
 from .nested import dig
 from .series import as_series
 
+FIXED_FDS = 8  # what a server holds besides its connections: stdio, the listening socket, /__stats
 FD_MARGIN = 64  # listening socket, stdio, /__stats, files the server or loadgen keep open
 
 
@@ -190,17 +191,20 @@ def check_point(env, series, concurrency, tasks_now, idle=0):
                         f"running, {name} is {cap}"), None
     warnings = []
     fd_setsize = models.fd_setsize(model) if model else None
-    if fd_setsize is not None and idle and idle + FD_MARGIN > fd_setsize:
-        # The idle connections take the fds below FD_SETSIZE first: every active one lands past it.
+    if fd_setsize is not None and idle and c + FIXED_FDS > fd_setsize:
+        # The idle connections open first and take the fds below FD_SETSIZE: the active ones land
+        # past it and are refused, so the point would measure refusals, not the load beside them.
         return (f"server-{series.server} watches fds below FD_SETSIZE ({fd_setsize}) only: {idle} idle "
-                f"connections take them all, and every active connection would be refused"), None
-    if fd_setsize is not None and c + FD_MARGIN > fd_setsize:
+                f"connections + C {concurrency} + {FIXED_FDS} of its own need more, and the active "
+                f"connections opened last would be refused"), None
+    if fd_setsize is not None and not idle and c + FD_MARGIN > fd_setsize:
         warnings.append(f"server-{series.server} cannot watch fds >= FD_SETSIZE ({fd_setsize}): refused "
                         f"or failed connections expected")
     somaxconn = env.get("somaxconn")
     backlog = series.server_options.get("backlog", somaxconn)
     cap = min(x for x in (backlog, somaxconn) if x is not None) if (backlog or somaxconn) else None
-    if cap is not None and c > cap:
-        warnings.append(f"{c} connects at once exceed the listen backlog ({cap}, somaxconn "
+    # Only the C active connections open at once: the idle ones are paced like --ramp.
+    if cap is not None and concurrency > cap:
+        warnings.append(f"{concurrency} connects at once exceed the listen backlog ({cap}, somaxconn "
                         f"{somaxconn}): SYNs beyond it are retried, connect times grow")
     return None, "; ".join(warnings) or None

@@ -7,7 +7,7 @@ import os
 import shlex
 import statistics
 
-from . import c10k_command, plots, pngcheck, results
+from . import c10k_command, idleplots, idlereport, plots, pngcheck, results
 from .nested import dig
 from .series import as_series
 
@@ -188,8 +188,9 @@ def generator_bound(res):
     return out
 
 
-def write_summary(folder, res, points):
-    """summary.md: throughput against C/D and memory per connection, one row per series."""
+def write_summary(folder, res, points, extra=()):
+    """summary.md: throughput against C/D and memory per connection, one row per series; extra:
+    more Markdown lines (the idle section)."""
     concurrencies = sorted({c for s in res.series() for c in s.concurrency})
     by = {(p["series"], p["concurrency"]): p for p in points}
     skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
@@ -267,6 +268,7 @@ def write_summary(folder, res, points):
         n += 1
     if not n:
         lines.append("- none")
+    lines += list(extra)
     path = os.path.join(folder, "summary.md")
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
@@ -392,7 +394,7 @@ def _options_text(s):
     return f"{s.label} {json.dumps(opts) if opts else ''}; loadgen {json.dumps(lg)}"
 
 
-def write_html(folder, res, points, styles):
+def write_html(folder, res, points, styles, extra=()):
     m, sc = res.manifest, res.scenario
     points_by = {(p["series"], p["concurrency"]): p for p in points}
     skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
@@ -423,6 +425,7 @@ def write_html(folder, res, points, styles):
                      f"<figcaption><strong>{_e(title)}.</strong> {_e(caption)} "
                      f'(<a href="plots/{name}.svg">SVG</a>)'
                      f"{plots.families_link(os.path.join(folder, 'plots'), name, _e)}</figcaption></figure>")
+    parts += list(extra)
     parts.append("<h2 id=points>Points</h2>")
     parts.append("<p>One table per series, one row per concurrency; medians over the repetitions whose status is "
                  "<code>ok</code>. Rows with failures are tinted.</p>")
@@ -448,7 +451,10 @@ def render_folder(folder):
     """The report of a results folder: plots/*.png|svg|dat|gp, summary.md and index.html; returns the
     list of image paths."""
     res = results.load(folder)
-    points = res.points()
+    every_point = res.points()
+    # The plots and tables against C show the points without idle connections or a swept rate;
+    # the idle section shows all of them.
+    points = [p for p in every_point if not p["idle"] and p["swept_rate"] is None]
     series_list = res.series()
     if not series_list:
         raise plots.PlotError(f"{folder}: the scenario in manifest.json has no series")
@@ -459,6 +465,12 @@ def render_folder(folder):
     concurrencies = sorted({c for s in series_list for c in s.concurrency})
     images = plots.render_plots(plot_dir, res.scenario.get("name", "?"), series_list, data, styles,
                                 res.environment, concurrencies)
-    write_summary(folder, res, points)
-    write_html(folder, res, points, styles)
+    idle = None
+    if res.has_idle_axis():
+        images += idleplots.render(plot_dir, res.scenario.get("name", "?"), every_point, styles)
+        by_series = {s.name: res.model(s.server) for s in series_list}
+        idle = (idlereport.summary_lines(every_point, by_series),
+                idlereport.html_parts(folder, every_point, by_series))
+    write_summary(folder, res, points, idle[0] if idle else ())
+    write_html(folder, res, points, styles, idle[1] if idle else ())
     return images

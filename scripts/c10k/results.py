@@ -282,6 +282,11 @@ REPETITION_SHAPE = [
         "cpu_s", "cpu_per_request_us", "peak_pss_kib", "pss_per_connection_kib", "tcp_mem_per_connection_kib",
         "sock_mem_per_connection_kib", "peak_rss_kib", "peak_threads", "peak_processes", "other_cpu_cores",
         "niced_cpu_cores", "steal_cores")),
+    ("server_usage.steady", OBJECT),
+    *((f"server_usage.steady.{k}", NUMBER) for k in ("cpu_cores", "cpu_per_request_us")),
+    ("loadgen.idle", OBJECT),
+    *((f"loadgen.idle.{k}", NUMBER) for k in ("requested", "opened", "held_at_end", "failed_to_open")),
+    ("loadgen.idle.closed_by_server", OBJECT), ("loadgen.idle.closed_by_server.*", NUMBER),
     ("server_usage.samples", LIST), ("server_usage.samples.*", OBJECT), ("server_usage.samples.*.t_s", NUMBER),
     ("server_stats", OBJECT), ("server_stats.before", OBJECT), ("server_stats.after", OBJECT),
     ("server_stats.before.requests", NUMBER), ("server_stats.after.requests", NUMBER),
@@ -465,12 +470,11 @@ def idle_summary(reps):
     docs = [d for d in docs if isinstance(d, dict)]
     if not docs:
         return None
-    out = {k: sum(d.get(k) or 0 for d in docs if isinstance(d.get(k) or 0, (int, float)))
-           for k in ("requested", "opened", "held_at_end", "failed_to_open")}
+    out = {k: sum(d.get(k) or 0 for d in docs) for k in ("requested", "opened", "held_at_end", "failed_to_open")}
     closed = {}
     for d in docs:
         for cause, n in (d.get("closed_by_server") or {}).items():
-            if isinstance(n, int) and not isinstance(n, bool):
+            if isinstance(n, (int, float)):
                 closed[cause] = closed.get(cause, 0) + n
     out["closed_by_server"] = closed
     out["repetitions"] = len(docs)
@@ -522,7 +526,7 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None, idl
     offered = rate if rate is not None else series.loadgen.get("rate")
     point = {
         "series": series.name, "server": series.server, "concurrency": concurrency,
-        "idle": idle, "rate": offered,
+        "idle": idle, "rate": offered, "swept_rate": rate,
         "repetitions": len(reps), "ok_repetitions": len(ok),
         "statuses": sorted({r.get("status") for r in reps}),
         "detail": "; ".join(sorted({r["detail"] for r in reps if r.get("detail")})) or None,
@@ -538,6 +542,8 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None, idl
         "complete": complete, "failed": failed, "non_2xx": non2xx, "failed_pct": round(failed_pct, 3),
         "non_2xx_pct": round(non_2xx_pct, 3), "errors_pct": round(errors_pct, 3),
         "cpu_per_request_us": _median([u.get("cpu_per_request_us") for u in usage]),
+        # Over the measured window alone: what an idle sweep compares (set-up and closing left out).
+        "steady_cpu_per_request_us": _median([dig(u, "steady", "cpu_per_request_us") for u in usage]),
         "peak_pss_kib": _median([u.get("peak_pss_kib") for u in usage]),
         "pss_per_connection_kib": _median([u.get("pss_per_connection_kib") for u in usage]),
         "tcp_mem_per_connection_kib": _median([u.get("tcp_mem_per_connection_kib") for u in usage]),

@@ -489,7 +489,7 @@ def run(args, scenario, manifest, checked, plan, bin_dir, log):
     folder = manifest.folder
     manifest.begin(checked.skipped, checked.warnings, checked.hosts)
     print(f"results: {folder}", flush=True)
-    progress = Progress(sum(len(r) for _, _, r in plan), enabled=not args.no_progress)
+    progress = Progress(sum(len(r) for _, _, r, _, _ in plan), enabled=not args.no_progress)
     progress.set_estimate(_estimate(plan))
     if not plan:
         log("every point of this run is already finished")

@@ -206,14 +206,15 @@ def _axis(doc, quick_doc, quick, key, what, default, problems):
     return values
 
 
-def _series_axis(path, item, key, what, top, quick, problems):
-    """A series' own idle levels or rates; with --quick only those the quick top level also has
-    (or its first)."""
+def _series_axis(path, item, key, what, top, quick, quick_doc, problems):
+    """A series' own idle levels or rates. With --quick: those the quick top level also lists,
+    else its first and last (a quick run still crosses the axis)."""
     if key not in item:
         return top
     own = increasing(f"{path}/{key}", item[key], what, problems)
-    if quick and top is not None:
-        own = [v for v in own if v in top] or own[:1]
+    if quick:
+        shared = [v for v in own if v in quick_doc.get(key, ())]
+        own = shared or sorted({own[0], own[-1]}) if own else own
     return own
 
 
@@ -354,8 +355,8 @@ def validate(doc, source="<scenario>", quick=False, scenario_dir=None):
         # The top-level server_options are our servers' flags: they apply to model series only.
         server_options = _merge(SERVER_DEFAULTS, _merge(top_server, item.get("server_options", {}))) \
             if kind == "server" else {}
-        s_idle = _series_axis(path, item, "idle", "idle levels", idle, quick, problems)
-        s_rates = _series_axis(path, item, "rates", "rates", rates, quick, problems)
+        s_idle = _series_axis(path, item, "idle", "idle levels", idle, quick, quick_doc, problems)
+        s_rates = _series_axis(path, item, "rates", "rates", rates, quick, quick_doc, problems)
         _check_loadgen_semantics(path, loadgen, s_sweep, problems)
         if s_rates and loadgen.get("rate") is not None:
             problems.append(f"{path}: give the open-loop rate once: rates (a sweep) or loadgen.rate, not both")
