@@ -10,8 +10,12 @@ import os
 from . import idleplots, models, pngcheck
 from .nested import dig
 
-# A curve whose last point is within this factor of its first is flat.
-FLAT = 1.5
+# A curve whose last point is within this factor of its first is flat: repeated runs of one point
+# differ by 15-20 % within a phase and more between phases on a shared machine.
+FLAT = 2.0
+# What an idle connection adds per request, at the highest level against the lowest: beyond this
+# factor either way the curve is not linear.
+STEEPER = 1.5
 # Replies below this share of the offered rate: the server (or the machine) no longer keeps up.
 KEEPS_UP = 0.9
 
@@ -48,17 +52,28 @@ def levels(points):
     return sorted({p["idle"] for p in points if p.get("swept_rate") is None})
 
 
+def per_idle_us(pts):
+    """[(idle, µs each idle connection adds to a request's CPU)] of a curve: (cost at N idle - cost at
+    0) / N at every level N > 0; [] without a point at 0."""
+    base = [idleplots.cpu_us(p) for p in pts if p["idle"] == 0 and idleplots.cpu_us(p)]
+    if not base:
+        return []
+    return [(p["idle"], (idleplots.cpu_us(p) - base[0]) / p["idle"]) for p in pts
+            if p["idle"] and idleplots.cpu_us(p)]
+
+
 def _shape(first, last, pts):
-    """How a curve grows from its first to its last point: 'flat', 'linear' or 'steeper than linear',
-    by the slope on log-log axes between the two highest non-zero idle levels."""
+    """How a curve grows from its first to its last point: 'flat' (within FLAT, the noise of a shared
+    machine), else by what each idle connection adds to a request at the lowest and the highest
+    level: 'about linear' when that stays within STEEPER, else 'steeper than linear' or 'less than
+    linear'; 'growing' with one level only."""
     if last <= FLAT * first:
-        return "flat", None
-    nz = [(p["idle"], idleplots.cpu_us(p)) for p in pts if p["idle"] and idleplots.cpu_us(p)]
-    if len(nz) < 2:
-        return "growing", None
-    (x1, y1), (x2, y2) = nz[-2], nz[-1]
-    slope = math.log(y2 / y1) / math.log(x2 / x1)
-    return ("steeper than linear" if slope > 1.2 else "about linear" if slope > 0.8 else "sublinear"), slope
+        return "flat"
+    added = per_idle_us(pts)
+    if len(added) < 2 or added[0][1] <= 0:
+        return "growing"
+    ratio = added[-1][1] / added[0][1]
+    return "steeper than linear" if ratio > STEEPER else "less than linear" if ratio < 1 / STEEPER else "about linear"
 
 
 def cpu_rows(points):
@@ -72,33 +87,49 @@ def cpu_rows(points):
     return out
 
 
+def _plural(word):
+    return word + ("es" if word.endswith("s") else "s")
+
+
 def sentences(points, models_by_series):
     """One sentence per curve of the idle plots, from the measured points."""
     out = []
-    for (series, c), pts in idleplots.closed_loop(points).items():
+    curves = idleplots.closed_loop(points)
+    growth = {}  # (series, C) -> cost at the most idle / at 0
+    for (series, c), pts in curves.items():
         known = [p for p in pts if idleplots.cpu_us(p)]
         if len(known) < 2:
             continue
         first, last = known[0], known[-1]
         a, b = idleplots.cpu_us(first), idleplots.cpu_us(last)
-        shape, slope = _shape(a, b, known)
+        growth[(series, c)] = b / a
+        shape = _shape(a, b, known)
         model = models_by_series.get(series) or {}
         desc = dig(model, "description")
         task = models.task_per_connection(model)
-        why = (f"each connection has its own {task}, asleep in the kernel until its socket is ready, so "
-               f"silent ones cost no CPU (they cost memory instead)" if shape == "flat" else
-               f"its idle {task}s sleep in the kernel, yet each request costs more beside them") if task else {"flat": "it is told which connections are ready, so silent ones cost it nothing per request",
-               "growing": "its cost follows the connections it holds, not those that are ready",
-               "about linear": "every wake-up walks all the connections it holds, active or not",
-               "steeper than linear": "every wake-up walks all the connections, and past a few thousand "
-                                      "their kernel state no longer fits in the caches, so each one walked "
-                                      "costs more too",
-               }.get(shape, "")
+        if task:
+            why = (f"each connection has its own {task}, asleep in the kernel until its socket is ready, so "
+                   f"silent ones cost no CPU (they cost memory instead)" if shape == "flat" else
+                   f"its idle {_plural(task)} sleep in the kernel, yet each request costs more beside them")
+        else:
+            why = {"flat": "it is told which connections are ready, so silent ones cost it nothing per request",
+                   "growing": "its cost follows the connections it holds, not those that are ready",
+                   "about linear": "every wake-up walks all the connections it holds, active or not",
+                   "less than linear": "every wake-up walks all the connections it holds, active or not",
+                   "steeper than linear": "every wake-up walks all the connections it holds, and past a few "
+                                          "thousand their kernel state (one socket and file each) no longer fits "
+                                          "in the CPU caches, so each one walked costs more too"}[shape]
         text = (f"{series} at C = {c}: {_n(a)} µs of CPU per request at {first['idle']:,} idle, {_n(b)} µs at "
-                f"{last['idle']:,} ({b / a:.2g}x): {shape}"
-                + (f" (log-log slope {slope:.2g} over the last step)" if slope is not None and shape != "flat" else ""))
-        if why:
-            text += f"; {why}"
+                f"{last['idle']:,} ({b / a:.2g}x): {shape}")
+        added = per_idle_us(known)
+        if shape != "flat" and added:
+            text += (" (each idle connection adds " + ", ".join(
+                f"{_n(us * 1000)} ns at {n:,}" for n, us in added) + " to a request)")
+        text += f"; {why}"
+        lower = [cc for (ss, cc) in growth if ss == series and cc < c]
+        if shape != "flat" and lower and growth[(series, lower[-1])] > 1.5 * growth[(series, c)]:
+            text += (f"; it grows {growth[(series, lower[-1])] / growth[(series, c)]:.2g}x less than at "
+                     f"C = {lower[-1]}: one walk serves every request that is ready at that wake-up")
         if desc:
             text += f" (the model: {desc})"
         p99a, p99b = first.get("latency_p99_ms"), last.get("latency_p99_ms")

@@ -188,12 +188,24 @@ def generator_bound(res):
     return out
 
 
+def plain(entries):
+    """The skipped points or warnings of points without idle connections or a swept rate: those the
+    tables against C show (the idle section lists the others)."""
+    return [p for p in entries if not p.get("idle") and p.get("rate") is None]
+
+
+def where(p):
+    """A skipped point or a warning in words: 'select at C=50', 'select at C=1 idle=3000'."""
+    return results.point_label(p["series"], f"{p['concurrency']:,}", p.get("idle", 0), p.get("rate")).replace(
+        " c=", " at C=", 1)
+
+
 def write_summary(folder, res, points, extra=()):
     """summary.md: throughput against C/D and memory per connection, one row per series; extra:
     more Markdown lines (the idle section)."""
     concurrencies = sorted({c for s in res.series() for c in s.concurrency})
     by = {(p["series"], p["concurrency"]): p for p in points}
-    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
+    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in plain(res.skipped_points)}
     lines = [f"# {res.scenario['name']}: summary", "",
              f"Results folder `{os.path.basename(os.path.abspath(folder))}`, "
              f"started {res.manifest.get('started')}, finished {res.manifest.get('finished') or 'not finished'}"
@@ -261,7 +273,7 @@ def write_summary(folder, res, points, extra=()):
             lines.append(f"- {p['series']} at C={p['concurrency']:,}: {p['diagnosis']}")
             n += 1
     for p in res.skipped_points:
-        lines.append(f"- {p['series']} at C={p['concurrency']:,}: {results.sentence('skipped: ' + p['reason'])}")
+        lines.append(f"- {where(p)}: {results.sentence('skipped: ' + p['reason'])}")
         n += 1
     for (series, c), ws in generator_bound(res).items():
         lines.append(f"- {series} at C={c:,}: " + " ".join(point_notes((series, c), {}, {(series, c): ws})))
@@ -397,8 +409,8 @@ def _options_text(s):
 def write_html(folder, res, points, styles, extra=()):
     m, sc = res.manifest, res.scenario
     points_by = {(p["series"], p["concurrency"]): p for p in points}
-    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
-    warnings = {(p["series"], p["concurrency"]): p["reason"] for p in res.warnings}
+    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in plain(res.skipped_points)}
+    warnings = {(p["series"], p["concurrency"]): p["reason"] for p in plain(res.warnings)}
     generator = generator_bound(res)
     state = "finished " + _e(m.get("finished")) if m.get("finished") else (
         f"<strong>not finished</strong> (interrupted: {_e(m.get('interrupted') or 'running or killed')}; "
@@ -433,10 +445,13 @@ def write_html(folder, res, points, styles, extra=()):
         color = styles.get(s.name, {}).get("color", "#000")
         parts.append(f'<h3 id="series-{_e(s.name)}"><span style="color:{_e(color)}">&#9632;</span> {_e(s.name)}</h3>')
         parts.append(f"<p><code>{_e(_options_text(s))}</code></p>")
+        if s.rates != (None,):
+            parts.append("<p>An open-loop rate sweep: its points are in the idle section above.</p>")
+            continue
         parts.append(_series_table(folder, s, points_by, skipped, warnings, sc["repeats"], generator))
     if res.skipped_points:
         parts.append("<h2 id=skipped>Points that could not run here</h2><ul>")
-        parts += [f"<li>{_e(p['series'])} at C={p['concurrency']:,}: {_e(p['reason'])}</li>" for p in res.skipped_points]
+        parts += [f"<li>{_e(where(p))}: {_e(p['reason'])}</li>" for p in res.skipped_points]
         parts.append("</ul>")
     parts += ["<h2 id=environment>Environment</h2>", _env_table(res.environment),
               '<p>Everything above comes from <a href="manifest.json">manifest.json</a> and the '
