@@ -29,9 +29,10 @@ YLABELS = {
 
 
 def cpu_us(p):
-    """A point's server CPU per request over the measured window (the whole run's when the window
-    had too few samples)."""
-    return p.get("steady_cpu_per_request_us") or p.get("cpu_per_request_us")
+    """A point's server CPU per request over the measured window. Without idle connections the whole
+    run's figure stands in when the window had too few samples; with them it cannot: the whole run
+    counts the idle connections' own requests and their set-up (None then)."""
+    return p.get("steady_cpu_per_request_us") or (p.get("cpu_per_request_us") if not p["idle"] else None)
 
 
 def closed_loop(points):
@@ -130,6 +131,8 @@ def script(name, fmt, out_path, title, points, plot_dir, styles):
            f"set tmargin {1 + len(heading)}"]
     if name == "idle-rate":
         out.append('set xlabel "offered request rate, requests/s (log scale; dotted: replies = offered)"')
+    elif name == "idle-memory":
+        out.append('set xlabel "idle connections held beside the active ones (log scale)"')
     else:
         out.append('set xlabel "idle connections held beside the active ones (log scale; 0 drawn a decade '
                    'below the lowest level)"')

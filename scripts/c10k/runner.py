@@ -178,7 +178,10 @@ class Runner:
         stats_attempts = 12 if series.kind == "server" else 1
         before = fetch_stats(server.host, server.port, attempts=stats_attempts)
         local = server.host in ("127.0.0.1", "::1", "localhost") or server.host.startswith("127.")
-        sampler = procsample.Sampler(server.pid, SAMPLE_INTERVAL_S, port=server.port if local else None).start()
+        # `ss` over thousands of idle sockets takes most of a second: at a point with idle
+        # connections it would leave the measured window with too few CPU samples.
+        sampler = procsample.Sampler(server.pid, SAMPLE_INTERVAL_S,
+                                     port=server.port if local and not idle else None).start()
         died = []
 
         def server_gone():
@@ -219,7 +222,10 @@ class Runner:
             status = "loadgen_failed"
             detail = "loadgen exited 0 but wrote no readable --json document"
         requests = _requests_served(before, after, loadgen_doc)
-        usage = procsample.summarize(samples, SAMPLE_INTERVAL_S, concurrency + idle, requests)
+        # Memory is shared by the connections that were open: the idle ones the loadgen opened.
+        opened = dig(loadgen_doc, "idle", "opened") if idle else 0
+        usage = procsample.summarize(samples, SAMPLE_INTERVAL_S,
+                                     concurrency + (opened if isinstance(opened, int) and opened > 0 else idle), requests)
         usage["steady"] = _steady(samples, load_s, loadgen_doc) if status == "ok" else None
         return {
             "series": series.name, "server": series.server, "concurrency": concurrency,
