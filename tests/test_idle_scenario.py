@@ -157,6 +157,7 @@ def quick_run(tmp_path_factory):
     return the_folder(out), r
 
 
+@pytest.mark.serial  # a heavy load, run once: the three share one quick run in one worker
 def test_idle_quick_runs_every_point_it_can(quick_run):
     folder, _ = quick_run
     sc = scen.load("idle", quick=True)
@@ -172,6 +173,7 @@ def test_idle_quick_runs_every_point_it_can(quick_run):
     assert sessions_alive(recorded_pids(folder)) == []
 
 
+@pytest.mark.serial  # a heavy load, run once: the three share one quick run in one worker
 def test_idle_connections_are_held_and_served_but_not_measured(quick_run):
     folder, _ = quick_run
     with open(os.path.join(folder, "manifest.json")) as f:
@@ -196,6 +198,7 @@ def test_idle_connections_are_held_and_served_but_not_measured(quick_run):
     assert seen >= 5
 
 
+@pytest.mark.serial  # a heavy load, run once: the three share one quick run in one worker
 def test_idle_quick_skips_select_past_fd_setsize_and_reports_the_axes(quick_run):
     folder, r = quick_run
     assert os.path.isdir(os.path.join(folder, "points", "poll", "c1-i1000"))
