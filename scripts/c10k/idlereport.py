@@ -138,7 +138,8 @@ def sentences(points, models_by_series):
         out.append(text + ".")
     for (series, idle), pts in idleplots.open_loop(points).items():
         sat = max((p["requests_per_sec"] or 0 for p in pts), default=0)
-        behind = [p for p in pts if p["requests_per_sec"] is not None and p["requests_per_sec"] < KEEPS_UP * p["swept_rate"]]
+        behind = [p for p in pts
+                  if p["requests_per_sec"] is not None and p["requests_per_sec"] < KEEPS_UP * p["swept_rate"]]
         if behind:
             knee = behind[0]["swept_rate"]
             out.append(f"{series} with {idle:,} idle connections answers every request up to "

@@ -177,12 +177,13 @@ def wall_time_text(manifest):
 
 
 def generator_bound(res):
-    """(series, C) -> the loadgen's own warnings: points where the generator, not the server,
-    set the pace (loadgen's JSON "generator.warnings")."""
+    """point key (results.point_key) -> the loadgen's own warnings: points where the generator, not
+    the server, set the pace (loadgen's JSON "generator.warnings")."""
     out = {}
     for r in res.repetitions():
         for w in dig(r, "loadgen", "generator", "warnings") or []:
-            ws = out.setdefault((r["series"], r["concurrency"]), [])
+            key = results.point_key(r["series"], r["concurrency"], r.get("idle") or 0, r.get("rate"))
+            ws = out.setdefault(key, [])
             if w not in ws:
                 ws.append(w)
     return out
@@ -275,8 +276,9 @@ def write_summary(folder, res, points, extra=()):
     for p in res.skipped_points:
         lines.append(f"- {where(p)}: {results.sentence('skipped: ' + p['reason'])}")
         n += 1
-    for (series, c), ws in generator_bound(res).items():
-        lines.append(f"- {series} at C={c:,}: " + " ".join(point_notes((series, c), {}, {(series, c): ws})))
+    for key, ws in generator_bound(res).items():
+        p = dict(zip(("series", "concurrency", "idle", "rate"), key))
+        lines.append(f"- {where(p)}: " + " ".join(point_notes(key, {}, {key: ws})))
         n += 1
     if not n:
         lines.append("- none")

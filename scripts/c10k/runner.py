@@ -224,8 +224,8 @@ class Runner:
         requests = _requests_served(before, after, loadgen_doc)
         # Memory is shared by the connections that were open: the idle ones the loadgen opened.
         opened = dig(loadgen_doc, "idle", "opened") if idle else 0
-        usage = procsample.summarize(samples, SAMPLE_INTERVAL_S,
-                                     concurrency + (opened if isinstance(opened, int) and opened > 0 else idle), requests)
+        held = opened if isinstance(opened, int) and opened > 0 else idle
+        usage = procsample.summarize(samples, SAMPLE_INTERVAL_S, concurrency + held, requests)
         usage["steady"] = _steady(samples, load_s, loadgen_doc) if status == "ok" else None
         return {
             "series": series.name, "server": series.server, "concurrency": concurrency,
@@ -479,7 +479,8 @@ def series_lines(scenario, flags=False):
     lines = []
     for s in scenario.series:
         opts = " ".join(s.server_flags + s.loadgen_flags) if flags else ""
-        axes = (f" idle={list(s.idle)}" if s.idle != (0,) else "") + (f" rates={list(s.rates)}" if s.rates != (None,) else "")
+        axes = ((f" idle={list(s.idle)}" if s.idle != (0,) else "")
+                + (f" rates={list(s.rates)}" if s.rates != (None,) else ""))
         lines.append(f"  {s.name:20s} {s.label:20s} c={list(s.concurrency)}{axes}" + (f"  {opts}" if opts else ""))
     return lines
 

@@ -1,6 +1,6 @@
 # cpu plot of idle, made by scripts/plot.py
 set terminal pngcairo size 1100,548 enhanced font "DejaVu Sans,12" background "#ffffff"
-set output "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/cpu-families.png"
+set output "results/reference/idle-20261208-000942/plots/cpu-families.png"
 # Shared look of every c10k-bench plot (included by plots.py before each plot's template).
 set encoding utf8
 set datafile missing "?"
@@ -41,19 +41,19 @@ set rmargin at screen 0.4772727272727273
 set tmargin at screen 0.8540145985401459
 set bmargin at screen 0.3065693430656934
 set key maxcols 2 at screen 0.25, 0.16970802919708028 center top
-plot "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.20 lw 2 title "threaded", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/forking.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.10 lw 2 title "forking"
+plot "results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.20 lw 2 title "threaded", \
+     "results/reference/idle-20261208-000942/plots/forking.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.10 lw 2 title "forking"
 set title "event loops (9)" noenhanced
 set lmargin at screen 0.5909090909090909
 set rmargin at screen 0.9772727272727273
 set tmargin at screen 0.8540145985401459
 set bmargin at screen 0.3065693430656934
 set key maxcols 2 at screen 0.75, 0.16970802919708028 center top
-plot "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/select.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.80 lw 2 title "select", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/poll.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.70 lw 2 title "poll", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.60 lw 2 title "epoll", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.50 lw 2 title "epoll-et", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/uring.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 1.40 lw 2 title "uring", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.30 lw 2 title "libuv"
+plot "results/reference/idle-20261208-000942/plots/select.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.80 lw 2 title "select", \
+     "results/reference/idle-20261208-000942/plots/poll.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.70 lw 2 title "poll", \
+     "results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.60 lw 2 title "epoll", \
+     "results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.50 lw 2 title "epoll-et", \
+     "results/reference/idle-20261208-000942/plots/uring.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 1.40 lw 2 title "uring", \
+     "results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($8 > 0 ? $8 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.30 lw 2 title "libuv"
 unset multiplot
 unset output

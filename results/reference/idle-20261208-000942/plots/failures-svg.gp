@@ -1,6 +1,6 @@
 # failures plot of idle, made by scripts/plot.py
 set terminal svg size 1100,733 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
-set output "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/failures.svg"
+set output "results/reference/idle-20261208-000942/plots/failures.svg"
 # Shared look of every c10k-bench plot (included by plots.py before each plot's template).
 set encoding utf8
 set datafile missing "?"
@@ -32,12 +32,12 @@ set bmargin at screen 0.2291950886766712
 set tmargin 2
 set xrange [0.6666666666666666:300.0]
 set xtics ("1" 1, "50" 50, "200" 200)
-plot "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/select.dat" using 1:12 with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.80 lw 2 title "select errors", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/poll.dat" using 1:12 with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.70 lw 2 title "poll errors", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll.dat" using 1:12 with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.60 lw 2 title "epoll errors", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:12 with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.50 lw 2 title "epoll-et errors", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/uring.dat" using 1:12 with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 1.40 lw 2 title "uring errors", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/libuv.dat" using 1:12 with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.30 lw 2 title "libuv errors", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/threaded.dat" using 1:12 with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.20 lw 2 title "threaded errors", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/forking.dat" using 1:12 with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.10 lw 2 title "forking errors"
+plot "results/reference/idle-20261208-000942/plots/select.dat" using 1:12 with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.80 lw 2 title "select errors", \
+     "results/reference/idle-20261208-000942/plots/poll.dat" using 1:12 with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.70 lw 2 title "poll errors", \
+     "results/reference/idle-20261208-000942/plots/epoll.dat" using 1:12 with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.60 lw 2 title "epoll errors", \
+     "results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:12 with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.50 lw 2 title "epoll-et errors", \
+     "results/reference/idle-20261208-000942/plots/uring.dat" using 1:12 with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 1.40 lw 2 title "uring errors", \
+     "results/reference/idle-20261208-000942/plots/libuv.dat" using 1:12 with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.30 lw 2 title "libuv errors", \
+     "results/reference/idle-20261208-000942/plots/threaded.dat" using 1:12 with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.20 lw 2 title "threaded errors", \
+     "results/reference/idle-20261208-000942/plots/forking.dat" using 1:12 with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.10 lw 2 title "forking errors"
 unset output

@@ -1,6 +1,6 @@
 # latency plot of idle, made by scripts/plot.py
 set terminal svg size 1100,754 dynamic enhanced font "DejaVu Sans,12" background "#ffffff"
-set output "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/latency.svg"
+set output "results/reference/idle-20261208-000942/plots/latency.svg"
 # Shared look of every c10k-bench plot (included by plots.py before each plot's template).
 set encoding utf8
 set datafile missing "?"
@@ -32,20 +32,20 @@ set xrange [0.6666666666666666:300.0]
 set xtics ("1" 1, "50" 50, "200" 200)
 set yrange [0.030124124092614047:121.6200341207026]
 set ytics ("0.1" 0.1, "1" 1.0, "10" 10.0, "100" 100.0)
-plot "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/select.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.80 lw 2 title "select p50", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/select.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#9467bd" dt 2 pt 12 ps 1.80 lw 1.5 title "select p99", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/poll.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.70 lw 2 title "poll p50", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/poll.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#17becf" dt 2 pt 12 ps 1.70 lw 1.5 title "poll p99", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.60 lw 2 title "epoll p50", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#1f77b4" dt 2 pt 12 ps 1.60 lw 1.5 title "epoll p99", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.50 lw 2 title "epoll-et p50", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#e377c2" dt 2 pt 12 ps 1.50 lw 1.5 title "epoll-et p99", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/uring.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 1.40 lw 2 title "uring p50", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/uring.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#ad494a" dt 2 pt 12 ps 1.40 lw 1.5 title "uring p99", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.30 lw 2 title "libuv p50", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#2ca02c" dt 2 pt 12 ps 1.30 lw 1.5 title "libuv p99", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.20 lw 2 title "threaded p50", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#ff7f0e" dt 2 pt 4 ps 1.20 lw 1.5 title "threaded p99", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/forking.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.10 lw 2 title "forking p50", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/forking.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#8c564b" dt 2 pt 4 ps 1.10 lw 1.5 title "forking p99"
+plot "results/reference/idle-20261208-000942/plots/select.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.80 lw 2 title "select p50", \
+     "results/reference/idle-20261208-000942/plots/select.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#9467bd" dt 2 pt 12 ps 1.80 lw 1.5 title "select p99", \
+     "results/reference/idle-20261208-000942/plots/poll.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.70 lw 2 title "poll p50", \
+     "results/reference/idle-20261208-000942/plots/poll.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#17becf" dt 2 pt 12 ps 1.70 lw 1.5 title "poll p99", \
+     "results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.60 lw 2 title "epoll p50", \
+     "results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#1f77b4" dt 2 pt 12 ps 1.60 lw 1.5 title "epoll p99", \
+     "results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.50 lw 2 title "epoll-et p50", \
+     "results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#e377c2" dt 2 pt 12 ps 1.50 lw 1.5 title "epoll-et p99", \
+     "results/reference/idle-20261208-000942/plots/uring.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 1.40 lw 2 title "uring p50", \
+     "results/reference/idle-20261208-000942/plots/uring.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#ad494a" dt 2 pt 12 ps 1.40 lw 1.5 title "uring p99", \
+     "results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.30 lw 2 title "libuv p50", \
+     "results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#2ca02c" dt 2 pt 12 ps 1.30 lw 1.5 title "libuv p99", \
+     "results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.20 lw 2 title "threaded p50", \
+     "results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#ff7f0e" dt 2 pt 4 ps 1.20 lw 1.5 title "threaded p99", \
+     "results/reference/idle-20261208-000942/plots/forking.dat" using 1:($5 > 0 ? $5 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.10 lw 2 title "forking p50", \
+     "results/reference/idle-20261208-000942/plots/forking.dat" using 1:($6 > 0 ? $6 : 1/0) with linespoints lc rgb "#8c564b" dt 2 pt 4 ps 1.10 lw 1.5 title "forking p99"
 unset output

@@ -1,6 +1,6 @@
 # memory plot of idle, made by scripts/plot.py
 set terminal pngcairo size 1100,695 enhanced font "DejaVu Sans,12" background "#ffffff"
-set output "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/memory-families.png"
+set output "results/reference/idle-20261208-000942/plots/memory-families.png"
 # Shared look of every c10k-bench plot (included by plots.py before each plot's template).
 set encoding utf8
 set datafile missing "?"
@@ -41,25 +41,25 @@ set rmargin at screen 0.4772727272727273
 set tmargin at screen 0.8848920863309353
 set bmargin at screen 0.4532374100719424
 set key maxcols 1 at screen 0.25, 0.3453237410071942 center top
-plot "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.20 lw 2 title "threaded", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/forking.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.10 lw 2 title "forking", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#ff7f0e" dt 2 pt 4 ps 1.20 lw 1.5 title "threaded kernel TCP buffers", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/forking.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#8c564b" dt 2 pt 4 ps 1.10 lw 1.5 title "forking kernel TCP buffers"
+plot "results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.20 lw 2 title "threaded", \
+     "results/reference/idle-20261208-000942/plots/forking.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.10 lw 2 title "forking", \
+     "results/reference/idle-20261208-000942/plots/threaded.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#ff7f0e" dt 2 pt 4 ps 1.20 lw 1.5 title "threaded kernel TCP buffers", \
+     "results/reference/idle-20261208-000942/plots/forking.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#8c564b" dt 2 pt 4 ps 1.10 lw 1.5 title "forking kernel TCP buffers"
 set title "event loops (9)" noenhanced
 set lmargin at screen 0.5909090909090909
 set rmargin at screen 0.9772727272727273
 set tmargin at screen 0.8848920863309353
 set bmargin at screen 0.4532374100719424
 set key maxcols 1 at screen 0.75, 0.3453237410071942 center top
-plot "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/select.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.80 lw 2 title "select", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/poll.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.70 lw 2 title "poll", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.60 lw 2 title "epoll", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.50 lw 2 title "epoll-et", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/uring.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 1.40 lw 2 title "uring", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.30 lw 2 title "libuv", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/select.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#9467bd" dt 2 pt 12 ps 1.80 lw 1.5 title "select kernel TCP buffers", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#1f77b4" dt 2 pt 12 ps 1.60 lw 1.5 title "epoll kernel TCP buffers", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#e377c2" dt 2 pt 12 ps 1.50 lw 1.5 title "epoll-et kernel TCP buffers", \
-     "/work/wt-idle-py/results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#2ca02c" dt 2 pt 12 ps 1.30 lw 1.5 title "libuv kernel TCP buffers"
+plot "results/reference/idle-20261208-000942/plots/select.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#9467bd" dt 1 pt 13 ps 1.80 lw 2 title "select", \
+     "results/reference/idle-20261208-000942/plots/poll.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#17becf" dt 1 pt 13 ps 1.70 lw 2 title "poll", \
+     "results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.60 lw 2 title "epoll", \
+     "results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#e377c2" dt 1 pt 13 ps 1.50 lw 2 title "epoll-et", \
+     "results/reference/idle-20261208-000942/plots/uring.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 1.40 lw 2 title "uring", \
+     "results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.30 lw 2 title "libuv", \
+     "results/reference/idle-20261208-000942/plots/select.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#9467bd" dt 2 pt 12 ps 1.80 lw 1.5 title "select kernel TCP buffers", \
+     "results/reference/idle-20261208-000942/plots/epoll.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#1f77b4" dt 2 pt 12 ps 1.60 lw 1.5 title "epoll kernel TCP buffers", \
+     "results/reference/idle-20261208-000942/plots/epoll-et.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#e377c2" dt 2 pt 12 ps 1.50 lw 1.5 title "epoll-et kernel TCP buffers", \
+     "results/reference/idle-20261208-000942/plots/libuv.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#2ca02c" dt 2 pt 12 ps 1.30 lw 1.5 title "libuv kernel TCP buffers"
 unset multiplot
 unset output
