@@ -466,7 +466,7 @@ def check(args, scenario, bin_dir, log):
         log(f"cannot run {series} at c={', '.join(points)} here: {reason}")
     for w in warnings:
         point = results.point_label(w["series"], w["concurrency"], w.get("idle", 0), w.get("rate"))
-        log(f"note: {point}: {w['reason']}")
+        log(f"note: {point.replace(' c=', ' at c=', 1)}: {w['reason']}")
     for s in scenario.series:
         for note in s.window_notes():
             log(f"note: {s.name}: {note}")
