@@ -217,19 +217,12 @@ static int early_answer(lg_thread *t, lg_conn *c, uint64_t now)
 static void lg_conn_write_request(lg_thread *t, lg_conn *c, uint64_t now)
 {
     lg_shared *sh = t->sh;
-    while (c->written < sh->req_len) {
-        ssize_t n = t->tr.write(c, sh->req + c->written, sh->req_len - c->written);
-        if (n > 0) {
-            c->written += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c->state = LG_C_WRITING; /* edge-triggered EPOLLOUT tells when there is room */
-            return;
-        }
-        int err = n < 0 ? errno : EIO;
+    int err = lg_conn_write_rest(t, c, sh->req, sh->req_len);
+    if (err == EAGAIN) {
+        c->state = LG_C_WRITING; /* edge-triggered EPOLLOUT tells when there is room */
+        return;
+    }
+    if (err) {
         if (c->written == 0 && c->reused && !c->retried && (err == EPIPE || err == ECONNRESET)) {
             retry_request(t, c, now);
             return;

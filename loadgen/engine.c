@@ -81,20 +81,26 @@ static int start_threads(lg_shared *sh, lg_thread **th, char *err, size_t errlen
     return created;
 }
 
+/* Waits up to a quarter second for a signal; SIGINT/SIGTERM stop the run (the workers' SIGUSR1
+ * only ends the wait early). */
+static void wait_signal(lg_shared *sh, lg_thread **th, const sigset_t *set, lg_result *r)
+{
+    struct timespec tick = {0, 250 * 1000 * 1000};
+    int sig = sigtimedwait(set, NULL, &tick);
+    if (sig == SIGINT || sig == SIGTERM) {
+        int none = LG_STOP_NONE;
+        if (atomic_compare_exchange_strong(&sh->stop, &none, LG_STOP_INTERRUPT))
+            r->interrupted = 1;
+        wake_all(th, sh->nthreads);
+    }
+}
+
 /* --idle: waits until every thread has opened its idle connections (or gave up: stopped, or
  * its loop broke), forwarding SIGINT/SIGTERM, then starts the clock and lets the load begin. */
 static void wait_for_idle(lg_shared *sh, lg_thread **th, const sigset_t *set, lg_result *r)
 {
-    while (atomic_load(&sh->idle_ready) < sh->nthreads) {
-        struct timespec tick = {0, 250 * 1000 * 1000};
-        int sig = sigtimedwait(set, NULL, &tick);
-        if (sig == SIGINT || sig == SIGTERM) {
-            int none = LG_STOP_NONE;
-            if (atomic_compare_exchange_strong(&sh->stop, &none, LG_STOP_INTERRUPT))
-                r->interrupted = 1;
-            wake_all(th, sh->nthreads);
-        }
-    }
+    while (atomic_load(&sh->idle_ready) < sh->nthreads)
+        wait_signal(sh, th, set, r);
     start_clock(sh);
     atomic_store(&sh->idle_go, 1); /* publishes the clock to the threads */
     wake_all(th, sh->nthreads);
@@ -107,14 +113,7 @@ static void supervise(lg_shared *sh, lg_thread **th, const sigset_t *set, lg_res
     lg_progress prog;
     lg_progress_init(&prog, o->progress, o->quiet);
     while (atomic_load(&sh->threads_done) < sh->nthreads) {
-        struct timespec tick = {0, 250 * 1000 * 1000};
-        int sig = sigtimedwait(set, NULL, &tick);
-        if (sig == SIGINT || sig == SIGTERM) {
-            int none = LG_STOP_NONE;
-            if (atomic_compare_exchange_strong(&sh->stop, &none, LG_STOP_INTERRUPT))
-                r->interrupted = 1;
-            wake_all(th, sh->nthreads);
-        }
+        wait_signal(sh, th, set, r);
         uint64_t done = 0, errs = 0;
         for (int i = 0; i < sh->nthreads; i++) {
             done += atomic_load_explicit(&th[i]->prog_complete, memory_order_relaxed);

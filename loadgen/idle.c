@@ -163,23 +163,13 @@ static void read_answer(lg_thread *t, lg_conn *c, uint32_t ev)
 
 static void write_request(lg_thread *t, lg_conn *c)
 {
-    lg_idle_set *s = t->iset;
-    while (c->written < s->req_len) {
-        ssize_t n = t->tr.write(c, s->req + c->written, s->req_len - c->written);
-        if (n > 0) {
-            c->written += (size_t)n;
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            c->state = LG_C_HOLD_WRITING; /* the writable edge tells when there is room */
-            return;
-        }
-        failed(t, c, n < 0 ? errno : EIO, NULL);
-        return;
-    }
-    c->state = LG_C_HOLD_READING;
+    int err = lg_conn_write_rest(t, c, t->iset->req, t->iset->req_len);
+    if (err == EAGAIN)
+        c->state = LG_C_HOLD_WRITING;
+    else if (err)
+        failed(t, c, err, NULL);
+    else
+        c->state = LG_C_HOLD_READING;
 }
 
 static void connected(lg_thread *t, lg_conn *c, uint64_t now)

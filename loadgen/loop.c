@@ -138,19 +138,37 @@ static void handle_events(lg_thread *t, struct epoll_event *evs, int n)
     }
 }
 
+/* --idle: this thread is done opening; the last one to be tells the main thread to start the clock. */
+static void idle_ready(lg_shared *sh)
+{
+    if (atomic_fetch_add(&sh->idle_ready, 1) + 1 == sh->nthreads)
+        pthread_kill(sh->main_thread, SIGUSR1);
+}
+
+/* --idle, when this thread's loop cannot run: ready at once, then wait for the main thread's go
+ * without the loop, since the clock (t0) is not set before it. */
+static void idle_give_up(lg_shared *sh, int ready)
+{
+    if (!ready)
+        idle_ready(sh);
+    while (!atomic_load(&sh->idle_go)) {
+        struct timespec ms = {0, 1000 * 1000};
+        nanosleep(&ms, NULL);
+    }
+}
+
 /* --idle: opens this thread's idle connections before the load, tells the main thread, and holds
  * them until it starts the clock (idle_go). Returns -1 when the loop broke. */
 static int open_idle(lg_thread *t, struct epoll_event *evs)
 {
     lg_shared *sh = t->sh;
-    int rc = 0, ready = 0;
+    int ready = 0;
     while (!atomic_load(&sh->idle_go)) {
         uint64_t now = lg_now_us(), deadline = UINT64_MAX;
         if (!ready && (atomic_load_explicit(&sh->stop, memory_order_relaxed) != LG_STOP_NONE ||
                        lg_idle_due(t, now))) {
             ready = 1;
-            if (atomic_fetch_add(&sh->idle_ready, 1) + 1 == sh->nthreads)
-                pthread_kill(sh->main_thread, SIGUSR1); /* the main thread starts the clock */
+            idle_ready(sh);
         }
         if (!ready)
             deadline = lg_idle_next_deadline(t, now);
@@ -160,19 +178,12 @@ static int open_idle(lg_thread *t, struct epoll_event *evs)
                 continue;
             fprintf(stderr, "loadgen: epoll_wait: %s\n", strerror(errno));
             atomic_store(&sh->stop, LG_STOP_ERROR);
-            rc = -1;
-            if (!ready && atomic_fetch_add(&sh->idle_ready, 1) + 1 == sh->nthreads)
-                pthread_kill(sh->main_thread, SIGUSR1);
-            /* The clock (t0) is the main thread's until it says go: wait without the loop. */
-            while (!atomic_load(&sh->idle_go)) {
-                struct timespec ms = {0, 1000 * 1000};
-                nanosleep(&ms, NULL);
-            }
-            break;
+            idle_give_up(sh, ready);
+            return -1;
         }
         handle_events(t, evs, n);
     }
-    return rc;
+    return 0;
 }
 
 /* The last, partial second of the series, and the progress counters, once the loop ended. */
@@ -204,7 +215,9 @@ void *thread_main(void *arg)
         t->failed_alloc = 1;
         atomic_store(&sh->stop, LG_STOP_ERROR);
     }
-    if (evs && sh->o->idle > 0 && open_idle(t, evs) < 0) {
+    if (!evs && sh->o->idle > 0)
+        idle_give_up(sh, 0);
+    else if (evs && sh->o->idle > 0 && open_idle(t, evs) < 0) {
         free(evs);
         evs = NULL;
     }

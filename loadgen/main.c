@@ -7,6 +7,7 @@
 
 #include "engine.h"
 #include "env.h"
+#include "idle_limits.h"
 #include "merge.h"
 #include "options.h"
 #include "report.h"
@@ -115,6 +116,20 @@ static int run_load(lg_options *o)
     return rc;
 }
 
+/* -c plus --idle against the limits of this machine, before anything starts; 0 or -1 (said). */
+static int check_idle_limits(const lg_options *o, int processes, long per_process, long nofile)
+{
+    struct sockaddr_storage target;
+    socklen_t tlen;
+    char err[1024];
+    if (lg_url_resolve(&o->url, &target, &tlen, err, sizeof err) ||
+        lg_idle_check_limits(o, processes, per_process, nofile, &target, err, sizeof err)) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
 /* One process, or as many worker processes as --processes asks or -c needs here. */
 static int run(lg_options *o)
 {
@@ -123,14 +138,16 @@ static int run(lg_options *o)
     int processes = o->processes ? o->processes : lg_shards_needed(o, per_process);
     if (processes > o->concurrency)
         processes = o->concurrency;
+    if (o->idle > 0 && check_idle_limits(o, processes, per_process, nofile))
+        return 2;
     if (o->start_at > 0)
         lg_start_at(o->start_at);
     if (processes <= 1)
         return run_load(o);
     if (!o->processes)
-        fprintf(stderr, "loadgen: note: -c %d is more than one process can hold under the open-file "
+        fprintf(stderr, "loadgen: note: -c %d%s is more than one process can hold under the open-file "
                         "limit of %ld: running %d worker processes (--processes %d)\n",
-                o->concurrency, nofile, processes, processes);
+                o->concurrency, o->idle ? " plus --idle" : "", nofile, processes, processes);
     return lg_shards_run(o, processes, run_load, output);
 }
 

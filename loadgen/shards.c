@@ -35,9 +35,10 @@ void lg_start_at(double epoch)
 
 int lg_shards_needed(const lg_options *o, long per_process)
 {
-    if (per_process <= 0 || o->concurrency <= per_process)
+    long conns = (long)o->concurrency + o->idle;
+    if (per_process <= 0 || conns <= per_process)
         return 1;
-    long n = (o->concurrency + per_process - 1) / per_process;
+    long n = (conns + per_process - 1) / per_process;
     return n > LG_MAX_PROCESSES ? LG_MAX_PROCESSES : (int)n;
 }
 

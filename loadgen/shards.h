@@ -19,7 +19,7 @@ typedef int (*lg_output_fn)(const lg_result *r, const lg_options *o);
  * with a note when it is more than 10 ms late. */
 void lg_start_at(double epoch);
 
-/* How many processes -c needs when one process may hold per_process connections. */
+/* How many processes -c (plus --idle) needs when one process may hold per_process connections. */
 int lg_shards_needed(const lg_options *o, long per_process);
 
 /* Forks the workers, waits for them (forwarding SIGINT/SIGTERM once), merges their results and

@@ -170,14 +170,18 @@ int lg_sources_choose(struct lg_options *o, const struct sockaddr_storage *targe
                       size_t notelen)
 {
     note[0] = 0;
-    if (o->nsources || o->concurrency <= LG_CONNS_PER_SOURCE)
+    size_t conns = (size_t)o->concurrency + (size_t)o->idle; /* --idle ones take ports too */
+    if (o->nsources || conns <= LG_CONNS_PER_SOURCE)
         return 0;
     if (is_ipv4_loopback(target)) {
-        size_t n = ((size_t)o->concurrency + LG_CONNS_PER_SOURCE - 1) / LG_CONNS_PER_SOURCE;
+        size_t n = (conns + LG_CONNS_PER_SOURCE - 1) / LG_CONNS_PER_SOURCE;
         if (choose_loopback_block(o, n))
             return -1;
-        snprintf(note, notelen, "-c %d to a loopback target: source addresses %s, %d "
-                 "connections each at most (--source overrides)", o->concurrency,
+        char idle[48] = "";
+        if (o->idle)
+            snprintf(idle, sizeof idle, " plus --idle %d", o->idle);
+        snprintf(note, notelen, "-c %d%s to a loopback target: source addresses %s, %d "
+                 "connections each at most (--source overrides)", o->concurrency, idle,
                  o->source_spec, LG_CONNS_PER_SOURCE);
         return 0;
     }
@@ -191,4 +195,20 @@ int lg_sources_choose(struct lg_options *o, const struct sockaddr_storage *targe
              "target%s: connect() slows once about half are taken. --source A-B spreads the "
              "connections over several local addresses", o->concurrency, o->concurrency, ports, tws);
     return 0;
+}
+
+int lg_sources_check_ports(const struct lg_options *o, long conns,
+                           const struct sockaddr_storage *target, char *err, size_t errlen)
+{
+    if (!o->nsources && is_ipv4_loopback(target))
+        return 0; /* lg_sources_choose spreads them over as many addresses as they need */
+    long addrs = o->nsources ? (long)o->nsources : 1;
+    long per_addr = (conns + addrs - 1) / addrs, ports = local_ports();
+    if (per_addr <= ports)
+        return 0;
+    snprintf(err, errlen, "-c %d plus --idle %d over %ld source address%s need %ld local ports of one "
+             "address, but a source address has %ld to one destination (ip_local_port_range): use "
+             "--source with at least %ld addresses", o->concurrency, o->idle, addrs,
+             addrs == 1 ? "" : "es", per_addr, ports, (conns + ports - 1) / ports);
+    return -1;
 }

@@ -22,4 +22,10 @@ struct lg_options;
 int lg_sources_choose(struct lg_options *o, const struct sockaddr_storage *target, char *note,
                       size_t notelen);
 
+/* Refuses (-1, with a message naming the limit) conns connections when one of the source
+ * addresses they spread over would need more local ports to the target than it has. A loopback
+ * target without --source passes: lg_sources_choose spreads the connections. */
+int lg_sources_check_ports(const struct lg_options *o, long conns,
+                           const struct sockaddr_storage *target, char *err, size_t errlen);
+
 #endif

@@ -8,6 +8,7 @@
  *   engine.c    the whole run: shared setup, threads, signals, the result */
 #ifndef LG_WORKER_H
 #define LG_WORKER_H
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -138,6 +139,26 @@ static inline lg_conn *lg_conn_of_timer(lg_timer *t)
 static inline uint64_t lg_span(uint64_t a, uint64_t b)
 {
     return b > a ? b - a : 0;
+}
+
+/* Writes what is left of buf[0..len) on c (c->written bytes went out before). Returns 0 once all
+ * of it is written, EAGAIN when the socket is full (an edge-triggered EPOLLOUT tells when there is
+ * room), or the errno of the failure. Inline: a kept-alive request passes here every time. */
+static inline int lg_conn_write_rest(lg_thread *t, lg_conn *c, const char *buf, size_t len)
+{
+    while (c->written < len) {
+        ssize_t n = t->tr.write(c, buf + c->written, len - c->written);
+        if (n > 0) {
+            c->written += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return EAGAIN;
+        return n < 0 ? errno : EIO;
+    }
+    return 0;
 }
 
 /* conn.c */

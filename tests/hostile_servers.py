@@ -18,6 +18,7 @@ Behaviours (the `behaviour` argument):
   silent      reads the request and never answers
   trickle     sends a correct response a few bytes at a time, `trickle_delay` apart
   one_per_conn answers one request with keep-alive allowed, then closes the connection idle
+  one_then_reset the same, but resets the connection (RST) instead of closing it
   interim     100 Continue and 103 Early Hints, each in its own write, then the final 200
   switching   101 Switching Protocols although the request asked for no upgrade
   raw         sends the bytes given as `raw` as the response, then closes
@@ -204,7 +205,8 @@ class HostileServer:
             close = self._wants_close(head)
             conn_hdr = b"Connection: close\r\n" if close else b""
             b = self.behaviour
-            if b in ("ok", "status500", "varlen", "one_per_conn", "alternate", "trailing"):
+            if b in ("ok", "status500", "varlen", "one_per_conn", "one_then_reset", "alternate",
+                     "trailing"):
                 status = b"500 Internal Server Error" if b == "status500" else b"200 OK"
                 if b == "alternate" and count % 2 == 0:
                     status = b"201 OK"
@@ -212,9 +214,11 @@ class HostileServer:
                 resp = (b"HTTP/1.1 " + status + b"\r\nServer: hostile/1\r\nContent-Length: "
                         + str(len(body)).encode() + b"\r\n" + conn_hdr + b"\r\n" + body
                         + (b"JUNK" if b == "trailing" else b""))
-                if not self._send(conn, resp) or close or b == "one_per_conn":
-                    if b == "one_per_conn":
+                if not self._send(conn, resp) or close or b in ("one_per_conn", "one_then_reset"):
+                    if b in ("one_per_conn", "one_then_reset"):
                         time.sleep(0.01)  # close while idle, after the client got its answer
+                    if b == "one_then_reset":  # a zero SO_LINGER makes close() send RST, not FIN
+                        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     return
             elif b == "chunked":
                 resp = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n" + conn_hdr + b"\r\n"

@@ -105,18 +105,18 @@ def _option_value(args, flag):
 
 
 def shard_args(lg_args, host, k, n, start_at=None):
-    """The runner's loadgen command with shard k's share of -c, -n and --rate, its JSON on stdout,
-    its source range, its start time and its host's loadgen binary."""
+    """The runner's loadgen command with shard k's share of -c, -n, --rate and --idle, its JSON on
+    stdout, its source range, its start time and its host's loadgen binary."""
     c = int(_option_value(lg_args, "-c"))
     out, i = [host["loadgen"]], 1
     while i < len(lg_args):
         a = lg_args[i]
-        if a in ("-c", "-n", "--rate", "--json", "--source") and i + 1 < len(lg_args):
+        if a in ("-c", "-n", "--rate", "--idle", "--json", "--source") and i + 1 < len(lg_args):
             v = lg_args[i + 1]
             if a == "-c":
                 out += ["-c", str(_split(c, k, n))]
-            elif a == "-n":
-                out += ["-n", str(_split(int(v), k, n))]
+            elif a in ("-n", "--idle"):
+                out += [a, str(_split(int(v), k, n))]
             elif a == "--rate":
                 out += ["--rate", repr(float(v) * _split(c, k, n) / c)]
             i += 2

@@ -74,6 +74,13 @@ static void test_flags(void)
     CHECK_U64(o.requests, 0); /* time-limited: no request cap */
     CHECK_INT(parse("-m", "PATCH", "-i", "http://h/", NULL), 0);
     CHECK_STR(o.method, "PATCH"); /* an explicit method wins */
+    /* --idle: none by default; request mode unless connect is asked for. */
+    CHECK_INT(o.idle, 0);
+    CHECK_INT(parse("--idle", "15000", "http://h/", NULL), 0);
+    CHECK_INT(o.idle, 15000);
+    CHECK_INT(o.idle_mode, LG_IDLE_REQUEST);
+    CHECK_INT(parse("--idle", "3", "--idle-mode", "connect", "http://h/", NULL), 0);
+    CHECK_INT(o.idle_mode, LG_IDLE_CONNECT);
 }
 
 static void test_body_file(void)
@@ -117,6 +124,9 @@ static void test_usage_errors(void)
         {"-t", "1e308", "http://h/"},
         {"--duration", "5 parsecs", "http://h/"},
         {"--rate", "-1", "http://h/"},
+        {"--idle", "-1", "http://h/"},
+        {"--idle", "1000001", "http://h/"},
+        {"--idle-mode", "cold", "http://h/"},
         {"--rate", "inf", "http://h/"},
         {"--threads", "0", "http://h/"},
         {"--threads", "257", "http://h/"},
