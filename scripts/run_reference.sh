@@ -2,7 +2,7 @@
 # The reference run: models (all the models over the C10K sweep) and seed into results/reference/,
 # plus smoke (timed only), with plots,
 # the headless-Chromium page check and each summary (summary.md) printed at the end.
-# Needs a quiet machine: about 12 minutes with both cores to itself. c100k and peers have their own
+# Needs a quiet machine: about 12 minutes with both cores to itself. c100k, peers and idle have their own
 # runs (README).
 # Usage: scripts/run_reference.sh [--out DIR]   (default DIR: results/reference)
 set -euo pipefail

@@ -14,6 +14,7 @@ from . import ROOT, models
 from .nested import dig
 from .series import as_series
 
+FIXED_FDS = 8  # what a server holds besides its connections: stdio, the listening socket, /__stats
 FD_MARGIN = 64  # listening socket, stdio, /__stats, files the server or loadgen keep open
 
 
@@ -151,9 +152,11 @@ def collect(bin_dir, servers=()):
     }
 
 
-def check_point(env, series, concurrency, tasks_now):
-    """(skip_reason or None, warning or None) for one point on this machine."""
-    series, c = as_series(series), concurrency
+def check_point(env, series, concurrency, tasks_now, idle=0):
+    """(skip_reason or None, warning or None) for one point on this machine: C active connections
+    and `idle` more held open beside them, each a file descriptor (and a port, a thread or a
+    process) like an active one."""
+    series, c = as_series(series), concurrency + idle
     nofile = env.get("nofile_limit")
     model = dig(env, "models", series.server) or {}
     extra = series.server_options.get("extra_args") or []
@@ -188,13 +191,20 @@ def check_point(env, series, concurrency, tasks_now):
                         f"running, {name} is {cap}"), None
     warnings = []
     fd_setsize = models.fd_setsize(model) if model else None
-    if fd_setsize is not None and c + FD_MARGIN > fd_setsize:
+    if fd_setsize is not None and idle and c + FIXED_FDS > fd_setsize:
+        # The idle connections open first and take the fds below FD_SETSIZE: the active ones land
+        # past it and are refused, so the point would measure refusals, not the load beside them.
+        return (f"server-{series.server} watches fds below FD_SETSIZE ({fd_setsize}) only: {idle} idle "
+                f"connections + C {concurrency} + {FIXED_FDS} of its own need more, and the active "
+                f"connections opened last would be refused"), None
+    if fd_setsize is not None and not idle and c + FD_MARGIN > fd_setsize:
         warnings.append(f"server-{series.server} cannot watch fds >= FD_SETSIZE ({fd_setsize}): refused "
                         f"or failed connections expected")
     somaxconn = env.get("somaxconn")
     backlog = series.server_options.get("backlog", somaxconn)
     cap = min(x for x in (backlog, somaxconn) if x is not None) if (backlog or somaxconn) else None
-    if cap is not None and c > cap:
-        warnings.append(f"{c} connects at once exceed the listen backlog ({cap}, somaxconn "
+    # Only the C active connections open at once: the idle ones are paced like --ramp.
+    if cap is not None and concurrency > cap:
+        warnings.append(f"{concurrency} connects at once exceed the listen backlog ({cap}, somaxconn "
                         f"{somaxconn}): SYNs beyond it are retried, connect times grow")
     return None, "; ".join(warnings) or None

@@ -332,8 +332,28 @@ def _machine_rate(first, last, key):
     return round(max(0.0, last[key] - first[key]) / window, 2)
 
 
+def steady_usage(samples, start_s, end_s, requests_per_sec):
+    """The server's CPU over the loadgen's measured window only, [start_s, end_s] in the samples'
+    time: {"from_s", "to_s", "cpu_cores", "cpu_per_request_us"}, or None with fewer than two
+    samples in it. A point with idle connections spends seconds before the window opening and
+    answering them, and more after it as they close: the whole run's CPU per request would count
+    that set-up, where this counts the steady state the window measures (its cores busy over its
+    request rate)."""
+    inside = [s for s in samples if start_s <= s["t_s"] <= end_s]
+    if len(inside) < 2 or not requests_per_sec:
+        return None
+    first, last = inside[0], inside[-1]
+    window = last["t_s"] - first["t_s"]
+    if window <= 0:
+        return None
+    cores = max(0.0, last["cpu_total_s"] - first["cpu_total_s"]) / window
+    return {"from_s": first["t_s"], "to_s": last["t_s"], "cpu_cores": round(cores, 4),
+            "cpu_per_request_us": round(cores / requests_per_sec * 1e6, 2)}
+
+
 def summarize(samples, interval_s, concurrency, requests):
-    """The server_usage block of a point file (see docs/results-format.md)."""
+    """The server_usage block of a point file (see docs/results-format.md). concurrency: the
+    connections the load held open (active and idle), which share the memory growth."""
     out = {"interval_s": interval_s, "samples": samples}
     if not samples:
         out.update({"cpu_s": None, "cpu_user_s": None, "cpu_sys_s": None, "requests": requests,

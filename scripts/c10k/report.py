@@ -7,7 +7,7 @@ import os
 import shlex
 import statistics
 
-from . import c10k_command, plots, pngcheck, results
+from . import c10k_command, idleplots, idlereport, plots, pngcheck, results
 from .nested import dig
 from .series import as_series
 
@@ -177,22 +177,36 @@ def wall_time_text(manifest):
 
 
 def generator_bound(res):
-    """(series, C) -> the loadgen's own warnings: points where the generator, not the server,
-    set the pace (loadgen's JSON "generator.warnings")."""
+    """point key (results.point_key) -> the loadgen's own warnings: points where the generator, not
+    the server, set the pace (loadgen's JSON "generator.warnings")."""
     out = {}
     for r in res.repetitions():
         for w in dig(r, "loadgen", "generator", "warnings") or []:
-            ws = out.setdefault((r["series"], r["concurrency"]), [])
+            key = results.point_key(r["series"], r["concurrency"], r.get("idle") or 0, r.get("rate"))
+            ws = out.setdefault(key, [])
             if w not in ws:
                 ws.append(w)
     return out
 
 
-def write_summary(folder, res, points):
-    """summary.md: throughput against C/D and memory per connection, one row per series."""
+def plain(entries):
+    """The skipped points or warnings of points without idle connections or a swept rate: those the
+    tables against C show (the idle section lists the others)."""
+    return [p for p in entries if not p.get("idle") and p.get("rate") is None]
+
+
+def where(p):
+    """A skipped point or a warning in words: 'select at C=50', 'select at C=1 idle=3000'."""
+    return results.point_label(p["series"], f"{p['concurrency']:,}", p.get("idle", 0), p.get("rate")).replace(
+        " c=", " at C=", 1)
+
+
+def write_summary(folder, res, points, extra=()):
+    """summary.md: throughput against C/D and memory per connection, one row per series; extra:
+    more Markdown lines (the idle section)."""
     concurrencies = sorted({c for s in res.series() for c in s.concurrency})
     by = {(p["series"], p["concurrency"]): p for p in points}
-    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
+    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in plain(res.skipped_points)}
     lines = [f"# {res.scenario['name']}: summary", "",
              f"Results folder `{os.path.basename(os.path.abspath(folder))}`, "
              f"started {res.manifest.get('started')}, finished {res.manifest.get('finished') or 'not finished'}"
@@ -260,13 +274,15 @@ def write_summary(folder, res, points):
             lines.append(f"- {p['series']} at C={p['concurrency']:,}: {p['diagnosis']}")
             n += 1
     for p in res.skipped_points:
-        lines.append(f"- {p['series']} at C={p['concurrency']:,}: {results.sentence('skipped: ' + p['reason'])}")
+        lines.append(f"- {where(p)}: {results.sentence('skipped: ' + p['reason'])}")
         n += 1
-    for (series, c), ws in generator_bound(res).items():
-        lines.append(f"- {series} at C={c:,}: " + " ".join(point_notes((series, c), {}, {(series, c): ws})))
+    for key, ws in generator_bound(res).items():
+        p = dict(zip(("series", "concurrency", "idle", "rate"), key))
+        lines.append(f"- {where(p)}: " + " ".join(point_notes(key, {}, {key: ws})))
         n += 1
     if not n:
         lines.append("- none")
+    lines += list(extra)
     path = os.path.join(folder, "summary.md")
     with open(path + ".tmp", "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
@@ -392,11 +408,11 @@ def _options_text(s):
     return f"{s.label} {json.dumps(opts) if opts else ''}; loadgen {json.dumps(lg)}"
 
 
-def write_html(folder, res, points, styles):
+def write_html(folder, res, points, styles, extra=()):
     m, sc = res.manifest, res.scenario
     points_by = {(p["series"], p["concurrency"]): p for p in points}
-    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in res.skipped_points}
-    warnings = {(p["series"], p["concurrency"]): p["reason"] for p in res.warnings}
+    skipped = {(p["series"], p["concurrency"]): p["reason"] for p in plain(res.skipped_points)}
+    warnings = {(p["series"], p["concurrency"]): p["reason"] for p in plain(res.warnings)}
     generator = generator_bound(res)
     state = "finished " + _e(m.get("finished")) if m.get("finished") else (
         f"<strong>not finished</strong> (interrupted: {_e(m.get('interrupted') or 'running or killed')}; "
@@ -423,6 +439,7 @@ def write_html(folder, res, points, styles):
                      f"<figcaption><strong>{_e(title)}.</strong> {_e(caption)} "
                      f'(<a href="plots/{name}.svg">SVG</a>)'
                      f"{plots.families_link(os.path.join(folder, 'plots'), name, _e)}</figcaption></figure>")
+    parts += list(extra)
     parts.append("<h2 id=points>Points</h2>")
     parts.append("<p>One table per series, one row per concurrency; medians over the repetitions whose status is "
                  "<code>ok</code>. Rows with failures are tinted.</p>")
@@ -430,10 +447,13 @@ def write_html(folder, res, points, styles):
         color = styles.get(s.name, {}).get("color", "#000")
         parts.append(f'<h3 id="series-{_e(s.name)}"><span style="color:{_e(color)}">&#9632;</span> {_e(s.name)}</h3>')
         parts.append(f"<p><code>{_e(_options_text(s))}</code></p>")
+        if s.rates != (None,):
+            parts.append("<p>An open-loop rate sweep: its points are in the idle section above.</p>")
+            continue
         parts.append(_series_table(folder, s, points_by, skipped, warnings, sc["repeats"], generator))
     if res.skipped_points:
         parts.append("<h2 id=skipped>Points that could not run here</h2><ul>")
-        parts += [f"<li>{_e(p['series'])} at C={p['concurrency']:,}: {_e(p['reason'])}</li>" for p in res.skipped_points]
+        parts += [f"<li>{_e(where(p))}: {_e(p['reason'])}</li>" for p in res.skipped_points]
         parts.append("</ul>")
     parts += ["<h2 id=environment>Environment</h2>", _env_table(res.environment),
               '<p>Everything above comes from <a href="manifest.json">manifest.json</a> and the '
@@ -448,7 +468,10 @@ def render_folder(folder):
     """The report of a results folder: plots/*.png|svg|dat|gp, summary.md and index.html; returns the
     list of image paths."""
     res = results.load(folder)
-    points = res.points()
+    every_point = res.points()
+    # The plots and tables against C show the points without idle connections or a swept rate;
+    # the idle section shows all of them.
+    points = [p for p in every_point if not p["idle"] and p["swept_rate"] is None]
     series_list = res.series()
     if not series_list:
         raise plots.PlotError(f"{folder}: the scenario in manifest.json has no series")
@@ -459,6 +482,12 @@ def render_folder(folder):
     concurrencies = sorted({c for s in series_list for c in s.concurrency})
     images = plots.render_plots(plot_dir, res.scenario.get("name", "?"), series_list, data, styles,
                                 res.environment, concurrencies)
-    write_summary(folder, res, points)
-    write_html(folder, res, points, styles)
+    idle = None
+    if res.has_idle_axis():
+        images += idleplots.render(plot_dir, res.scenario.get("name", "?"), every_point, styles)
+        by_series = {s.name: res.model(s.server) for s in series_list}
+        idle = (idlereport.summary_lines(every_point, by_series),
+                idlereport.html_parts(folder, every_point, by_series))
+    write_summary(folder, res, points, idle[0] if idle else ())
+    write_html(folder, res, points, styles, idle[1] if idle else ())
     return images

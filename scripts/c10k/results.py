@@ -44,12 +44,54 @@ def write_json_atomic(path, doc):
         raise
 
 
-def point_dir(folder, series, concurrency):
-    return os.path.join(folder, "points", series, f"c{concurrency}")
+def _rate_text(rate):
+    return str(int(rate)) if float(rate).is_integer() else repr(float(rate))
 
 
-def rep_path(folder, series, concurrency, repetition):
-    return os.path.join(point_dir(folder, series, concurrency), f"rep{repetition}.json")
+def point_name(concurrency, idle=0, rate=None):
+    """A point's folder name: c<C>, with -i<I> when it holds idle connections and -r<R> when its
+    rate is swept (a point with neither keeps the layout of every scenario without those axes)."""
+    return f"c{concurrency}" + (f"-i{idle}" if idle else "") + (f"-r{_rate_text(rate)}" if rate is not None else "")
+
+
+def parse_point_name(name):
+    """(concurrency, idle, rate) of a point folder's name, or None when it is not one."""
+    head, *rest = name.split("-")
+    if not (head.startswith("c") and head[1:].isdigit()):
+        return None
+    idle, rate = 0, None
+    for part in rest:
+        try:
+            if part.startswith("i") and part[1:].isdigit() and idle == 0 and rate is None:
+                idle = int(part[1:])
+            elif part.startswith("r") and rate is None:
+                rate = float(part[1:])
+                rate = int(rate) if rate.is_integer() else rate
+            else:
+                return None
+        except ValueError:
+            return None
+    return int(head[1:]), idle, rate
+
+
+def point_key(series, concurrency, idle=0, rate=None):
+    """How readers key a point: (series, C) when it has no idle connections and no swept rate (every
+    scenario without those axes), else (series, C, idle, rate)."""
+    return (series, concurrency) if not idle and rate is None else (series, concurrency, idle, rate)
+
+
+def point_label(series, concurrency, idle=0, rate=None):
+    """A point in words, for progress lines and messages: 'epoll c=50 idle=10000 rate=2000'."""
+    return (f"{series} c={concurrency}" + (f" idle={idle}" if idle else "")
+            + (f" rate={_rate_text(rate)}" if rate is not None else ""))
+
+
+def point_dir(folder, series, concurrency, idle=0, rate=None):
+    return os.path.join(folder, "points", series, point_name(concurrency, idle, rate))
+
+
+def rep_path(folder, series, concurrency, repetition, idle=0, rate=None):
+    return os.path.join(point_dir(folder, series, concurrency, idle, rate), f"rep{repetition}.json")
 
 
 def read_json(path, what):
@@ -182,7 +224,7 @@ def server_cpu_count(environment):
 
 
 def read_repetitions(folder):
-    """Every finished repetition under <folder>/points, by point: {(series, concurrency): [doc, ...]}
+    """Every finished repetition under <folder>/points, by point: {point_key(...): [doc, ...]}
     in repetition order. Files that are not rep<k>.json (temporary files of an unfinished write,
     notes) are skipped; a rep<k>.json that is not a JSON object is an error."""
     root = os.path.join(folder, "points")
@@ -197,7 +239,8 @@ def read_repetitions(folder):
         except NotADirectoryError:
             continue
         for cdir in conc_dirs:
-            if not (cdir.startswith("c") and cdir[1:].isdigit()):
+            parsed = parse_point_name(cdir)
+            if parsed is None:
                 continue
             d = os.path.join(root, series, cdir)
             try:
@@ -211,7 +254,7 @@ def read_repetitions(folder):
                 path = os.path.join(d, f"rep{k}.json")
                 docs.append(read_repetition(path))
             if docs:
-                points[(series, int(cdir[1:]))] = docs
+                points[point_key(series, *parsed)] = docs
     return points
 
 
@@ -239,6 +282,11 @@ REPETITION_SHAPE = [
         "cpu_s", "cpu_per_request_us", "peak_pss_kib", "pss_per_connection_kib", "tcp_mem_per_connection_kib",
         "sock_mem_per_connection_kib", "peak_rss_kib", "peak_threads", "peak_processes", "other_cpu_cores",
         "niced_cpu_cores", "steal_cores")),
+    ("server_usage.steady", OBJECT),
+    *((f"server_usage.steady.{k}", NUMBER) for k in ("cpu_cores", "cpu_per_request_us")),
+    ("loadgen.idle", OBJECT),
+    *((f"loadgen.idle.{k}", NUMBER) for k in ("requested", "opened", "held_at_end", "failed_to_open")),
+    ("loadgen.idle.closed_by_server", OBJECT), ("loadgen.idle.closed_by_server.*", NUMBER),
     ("server_usage.samples", LIST), ("server_usage.samples.*", OBJECT), ("server_usage.samples.*.t_s", NUMBER),
     ("server_stats", OBJECT), ("server_stats.before", OBJECT), ("server_stats.after", OBJECT),
     ("server_stats.before.requests", NUMBER), ("server_stats.after.requests", NUMBER),
@@ -311,22 +359,28 @@ class Folder:
     def repetitions(self):
         """Every finished repetition (parsed rep<k>.json), in scenario order."""
         by_point = self.repetitions_by_point()
-        return [rep for s in self.series() for c in s.concurrency for rep in by_point.get((s.name, c), [])]
+        return [rep for s in self.series() for c, i, r in s.points()
+                for rep in by_point.get(point_key(s.name, c, i, r), [])]
 
     def model(self, name):
         """The model's own description (--describe) recorded with the run, or {} for older results."""
         return dig(self.environment, "models", name) or {}
 
     def points(self):
-        """One summary per (series, concurrency) that has at least one repetition."""
+        """One summary per point (series, C, idle level, rate) that has at least one repetition."""
         by_point = self.repetitions_by_point()
         out = []
         for s in self.series():
-            for c in s.concurrency:
-                reps = by_point.get((s.name, c))
+            for c, i, r in s.points():
+                reps = by_point.get(point_key(s.name, c, i, r))
                 if reps:
-                    out.append(summarize_point(s, c, reps, server_cpu_count(self.environment), self.model(s.server)))
+                    out.append(summarize_point(s, c, reps, server_cpu_count(self.environment), self.model(s.server),
+                                               idle=i, rate=r))
         return out
+
+    def has_idle_axis(self):
+        """True when some series sweeps idle connections or open-loop rates."""
+        return any(s.idle != (0,) or s.rates != (None,) for s in self.series())
 
 
 def success_fraction(loadgen_doc):
@@ -478,7 +532,33 @@ METRICS = [
 METRIC_BY_KEY = {m.key: m for m in METRICS}
 
 
-def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
+def idle_summary(reps):
+    """What the loadgen says of a point's idle connections, summed over its repetitions that
+    report them: asked for, opened, still held at the end, failed to open, and closed by the
+    server by cause; None when no repetition had idle connections."""
+    docs = [dig(r, "loadgen", "idle") for r in reps]
+    docs = [d for d in docs if isinstance(d, dict)]
+    if not docs:
+        return None
+    out = {k: sum(d.get(k) or 0 for d in docs) for k in ("requested", "opened", "held_at_end", "failed_to_open")}
+    closed = {}
+    for d in docs:
+        for cause, n in (d.get("closed_by_server") or {}).items():
+            if isinstance(n, (int, float)):
+                closed[cause] = closed.get(cause, 0) + n
+    out["closed_by_server"] = closed
+    out["repetitions"] = len(docs)
+    return out
+
+
+def idle_held_fraction(summary):
+    """Share of the idle connections asked for that were still open at the end, or None."""
+    if not summary or not summary.get("requested"):
+        return None
+    return summary["held_at_end"] / summary["requested"]
+
+
+def summarize_point(series, concurrency, reps, server_cpus=None, model=None, idle=0, rate=None):
     series = as_series(series)
     ok = [r for r in reps if r.get("status") == "ok"]
     rps = [v for v in (METRIC_BY_KEY["throughput"].value(r, series) for r in ok) if v is not None]
@@ -513,8 +593,10 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         for k, v in after.items():
             if isinstance(v, int) and isinstance(before.get(k, 0), int) and v - before.get(k, 0) > 0:
                 srv_errors[k] = srv_errors.get(k, 0) + v - before.get(k, 0)
+    offered = rate if rate is not None else series.loadgen.get("rate")
     point = {
         "series": series.name, "server": series.server, "concurrency": concurrency,
+        "idle": idle, "rate": offered, "swept_rate": rate,
         "repetitions": len(reps), "ok_repetitions": len(ok),
         "statuses": sorted({r.get("status") for r in reps}),
         "detail": "; ".join(sorted({r["detail"] for r in reps if r.get("detail")})) or None,
@@ -525,6 +607,8 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         "duration_s": _median([dig(r, "loadgen", "summary", "duration_s") for r in ok]),
         "complete": complete, "failed": failed, "non_2xx": non2xx, "failed_pct": round(failed_pct, 3),
         "non_2xx_pct": round(non_2xx_pct, 3), "errors_pct": round(errors_pct, 3),
+        # Over the measured window alone: what an idle sweep compares (set-up and closing left out).
+        "steady_cpu_per_request_us": _median([dig(u, "steady", "cpu_per_request_us") for u in usage]),
         "peak_pss_kib": _median([u.get("peak_pss_kib") for u in usage]),
         "tcp_mem_per_connection_kib": _median([u.get("tcp_mem_per_connection_kib") for u in usage]),
         "sock_mem_per_connection_kib": _median([u.get("sock_mem_per_connection_kib") for u in usage]),
@@ -538,6 +622,7 @@ def summarize_point(series, concurrency, reps, server_cpus=None, model=None):
         "steal_cores": _median([u.get("steal_cores") for u in usage]),
         "loadgen_errors": {k: v for k, v in lg_errors.items() if v},
         "server_errors": srv_errors,
+        "idle_connections": idle_summary(ok),
     }
     ests = [establishment(r) for r in ok]
     times = [e for e, _, _ in ests if e is not None]

@@ -26,6 +26,7 @@ SAMPLE_INTERVAL_S = 0.1
 STATS_TIMEOUT_S = 3.0
 PORT_ATTEMPTS = 3  # picked ports that another process may take first
 START_STOP_OVERHEAD_S = 1.0  # measured: server start + stats + stop per point, roughly
+IDLE_OPEN_S_ESTIMATE = 0.0001  # per idle connection: opened, answered once, closed at the end (planned)
 
 
 class Interrupted(Exception):
@@ -81,6 +82,17 @@ def _requests_served(before, after, loadgen_doc):
     return summary.get("complete", 0) + summary.get("warmup_requests", 0)
 
 
+def _steady(samples, load_s, loadgen_doc):
+    """The server's CPU over the loadgen's measured window: the last duration_s seconds before the
+    loadgen exited (load_s after its start), without the first sample interval after the window
+    opens or the last before the exit (closing the idle connections)."""
+    duration = dig(loadgen_doc, "summary", "duration_s")
+    rate = dig(loadgen_doc, "summary", "requests_per_sec")
+    if not isinstance(duration, (int, float)) or not isinstance(rate, (int, float)) or duration <= 0:
+        return None
+    return procsample.steady_usage(samples, load_s - duration + SAMPLE_INTERVAL_S, load_s - SAMPLE_INTERVAL_S, rate)
+
+
 def _read_loadgen_json(path):
     try:
         return multihost.read_json_object(path)
@@ -101,25 +113,27 @@ class Runner:
         self.written = 0
         self.failures = []  # (label, status, detail) of the repetitions of this run that failed
 
-    def run_point(self, series, concurrency, reps):
-        """Runs the missing repetitions `reps` of one point, each against a fresh server: the
-        repetitions stay independent and each one's idle baseline (memory per connection is
-        measured against it) is not inflated by the connections of the one before."""
+    def run_point(self, series, concurrency, reps, idle=0, rate=None):
+        """Runs the missing repetitions `reps` of one point (C active connections, `idle` held
+        beside them, at the point's rate), each against a fresh server: the repetitions stay
+        independent and each one's idle baseline (memory per connection is measured against it)
+        is not inflated by the connections of the one before."""
+        point = results.point_label(series.name, concurrency, idle, rate)
         for k in reps:
-            label = f"{series.name} c={concurrency} rep {k}/{self.scenario.repeats}"
+            label = f"{point} rep {k}/{self.scenario.repeats}"
             self.progress.start_item(label)
             t0 = time.monotonic()
             try:
                 self.server = self.start_server(series)
-                doc = self.run_repetition(series, concurrency, k, getattr(self.server, "args", None))
+                doc = self.run_repetition(series, concurrency, k, getattr(self.server, "args", None), idle, rate)
             finally:
                 self._stop_server()
-            results.write_json_atomic(results.rep_path(self.folder, series.name, concurrency, k), doc)
+            results.write_json_atomic(results.rep_path(self.folder, series.name, concurrency, k, idle, rate), doc)
             self.written += 1
             self.progress.finish_item(time.monotonic() - t0)
             if doc["status"] != "ok":
                 self.progress.message(f"{label}: {doc['status']}: {doc['detail']}")
-                self.failures.append((f"{series.name} c={concurrency}", doc["status"], doc["detail"]))
+                self.failures.append((point, doc["status"], doc["detail"]))
 
     def start_server(self, series):
         """A ready server for one repetition: one of our models, any command, or a running URL."""
@@ -150,20 +164,24 @@ class Runner:
                 self.server.cleanup()
                 self.server = None
 
-    def run_repetition(self, series, concurrency, k, server_args):
+    def run_repetition(self, series, concurrency, k, server_args, idle=0, rate=None):
         server = self.server
         started = results.now_iso()
         t_start = time.monotonic()
-        json_path = os.path.join(results.point_dir(self.folder, series.name, concurrency),
+        json_path = os.path.join(results.point_dir(self.folder, series.name, concurrency, idle, rate),
                                  f".rep{k}.loadgen.json.tmp")
         os.makedirs(os.path.dirname(json_path), exist_ok=True)
-        lg_args = series.loadgen_argv(os.path.join(self.bin_dir, "loadgen"), concurrency, server.url, json_path)
-        timeout = self.scenario.timeout_for(series)
+        lg_args = series.loadgen_argv(os.path.join(self.bin_dir, "loadgen"), concurrency, server.url, json_path,
+                                      idle, rate)
+        timeout = self.scenario.timeout_for(series, idle)
         # /__stats is ours: another server may not have it (one try, and the columns say n/a).
         stats_attempts = 12 if series.kind == "server" else 1
         before = fetch_stats(server.host, server.port, attempts=stats_attempts)
         local = server.host in ("127.0.0.1", "::1", "localhost") or server.host.startswith("127.")
-        sampler = procsample.Sampler(server.pid, SAMPLE_INTERVAL_S, port=server.port if local else None).start()
+        # `ss` over thousands of idle sockets takes most of a second: at a point with idle
+        # connections it would leave the measured window with too few CPU samples.
+        sampler = procsample.Sampler(server.pid, SAMPLE_INTERVAL_S,
+                                     port=server.port if local and not idle else None).start()
         died = []
 
         def server_gone():
@@ -182,6 +200,7 @@ class Runner:
                 res = processes.run_bounded(lg_args, self.pinning["loadgen_cpus"], timeout, poll=server_gone,
                                             on_start=lambda proc: loadgen_pid.append(proc.pid))
         finally:
+            load_s = time.monotonic() - load_t0
             samples = sampler.stop(load_t0)
         server_alive = server.alive()
         after = (fetch_stats(server.host, server.port, attempts=stats_attempts) if server_alive
@@ -203,9 +222,14 @@ class Runner:
             status = "loadgen_failed"
             detail = "loadgen exited 0 but wrote no readable --json document"
         requests = _requests_served(before, after, loadgen_doc)
+        # Memory is shared by the connections that were open: the idle ones the loadgen opened.
+        opened = dig(loadgen_doc, "idle", "opened") if idle else 0
+        held = opened if isinstance(opened, int) and opened > 0 else idle
+        usage = procsample.summarize(samples, SAMPLE_INTERVAL_S, concurrency + held, requests)
+        usage["steady"] = _steady(samples, load_s, loadgen_doc) if status == "ok" else None
         return {
             "series": series.name, "server": series.server, "concurrency": concurrency,
-            "repetition": k, "status": status, "detail": detail,
+            "idle": idle, "rate": rate, "repetition": k, "status": status, "detail": detail,
             "started": started, "wall_s": round(time.monotonic() - t_start, 3),
             "server_args": server_args, "loadgen_args": lg_args,
             "server_pid": server.pid, "loadgen_pid": loadgen_pid[0] if loadgen_pid else None,
@@ -213,32 +237,33 @@ class Runner:
             "server_exit": server.exit_code() if status == "server_died" else None,
             "server_stderr_tail": server.stderr_tail() if status != "ok" else "",
             "loadgen": loadgen_doc,
-            "server_usage": procsample.summarize(samples, SAMPLE_INTERVAL_S, concurrency, requests),
+            "server_usage": usage,
             "server_stats": {"before": before, "after": after},
             **({"shards": shards} if shards is not None else {}),
         }
 
 
 def plan(scenario, folder, skipped):
-    """[(series, concurrency, [missing repetitions])] in run order; with no folder, every repetition."""
-    skip = {(p["series"], p["concurrency"]) for p in skipped}
+    """[(series, concurrency, [missing repetitions], idle, rate)] in run order; with no folder,
+    every repetition."""
+    skip = {results.point_key(p["series"], p["concurrency"], p.get("idle", 0), p.get("rate")) for p in skipped}
     plan = []
     for s in scenario.series:
-        for c in s.concurrency:
-            if (s.name, c) in skip:
+        for c, i, r in s.points():
+            if results.point_key(s.name, c, i, r) in skip:
                 continue
             missing = [k for k in range(1, scenario.repeats + 1)
-                       if folder is None or not os.path.exists(results.rep_path(folder, s.name, c, k))]
+                       if folder is None or not os.path.exists(results.rep_path(folder, s.name, c, k, i, r))]
             if missing:
-                plan.append((s, c, missing))
+                plan.append((s, c, missing, i, r))
     return plan
 
 
 def _estimate(plan):
     total = 0.0
-    for s, _, reps in plan:
+    for s, _, reps, idle, _ in plan:
         lg = s.loadgen
-        per = lg.get("warmup_s", 0) + lg.get("duration_s", 0) + s.service_time_s + 0.5
+        per = lg.get("warmup_s", 0) + lg.get("duration_s", 0) + s.service_time_s + 0.5 + idle * IDLE_OPEN_S_ESTIMATE
         if "duration_s" not in lg:
             per += max(1.0, s.service_time_s)
         total += per * len(reps) + START_STOP_OVERHEAD_S
@@ -425,19 +450,23 @@ def check(args, scenario, bin_dir, log):
     skipped, warnings = [], []
     for s in scenario.series:
         missing = s.missing_reason(bin_dir)
-        for c in s.concurrency:
-            reason, warning = (missing, None) if missing else environment.check_point(env, s, c, tasks_now)
+        for c, idle, rate in s.points():
+            reason, warning = (missing, None) if missing else environment.check_point(env, s, c, tasks_now, idle)
+            where = {"series": s.name, "concurrency": c, **({"idle": idle} if idle else {}),
+                     **({"rate": rate} if rate is not None else {})}
             if reason:
-                skipped.append({"series": s.name, "concurrency": c, "reason": reason})
+                skipped.append({**where, "reason": reason})
             elif warning:
-                warnings.append({"series": s.name, "concurrency": c, "reason": warning})
+                warnings.append({**where, "reason": warning})
     grouped = {}  # one line per series and reason (a peer that is not installed: every C)
     for p in skipped:
-        grouped.setdefault((p["series"], p["reason"]), []).append(str(p["concurrency"]))
-    for (series, reason), cs in grouped.items():
-        log(f"cannot run {series} at c={', '.join(cs)} here: {reason}")
+        point = results.point_label("", p["concurrency"], p.get("idle", 0), p.get("rate")).strip()
+        grouped.setdefault((p["series"], p["reason"]), []).append(point[2:])
+    for (series, reason), points in grouped.items():
+        log(f"cannot run {series} at c={', '.join(points)} here: {reason}")
     for w in warnings:
-        log(f"note: {w['series']} at c={w['concurrency']}: {w['reason']}")
+        point = results.point_label(w["series"], w["concurrency"], w.get("idle", 0), w.get("rate"))
+        log(f"note: {point.replace(' c=', ' at c=', 1)}: {w['reason']}")
     for s in scenario.series:
         for note in s.window_notes():
             log(f"note: {s.name}: {note}")
@@ -450,7 +479,9 @@ def series_lines(scenario, flags=False):
     lines = []
     for s in scenario.series:
         opts = " ".join(s.server_flags + s.loadgen_flags) if flags else ""
-        lines.append(f"  {s.name:20s} {s.label:20s} c={list(s.concurrency)}" + (f"  {opts}" if opts else ""))
+        axes = ((f" idle={list(s.idle)}" if s.idle != (0,) else "")
+                + (f" rates={list(s.rates)}" if s.rates != (None,) else ""))
+        lines.append(f"  {s.name:20s} {s.label:20s} c={list(s.concurrency)}{axes}" + (f"  {opts}" if opts else ""))
     return lines
 
 
@@ -465,7 +496,7 @@ def run(args, scenario, manifest, checked, plan, bin_dir, log):
     folder = manifest.folder
     manifest.begin(checked.skipped, checked.warnings, checked.hosts)
     print(f"results: {folder}", flush=True)
-    progress = Progress(sum(len(r) for _, _, r in plan), enabled=not args.no_progress)
+    progress = Progress(sum(len(r) for _, _, r, _, _ in plan), enabled=not args.no_progress)
     progress.set_estimate(_estimate(plan))
     if not plan:
         log("every point of this run is already finished")
@@ -485,8 +516,8 @@ def run(args, scenario, manifest, checked, plan, bin_dir, log):
     _install_signal_handlers()
     processes.start_guard()
     try:
-        for s, c, reps in plan:
-            runner.run_point(s, c, reps)
+        for s, c, reps, idle, rate in plan:
+            runner.run_point(s, c, reps, idle, rate)
     except (Interrupted, KeyboardInterrupt) as e:
         signame = e.signame if isinstance(e, Interrupted) else "SIGINT"
         for sig in STOP_SIGNALS:

@@ -28,8 +28,8 @@ class ScenarioError(Exception):
         super().__init__("\n".join(f"{source}: {p}" for p in self.problems))
 
 
-SERIES_KEYS = {"name", "server", "server_options", "loadgen", "concurrency", "description", "compare_to",
-               "optional"}
+SERIES_KEYS = {"name", "server", "server_options", "loadgen", "concurrency", "idle", "rates", "description",
+               "compare_to", "optional"}
 # A series names one of: a model of ours (`server`), any server to start (`command`), or a server
 # that already runs (`url`). These keys go with the last two.
 COMMAND_KEYS = {"command", "env", "cwd", "ready", "start_timeout_s", "files", "package"}
@@ -169,10 +169,7 @@ def expand_sweep(path, sweep, problems):
     """A concurrency sweep the schema accepted -> strictly increasing list of ints (or [] after
     recording problems): what the schema cannot say is the order and max >= min."""
     if isinstance(sweep, list):
-        if any(b <= a for a, b in zip(sweep, sweep[1:])):
-            problems.append(f"{path}: concurrencies must be strictly increasing, got {sweep}")
-            return []
-        return list(sweep)
+        return increasing(path, sweep, "concurrencies", problems)
     lo, hi, ppd = sweep["min"], sweep["max"], sweep["points_per_decade"]
     if hi < lo:
         problems.append(f"{path}: max ({hi}) is below min ({lo})")
@@ -188,6 +185,37 @@ def expand_sweep(path, sweep, problems):
     if values[-1] != hi:
         values.append(hi)
     return values
+
+
+def increasing(path, values, what, problems):
+    """A list the schema accepted (idle levels, rates), when strictly increasing; else [] after a
+    problem."""
+    if any(b <= a for a, b in zip(values, values[1:])):
+        problems.append(f"{path}: {what} must be strictly increasing, got {values}")
+        return []
+    return list(values)
+
+
+def _axis(doc, quick_doc, quick, key, what, default, problems):
+    """An extra sweep axis (idle, rates) of the top level: its list, the quick one with --quick."""
+    values = increasing(f"/{key}", doc[key], what, problems) if key in doc else default
+    if key in quick_doc:
+        q = increasing(f"/quick/{key}", quick_doc[key], what, problems)
+        if quick:
+            values = q
+    return values
+
+
+def _series_axis(path, item, key, what, top, quick, quick_doc, problems):
+    """A series' own idle levels or rates. With --quick: those the quick top level also lists,
+    else its first and last (a quick run still crosses the axis)."""
+    if key not in item:
+        return top
+    own = increasing(f"{path}/{key}", item[key], what, problems)
+    if quick:
+        shared = [v for v in own if v in quick_doc.get(key, ())]
+        own = shared or sorted({own[0], own[-1]}) if own else own
+    return own
 
 
 def _check_regex(path, text, problems):
@@ -287,6 +315,8 @@ def validate(doc, source="<scenario>", quick=False, scenario_dir=None):
             sweep = q_sweep
         repeats = quick_doc.get("repeats", repeats)
         point_timeout = quick_doc.get("point_timeout_s", point_timeout)
+    idle = _axis(doc, quick_doc, quick, "idle", "idle levels", [0], problems)
+    rates = _axis(doc, quick_doc, quick, "rates", "rates", None, problems)
 
     series, seen = [], set()
     for i, item in enumerate(doc["series"]):
@@ -325,12 +355,17 @@ def validate(doc, source="<scenario>", quick=False, scenario_dir=None):
         # The top-level server_options are our servers' flags: they apply to model series only.
         server_options = _merge(SERVER_DEFAULTS, _merge(top_server, item.get("server_options", {}))) \
             if kind == "server" else {}
+        s_idle = _series_axis(path, item, "idle", "idle levels", idle, quick, quick_doc, problems)
+        s_rates = _series_axis(path, item, "rates", "rates", rates, quick, quick_doc, problems)
         _check_loadgen_semantics(path, loadgen, s_sweep, problems)
+        if s_rates and loadgen.get("rate") is not None:
+            problems.append(f"{path}: give the open-loop rate once: rates (a sweep) or loadgen.rate, not both")
         series.append({"name": sname, "server": server if kind == "server" else None,
                        "description": item.get("description", ""), **target,
                        **({"compare_to": item["compare_to"]} if "compare_to" in item else {}),
                        **({"optional": True} if item.get("optional") is True else {}),
-                       "server_options": server_options, "loadgen": loadgen, "concurrency": s_sweep})
+                       "server_options": server_options, "loadgen": loadgen, "concurrency": s_sweep,
+                       "idle": s_idle, **({"rates": s_rates} if s_rates else {})})
     names = {s["name"] for s in series}
     for i, s in enumerate(series):
         ref = s.get("compare_to")
@@ -340,7 +375,7 @@ def validate(doc, source="<scenario>", quick=False, scenario_dir=None):
         raise ScenarioError(source, problems)
 
     out = {"schema_version": SCHEMA_VERSION, "name": doc["name"], "description": doc["description"],
-           "series": series, "concurrency": sweep, "repeats": repeats, "quick": bool(quick)}
+           "series": series, "concurrency": sweep, "idle": idle, "repeats": repeats, "quick": bool(quick)}
     out["point_timeout_s"] = point_timeout
     return out
 
@@ -379,7 +414,11 @@ def check_expanded(scenario, source):
                    or (s.get("server") is None and isinstance(s.get("url"), str)))
               and isinstance(s.get("server_options"), dict) and isinstance(s.get("loadgen"), dict)
               and isinstance(s.get("concurrency"), list) and s["concurrency"]
-              and all(_is_int(c) and c >= 1 for c in s["concurrency"]))
+              and all(_is_int(c) and c >= 1 for c in s["concurrency"])
+              and isinstance(s.get("idle", [0]), list) and s.get("idle", [0])
+              and all(_is_int(i) and i >= 0 for i in s.get("idle", [0]))
+              and isinstance(s.get("rates", [1]), list) and s.get("rates", [1])
+              and all(_is_number(r) and r > 0 for r in s.get("rates", [1])))
         if not ok:
             problems.append(f"manifest scenario: series[{i}] is not a complete expanded series")
             continue

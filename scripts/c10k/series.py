@@ -30,6 +30,10 @@ SERVER_OPTION_FIELDS = {
     "body_bytes": Field("int", 0, "--body-bytes", "response body size"),
     "backlog": Field("int", 1, "--backlog", "listen() backlog"),
     "max_conns": Field("int", 0, "--max-conns", "connection cap (0 = server default)"),
+    # An idle sweep needs connections that stay open for the whole point: these let the scenario
+    # lift the servers' own closing of silent connections (0 = never).
+    "idle_timeout_ms": Field("int", 0, "--idle-timeout-ms", "keep-alive wait for the next request"),
+    "header_timeout_ms": Field("int", 0, "--header-timeout-ms", "wait for a whole request head"),
     "extra_args": Field("str_list", None, None, "more arguments, passed verbatim"),
 }
 LOADGEN_FIELDS = {
@@ -44,10 +48,15 @@ LOADGEN_FIELDS = {
     "warmup_s": Field("number", 0, "--warmup", "unmeasured seconds before each repetition", (0,)),
     "ramp_s": Field("number", 0, "--ramp", "spread opening the connections over this many seconds", (0,)),
     "source": Field("str_or_null", None, "--source", "spread source addresses ADDR-ADDR (null = none)", ("",)),
+    "idle_mode": Field("str", None, "--idle-mode", "idle connections: request (answered once) or connect "
+                       "(never send)", ("request",)),
     "extra_args": Field("str_list", None, None, "more arguments, passed verbatim"),
 }
 # {host} and {port} (a free port the runner picks) and {dir} (a fresh temporary folder) are filled in
 # when the server starts; {scenario_dir} (the scenario file's folder) when the scenario is loaded.
+# A generous bound on opening one idle connection and having it answered, for the point's time
+# bound: a server scanning 15,000 fds per wake-up (poll, select) answers each new one slowly.
+IDLE_OPEN_S_PER_CONNECTION = 0.002
 PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 START_PLACEHOLDERS = ("host", "port", "dir")
 LOAD_PLACEHOLDERS = ("scenario_dir",)
@@ -114,9 +123,11 @@ class Series(_Frozen):
     server_options: types.MappingProxyType
     loadgen: types.MappingProxyType
     concurrency: tuple
+    idle: tuple  # idle connections held beside the active ones, one point per level (0: none)
+    rates: tuple  # open-loop request rates, one point each; (None,): the loadgen options' own rate
     service_time_s: float  # D in Little's law: what one request costs the server at least (delay + work)
     server_flags: tuple
-    loadgen_flags: tuple  # without -c, --json and -n per connection: those depend on the point
+    loadgen_flags: tuple  # without -c, --json, -n per connection and --idle-mode: those depend on the point
     compare_to: object
     optional: bool
     command: tuple
@@ -142,9 +153,10 @@ class Series(_Frozen):
             server=server, description=d.get("description") or "",
             server_options=types.MappingProxyType(opts), loadgen=types.MappingProxyType(lg),
             concurrency=tuple(d.get("concurrency") or ()),
+            idle=tuple(d.get("idle") or (0,)), rates=tuple(d.get("rates") or (None,)),
             service_time_s=opts.get("delay_ms", 0) / 1000.0 + opts.get("work_us", 0) / 1e6,
             server_flags=_flags(SERVER_OPTION_FIELDS, opts) + tuple(opts.get("extra_args") or ()),
-            loadgen_flags=_flags(LOADGEN_FIELDS, lg, skip=("requests_per_connection",)),
+            loadgen_flags=_flags(LOADGEN_FIELDS, lg, skip=("requests_per_connection", "idle_mode")),
             compare_to=d.get("compare_to"), optional=d.get("optional") is True,
             command=tuple(d.get("command") or ()), env=types.MappingProxyType(dict(d.get("env") or {})),
             cwd=d.get("cwd"), files=types.MappingProxyType(dict(d.get("files") or {})), ready=d.get("ready"),
@@ -162,14 +174,24 @@ class Series(_Frozen):
         """One of our models on a port it picks (its ready line gives the port)."""
         return [binary, "--host", host, "--port", "0", *self.server_flags]
 
-    def loadgen_argv(self, binary, concurrency, url, json_path):
+    def points(self):
+        """(concurrency, idle, rate) of every point of the series, in run order: each C, at each
+        idle level, at each rate."""
+        return [(c, i, r) for c in self.concurrency for i in self.idle for r in self.rates]
+
+    def loadgen_argv(self, binary, concurrency, url, json_path, idle=0, rate=None):
+        """The loadgen's argv for one point: C active connections, `idle` more held silent beside
+        them, and the point's open-loop rate (None: the loadgen options' own)."""
         # -l: error answers (503 from select past FD_SETSIZE) differ in length from the 200s; ab's
         # length check would then count every 200 after a 503 as failed.
         per_connection = self.loadgen.get("requests_per_connection")
         n = [LOADGEN_FIELDS["requests_per_connection"].flag, str(per_connection * concurrency)] \
             if per_connection else []
+        mode = _flags({"idle_mode": LOADGEN_FIELDS["idle_mode"]}, self.loadgen) if idle else ()
+        point = (["--idle", str(idle), *mode] if idle else []) + \
+            ([LOADGEN_FIELDS["rate"].flag, _num(rate)] if rate is not None else [])
         return [binary, "-c", str(concurrency), "-l", "--no-progress", "--json", json_path, *self.loadgen_flags,
-                *n, *(self.loadgen.get("extra_args") or ()), url]
+                *n, *point, *(self.loadgen.get("extra_args") or ()), url]
 
     @property
     def label(self):
@@ -267,12 +289,14 @@ class Scenario(_Frozen):
                    concurrency=tuple(d.get("concurrency") or ()), repeats=d["repeats"], quick=bool(d.get("quick")),
                    point_timeout_s=d.get("point_timeout_s"), _doc=copy.deepcopy(dict(d)))
 
-    def timeout_for(self, series):
-        """Hard wall-clock bound for one loadgen run of a series: nothing may hang past it."""
+    def timeout_for(self, series, idle=0):
+        """Hard wall-clock bound for one loadgen run of a series: nothing may hang past it. Idle
+        connections open before the load starts: IDLE_OPEN_S_PER_CONNECTION each on top."""
         if self.point_timeout_s:
             return float(self.point_timeout_s)
         lg = series.loadgen
-        return lg.get("warmup_s", 0) + lg.get("ramp_s", 0) + lg.get("duration_s", 0) + lg["timeout_s"] + 30.0
+        return (lg.get("warmup_s", 0) + lg.get("ramp_s", 0) + lg.get("duration_s", 0) + lg["timeout_s"] + 30.0
+                + idle * IDLE_OPEN_S_PER_CONNECTION)
 
 
 
