@@ -107,7 +107,8 @@ static void on_timer(uv_timer_t *t)
 {
     uconn_t *c = t->data;
     c->armed = 0;
-    session_timer(&c->s, now_ns());
+    uv_os_fd_t fd;
+    session_timer(&c->s, uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 ? fd : -1, now_ns());
     apply(c);
 }
 
@@ -138,6 +139,8 @@ static void write_out(uconn_t *c, uint64_t now)
     bufs = (const uv_buf_t *)session_out(&c->s, &count);
     if (count == 0)
         return;
+    uv_os_fd_t fd; /* the socket is full: the write timeout waits for the peer from here */
+    session_out_blocked(&c->s, uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 ? fd : -1, now);
     c->write_len = 0;
     for (unsigned i = 0; i < count; i++)
         c->write_len += bufs[i].len;
