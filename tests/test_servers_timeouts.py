@@ -146,10 +146,11 @@ def peer_sees_the_end(sock):
 
 @pytest.mark.parametrize("path", BINARIES, ids=IDS)
 def test_write_timeout_counts_what_the_peer_took(server_factory, path):
-    """One 50 MB answer to a peer that never reads: the server's send buffer fills, and the kernel
-    may grow it later and let more writes through, which are no progress: the peer took nothing.
-    Closed (and counted) within 3 times the timeout, measured from the request."""
-    srv = server_factory(path, "--write-timeout-ms", "1000", "--body-bytes", "50000000")
+    """One 16 MiB answer (4 times the most a send buffer grows to) to a peer that never reads: the
+    server's send buffer fills, and the kernel may grow it later and let more writes through, which
+    are no progress: the peer took nothing. Closed (and counted) within 3 times the timeout,
+    measured from the request. (The server builds its answer at start: time to be ready.)"""
+    srv = server_factory(path, "--write-timeout-ms", "1000", "--body-bytes", str(16 << 20), ready_timeout=60)
     with never_reading_client(srv, build_request("GET", "/")):
         stats = wait_stats(srv, lambda s: s["timeouts"]["write"] >= 1 and s["active"] == 1, timeout=3)
         assert stats["timeouts"] == {"header": 0, "idle": 0, "write": 1}
