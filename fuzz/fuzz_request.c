@@ -165,7 +165,7 @@ static run_t serve(const uint8_t *data, size_t len, splitter_t sp, faults_t *f)
             abort();
         }
         now = w.deadline_ns > now ? w.deadline_ns : now;
-        session_timer(&s, now);
+        session_timer(&s, -1, now);
     }
     session_end(&s);
     return r;

@@ -147,6 +147,18 @@ def test_a_second_host_header_is_a_bad_request(server_factory, model):
     assert exchange(srv.addr, build_request("GET", "/")).status == 200
 
 
+@pytest.mark.parametrize("model", ["epoll", "threaded", "libuv", "uring"])
+def test_a_space_in_a_header_name_is_a_bad_request(server_factory, model):
+    """RFC 9110 5.1: a field name is a token; RFC 9112 5.1: no whitespace before the colon."""
+    srv = server_factory(model)
+    for name in ["Foo Bar", "Foo ", "X-Long-Name-Of-Sorts Here"]:
+        r = exchange(srv.addr, build_request("GET", "/", headers={name: "y"}))
+        assert r.status == 400, name
+        assert r.header("connection") == "close"
+    assert srv.stats()["errors"]["bad_request"] == 3
+    assert exchange(srv.addr, build_request("GET", "/", headers={"X-Fine_1!#$%&'*+.^`|~": "y"})).status == 200
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_stats_document(server_factory, model):
     srv = server_factory(model)

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from test_servers_contract import BINARIES, IDS
-from test_servers_support import RawClient, build_request, wait_stats
+from test_servers_support import RawClient, build_request, wait_stats, wait_until
 from test_servers_support import server_factory  # noqa: F401  (overrides conftest: checked teardown)
 
 SHORT = "300"
@@ -126,3 +126,45 @@ def test_threadpool_times_a_queued_head_from_the_accept(server_factory):
         except OSError:
             pass  # already answered and closed: the head was late
         expect_408_then_close(queued)
+
+
+def never_reading_client(srv, request):
+    """A client with a 4 KiB receive window that sends `request` and then reads nothing."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect: a small window
+    sock.settimeout(10)
+    sock.connect(srv.addr)
+    sock.sendall(request)
+    return sock
+
+
+def peer_sees_the_end(sock):
+    """The connection is over for the peer (reset, or its FIN arrived), seen without reading."""
+    tcpi_state = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0]
+    return tcpi_state != 1  # TCP_ESTABLISHED
+
+
+@pytest.mark.parametrize("path", BINARIES, ids=IDS)
+def test_write_timeout_counts_what_the_peer_took(server_factory, path):
+    """One 16 MiB answer (4 times the most a send buffer grows to) to a peer that never reads: the
+    server's send buffer fills, and the kernel may grow it later and let more writes through, which
+    are no progress: the peer took nothing. Closed (and counted) within 3 times the timeout,
+    measured from the request. (The server builds its answer at start: time to be ready.)"""
+    srv = server_factory(path, "--write-timeout-ms", "1000", "--body-bytes", str(16 << 20), ready_timeout=60)
+    with never_reading_client(srv, build_request("GET", "/")):
+        stats = wait_stats(srv, lambda s: s["timeouts"]["write"] >= 1 and s["active"] == 1, timeout=3)
+        assert stats["timeouts"] == {"header": 0, "idle": 0, "write": 1}
+        assert stats["active"] == 1 and stats["errors"]["io"] == 0
+
+
+@pytest.mark.parametrize("path", BINARIES, ids=IDS)
+def test_write_timeout_ends_the_connection_for_the_peer(server_factory, path):
+    """64 pipelined answers of 1 MiB to a peer that never reads: after the timeout the peer's end
+    is closed too (the server resets it), not left established behind megabytes that the server's
+    kernel still tries to deliver; with io_uring, a send is still in flight when the timeout fires."""
+    srv = server_factory(path, "--write-timeout-ms", "1000")
+    with never_reading_client(srv, build_request("GET", "/?bytes=1048576") * 64) as sock:
+        stats = wait_stats(srv, lambda s: s["timeouts"]["write"] >= 1 and s["active"] == 1, timeout=3)
+        assert stats["timeouts"] == {"header": 0, "idle": 0, "write": 1}
+        assert stats["active"] == 1 and stats["errors"]["io"] == 0
+        assert wait_until(lambda: peer_sees_the_end(sock), 2)

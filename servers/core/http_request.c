@@ -1,6 +1,10 @@
 #include "http_request.h"
 
+#include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum { HDR_OTHER, HDR_HOST, HDR_EXPECT };
 
@@ -74,18 +78,82 @@ static void finish_header(http_request_t *r)
     r->name_len = r->value_len = 0;
 }
 
+/* Whether a byte of the two words is a space. Names are short and come with every request, so
+ * their bytes are tested a word at a time (a byte loop or memchr cost 2 % more instructions per
+ * request): with SSE2 (every x86-64) one compare of both words, else the zero-byte test. */
+static inline bool space_in(uint64_t a, uint64_t b)
+{
+#ifdef __SSE2__
+    __m128i v = _mm_set_epi64x((long long)a, (long long)b);
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' '))) != 0;
+#else
+    const uint64_t ones = 0x0101010101010101u;
+    a ^= ones * ' ';
+    b ^= ones * ' ';
+    return ((((a - ones) & ~a) | ((b - ones) & ~b)) & (ones << 7)) != 0;
+#endif
+}
+
+static inline uint64_t load4(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint64_t load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* Whether the n bytes at p hold a space: whole words, the last overlapping the one before rather
+ * than reading past the end. */
+static bool has_space(const char *p, size_t n)
+{
+    if (n < 4) {
+        for (size_t i = 0; i < n; i++)
+            if (p[i] == ' ')
+                return true;
+        return false;
+    }
+    if (n <= 8)
+        return space_in(load4(p), load4(p + n - 4));
+    for (size_t i = 0; i + 16 < n; i += 16) /* names over 16 bytes */
+        if (space_in(load8(p + i), load8(p + i + 8)))
+            return true;
+    return space_in(load8(p + (n > 16 ? n - 16 : 0)), load8(p + n - 8));
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     http_request_t *r = p->data;
     if (r->in_value)
         finish_header(r);
-    /* Names longer than the buffer are none we care about: mark them with an impossible length. */
-    if (r->name_len + len <= sizeof r->name) {
-        memcpy(r->name + r->name_len, at, len);
-        r->name_len += (unsigned)len;
+    /* A field name is a token (RFC 9110 5.1), and whitespace before the colon gets 400 (RFC 9112
+     * 5.1). llhttp 8 refuses every other non-token byte, but outside its strict mode (a build-time
+     * switch, which also refuses `GET /` + CRLF with no version) it lets spaces into a name. */
+    bool fits = r->name_len + len <= sizeof r->name;
+    bool space;
+    if (fits && len >= 4) { /* the usual short name in one piece: two overlapping words copy it */
+        uint32_t head, tail;
+        memcpy(&head, at, sizeof head);
+        memcpy(&tail, at + len - 4, sizeof tail);
+        memcpy(r->name + r->name_len, &head, sizeof head);
+        memcpy(r->name + r->name_len + len - 4, &tail, sizeof tail);
+        space = space_in(head, tail);
     } else {
-        r->name_len = sizeof r->name + 1;
+        space = has_space(at, len);
+        for (size_t i = 0; fits && i < len; i++) /* a piece of fewer than 4 bytes */
+            r->name[r->name_len + i] = at[i];
     }
+    if (space) {
+        r->fail_status = 400;
+        return -1;
+    }
+    /* Names longer than the buffer are none we care about: mark them with an impossible length. */
+    r->name_len = fits ? r->name_len + (unsigned)len : sizeof r->name + 1;
     return 0;
 }
 

@@ -6,6 +6,9 @@
 
 #include <assert.h>
 #include <pthread.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -369,8 +372,10 @@ session_want_t session_next(session_t *s, uint64_t now)
     }
     session_work_t *wk = s->work;
     bool out_pending = wk && !outq_empty(&wk->out);
-    if (out_pending && !s->was_writing)
+    if (out_pending && !s->was_writing) {
         wk->write_since = now;
+        wk->sent_mark = SESSION_NOT_BLOCKED;
+    }
     s->was_writing = out_pending;
     if (out_pending) {
         w.write = !wk->out.in_flight;
@@ -433,9 +438,35 @@ void session_out_done(session_t *s, size_t written, uint64_t now)
     session_work_t *w = s->work;
     assert(w && w->out.in_flight);
     w->out.in_flight = false;
+    (void)now; /* progress is what the peer acknowledges (session_timer), not what a write took */
     outq_consume(&w->out, written);
-    if (written > 0)
-        w->write_since = now;
+}
+
+/* What fd's TCP sent (retransmissions left out) and what the peer acknowledged of it: false when
+ * unknown (not a TCP socket). A write that succeeds proves nothing about the peer, as the kernel
+ * may grow the send buffer of a peer that reads nothing; an acknowledgement beyond what was already
+ * sent when the socket filled does: the peer made room by reading. */
+static bool tcp_counts(int fd, uint64_t *sent, uint64_t *acked)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof info.tcpi_bytes_retrans)
+        return false;
+    *sent = info.tcpi_bytes_sent - info.tcpi_bytes_retrans;
+    *acked = info.tcpi_bytes_acked;
+    return true;
+}
+
+void session_out_blocked(session_t *s, int fd, uint64_t now)
+{
+    session_work_t *w = s->work;
+    if (!w || w->sent_mark != SESSION_NOT_BLOCKED)
+        return; /* already waiting on the peer: the wait goes on from the first full socket */
+    uint64_t acked;
+    if (!tcp_counts(fd, &w->sent_mark, &acked))
+        w->sent_mark = SESSION_NOT_BLOCKED - 1; /* no progress can be shown: the timeout just runs */
+    w->write_since = now;
 }
 
 flush_result_t session_flush(session_t *s, int fd, uint64_t now)
@@ -443,9 +474,9 @@ flush_result_t session_flush(session_t *s, int fd, uint64_t now)
     size_t written;
     assert(s->work);
     flush_result_t r = outq_flush(&s->work->out, fd, &written);
-    if (written > 0)
-        s->work->write_since = now; /* progress: the write timeout counts from here */
-    if (r == FLUSH_ERROR)
+    if (r == FLUSH_AGAIN)
+        session_out_blocked(s, fd, now);
+    else if (r == FLUSH_ERROR)
         session_io_failed(s);
     return r;
 }
@@ -474,7 +505,7 @@ void session_shut_write(session_t *s, int fd, uint64_t now)
 
 /* ---- deadlines ---- */
 
-void session_timer(session_t *s, uint64_t now)
+void session_timer(session_t *s, int fd, uint64_t now)
 {
     if (s->dead)
         return;
@@ -491,8 +522,19 @@ void session_timer(session_t *s, uint64_t now)
     }
     uint64_t write_end = w ? after(w->write_since, s->opts->write_timeout_ns) : 0;
     if (s->was_writing && w && !outq_empty(&w->out) && write_end && now >= write_end) {
+        uint64_t sent, acked;
+        if (w->sent_mark != SESSION_NOT_BLOCKED && tcp_counts(fd, &sent, &acked) && acked > w->sent_mark) {
+            w->sent_mark = sent; /* the peer took bytes: a new period begins */
+            w->write_since = now;
+            return;
+        }
         stats_timeout(s->stats, TIMEOUT_WRITE);
         s->dead = true; /* the peer stopped reading: nothing more can reach it */
+        /* So the close resets the connection: a graceful one would keep the socket, with its full
+         * send queue, waiting for the peer (FIN_WAIT1) as long as the peer holds it open. A refusal
+         * leaves the graceful close, which is all the driver could do anyway. */
+        if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){.l_onoff = 1}, sizeof(struct linger)) != 0)
+            stats_error(s->stats, ERR_IO);
         return;
     }
     stats_timeout_t kind;

@@ -11,11 +11,13 @@
  *     want.read         read into session_in_space() + session_in_added(), or hand over bytes
  *                       read elsewhere with session_in_copy(); session_in_eof() at end of stream
  *     want.deadline_ns  when the clock reaches it (0: none), call session_timer()
+ *   an asynchronous writer whose socket took less than it was offered: session_out_blocked().
  *   on any I/O error: session_io_failed(). Then call session_next again. Time is CLOCK_MONOTONIC in ns (now_ns(), or a loop's cached copy).
  *
- * The session never blocks and never touches the socket except in session_flush() and
- * session_shut_write(). It holds no input buffer while it waits for a delay, and nothing but
- * session_t itself while it waits for the next request (lean idle connections: session_work_t). */
+ * The session never blocks and never touches the socket except in session_flush(),
+ * session_shut_write() and the write timeout's check of what the peer acknowledged. It holds no
+ * input buffer while it waits for a delay, and nothing but session_t itself while it waits for the
+ * next request (lean idle connections: session_work_t). */
 #ifndef C10K_SESSION_H
 #define C10K_SESSION_H
 
@@ -32,6 +34,7 @@
 #define SESSION_IN_CAP 16384    /* input buffer ceiling: one head plus pipelined requests */
 #define SESSION_LINGER_NS 500000000u
 #define SESSION_LINGER_BYTES (256 * 1024)
+#define SESSION_NOT_BLOCKED UINT64_MAX
 
 typedef struct session_want {
     bool read, write, shut_write, close;
@@ -53,7 +56,9 @@ typedef struct session_work {
     int plan_status;
     char *block;          /* the URL capture then the input bytes; NULL while waiting for a delay */
     size_t in_pos, in_len, in_cap;
-    uint64_t write_since; /* output became pending, or last made progress */
+    uint64_t write_since; /* output became pending, the socket became full, or the peer last took bytes */
+    uint64_t sent_mark;   /* bytes sent at write_since: the peer took bytes once it acknowledges more;
+                           * SESSION_NOT_BLOCKED until the socket is full */
     uint64_t delay_until;
     uint64_t linger_until;
     size_t linger_bytes;
@@ -101,6 +106,9 @@ void session_out_begin(session_t *s);
 void session_out_done(session_t *s, size_t written, uint64_t now);
 /* Synchronous writers: writes what the (non-blocking) socket takes. */
 flush_result_t session_flush(session_t *s, int fd, uint64_t now);
+/* The socket fd took less than it was offered: the write timeout now waits for the peer to take
+ * bytes (acknowledge them), not for more writes, which a send buffer the kernel grows can accept. */
+void session_out_blocked(session_t *s, int fd, uint64_t now);
 
 void session_write_shut(session_t *s, uint64_t now);
 /* Shuts fd's write side for want.shut_write: session_write_shut() when that worked,
@@ -111,8 +119,9 @@ void session_shut_write(session_t *s, int fd, uint64_t now);
  * was only draining input before its close; want.close follows. */
 void session_io_failed(session_t *s);
 
-/* A deadline passed: answers a delayed request, or applies the timeout that expired. */
-void session_timer(session_t *s, uint64_t now);
+/* A deadline passed: answers a delayed request, or applies the timeout that expired. At the write
+ * deadline, fd (the connection's socket, or -1 for none) tells whether the peer took bytes since. */
+void session_timer(session_t *s, int fd, uint64_t now);
 
 /* How many resting works the calling thread keeps; session_pool_drain frees them (a thread that
  * ends does this itself). */

@@ -58,7 +58,7 @@ static void drive(int fd, session_t *s)
             continue;
         }
         if (w.deadline_ns && now >= w.deadline_ns) {
-            session_timer(s, now);
+            session_timer(s, fd, now);
             continue;
         }
         struct pollfd pfd = {.fd = fd, .events = (short)((w.read ? POLLIN : 0) | (w.write ? POLLOUT : 0))};
@@ -71,7 +71,7 @@ static void drive(int fd, session_t *s)
             continue;
         }
         if (rc == 0)
-            session_timer(s, now_ns());
+            session_timer(s, fd, now_ns());
         else if (w.read && (pfd.revents & (POLLIN | POLLHUP | POLLERR)))
             read_some(fd, s);
         else if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))

@@ -110,7 +110,7 @@ static void apply(loop_t *loop, conn_t *c)
 static void on_timer(loop_t *loop, loop_timer_t *t)
 {
     conn_t *c = conn_of_timer(t);
-    session_timer(&c->s, loop_now(loop));
+    session_timer(&c->s, c->fd, loop_now(loop));
     apply(loop, c);
 }
 

@@ -150,6 +150,7 @@ static void send_output(conn_t *c)
     unsigned count;
     const struct iovec *iov = session_out(&c->s, &count);
     struct io_uring_sqe *sqe = sqe_get(c->srv);
+    c->msg.msg_iovlen = count; /* what was offered: on_send tells a short send from a whole one */
     if (count == 1) { /* the usual case: a plain send skips copying and checking a msghdr */
         io_uring_prep_send(sqe, c->fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL);
     } else {
@@ -216,7 +217,7 @@ static void drive(conn_t *c)
         if (w.read && !c->recv_armed && !c->spill_len)
             arm_recv(c);
         if (w.deadline_ns && now >= w.deadline_ns) {
-            session_timer(&c->s, now);
+            session_timer(&c->s, c->fd, now);
             continue;
         }
         if (arm_timer(c, w.deadline_ns) != 0) {
@@ -254,7 +255,17 @@ static void on_send(conn_t *c, struct io_uring_cqe *cqe)
     c->ops--;
     if (c->closing)
         return;
-    session_out_done(&c->s, cqe->res > 0 ? (size_t)cqe->res : 0, now_ns());
+    uint64_t now = now_ns();
+    if (cqe->res >= 0) { /* a short send: the socket is full */
+        unsigned count;
+        const struct iovec *iov = session_out(&c->s, &count);
+        size_t offered = 0;
+        for (size_t i = 0; i < c->msg.msg_iovlen; i++)
+            offered += iov[i].iov_len;
+        if ((size_t)cqe->res < offered)
+            session_out_blocked(&c->s, c->fd, now);
+    }
+    session_out_done(&c->s, cqe->res > 0 ? (size_t)cqe->res : 0, now);
     if (cqe->res < 0 && cqe->res != -EINTR && cqe->res != -EAGAIN)
         session_io_failed(&c->s);
 }

@@ -135,7 +135,8 @@ static void fire(heap_entry_t *e, void *unused)
 {
     (void)unused;
     uconn_t *c = container_of(e, uconn_t, timer);
-    session_timer(&c->s, now_ns());
+    uv_os_fd_t fd;
+    session_timer(&c->s, uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 ? fd : -1, now_ns());
     apply(c);
 }
 
@@ -214,6 +215,8 @@ static void write_out(uconn_t *c, uint64_t now)
     bufs = (const uv_buf_t *)session_out(&c->s, &count);
     if (count == 0)
         return;
+    uv_os_fd_t fd; /* the socket is full: the write timeout waits for the peer from here */
+    session_out_blocked(&c->s, uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0 ? fd : -1, now);
     uv_server_t *srv = server_of_conn(c);
     pending_write_t *w = write_take(srv);
     if (!w) { /* out of memory: the session closes */

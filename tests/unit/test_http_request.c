@@ -141,6 +141,20 @@ static void test_errors(void)
     /* RFC 9110 5.1: a field name is a token; a space in a known name or before the colon is a 400. */
     CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHo st: x\r\n\r\n").fail_status, 400);
     CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost : x\r\n\r\n").fail_status, 400);
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\r\nFoo Bar: y\r\n\r\n").fail_status, 400);
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\r\nFoo : y\r\n\r\n").fail_status, 400);
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nFoo Bar: y\r\nHost: x\r\n\r\n").fail_status, 400);
+    /* Names of every length class the check reads in words, with the space anywhere in them. */
+    static const char *const spaced[] = {"A B", "Ab C", "Twelve-Char :", "X-Sixteen-Bytes :", "X-Seventeen Bytes",
+                                         "X-A-Rather-Long-Name-Of-Forty-Bytes-Or- So"};
+    for (size_t i = 0; i < sizeof spaced / sizeof spaced[0]; i++) {
+        char req[256];
+        snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: x\r\n%s%s y\r\n\r\n", spaced[i],
+                 strchr(spaced[i], ':') ? "" : ":");
+        CHECK_INT(parse_every_way(req).fail_status, 400);
+    }
+    CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\r\nA: 1\r\nAbc: 2\r\nX-Sixteen-Bytes-: 3\r\n"
+                              "X-A-Rather-Long-Name-Of-Forty-Bytes-Or-So: 4\r\n\r\n").fail_status, 0);
     CHECK_INT(parse_every_way("GET / HTTP/1.1\r\nHost: x\r\nX-A_b.c~!#$%&'*+^`|: z\r\n\r\n").fail_status, 0);
     CHECK_INT(parse_every_way("GET / HTTP/2.0\r\nHost: x\r\n\r\n").fail_status, 505);
     CHECK_INT(parse_every_way("GET /\r\n").fail_status, 505); /* HTTP/0.9: at once, no wait for headers */

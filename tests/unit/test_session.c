@@ -7,7 +7,11 @@
 #include "session.h"
 #include "stats.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define MS 1000000ull
 #define T0 (1000 * MS)
@@ -125,7 +129,7 @@ static void test_bad_request_answers_and_lingers(void)
     give(s, "more garbage, dropped");
     CHECK(session_next(s, T0).read);
     CHECK_STR(take_output(s, T0), ""); /* nothing more is answered */
-    session_timer(s, T0 + SESSION_LINGER_NS);
+    session_timer(s, -1, T0 + SESSION_LINGER_NS);
     CHECK(session_next(s, T0 + SESSION_LINGER_NS).close);
     end(s);
 
@@ -188,10 +192,10 @@ static void test_delay(void)
     session_want_t w = session_next(s, T0);
     CHECK(!w.write && w.deadline_ns == T0 + 5 * MS); /* only the delay: no timeout runs meanwhile */
     CHECK_INT(all->inflight - inflight, 1);
-    session_timer(s, T0 + 4 * MS); /* early: nothing happens */
+    session_timer(s, -1, T0 + 4 * MS); /* early: nothing happens */
     w = session_next(s, T0 + 4 * MS);
     CHECK(!w.write && w.deadline_ns == T0 + 5 * MS);
-    session_timer(s, T0 + 5 * MS);
+    session_timer(s, -1, T0 + 5 * MS);
     CHECK(session_next(s, T0 + 5 * MS).write);
     CHECK_INT(count(take_output(s, T0 + 5 * MS), "HTTP/1.1 200 OK"), 2); /* the second waited behind */
     CHECK_INT(all->inflight - inflight, 0);
@@ -221,7 +225,7 @@ static void test_answer_queued_while_a_write_is_in_flight(void)
     session_out_begin(s);
     w = session_next(s, T0);
     CHECK(!w.write && !w.read); /* in flight: nothing more to write yet, and no reading */
-    session_timer(s, T0 + MS);   /* the delay ends meanwhile */
+    session_timer(s, -1, T0 + MS);   /* the delay ends meanwhile */
     w = session_next(s, T0 + MS);
     CHECK(!w.write);
     session_out_done(s, first - 10, T0 + MS); /* a partial completion */
@@ -297,9 +301,9 @@ static void test_header_timeout(void)
     session_t *s = new_session();
     session_want_t w = session_next(s, T0);
     CHECK(w.read && w.deadline_ns == T0 + opts.header_timeout_ns);
-    session_timer(s, T0 + opts.header_timeout_ns - 1);
+    session_timer(s, -1, T0 + opts.header_timeout_ns - 1);
     CHECK(session_next(s, T0).read);
-    session_timer(s, T0 + opts.header_timeout_ns);
+    session_timer(s, -1, T0 + opts.header_timeout_ns);
     CHECK(session_next(s, T0 + opts.header_timeout_ns).write);
     char *out = take_output(s, T0 + opts.header_timeout_ns);
     CHECK(strstr(out, "HTTP/1.1 408 ") && strstr(out, "Connection: close\r\n"));
@@ -315,7 +319,7 @@ static void test_header_timeout(void)
     give(s, "GET / HT");
     w = session_next(s, t1);
     CHECK(w.read && w.deadline_ns == t1 + opts.header_timeout_ns);
-    session_timer(s, t1 + opts.header_timeout_ns);
+    session_timer(s, -1, t1 + opts.header_timeout_ns);
     CHECK(strstr(take_output(s, t1 + opts.header_timeout_ns), "HTTP/1.1 408 ") != NULL);
     end(s);
     CHECK_U64(counters->timeouts[TIMEOUT_HEADER] - before, 2);
@@ -330,26 +334,108 @@ static void test_idle_and_write_timeouts(void)
     take_output(s, T0);
     session_want_t w = session_next(s, T0);
     CHECK(w.deadline_ns == T0 + opts.idle_timeout_ns);
-    session_timer(s, w.deadline_ns);
+    session_timer(s, -1, w.deadline_ns);
     w = session_next(s, w.deadline_ns);
     CHECK(w.close && !w.write); /* idle: closed without an answer */
     end(s);
     CHECK_U64(counters->timeouts[TIMEOUT_IDLE] - idle, 1);
 
-    s = new_session();
+    s = new_session(); /* no socket to ask: only a write that drains the output is progress */
     give(s, "GET /?bytes=100000 HTTP/1.1\r\nHost: x\r\n\r\n");
     w = session_next(s, T0);
     CHECK(w.write && w.deadline_ns == T0 + opts.write_timeout_ns);
     session_out_begin(s);
-    session_out_done(s, 1000, T0 + 500 * MS); /* progress moves the deadline */
+    session_out_done(s, 1000, T0 + 500 * MS);
     w = session_next(s, T0 + 500 * MS);
-    CHECK(w.write && w.deadline_ns == T0 + 500 * MS + opts.write_timeout_ns);
-    session_timer(s, T0 + opts.write_timeout_ns); /* the old deadline: not expired any more */
-    CHECK(session_next(s, T0 + opts.write_timeout_ns).write);
-    session_timer(s, w.deadline_ns);
+    CHECK(w.write && w.deadline_ns == T0 + opts.write_timeout_ns);
+    session_timer(s, -1, w.deadline_ns);
     CHECK(session_next(s, w.deadline_ns).close);
     end(s);
     CHECK_U64(counters->timeouts[TIMEOUT_WRITE] - wr, 1);
+}
+
+/* A connected loopback TCP pair: *server non-blocking with a small send buffer, *client with a
+ * small receive buffer that it does not read. */
+static void tcp_pair(int *server, int *client)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int small = 4096, lfd = socket(AF_INET, SOCK_STREAM, 0);
+    *client = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK(lfd >= 0 && *client >= 0);
+    CHECK(setsockopt(*client, SOL_SOCKET, SO_RCVBUF, &small, sizeof small) == 0);
+    CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 1) == 0);
+    CHECK(getsockname(lfd, (struct sockaddr *)&a, &len) == 0);
+    CHECK(connect(*client, (struct sockaddr *)&a, sizeof a) == 0);
+    *server = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+    CHECK(*server >= 0);
+    CHECK(setsockopt(*server, SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+    close(lfd);
+}
+
+/* Reads what the client's socket holds now, without waiting. */
+static size_t client_reads(int fd)
+{
+    static char buf[1 << 16];
+    size_t total = 0;
+    ssize_t n;
+    while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+        total += (size_t)n;
+    return total;
+}
+
+/* Four pipelined requests for 1 MiB each: more than any send buffer here takes. */
+static void give_big_requests(session_t *s)
+{
+    for (int i = 0; i < 4; i++)
+        give(s, "GET /?bytes=1048576 HTTP/1.1\r\nHost: x\r\n\r\n");
+}
+
+/* The write timeout counts what the peer takes, not what the socket takes: the kernel can grow
+ * the send buffer of a peer that reads nothing, and writes into the grown buffer are no progress. */
+static void test_write_timeout_counts_what_the_peer_took(void)
+{
+    uint64_t wr = counters->timeouts[TIMEOUT_WRITE];
+    int sfd, cfd;
+    tcp_pair(&sfd, &cfd);
+    session_t *s = new_session();
+    give_big_requests(s);
+    CHECK(session_next(s, T0).write);
+    CHECK(session_flush(s, sfd, T0) == FLUSH_AGAIN); /* full: the wait for the peer begins */
+    usleep(50000);                                   /* the peer's window is filled and acknowledged */
+    int big = 1 << 18;                               /* the kernel grows the send buffer */
+    CHECK(setsockopt(sfd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big) == 0);
+    CHECK(session_next(s, T0 + 500 * MS).write);
+    CHECK(session_flush(s, sfd, T0 + 500 * MS) == FLUSH_AGAIN);
+    session_want_t w = session_next(s, T0 + 500 * MS);
+    CHECK(w.write && w.deadline_ns == T0 + opts.write_timeout_ns); /* those writes moved nothing */
+    session_timer(s, sfd, w.deadline_ns);
+    CHECK(session_next(s, w.deadline_ns).close);
+    CHECK_U64(counters->timeouts[TIMEOUT_WRITE] - wr, 1);
+    end(s);
+    close(sfd);
+    close(cfd);
+
+    /* A peer that reads, however slowly, has taken bytes by the deadline: a new period begins. */
+    tcp_pair(&sfd, &cfd);
+    s = new_session();
+    give_big_requests(s);
+    CHECK(session_next(s, T0).write);
+    CHECK(session_flush(s, sfd, T0) == FLUSH_AGAIN);
+    usleep(50000);
+    CHECK(client_reads(cfd) > 0);
+    usleep(50000); /* what the read made room for is sent and acknowledged */
+    uint64_t deadline = T0 + opts.write_timeout_ns;
+    session_timer(s, sfd, deadline);
+    w = session_next(s, deadline);
+    CHECK(!w.close && w.write && w.deadline_ns == deadline + opts.write_timeout_ns);
+    session_flush(s, sfd, deadline); /* the socket took what the read made room for */
+    session_timer(s, sfd, w.deadline_ns); /* nothing read since */
+    CHECK(session_next(s, w.deadline_ns).close);
+    CHECK_U64(counters->timeouts[TIMEOUT_WRITE] - wr, 2);
+    end(s);
+    close(sfd);
+    close(cfd);
 }
 
 static void test_waiting_connections_hold_no_input_buffer(void)
@@ -361,7 +447,7 @@ static void test_waiting_connections_hold_no_input_buffer(void)
     CHECK(s->work != NULL && s->work->block != NULL);
     session_next(s, T0);
     CHECK(s->work != NULL && s->work->block == NULL); /* waiting for its delay: the plan, no buffer */
-    session_timer(s, T0 + 50 * MS);
+    session_timer(s, -1, T0 + 50 * MS);
     session_next(s, T0 + 50 * MS);
     take_output(s, T0 + 50 * MS);
     session_next(s, T0 + 50 * MS);
@@ -452,6 +538,7 @@ int main(void)
     test_stats_page();
     test_header_timeout();
     test_idle_and_write_timeouts();
+    test_write_timeout_counts_what_the_peer_took();
     test_waiting_connections_hold_no_input_buffer();
     test_resting_work_is_reused();
     test_free_list_is_bounded();
