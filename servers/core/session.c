@@ -405,9 +405,10 @@ session_want_t session_next(session_t *s, uint64_t now)
         s->idle_since = now;
     }
     /* Lean waiting: nothing unparsed and no request in progress. At rest the whole work goes back
-     * (its input buffer with it, for the next request); a delay keeps the work, not the buffer. */
+     * (its input buffer with it, for the next request); a delay keeps the work, not the buffer.
+     * A CR as the last byte keeps the work too: its parser must see that the next LF is not bare. */
     if (wk && wk->in_pos == wk->in_len && !wk->req.in_message) {
-        if (!s->delayed && !out_pending)
+        if (!s->delayed && !out_pending && !wk->req.prev_cr)
             work_release(s);
         else if (s->delayed && wk->block)
             drop_input(wk);

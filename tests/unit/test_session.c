@@ -520,6 +520,25 @@ static void test_free_list_is_bounded(void)
     session_pool_drain();
 }
 
+/* A body that ends in CR, then the LF in a later read: the connection rests in between, and the
+ * LF must still count as the end of that CRLF, as when both arrive in one read (no 400). */
+static void test_cr_before_rest_keeps_its_lf(void)
+{
+    uint64_t bad = counters->errors[ERR_BAD_REQUEST];
+    session_t *s = new_session();
+    give(s, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n\r");
+    session_next(s, T0);
+    CHECK(count(take_output(s, T0), "200 OK") == 1);
+    session_next(s, T0);
+    give(s, "\n");
+    session_in_eof(s);
+    session_want_t w = session_next(s, T0);
+    CHECK(w.close || w.shut_write);
+    CHECK(count(take_output(s, T0), "400") == 0);
+    CHECK_U64(counters->errors[ERR_BAD_REQUEST] - bad, 0);
+    end(s);
+}
+
 int main(void)
 {
     http_request_global_init();
@@ -542,5 +561,6 @@ int main(void)
     test_waiting_connections_hold_no_input_buffer();
     test_resting_work_is_reused();
     test_free_list_is_bounded();
+    test_cr_before_rest_keeps_its_lf();
     return check_exit();
 }
