@@ -38,7 +38,13 @@ enum lg_connfail lg_connfail_class(int err);
     X(connections_opened, 0)  /* successful connects */                                          \
     X(non_2xx, 0)             /* complete responses with a status outside 200-299 */             \
     X(warmup_requests, 1)     /* requests that ended during --warmup (not counted otherwise) */ \
-    X(junk_after_response, 1) /* complete responses followed by bytes that frame no response */
+    X(junk_after_response, 1) /* complete responses followed by bytes that frame no response */ \
+    X(tls_handshakes, 1)      /* handshakes completed (TLS), resumed ones included */           \
+    X(tls_resumed, 1)         /* of those, the ones where the server resumed a session */       \
+    X(tls_failed_verify, 1)   /* handshakes failed: certificate not verified (--tls-verify) */  \
+    X(tls_failed_protocol, 1) /* failed: not TLS, or no common version or cipher */             \
+    X(tls_failed_reset, 1)    /* failed: the server closed or reset during the handshake */     \
+    X(tls_failed_timeout, 1)  /* failed: not done within --connect-timeout */
 
 typedef struct lg_counts {
 #define LG_COUNTS_FIELD(name, optional) uint64_t name;
@@ -51,6 +57,10 @@ typedef struct lg_counts {
     /* total_uncorrected: --rate only, from the actual send; total_2xx: 2xx answers only, so a
      * fast refusal (503) does not lower the latency of the answers that succeeded. */
     hist connect, waiting, processing, total, total_uncorrected, total_2xx;
+    /* tls_handshake: from TCP connected to ready for the request (new connections of complete
+     * requests, when the transport has a handshake); first_byte: from the request's start to its
+     * first response byte, connect and handshake included. */
+    hist tls_handshake, first_byte;
 } lg_counts;
 
 /* The summary counters as a table (key and place), for code that walks them. */

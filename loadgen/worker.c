@@ -18,6 +18,8 @@ void lg_worker_free(lg_thread *t)
         for (int i = 0; i < t->nconns; i++)
             if (t->conns[i].fd >= 0)
                 t->tr.close(&t->conns[i]);
+    if (t->tr.thread_free)
+        t->tr.thread_free(t);
     if (t->epfd >= 0)
         close(t->epfd);
     if (t->wakefd >= 0)

@@ -33,7 +33,9 @@
  * left every response waiting until all were opened. */
 #define LG_CONNECTS_PER_ROUND 64
 
-enum lg_conn_state { LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED };
+enum lg_conn_state {
+    LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_HANDSHAKE, LG_C_WRITING, LG_C_READING, LG_C_RETIRED
+};
 enum lg_stop { LG_STOP_NONE, LG_STOP_INTERRUPT, LG_STOP_REFUSED, LG_STOP_ERROR };
 
 struct lg_thread;
@@ -46,16 +48,19 @@ typedef struct lg_conn {
     unsigned char counted;  /* started after the warm-up (or, -t only, ended after it): it counts */
     unsigned char connected;
     unsigned char backoff_level; /* consecutive failed connects: sets the next wait */
+    unsigned char handshook; /* this connection ran the transport's handshake (timed apart) */
     size_t written;
     uint32_t gidx;          /* global connection index: ramp slot and source address */
     uint64_t t_start;       /* request start (intended start with --rate) */
     uint64_t t_actual;      /* when it was actually started */
+    uint64_t t_tcp_up;      /* TCP connected; t_connected is later by the transport's handshake */
     uint64_t t_connected, t_write_end, t_first_byte;
     uint64_t t_first_2xx;   /* this slot's first 2xx answer, warm-up included (0 = none yet) */
     uint64_t bytes;
     lg_timer timer;         /* its connect or request timeout; lg_conn_of_timer() maps back */
     lg_response resp;
     struct lg_thread *thr;
+    void *tr_conn;          /* the transport's own data for this connection (TLS: its SSL) */
 } lg_conn;
 
 typedef struct lg_shared {
@@ -66,6 +71,7 @@ typedef struct lg_shared {
     size_t req_len;
     int resp_flags;         /* LG_RESP_*: what every request asks for */
     const lg_transport *transport; /* how connections connect, read, write, close */
+    void *tr_ctx;           /* the transport's shared state (TLS: its SSL_CTX), from setup */
     int nthreads;
     uint64_t t0, measure_start, end_time, timeout_us, connect_timeout_us, ramp_us;
     atomic_int stop;
@@ -76,11 +82,15 @@ typedef struct lg_shared {
     pthread_mutex_t info_lock;
     char server[256];
     int has_server;
+    char negotiated[128];   /* the transport's describe() of the first handshake (under info_lock) */
+    int has_negotiated;
 } lg_shared;
 
 typedef struct lg_thread {
     lg_shared *sh;
     lg_transport tr;        /* a copy of sh->transport: one load less per read and write */
+    void *tr_state;         /* the transport's per-thread state (TLS: the session to resume) */
+    int described;          /* this thread already offered what its transport negotiated */
     int id;
     pthread_t tid;
     int epfd, wakefd;

@@ -70,8 +70,9 @@ static void fake_close(lg_conn *c)
     fk.closes++;
 }
 
-static const lg_transport fake = {"fake", fake_connect, fake_connect_error, fake_read, fake_write,
-                                  fake_close};
+static const lg_transport fake = {.name = "fake", .connect = fake_connect,
+                                  .connect_error = fake_connect_error, .read = fake_read,
+                                  .write = fake_write, .close = fake_close};
 
 static void script_reads(const char *a, const char *b, const char *c)
 {
