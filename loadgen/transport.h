@@ -60,5 +60,8 @@ typedef struct lg_transport {
 extern const lg_transport lg_transport_tcp;
 /* TLS over that TCP (OpenSSL): handshake in the event loop, SNI, ALPN http/1.1, resumption. */
 extern const lg_transport lg_transport_tls;
+struct lg_options;
+/* Whether -Z, -f and --cacert are usable here (before any connection); 0, or -1 with a message. */
+int lg_tls_check_options(const struct lg_options *o, char *err, size_t errlen);
 
 #endif

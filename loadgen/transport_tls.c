@@ -180,6 +180,19 @@ static int ctx_options(SSL_CTX *ctx, const lg_options *o, char *err, size_t errl
     return 0;
 }
 
+int lg_tls_check_options(const lg_options *o, char *err, size_t errlen)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        char e[256];
+        snprintf(err, errlen, "cannot set up OpenSSL: %s", ssl_error_text(e, sizeof e));
+        return -1;
+    }
+    int rc = ctx_options(ctx, o, err, errlen);
+    SSL_CTX_free(ctx);
+    return rc;
+}
+
 static void tls_teardown(lg_shared *sh)
 {
     tls_shared *ts = sh->tr_ctx;

@@ -24,6 +24,7 @@ Behaviours (the `behaviour` argument):
   raw_bytewise the same, one byte per write, `trickle_delay` apart
   early_413   reads only the request head, answers 413 and closes without reading the body
               (the unread body makes the close a reset)
+  tls_reset   reads a TLS ClientHello (one whole record), then resets the connection (RST)
 """
 import socket
 import struct
@@ -189,9 +190,27 @@ class HostileServer:
         self._send(conn, b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\n"
                          b"Connection: close\r\n\r\ntoo large")
 
+    def _reset_after_client_hello(self, conn):
+        buf = b""
+        while (len(buf) < 5 or len(buf) < 5 + struct.unpack("!H", buf[3:5])[0]) and not self._stop.is_set():
+            try:
+                chunk = conn.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+        with self._lock:
+            self.requests += 1
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
     def _serve_inner(self, conn):
         if self.behaviour == "early_413":
             return self._answer_before_the_body(conn)
+        if self.behaviour == "tls_reset":
+            return self._reset_after_client_hello(conn)
         buf = b""
         count = 0
         while not self._stop.is_set():

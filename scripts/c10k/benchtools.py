@@ -37,7 +37,8 @@ def nginx_config(prefix, port, body, workers=1, tls=None, session_log=False):
     quoted = body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     listen = f"listen 127.0.0.1:{port} backlog=4096{' ssl' if tls else ''};"
     if tls:
-        listen += f"\n    ssl_certificate {tls[0]};\n    ssl_certificate_key {tls[1]};"
+        listen += (f"\n    ssl_certificate {tls[0]};\n    ssl_certificate_key {tls[1]};"
+                   "\n    ssl_protocols TLSv1.2 TLSv1.3;")
     log = "access_log off;"
     if session_log:
         log = f"log_format sessions '$ssl_session_reused';\n  access_log {prefix}/sessions.log sessions;"
