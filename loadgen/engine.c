@@ -151,6 +151,13 @@ static void collect(lg_shared *sh, lg_thread **th, lg_result *r, char *err, size
                  first_errno == ECONNREFUSED ? "the target refused every connection"
                                              : "no connection to the target succeeded",
                  (unsigned long long)r->counts.errors[LG_ERR_CONNECT], strerror(first_errno));
+        const lg_counts *n = &r->counts;
+        if (n->tls_failed_verify + n->tls_failed_protocol + n->tls_failed_reset + n->tls_failed_timeout)
+            snprintf(err, errlen, "no TLS handshake with the target succeeded (%llu attempts; certificate "
+                     "not verified: %llu, protocol: %llu, reset: %llu, timeout: %llu; -v 2 prints each)",
+                     (unsigned long long)n->errors[LG_ERR_CONNECT], (unsigned long long)n->tls_failed_verify,
+                     (unsigned long long)n->tls_failed_protocol, (unsigned long long)n->tls_failed_reset,
+                     (unsigned long long)n->tls_failed_timeout);
         r->stop_reason = "refused";
     }
 }

@@ -57,7 +57,7 @@ static const char usage_text[] =
     "  --merge F...     Merge loadgen JSON results exactly and report the combined result\n"
     "  --allow-mixed-targets  With --merge: accept results for different URLs\n"
     "  --tls-verify     TLS: verify the server's certificate and name (off by default, as in ab)\n"
-    "  --cacert FILE    TLS: trust the certificates in FILE (implies nothing without --tls-verify)\n"
+    "  --cacert FILE    TLS: with --tls-verify, trust the certificates in FILE (not the system's)\n"
     "  --tls-resume     TLS: resume sessions (tickets) across the connections of a thread\n";
 
 static int usage_error(const char *fmt, const char *arg)

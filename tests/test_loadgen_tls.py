@@ -94,7 +94,8 @@ def test_resumption_reuses_the_threads_session(nginx, protocol, threads):
 
 
 def test_verification_fails_on_a_self_signed_certificate_and_passes_with_cacert(nginx, cert):
-    doc, _ = run_json("--tls-verify", "-n", "20", "-c", "2", nginx.url + "/", check_rc=1)
+    doc, proc = run_json("--tls-verify", "-n", "20", "-c", "2", nginx.url + "/", check_rc=1)
+    assert "no TLS handshake with the target succeeded" in proc.stderr
     s = doc["summary"]
     assert s["complete"] == 0 and s["tls_failed_verify"] > 0
     assert s["tls_failed_verify"] == doc["errors"]["connect"]
