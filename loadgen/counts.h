@@ -57,9 +57,9 @@ typedef struct lg_counts {
     /* total_uncorrected: --rate only, from the actual send; total_2xx: 2xx answers only, so a
      * fast refusal (503) does not lower the latency of the answers that succeeded. */
     hist connect, waiting, processing, total, total_uncorrected, total_2xx;
-    /* tls_handshake: from TCP connected to ready for the request (new connections of complete
-     * requests, when the transport has a handshake); first_byte: from the request's start to its
-     * first response byte, connect and handshake included. */
+    /* For complete requests that opened their connection: tls_handshake, from TCP connected to
+     * ready for the request (when the transport has a handshake); first_byte, from the request's
+     * start to its first response byte, connect and handshake included. */
     hist tls_handshake, first_byte;
 } lg_counts;
 

@@ -439,7 +439,7 @@ static int read_latency(ctx *c, json_t *doc, json_t *latency, lg_result *r, lg_c
     if ((json_object_get(latency, "tls_handshake") &&
          merge_table(c, latency, "tls_handshake", &part->tls_handshake, complete, 1)) ||
         (json_object_get(latency, "first_byte") &&
-         merge_table(c, latency, "first_byte", &part->first_byte, complete, 0)))
+         merge_table(c, latency, "first_byte", &part->first_byte, complete, 1)))
         return -1;
     json_t *unc = json_object_get(doc, "latency_uncorrected");
     if (unc) {
