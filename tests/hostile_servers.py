@@ -173,35 +173,35 @@ class HostileServer:
             except OSError:
                 pass
 
-    def _answer_before_the_body(self, conn):
+    def _recv_until(self, conn, enough):
+        """Reads until enough(bytes so far); None when the peer closed or we stop first."""
         buf = b""
-        while b"\r\n\r\n" not in buf and not self._stop.is_set():
+        while not enough(buf):
+            if self._stop.is_set():
+                return None
             try:
                 chunk = conn.recv(65536)
             except socket.timeout:
                 continue
             except OSError:
-                return
+                return None
             if not chunk:
-                return
+                return None
             buf += chunk
+        return buf
+
+    def _answer_before_the_body(self, conn):
+        if self._recv_until(conn, lambda b: b"\r\n\r\n" in b) is None:
+            return
         with self._lock:
             self.requests += 1
         self._send(conn, b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\n"
                          b"Connection: close\r\n\r\ntoo large")
 
     def _reset_after_client_hello(self, conn):
-        buf = b""
-        while (len(buf) < 5 or len(buf) < 5 + struct.unpack("!H", buf[3:5])[0]) and not self._stop.is_set():
-            try:
-                chunk = conn.recv(65536)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            if not chunk:
-                return
-            buf += chunk
+        # A TLS record: 5 bytes of header whose last two give the length of what follows.
+        if self._recv_until(conn, lambda b: len(b) >= 5 and len(b) >= 5 + struct.unpack("!H", b[3:5])[0]) is None:
+            return
         with self._lock:
             self.requests += 1
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

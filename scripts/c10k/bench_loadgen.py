@@ -139,6 +139,17 @@ class Median:
         self.nginx_cpu_us = statistics.median(r.nginx_cpu_us for r in with_usage) if with_usage else None
 
 
+def peers_round(ka, nginx, gens, have, n, wrk_secs):
+    """One keep-alive round of the other clients that are installed: wrk for wrk_secs, ab -k and
+    h2load for n requests each."""
+    if have["wrk"]:
+        ka["wrk"].append(with_nginx_usage(nginx, gens.wrk, wrk_secs))
+    if have["ab"]:
+        ka["ab"].append(with_nginx_usage(nginx, gens.ab, n, True))
+    if have["h2load"]:
+        ka["h2load"].append(with_nginx_usage(nginx, gens.h2load, n))
+
+
 def keepalive_section(t, nginx, gens, opts, have):
     ka = {k: [] for k in ("loadgen", "loadgen-sleep", "wrk", "ab", "h2load", "uring-floor")}
     wrk_secs = 2  # wrk runs for as long as loadgen's first run took (at least 2 s)
@@ -149,12 +160,7 @@ def keepalive_section(t, nginx, gens, opts, have):
             wrk_secs = max(2, round(run.duration_s))
         ka["loadgen-sleep"].append(with_nginx_usage(nginx, gens.loadgen, opts.requests, True,
                                                     ("--busy-poll", "0")))
-        if have["wrk"]:
-            ka["wrk"].append(with_nginx_usage(nginx, gens.wrk, wrk_secs))
-        if have["ab"]:
-            ka["ab"].append(with_nginx_usage(nginx, gens.ab, opts.requests, True))
-        if have["h2load"]:
-            ka["h2load"].append(with_nginx_usage(nginx, gens.h2load, opts.requests))
+        peers_round(ka, nginx, gens, have, opts.requests, wrk_secs)
         if os.access(gens.uring_floor_bin, os.X_OK):
             ka["uring-floor"].append(with_nginx_usage(nginx, gens.uring_floor, opts.requests))
     names = {"loadgen": "loadgen -k --threads 1", "loadgen-sleep": "loadgen -k --busy-poll 0",
@@ -300,12 +306,7 @@ def tls_section(t, bin_dir, opts, have):
             ka["loadgen"].append(run)
             if r == 0:
                 wrk_secs = max(2, round(run.duration_s))
-            if have["wrk"]:
-                ka["wrk"].append(with_nginx_usage(nginx, gens.wrk, wrk_secs))
-            if have["ab"]:
-                ka["ab"].append(with_nginx_usage(nginx, gens.ab, opts.tls_requests, True))
-            if have["h2load"]:
-                ka["h2load"].append(with_nginx_usage(nginx, gens.h2load, opts.tls_requests))
+            peers_round(ka, nginx, gens, have, opts.tls_requests, wrk_secs)
             nk["loadgen"].append(gens.loadgen(opts.tls_handshakes, keepalive=False))
             nk["loadgen-resume"].append(gens.loadgen(opts.tls_handshakes, False, ("--tls-resume",)))
             if have["ab"]:

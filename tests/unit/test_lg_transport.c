@@ -85,33 +85,42 @@ static void script_reads(const char *a, const char *b, const char *c)
 
 static const char ok_response[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
+/* One thread with one connection over transport tr, for -n requests (keep-alive or not). */
+static lg_thread *one_thread(lg_options *o, lg_shared *sh, const lg_transport *tr, uint64_t requests,
+                             int keepalive)
+{
+    memset(o, 0, sizeof *o);
+    o->requests = requests;
+    o->requests_set = 1;
+    o->concurrency = 1;
+    o->threads = 1;
+    o->keepalive = keepalive;
+    o->timeout_s = 30;
+    o->method = "GET";
+    memset(sh, 0, sizeof *sh);
+    sh->o = o;
+    sh->transport = tr;
+    sh->req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    sh->req_len = strlen(sh->req);
+    sh->nthreads = 1;
+    sh->timeout_us = sh->connect_timeout_us = 30000000;
+    atomic_init(&sh->doclen, -1);
+    pthread_mutex_init(&sh->info_lock, NULL);
+    char err[256];
+    lg_thread *t = lg_worker_new(sh, 0, err, sizeof err);
+    CHECK(t != NULL);
+    if (t)
+        t->connect_budget = 64;
+    return t;
+}
+
 static void test_partial_io_keepalive_and_junk(void)
 {
     lg_options o;
-    memset(&o, 0, sizeof o);
-    o.requests = 3;
-    o.requests_set = 1;
-    o.concurrency = 1;
-    o.threads = 1;
-    o.keepalive = 1;
-    o.timeout_s = 30;
-    o.method = "GET";
     lg_shared sh;
-    memset(&sh, 0, sizeof sh);
-    sh.o = &o;
-    sh.transport = &fake;
-    sh.req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-    sh.req_len = strlen(sh.req);
-    sh.nthreads = 1;
-    sh.timeout_us = sh.connect_timeout_us = 30000000;
-    atomic_init(&sh.doclen, -1);
-    pthread_mutex_init(&sh.info_lock, NULL);
-    char err[256];
-    lg_thread *t = lg_worker_new(&sh, 0, err, sizeof err);
-    CHECK(t != NULL);
+    lg_thread *t = one_thread(&o, &sh, &fake, 3, 1);
     if (!t)
         return;
-    t->connect_budget = 64;
     lg_conn *c = &t->conns[0];
     uint64_t now = 1000;
 
@@ -211,32 +220,13 @@ static const lg_transport fake_hs = {.name = "fake-hs", .connect = fake_connect,
  * and the machine counts handshakes, resumptions and failures by cause without knowing TLS. */
 static void test_handshake_step_timing_and_causes(void)
 {
-    lg_options o;
-    memset(&o, 0, sizeof o);
-    o.requests = 4;
-    o.requests_set = 1;
-    o.concurrency = 1;
-    o.threads = 1;
-    o.timeout_s = 30;
-    o.method = "GET";
-    lg_shared sh;
-    memset(&sh, 0, sizeof sh);
-    sh.o = &o;
-    sh.transport = &fake_hs;
-    sh.req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-    sh.req_len = strlen(sh.req);
-    sh.nthreads = 1;
-    sh.timeout_us = sh.connect_timeout_us = 30000000;
-    atomic_init(&sh.doclen, -1);
-    pthread_mutex_init(&sh.info_lock, NULL);
-    char err[256];
     memset(&fk, 0, sizeof fk);
     fk.write_limit = 4096;
-    lg_thread *t = lg_worker_new(&sh, 0, err, sizeof err);
-    CHECK(t != NULL);
+    lg_options o;
+    lg_shared sh;
+    lg_thread *t = one_thread(&o, &sh, &fake_hs, 4, 0);
     if (!t)
         return;
-    t->connect_budget = 64;
     lg_conn *c = &t->conns[0];
     uint64_t now = 1000;
 
