@@ -6,6 +6,7 @@
  * costs one write(), one read() and a share of one epoll_wait(). */
 #include <errno.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <sys/epoll.h>
 
@@ -95,6 +96,8 @@ void lg_conn_abandon_pending(lg_thread *t)
 
 void lg_conn_fail(lg_thread *t, lg_conn *c, enum lg_err cls, int err, const char *what, uint64_t now)
 {
+    if (c->state == LG_C_HANDSHAKE && c->counted && cls == LG_ERR_CONNECT && err == ETIMEDOUT)
+        t->counts.tls_failed_timeout++; /* the connect timeout ran out during the handshake */
     if (!claim(t, c)) {
         abandon(t, c);
         return;
@@ -126,6 +129,67 @@ static void lg_conn_connected(lg_thread *t, lg_conn *c, uint64_t now)
     lg_conn_write_request(t, c, now);
 }
 
+/* The first finished handshake tells what was negotiated, for the report. */
+static void publish_negotiated(lg_thread *t, const lg_conn *c)
+{
+    lg_shared *sh = t->sh;
+    if (!t->tr.describe || t->described)
+        return;
+    t->described = 1;
+    pthread_mutex_lock(&sh->info_lock);
+    if (!sh->has_negotiated) {
+        t->tr.describe(c, sh->negotiated, sizeof sh->negotiated);
+        sh->has_negotiated = 1;
+    }
+    pthread_mutex_unlock(&sh->info_lock);
+}
+
+/* One step of the transport's handshake; done, it is connected (the connect timeout covers the
+ * handshake too). */
+static void lg_conn_handshake_step(lg_thread *t, lg_conn *c, uint64_t now)
+{
+    int err = 0;
+    const char *what = NULL;
+    enum lg_hs hs = t->tr.handshake(c, &err, &what);
+    switch (hs) {
+    case LG_HS_AGAIN:
+        return;
+    case LG_HS_DONE:
+    case LG_HS_RESUMED:
+        if (c->counted) {
+            t->counts.tls_handshakes++;
+            t->counts.tls_resumed += hs == LG_HS_RESUMED;
+        }
+        publish_negotiated(t, c);
+        lg_conn_connected(t, c, now);
+        return;
+    case LG_HS_VERIFY:
+    case LG_HS_PROTOCOL:
+    case LG_HS_RESET:
+        if (c->counted) {
+            uint64_t *n = hs == LG_HS_VERIFY     ? &t->counts.tls_failed_verify
+                          : hs == LG_HS_PROTOCOL ? &t->counts.tls_failed_protocol
+                                                 : &t->counts.tls_failed_reset;
+            ++*n;
+        }
+        lg_conn_fail(t, c, LG_ERR_CONNECT, err, what, now);
+        return;
+    }
+}
+
+/* TCP is up: the transport's handshake, when it has one, comes before the request. */
+static void lg_conn_tcp_up(lg_thread *t, lg_conn *c, uint64_t now)
+{
+    c->t_tcp_up = now;
+    c->handshook = t->tr.handshake != NULL;
+    if (!c->handshook) {
+        lg_conn_connected(t, c, now);
+        return;
+    }
+    c->state = LG_C_HANDSHAKE;
+    lg_conn_handshake_step(t, c, now);
+}
+
 /* Opens c through the transport; the connect has its own timeout (--connect-timeout). */
 static void lg_conn_open(lg_thread *t, lg_conn *c, uint64_t now)
 {
@@ -138,7 +202,7 @@ static void lg_conn_open(lg_thread *t, lg_conn *c, uint64_t now)
         lg_timer_add(&t->connect_timers, &c->timer, now + t->sh->connect_timeout_us);
     }
     if (rc == 0)
-        lg_conn_connected(t, c, now);
+        lg_conn_tcp_up(t, c, now);
     else if (rc == EINPROGRESS)
         c->state = LG_C_CONNECTING;
     else
@@ -328,8 +392,13 @@ void lg_conn_handle_event(lg_thread *t, lg_conn *c, uint32_t ev, uint64_t now)
             return;
         }
         if (ev & EPOLLOUT)
-            lg_conn_connected(t, c, now);
+            lg_conn_tcp_up(t, c, now);
         /* Edge-triggered: bytes that came with this event are not reported again. */
+        if ((c->state == LG_C_READING || c->state == LG_C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
+            read_response(t, c, now, ev);
+        return;
+    case LG_C_HANDSHAKE:
+        lg_conn_handshake_step(t, c, now); /* the transport reads or writes what it waits for */
         if ((c->state == LG_C_READING || c->state == LG_C_WRITING) && (ev & (EPOLLIN | EPOLLRDHUP)))
             read_response(t, c, now, ev);
         return;

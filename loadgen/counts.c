@@ -41,7 +41,8 @@ enum lg_connfail lg_connfail_class(int err)
 /* The histograms of a lg_counts, for the loops below. */
 static const size_t hist_offsets[] = {
     offsetof(lg_counts, connect), offsetof(lg_counts, waiting), offsetof(lg_counts, processing),
-    offsetof(lg_counts, total), offsetof(lg_counts, total_uncorrected), offsetof(lg_counts, total_2xx)};
+    offsetof(lg_counts, total), offsetof(lg_counts, total_uncorrected), offsetof(lg_counts, total_2xx),
+    offsetof(lg_counts, tls_handshake), offsetof(lg_counts, first_byte)};
 #define LG_NHISTS (sizeof hist_offsets / sizeof hist_offsets[0])
 
 static hist *hist_at(lg_counts *c, size_t i)
@@ -72,7 +73,8 @@ static int wraps(uint64_t a, uint64_t b)
 }
 
 static const char *const hist_names[] = {"connect", "waiting", "processing", "total",
-                                         "total_uncorrected", "total_2xx"};
+                                         "total_uncorrected", "total_2xx", "tls_handshake",
+                                         "first_byte"};
 
 /* The first sum that would wrap (its JSON key), or NULL. Checked before anything is added. */
 static const char *would_wrap(const lg_counts *dst, const lg_counts *src)

@@ -48,7 +48,13 @@ enum lg_connfail lg_connfail_class(int err);
     X(idle_failed_to_open, 1) /* connect or the one request failed */                            \
     X(idle_closed_eof, 1)     /* opened, then closed by the server (FIN) */                      \
     X(idle_closed_reset, 1)   /* opened, then reset (or another error) */                        \
-    X(idle_closed_timeout_answer, 1) /* opened, then the server sent something (e.g. a 408) */
+    X(idle_closed_timeout_answer, 1) /* opened, then the server sent something (e.g. a 408) */ \
+    X(tls_handshakes, 1)      /* handshakes completed (TLS), resumed ones included */           \
+    X(tls_resumed, 1)         /* of those, the ones where the server resumed a session */       \
+    X(tls_failed_verify, 1)   /* handshakes failed: certificate not verified (--tls-verify) */  \
+    X(tls_failed_protocol, 1) /* failed: not TLS, or no common version or cipher */             \
+    X(tls_failed_reset, 1)    /* failed: the server closed or reset during the handshake */     \
+    X(tls_failed_timeout, 1)  /* failed: not done within --connect-timeout */
 
 typedef struct lg_counts {
 #define LG_COUNTS_FIELD(name, optional) uint64_t name;
@@ -61,6 +67,10 @@ typedef struct lg_counts {
     /* total_uncorrected: --rate only, from the actual send; total_2xx: 2xx answers only, so a
      * fast refusal (503) does not lower the latency of the answers that succeeded. */
     hist connect, waiting, processing, total, total_uncorrected, total_2xx;
+    /* For complete requests that opened their connection: tls_handshake, from TCP connected to
+     * ready for the request (when the transport has a handshake); first_byte, from the request's
+     * start to its first response byte, connect and handshake included. */
+    hist tls_handshake, first_byte;
 } lg_counts;
 
 /* The summary counters as a table (key and place), for code that walks them. */

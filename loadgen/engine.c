@@ -33,7 +33,7 @@ static void init_shared(lg_shared *sh, const lg_options *o, const struct sockadd
     sh->o = o;
     memcpy(&sh->target, target, sizeof sh->target);
     sh->target_len = target_len;
-    sh->transport = &lg_transport_tcp;
+    sh->transport = o->url.tls ? &lg_transport_tls : &lg_transport_tcp;
     sh->resp_flags = (strcmp(o->method, "HEAD") == 0 ? LG_RESP_HEAD : 0) |
                      (lg_request_has_header(o, "Upgrade") ? LG_RESP_UPGRADE_ASKED : 0);
     sh->nthreads = o->threads;
@@ -163,6 +163,10 @@ static void collect(lg_shared *sh, lg_thread **th, lg_result *r, char *err, size
         memcpy(r->server_software, sh->server, sizeof r->server_software);
         r->has_server_software = 1;
     }
+    if (sh->has_negotiated) {
+        memcpy(r->negotiated, sh->negotiated, sizeof r->negotiated);
+        r->has_negotiated = 1;
+    }
     r->stop_reason = stop_reason(sh, r);
     if (failed_alloc) {
         snprintf(err, errlen, "out of memory while recording the time series");
@@ -177,6 +181,13 @@ static void collect(lg_shared *sh, lg_thread **th, lg_result *r, char *err, size
                  first_errno == ECONNREFUSED ? "the target refused every connection"
                                              : "no connection to the target succeeded",
                  (unsigned long long)r->counts.errors[LG_ERR_CONNECT], strerror(first_errno));
+        const lg_counts *n = &r->counts;
+        if (n->tls_failed_verify + n->tls_failed_protocol + n->tls_failed_reset + n->tls_failed_timeout)
+            snprintf(err, errlen, "no TLS handshake with the target succeeded (%llu attempts; certificate "
+                     "not verified: %llu, protocol: %llu, reset: %llu, timeout: %llu; -v 2 prints each)",
+                     (unsigned long long)n->errors[LG_ERR_CONNECT], (unsigned long long)n->tls_failed_verify,
+                     (unsigned long long)n->tls_failed_protocol, (unsigned long long)n->tls_failed_reset,
+                     (unsigned long long)n->tls_failed_timeout);
         r->stop_reason = "refused";
     }
 }
@@ -198,6 +209,8 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
         snprintf(err, errlen, "out of memory");
         goto out;
     }
+    if (sh.transport->setup && sh.transport->setup(&sh, err, errlen))
+        goto out;
     for (int i = 0; i < sh.nthreads; i++)
         if (!(th[i] = lg_worker_new(&sh, i, err, errlen)))
             goto out;
@@ -245,6 +258,8 @@ out:
         lg_worker_free(th[i]);
     free(th);
     free(sh.req);
+    if (sh.transport->teardown)
+        sh.transport->teardown(&sh);
     pthread_mutex_destroy(&sh.info_lock);
     return rc;
 }

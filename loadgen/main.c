@@ -14,6 +14,7 @@
 #include "result.h"
 #include "shards.h"
 #include "source_range.h"
+#include "transport.h"
 
 /* File descriptors needed besides the connections: stdio, per-thread epoll + eventfd, files. */
 #define FD_RESERVE 16
@@ -89,6 +90,10 @@ static int run_load(lg_options *o)
         fprintf(stderr, "loadgen: %s%s%s\n", warning ? "warning: " : "note: ",
                 o->worker ? "in each worker process (the first one's figures): " : "", note);
     if (lg_sources_check(o->sources, o->nsources, err, sizeof err)) {
+        fprintf(stderr, "loadgen: %s\n", err);
+        return 2;
+    }
+    if (o->url.tls && lg_tls_check_options(o, err, sizeof err)) {
         fprintf(stderr, "loadgen: %s\n", err);
         return 2;
     }

@@ -398,6 +398,11 @@ static int merge_run_facts(ctx *c, json_t *summary, lg_result *r)
         snprintf(r->server_software, sizeof r->server_software, "%s", json_string_value(sw));
         r->has_server_software = 1;
     }
+    json_t *tls = json_object_get(summary, "tls_negotiated");
+    if (!r->has_negotiated && json_is_string(tls)) {
+        snprintf(r->negotiated, sizeof r->negotiated, "%s", json_string_value(tls));
+        r->has_negotiated = 1;
+    }
     return 0;
 }
 
@@ -431,6 +436,12 @@ static int read_latency(ctx *c, json_t *doc, json_t *latency, lg_result *r, lg_c
         merge_table(c, latency, "waiting", &part->waiting, complete, 0) ||
         merge_table(c, latency, "processing", &part->processing, complete, 0) ||
         merge_table(c, latency, "total", &part->total, complete, 0))
+        return -1;
+    /* The handshake and first-byte tables are absent from results of an older loadgen. */
+    if ((json_object_get(latency, "tls_handshake") &&
+         merge_table(c, latency, "tls_handshake", &part->tls_handshake, complete, 1)) ||
+        (json_object_get(latency, "first_byte") &&
+         merge_table(c, latency, "first_byte", &part->first_byte, complete, 1)))
         return -1;
     json_t *unc = json_object_get(doc, "latency_uncorrected");
     if (unc) {

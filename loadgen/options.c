@@ -13,7 +13,7 @@
 #include "source_range.h"
 
 static const char usage_text[] =
-    "Usage: loadgen [options] http://host[:port]/path\n"
+    "Usage: loadgen [options] http[s]://host[:port]/path\n"
     "       loadgen --merge a.json b.json ... [--json OUT|-]\n"
     "ab-compatible options:\n"
     "  -n requests      Number of requests to perform (default 1; unlimited with -t alone). As in\n"
@@ -36,6 +36,8 @@ static const char usage_text[] =
     "  -l               Accept variable document length (no Length failures)\n"
     "  -r               Do not exit on receive errors (always the case here; accepted for ab)\n"
     "  -W threads       Same as --threads\n"
+    "  -Z ciphers       TLS: OpenSSL cipher list, or TLS 1.3 cipher suites (openssl ciphers)\n"
+    "  -f protocol      TLS: SSL3, TLS1, TLS1.1, TLS1.2, TLS1.3 or ALL (default ALL)\n"
     "  -V, --version    Print the version and exit\n"
     "  -h, --help       Print this help and exit\n"
     "Beyond ab:\n"
@@ -62,7 +64,10 @@ static const char usage_text[] =
     "  --progress       Progress on stderr (default: on when stderr is a terminal)\n"
     "  --no-progress    No progress on stderr\n"
     "  --merge F...     Merge loadgen JSON results exactly and report the combined result\n"
-    "  --allow-mixed-targets  With --merge: accept results for different URLs\n";
+    "  --allow-mixed-targets  With --merge: accept results for different URLs\n"
+    "  --tls-verify     TLS: verify the server's certificate and name (off by default, as in ab)\n"
+    "  --cacert FILE    TLS: with --tls-verify, trust the certificates in FILE (not the system's)\n"
+    "  --tls-resume     TLS: resume sessions (tickets) across the connections of a thread\n";
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -75,7 +80,7 @@ static int usage_error(const char *fmt, const char *arg)
 enum {
     OPT_THREADS = 1000, OPT_PROCESSES, OPT_START_AT, OPT_RATE, OPT_DURATION, OPT_WARMUP, OPT_RAMP,
     OPT_JSON, OPT_SOURCE, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_MERGE, OPT_BUSY_POLL, OPT_CONNECT_TIMEOUT,
-    OPT_ALLOW_MIXED_TARGETS, OPT_IDLE, OPT_IDLE_MODE
+    OPT_ALLOW_MIXED_TARGETS, OPT_IDLE, OPT_IDLE_MODE, OPT_TLS_VERIFY, OPT_CACERT, OPT_TLS_RESUME
 };
 
 /* ab_option and long_option return this for an option that is not theirs. */
@@ -197,6 +202,22 @@ static int ab_option(lg_options *o, parse_state *st, int c, const char *arg)
         return 0;
     case 'r':
         return 0; /* we never exit on receive errors: they are counted */
+    case 'Z':
+        if (!*arg)
+            return usage_error("-Z needs an OpenSSL cipher list, got '%s'", arg);
+        o->tls_ciphers = arg;
+        return 0;
+    case 'f': {
+        static const char *const names[] = {"SSL3", "TLS1", "TLS1.1", "TLS1.2", "TLS1.3", "ALL"};
+        if (strcasecmp(arg, "SSL2") == 0)
+            return usage_error("-f %s: OpenSSL 3 has no SSL 2", arg);
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (strcasecmp(arg, names[i]) == 0) {
+                o->tls_protocol = names[i];
+                return 0;
+            }
+        return usage_error("-f needs SSL3, TLS1, TLS1.1, TLS1.2, TLS1.3 or ALL, got '%s'", arg);
+    }
     case 'V':
         printf("loadgen (c10k-bench) %s\n", C10K_VERSION_FULL);
         return 1;
@@ -296,6 +317,17 @@ static int long_option(lg_options *o, parse_state *st, int c, const char *arg)
     case OPT_ALLOW_MIXED_TARGETS:
         o->allow_mixed_targets = 1;
         return 0;
+    case OPT_TLS_VERIFY:
+        o->tls_verify = 1;
+        return 0;
+    case OPT_CACERT:
+        if (!*arg)
+            return usage_error("--cacert needs a file name, got '%s'", arg);
+        o->tls_cacert = arg;
+        return 0;
+    case OPT_TLS_RESUME:
+        o->tls_resume = 1;
+        return 0;
     default:
         return NOT_MINE;
     }
@@ -323,13 +355,20 @@ static int finish(lg_options *o, const parse_state *st, int argc, char **argv)
         return 0;
     }
     if (optind >= argc)
-        return usage_error("%s", "missing the URL (http://host[:port]/path)");
+        return usage_error("%s", "missing the URL (http[s]://host[:port]/path)");
     if (optind + 1 < argc)
         return usage_error("unexpected argument '%s' after the URL", argv[optind + 1]);
     o->url_text = argv[optind];
     char err[512];
     if (lg_url_parse(o->url_text, &o->url, err, sizeof err))
         return usage_error("%s", err);
+    if (!o->url.tls && (o->tls_ciphers || o->tls_protocol || o->tls_verify || o->tls_cacert ||
+                        o->tls_resume))
+        return usage_error("-Z, -f, --tls-verify, --cacert and --tls-resume need an https:// URL, "
+                           "got %s", o->url_text);
+    if (o->url.tls && o->idle)
+        return usage_error("--idle holds plain TCP connections only, not https:// ones (got %s)",
+                           o->url_text);
     if (!o->method)
         o->method = "GET";
     if (o->body_file && lg_read_file(o->body_file, &o->body, &o->body_len)) {
@@ -375,6 +414,9 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
         {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
         {"merge", no_argument, NULL, OPT_MERGE},
         {"allow-mixed-targets", no_argument, NULL, OPT_ALLOW_MIXED_TARGETS},
+        {"tls-verify", no_argument, NULL, OPT_TLS_VERIFY},
+        {"cacert", required_argument, NULL, OPT_CACERT},
+        {"tls-resume", no_argument, NULL, OPT_TLS_RESUME},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -389,7 +431,7 @@ int lg_options_parse(int argc, char **argv, lg_options *o)
     int c;
     opterr = 0;
     optind = 0; /* not 1: glibc then also resets its own state (a second parse starts clean) */
-    while ((c = getopt_long(argc, argv, ":n:c:t:s:kH:m:p:u:T:iC:qv:lrW:Vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:c:t:s:kH:m:p:u:T:iC:qv:lrW:Z:f:Vh", longopts, NULL)) != -1) {
         int rc = ab_option(o, &st, c, optarg);
         if (rc == NOT_MINE)
             rc = long_option(o, &st, c, optarg);

@@ -59,6 +59,12 @@ typedef struct lg_options {
     const char **merge_files; /* --merge */
     size_t nmerge;
     int allow_mixed_targets;  /* --allow-mixed-targets: --merge results for different URLs */
+    /* https:// only (o->url.tls). */
+    const char *tls_ciphers;  /* -Z: OpenSSL cipher list (TLS 1.2 and below) or TLS 1.3 suites */
+    const char *tls_protocol; /* -f: SSL3, TLS1, TLS1.1, TLS1.2, TLS1.3 or ALL (NULL = ALL) */
+    int tls_verify;           /* --tls-verify: check the certificate and name (off, as in ab) */
+    const char *tls_cacert;   /* --cacert: trusted certificates (default: the system's) */
+    int tls_resume;           /* --tls-resume: resume the thread's last session (tickets) */
 } lg_options;
 
 /* Returns 0 to run, 1 when it printed help or the version (exit 0), 2 on a usage error

@@ -95,8 +95,15 @@ static void record_latencies(lg_thread *t, const lg_conn *c, unsigned status, ui
     lg_ts_record(&t->ts, total);
     if (t->rate_interval_us > 0)
         hist_record(&t->counts.total_uncorrected, lg_span(c->t_actual, now));
-    if (!c->reused)
-        hist_record(&t->counts.connect, lg_span(c->t_actual, c->t_connected));
+    if (!c->reused) {
+        /* A new connection's first byte comes after connect, handshake and request; on a reused
+         * one it is the write plus "waiting", so it is not recorded there (one histogram less on
+         * the keep-alive path). */
+        hist_record(&t->counts.connect, lg_span(c->t_actual, c->t_tcp_up));
+        if (c->handshook)
+            hist_record(&t->counts.tls_handshake, lg_span(c->t_tcp_up, c->t_connected));
+        hist_record(&t->counts.first_byte, lg_span(c->t_actual, c->t_first_byte));
+    }
     hist_record(&t->counts.processing, lg_span(c->reused ? c->t_actual : c->t_connected, now));
     hist_record(&t->counts.waiting, lg_span(c->t_write_end, c->t_first_byte));
 }

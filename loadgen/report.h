@@ -8,6 +8,11 @@
 #include "result.h"
 
 void lg_report_text(FILE *f, const lg_result *r);
+/* One row of the "Connection Times" table: min, mean, sd, median, max of h in milliseconds. */
+void lg_report_table_row(FILE *f, const char *name, const hist *h);
+/* report_tls.c: whether the run was https://, and its TLS lines of the text report. */
+int lg_report_is_tls(const lg_result *r);
+void lg_report_tls_text(FILE *f, const lg_result *r);
 
 /* The JSON "config" object for a run's options. */
 json_t *lg_config_json(const lg_options *o);

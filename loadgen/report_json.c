@@ -180,6 +180,16 @@ static int write_generator(FILE *f, const lg_result *r)
     return rc;
 }
 
+/* null for http://; for https://, the TLS options as given (verification off unless asked). */
+static json_t *lg_tls_config_json(const lg_options *o)
+{
+    if (!o->url.tls)
+        return json_null();
+    return json_pack("{s:b, s:o, s:b, s:s, s:o}", "verify", o->tls_verify, "cacert",
+                     opt_str(o->tls_cacert), "resume", o->tls_resume, "protocol",
+                     o->tls_protocol ? o->tls_protocol : "ALL", "ciphers", opt_str(o->tls_ciphers));
+}
+
 json_t *lg_config_json(const lg_options *o)
 {
     json_t *headers = json_array();
@@ -199,6 +209,8 @@ json_t *lg_config_json(const lg_options *o)
         json_object_set_new(config, "source_automatic", json_boolean(o->sources_automatic));
     if (config)
         lg_idle_config_json(config, o);
+    if (config)
+        json_object_set_new(config, "tls", lg_tls_config_json(o));
     if (config)
         json_object_set_new(config, "connect_timeout_s",
                             num(o->connect_timeout_s > 0 ? o->connect_timeout_s : o->timeout_s));
@@ -221,6 +233,9 @@ static json_t *report_head_json(const lg_result *r)
         "interrupted", r->interrupted, "stop_reason", r->stop_reason, "document_length",
         r->doclen >= 0 ? json_integer((json_int_t)r->doclen) : json_null(), "server_software",
         r->has_server_software ? json_string(r->server_software) : json_null());
+    if (derived)
+        json_object_set_new(derived, "tls_negotiated",
+                            r->has_negotiated ? json_string(r->negotiated) : json_null());
     if (summary && derived)
         json_object_update(summary, derived);
     json_decref(derived);
@@ -276,7 +291,9 @@ static int write_document(const lg_result *r, FILE *f)
 {
     if (write_open(f, report_head_json(r), JSON_INDENT(1)) || fputs(",\n \"latency\": {\n", f) == EOF ||
         write_table(f, "connect", &r->counts.connect, ",") || write_table(f, "waiting", &r->counts.waiting, ",") ||
-        write_table(f, "processing", &r->counts.processing, ",") || write_table(f, "total", &r->counts.total, "") ||
+        write_table(f, "processing", &r->counts.processing, ",") ||
+        write_table(f, "tls_handshake", &r->counts.tls_handshake, ",") ||
+        write_table(f, "first_byte", &r->counts.first_byte, ",") || write_table(f, "total", &r->counts.total, "") ||
         fputs(" },\n", f) == EOF)
         return -1;
     if (r->has_uncorrected &&

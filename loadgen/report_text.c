@@ -10,7 +10,7 @@ static double ms(uint64_t us)
     return (double)us / 1000.0;
 }
 
-static void table_row(FILE *f, const char *name, const hist *h)
+void lg_report_table_row(FILE *f, const char *name, const hist *h)
 {
     hist_summary s = hist_get_summary(h);
     double p50 = 50;
@@ -107,6 +107,7 @@ void lg_report_text(FILE *f, const lg_result *r)
         fprintf(f, "Connects abandoned:     %" PRIu64 " (still connecting when the last request was "
                    "taken: closed, neither requests nor failures, as in ab)\n",
                 r->counts.connects_abandoned);
+    lg_report_tls_text(f, r);
     fprintf(f, "Total transferred:      %" PRIu64 " bytes\n", r->counts.bytes_total);
     fprintf(f, "HTML transferred:       %" PRIu64 " bytes\n", r->counts.body_bytes);
     double rps = secs > 0 ? (double)r->counts.complete / secs : 0;
@@ -130,17 +131,21 @@ void lg_report_text(FILE *f, const lg_result *r)
     lost_workers(f, r->workers);
     fprintf(f, "\nConnection Times (ms)\n");
     fprintf(f, "%-12s%10s %10s %8s %10s %10s\n", "", "min", "mean", "[+/-sd]", "median", "max");
-    table_row(f, "Connect:", &r->counts.connect);
-    table_row(f, "Processing:", &r->counts.processing);
-    table_row(f, "Waiting:", &r->counts.waiting);
-    table_row(f, "Total:", &r->counts.total);
+    lg_report_table_row(f, "Connect:", &r->counts.connect);
+    if (lg_report_is_tls(r)) { /* Connect is TCP alone; the request starts after the handshake */
+        lg_report_table_row(f, "Handshake:", &r->counts.tls_handshake);
+        lg_report_table_row(f, "First byte:", &r->counts.first_byte);
+    }
+    lg_report_table_row(f, "Processing:", &r->counts.processing);
+    lg_report_table_row(f, "Waiting:", &r->counts.waiting);
+    lg_report_table_row(f, "Total:", &r->counts.total);
     char note[512];
     if (lg_result_connect_note(r, note, sizeof note))
         fprintf(f, "NOTE: %s.\n", note);
     if (r->has_uncorrected) {
         fprintf(f, "\nTotal latency above is measured from each request's intended send time\n"
                    "(coordinated omission corrected); uncorrected, from the actual send:\n");
-        table_row(f, "Uncorrected:", &r->counts.total_uncorrected);
+        lg_report_table_row(f, "Uncorrected:", &r->counts.total_uncorrected);
     }
     fprintf(f, "\nPercentage of the requests served within a certain time (ms)\n");
     percent_table(f, &r->counts.total);

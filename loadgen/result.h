@@ -51,6 +51,8 @@ typedef struct lg_result {
     int64_t doclen;          /* -1 when no response was complete */
     char server_software[256];
     int has_server_software;
+    char negotiated[128]; /* TLS: version, cipher and ALPN of the first handshake */
+    int has_negotiated;
 
     int has_uncorrected;
     /* lacks_2xx: a merge input had no latency_2xx table (older loadgen). */

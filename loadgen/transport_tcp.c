@@ -85,5 +85,7 @@ static void tcp_close(lg_conn *c)
     close(c->fd);
 }
 
-const lg_transport lg_transport_tcp = {"tcp", tcp_connect, tcp_connect_error, tcp_read, tcp_write,
-                                       tcp_close};
+/* No handshake, nothing shared to set up: the optional ops stay NULL. */
+const lg_transport lg_transport_tcp = {.name = "tcp", .connect = tcp_connect,
+                                       .connect_error = tcp_connect_error, .read = tcp_read,
+                                       .write = tcp_write, .close = tcp_close};

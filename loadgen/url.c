@@ -13,14 +13,12 @@ int lg_url_parse(const char *text, lg_url *u, char *err, size_t errlen)
 {
     memset(u, 0, sizeof *u);
     if (strncasecmp(text, "https://", 8) == 0) {
-        snprintf(err, errlen, "https is not supported (plain http:// only): %s", text);
+        u->tls = 1;
+    } else if (strncasecmp(text, "http://", 7) != 0) {
+        snprintf(err, errlen, "invalid URL (expected http[s]://host[:port]/path): %s", text);
         return -1;
     }
-    if (strncasecmp(text, "http://", 7) != 0) {
-        snprintf(err, errlen, "invalid URL (expected http://host[:port]/path): %s", text);
-        return -1;
-    }
-    const char *p = text + 7, *host_end, *after;
+    const char *p = text + (u->tls ? 8 : 7), *host_end, *after;
     size_t authority_len = strcspn(p, "/?#");
     if (memchr(p, '@', authority_len)) {
         snprintf(err, errlen,
@@ -48,7 +46,7 @@ int lg_url_parse(const char *text, lg_url *u, char *err, size_t errlen)
     }
     memcpy(u->host, p, hl);
     u->host[hl] = 0;
-    u->port = 80;
+    u->port = u->tls ? 443 : 80;
     if (*after == ':') {
         char *end;
         long port = strtol(after + 1, &end, 10);

@@ -1,4 +1,4 @@
-/* Parses http://host[:port][/path] (IPv4, [IPv6], host names) and resolves it. */
+/* Parses http[s]://host[:port][/path] (IPv4, [IPv6], host names) and resolves it. */
 #ifndef LG_URL_H
 #define LG_URL_H
 #include <netinet/in.h>
@@ -10,6 +10,7 @@ typedef struct lg_url {
     int port;
     char path[4096];  /* path and query, starts with '/' */
     int ipv6_literal;
+    int tls;          /* https:// */
 } lg_url;
 
 /* 0 on success; on failure -1 with a message in err. */

@@ -20,6 +20,8 @@ void lg_worker_free(lg_thread *t)
             if (t->conns[i].fd >= 0)
                 t->tr.close(&t->conns[i]);
     lg_idle_free(t, t->iset);
+    if (t->tr.thread_free)
+        t->tr.thread_free(t);
     if (t->epfd >= 0)
         close(t->epfd);
     if (t->wakefd >= 0)

@@ -38,7 +38,7 @@
 #define LG_CONNECT_STALE_US 200000
 
 enum lg_conn_state {
-    LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_WRITING, LG_C_READING, LG_C_RETIRED,
+    LG_C_NEW, LG_C_IDLE, LG_C_CONNECTING, LG_C_HANDSHAKE, LG_C_WRITING, LG_C_READING, LG_C_RETIRED,
     /* --idle connections (idle.c), never in the load: opening, then held or done. */
     LG_C_HOLD_CONNECTING, LG_C_HOLD_WRITING, LG_C_HOLD_READING, LG_C_HELD, LG_C_HOLD_DONE
 };
@@ -56,16 +56,19 @@ typedef struct lg_conn {
     unsigned char backoff_level; /* consecutive failed connects: sets the next wait */
     unsigned char claim_pending; /* closed loop with -n: the request takes its place among the n
                                     when its connect ends, not when it starts (conn.c) */
+    unsigned char handshook; /* this connection ran the transport's handshake (timed apart) */
     size_t written;
     uint32_t gidx;          /* global connection index: ramp slot and source address */
     uint64_t t_start;       /* request start (intended start with --rate) */
     uint64_t t_actual;      /* when it was actually started */
+    uint64_t t_tcp_up;      /* TCP connected; t_connected is later by the transport's handshake */
     uint64_t t_connected, t_write_end, t_first_byte;
     uint64_t t_first_2xx;   /* this slot's first 2xx answer, warm-up included (0 = none yet) */
     uint64_t bytes;
     lg_timer timer;         /* its connect or request timeout; lg_conn_of_timer() maps back */
     lg_response resp;
     struct lg_thread *thr;
+    void *tr_conn;          /* the transport's own data for this connection (TLS: its SSL) */
 } lg_conn;
 
 typedef struct lg_shared {
@@ -76,6 +79,7 @@ typedef struct lg_shared {
     size_t req_len;
     int resp_flags;         /* LG_RESP_*: what every request asks for */
     const lg_transport *transport; /* how connections connect, read, write, close */
+    void *tr_ctx;           /* the transport's shared state (TLS: its SSL_CTX), from setup */
     int nthreads;
     uint64_t t0, measure_start, end_time, timeout_us, connect_timeout_us, ramp_us;
     atomic_int stop;
@@ -91,11 +95,15 @@ typedef struct lg_shared {
     pthread_mutex_t info_lock;
     char server[256];
     int has_server;
+    char negotiated[128];   /* the transport's describe() of the first handshake (under info_lock) */
+    int has_negotiated;
 } lg_shared;
 
 typedef struct lg_thread {
     lg_shared *sh;
     lg_transport tr;        /* a copy of sh->transport: one load less per read and write */
+    void *tr_state;         /* the transport's per-thread state (TLS: the session to resume) */
+    int described;          /* this thread already offered what its transport negotiated */
     int id;
     pthread_t tid;
     int epfd, wakefd;

@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libuv1-dev libjansson-dev liburing-dev
+  libssl-dev openssl  # the loadgen's TLS transport; openssl makes test certificates
   node-llhttp  # llhttp's generated C sources (/usr/share/llhttp), built as a static library
   clang libclang-rt-14-dev  # libFuzzer targets (-fsanitize=fuzzer)
   python3 python3-pytest python3-pytest-xdist python3-jsonschema gnuplot-nox

@@ -28,6 +28,7 @@ Behaviours (the `behaviour` argument):
   raw_bytewise the same, one byte per write, `trickle_delay` apart
   early_413   reads only the request head, answers 413 and closes without reading the body
               (the unread body makes the close a reset)
+  tls_reset   reads a TLS ClientHello (one whole record), then resets the connection (RST)
 """
 import socket
 import struct
@@ -180,26 +181,44 @@ class HostileServer:
             except OSError:
                 pass
 
-    def _answer_before_the_body(self, conn):
+    def _recv_until(self, conn, enough):
+        """Reads until enough(bytes so far); None when the peer closed or we stop first."""
         buf = b""
-        while b"\r\n\r\n" not in buf and not self._stop.is_set():
+        while not enough(buf):
+            if self._stop.is_set():
+                return None
             try:
                 chunk = conn.recv(65536)
             except socket.timeout:
                 continue
             except OSError:
-                return
+                return None
             if not chunk:
-                return
+                return None
             buf += chunk
+        return buf
+
+    def _answer_before_the_body(self, conn):
+        if self._recv_until(conn, lambda b: b"\r\n\r\n" in b) is None:
+            return
         with self._lock:
             self.requests += 1
         self._send(conn, b"HTTP/1.1 413 Content Too Large\r\nContent-Length: 9\r\n"
                          b"Connection: close\r\n\r\ntoo large")
 
+    def _reset_after_client_hello(self, conn):
+        # A TLS record: 5 bytes of header whose last two give the length of what follows.
+        if self._recv_until(conn, lambda b: len(b) >= 5 and len(b) >= 5 + struct.unpack("!H", b[3:5])[0]) is None:
+            return
+        with self._lock:
+            self.requests += 1
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
     def _serve_inner(self, conn):
         if self.behaviour == "early_413":
             return self._answer_before_the_body(conn)
+        if self.behaviour == "tls_reset":
+            return self._reset_after_client_hello(conn)
         buf = b""
         count = 0
         while not self._stop.is_set():

@@ -103,6 +103,9 @@ def test_bench_loadgen_quick_runs_from_the_install(prefix, tmp_path):
     assert "largest -c held with zero errors" in text or "no tested -c was held" in text
     if os.access(prefix / "bin" / "uring-floor", os.X_OK):
         assert re.search(r"\| uring-floor .*\| [\d,]+ \|", text), text
+    # TLS: the same nginx on https, keep-alive and a connection per request, none failed.
+    assert re.search(r"^\| loadgen -k \| [\d,]+ \| [\d.]+ µs \| 1.00x \| 0 \|", text, re.M), text
+    assert re.search(r"^\| loadgen --tls-resume \| [\d,]+ \| [\d.]+ µs \| [\d,]+ \| 0 \|", text, re.M), text
 
 
 @pytest.mark.serial  # both CPUs pinned: server on one, wrk on the other

@@ -6,7 +6,10 @@
    with nginx's CPU utilisation and CPU per request in each run;
 2. without keep-alive: loadgen against ab;
 3. loadgen's peak RSS at a large -n against a small one (it must be flat);
-4. the largest -c loadgen holds against nginx with zero errors (the limit read from the tool).
+4. the largest -c loadgen holds against nginx with zero errors (the limit read from the tool);
+5. TLS: the same nginx serving https with a self-signed certificate made by `openssl req`:
+   keep-alive, c=50 (loadgen, wrk, ab -k, h2load --h1), and a connection per request (loadgen with
+   resumption off and on, ab), in CPU per request and handshakes per CPU-second.
 
 nginx-light (1 worker, `return 200`) runs pinned to cpu 0 from its own temporary prefix; every
 generator runs pinned to cpu 1. Everything is bounded and stops by itself.
@@ -19,6 +22,8 @@ import re
 import shutil
 import socket
 import statistics
+import subprocess
+import tempfile
 import time
 
 from . import benchtools, procsample
@@ -26,6 +31,7 @@ from .oneserver import read_response
 from .benchtools import BenchError
 
 CLIENTS = 100
+TLS_CLIENTS = 50
 GEN_CPUS = [1]
 
 
@@ -42,10 +48,10 @@ class Run:
 class Generators:
     """The clients, each run against one URL on the generator CPU."""
 
-    def __init__(self, bin_dir, url):
+    def __init__(self, bin_dir, url, clients=CLIENTS):
         self.loadgen_bin = os.path.join(bin_dir, "loadgen")
         self.uring_floor_bin = os.path.join(bin_dir, "uring-floor")
-        self.url = url
+        self.url, self.clients = url, clients
 
     def loadgen_json(self, args, timeout=600):
         run = benchtools.run_pinned([self.loadgen_bin, "-q", *args, "--json", "-", self.url], GEN_CPUS, timeout)
@@ -55,7 +61,8 @@ class Generators:
             raise BenchError(f"loadgen printed no JSON (exit {run.returncode}): {run.stderr.strip()}") from None
 
     def loadgen(self, n, keepalive=True, extra=()):
-        doc, run = self.loadgen_json([*(["-k"] if keepalive else []), "-n", str(n), "-c", str(CLIENTS), *extra])
+        doc, run = self.loadgen_json([*(["-k"] if keepalive else []), "-n", str(n), "-c", str(self.clients),
+                                      *extra])
         s = doc["summary"]
         return Run(s["requests_per_sec"], run.cpu_s / max(s["complete"], 1), s["failed"], s["duration_s"],
                    s["complete"])
@@ -66,15 +73,15 @@ class Generators:
         return Run(rep.rps, run.cpu_s / max(rep.requests, 1), rep.failed, None, rep.requests)
 
     def wrk(self, secs):
-        return self._tool(["wrk", "-t1", f"-c{CLIENTS}", f"-d{secs}s", self.url], benchtools.parse_wrk,
+        return self._tool(["wrk", "-t1", f"-c{self.clients}", f"-d{secs}s", self.url], benchtools.parse_wrk,
                           secs + 60)
 
     def ab(self, n, keepalive):
-        return self._tool(["ab", "-q", *(["-k"] if keepalive else []), "-n", str(n), "-c", str(CLIENTS),
+        return self._tool(["ab", "-q", *(["-k"] if keepalive else []), "-n", str(n), "-c", str(self.clients),
                            self.url], benchtools.parse_ab)
 
     def h2load(self, n):
-        return self._tool(["h2load", "--h1", "-t1", f"-c{CLIENTS}", "-n", str(n), self.url],
+        return self._tool(["h2load", "--h1", "-t1", f"-c{self.clients}", "-n", str(n), self.url],
                           benchtools.parse_h2load)
 
     def uring_floor(self, n):
@@ -132,6 +139,17 @@ class Median:
         self.nginx_cpu_us = statistics.median(r.nginx_cpu_us for r in with_usage) if with_usage else None
 
 
+def peers_round(ka, nginx, gens, have, n, wrk_secs):
+    """One keep-alive round of the other clients that are installed: wrk for wrk_secs, ab -k and
+    h2load for n requests each."""
+    if have["wrk"]:
+        ka["wrk"].append(with_nginx_usage(nginx, gens.wrk, wrk_secs))
+    if have["ab"]:
+        ka["ab"].append(with_nginx_usage(nginx, gens.ab, n, True))
+    if have["h2load"]:
+        ka["h2load"].append(with_nginx_usage(nginx, gens.h2load, n))
+
+
 def keepalive_section(t, nginx, gens, opts, have):
     ka = {k: [] for k in ("loadgen", "loadgen-sleep", "wrk", "ab", "h2load", "uring-floor")}
     wrk_secs = 2  # wrk runs for as long as loadgen's first run took (at least 2 s)
@@ -142,12 +160,7 @@ def keepalive_section(t, nginx, gens, opts, have):
             wrk_secs = max(2, round(run.duration_s))
         ka["loadgen-sleep"].append(with_nginx_usage(nginx, gens.loadgen, opts.requests, True,
                                                     ("--busy-poll", "0")))
-        if have["wrk"]:
-            ka["wrk"].append(with_nginx_usage(nginx, gens.wrk, wrk_secs))
-        if have["ab"]:
-            ka["ab"].append(with_nginx_usage(nginx, gens.ab, opts.requests, True))
-        if have["h2load"]:
-            ka["h2load"].append(with_nginx_usage(nginx, gens.h2load, opts.requests))
+        peers_round(ka, nginx, gens, have, opts.requests, wrk_secs)
         if os.access(gens.uring_floor_bin, os.X_OK):
             ka["uring-floor"].append(with_nginx_usage(nginx, gens.uring_floor, opts.requests))
     names = {"loadgen": "loadgen -k --threads 1", "loadgen-sleep": "loadgen -k --busy-poll 0",
@@ -266,6 +279,71 @@ def max_connections_section(t, gens, opts):
            "- no tested -c was held with zero errors")
 
 
+def self_signed_certificate(folder):
+    """(certificate, key) for 127.0.0.1, made by `openssl req` in folder."""
+    crt, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                        "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise BenchError(f"openssl req failed: {r.stderr.strip()}")
+    return crt, key
+
+
+def tls_section(t, bin_dir, opts, have):
+    """TLS against nginx (https, 1 worker, cpu 0): keep-alive CPU per request, and handshakes per
+    generator CPU-second with a connection per request, generators interleaved round by round."""
+    folder = tempfile.mkdtemp(prefix="c10k-tls-")
+    nginx = None
+    try:
+        nginx = benchtools.Nginx("ok\n", cpus=[0], tls=self_signed_certificate(folder))
+        gens = Generators(bin_dir, nginx.url + "/", TLS_CLIENTS)
+        ka = {k: [] for k in ("loadgen", "wrk", "ab", "h2load")}
+        nk = {k: [] for k in ("loadgen", "loadgen-resume", "ab")}
+        wrk_secs = 2
+        for r in range(opts.runs):
+            run = with_nginx_usage(nginx, gens.loadgen, opts.tls_requests)
+            ka["loadgen"].append(run)
+            if r == 0:
+                wrk_secs = max(2, round(run.duration_s))
+            peers_round(ka, nginx, gens, have, opts.tls_requests, wrk_secs)
+            nk["loadgen"].append(gens.loadgen(opts.tls_handshakes, keepalive=False))
+            nk["loadgen-resume"].append(gens.loadgen(opts.tls_handshakes, False, ("--tls-resume",)))
+            if have["ab"]:
+                nk["ab"].append(gens.ab(opts.tls_handshakes, False))
+    finally:
+        if nginx:
+            nginx.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    names = {"loadgen": "loadgen -k", "wrk": f"wrk -t1 -d{wrk_secs}s", "ab": "ab -k", "h2load": "h2load --h1 -t1"}
+    t.emit(f"## TLS keep-alive, c={TLS_CLIENTS}")
+    t.emit()
+    t.emit("nginx serves https (1 worker, cpu 0, TLS 1.2 and 1.3, RSA 2048 self-signed); each generator "
+           "negotiates with its defaults (no -Z or -f).")
+    t.emit()
+    t.emit("| generator | req/s (median) | generator CPU per request (user+sys) | vs loadgen | failed | nginx busy |")
+    t.emit("|---|---:|---:|---:|---:|---:|")
+    rows = {k: Median(runs) for k, runs in ka.items() if runs}
+    for k, m in rows.items():
+        t.emit(f"| {names[k]} | {m.rps:,.0f} | {m.cpu_us:.2f} µs | {m.cpu_us / rows['loadgen'].cpu_us:.2f}x "
+               f"| {m.failed} | {m.nginx_busy:.0%} |")
+    others = [m.cpu_us for k, m in rows.items() if k != "loadgen"]
+    if others:
+        t.emit()
+        t.emit(f"- loadgen CPU per request / the cheapest other's: **{rows['loadgen'].cpu_us / min(others):.2f}x**")
+    t.emit()
+    t.emit(f"## TLS, a connection per request, c={TLS_CLIENTS}, -n {opts.tls_handshakes}")
+    t.emit()
+    t.emit("| generator | handshakes/s (median) | generator CPU per handshake | handshakes per CPU-second | failed |")
+    t.emit("|---|---:|---:|---:|---:|")
+    names = {"loadgen": "loadgen", "loadgen-resume": "loadgen --tls-resume", "ab": "ab"}
+    for k, runs in nk.items():
+        if runs:
+            m = Median(runs)
+            t.emit(f"| {names[k]} | {m.rps:,.0f} | {m.cpu_us:.1f} µs | {1e6 / m.cpu_us:,.0f} | {m.failed} |")
+    t.emit()
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(prog="c10k bench loadgen", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="a short run (1 run, small counts) that shows it works")
@@ -273,10 +351,18 @@ def parse_args(argv):
     ap.add_argument("--requests", type=int, default=1_000_000,
                     help="keep-alive requests per run for loadgen, ab and h2load (default 1000000)")
     ap.add_argument("--out", metavar="FILE", help="also write the Markdown report to FILE")
+    ap.add_argument("--tls-only", action="store_true", help="only the TLS sections")
+    ap.add_argument("--tls-requests", type=int, default=200_000,
+                    help="TLS keep-alive requests per run (default 200000)")
+    ap.add_argument("--tls-handshakes", type=int, default=10_000,
+                    help="TLS requests per run with a connection each (default 10000)")
     args = ap.parse_args(argv)
     args.nokeep, args.rss_big, args.rss_small, args.maxc_time = 50_000, 10_000_000, 100_000, 5
     if args.quick:
         args.runs, args.requests, args.nokeep, args.rss_big, args.maxc_time = 1, 100_000, 5_000, 1_000_000, 2
+        args.tls_requests, args.tls_handshakes = 20_000, 1_000
+    if args.tls_requests < TLS_CLIENTS or args.tls_handshakes < TLS_CLIENTS:
+        ap.error(f"--tls-requests and --tls-handshakes >= {TLS_CLIENTS}")
     if args.runs < 1 or args.requests < CLIENTS:
         ap.error(f"--runs >= 1 and --requests >= {CLIENTS}")
     return args
@@ -288,6 +374,17 @@ def run(bin_dir, argv):
         raise BenchError(f"no loadgen in {bin_dir} (build with scripts/build.sh)")
     benchtools.require_tools(["taskset"], "bench loadgen")
     have = {tool: shutil.which(tool) for tool in ("wrk", "ab", "h2load")}
+    if opts.tls_only:
+        benchtools.require_tools(["openssl"], "bench loadgen")
+        t = benchtools.Table()
+        t.emit(f"# Load generator benchmark, TLS ({'quick run, figures not meaningful' if opts.quick else 'full run'})")
+        t.emit()
+        t.emit(f"nginx-light on cpu 0, generator on cpu 1, median of {opts.runs} run(s), interleaved round-robin. "
+               f"Machine: {os.cpu_count()} cores, kernel {os.uname().release}.")
+        t.emit()
+        tls_section(t, bin_dir, opts, have)
+        t.save(opts.out)
+        return 0
     nginx = benchtools.Nginx("ok\n", cpus=[0])
     try:
         t = benchtools.Table()
@@ -304,5 +401,7 @@ def run(bin_dir, argv):
         max_connections_section(t, gens, opts)
     finally:
         nginx.stop()
+    if shutil.which("openssl"):
+        tls_section(t, bin_dir, opts, have)
     t.save(opts.out)
     return 0

@@ -30,9 +30,18 @@ def nginx_path():
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 
 
-def nginx_config(prefix, port, body, workers=1):
-    """nginx.conf for a `return 200 BODY` server on 127.0.0.1:port that keeps everything in prefix."""
+def nginx_config(prefix, port, body, workers=1, tls=None, session_log=False):
+    """nginx.conf for a `return 200 BODY` server on 127.0.0.1:port that keeps everything in prefix.
+    tls: (certificate file, key file) to serve https; session_log: log each request's
+    $ssl_session_reused ("r" or ".") to prefix/sessions.log, to count resumed handshakes."""
     quoted = body.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    listen = f"listen 127.0.0.1:{port} backlog=4096{' ssl' if tls else ''};"
+    if tls:
+        listen += (f"\n    ssl_certificate {tls[0]};\n    ssl_certificate_key {tls[1]};"
+                   "\n    ssl_protocols TLSv1.2 TLSv1.3;")
+    log = "access_log off;"
+    if session_log:
+        log = f"log_format sessions '$ssl_session_reused';\n  access_log {prefix}/sessions.log sessions;"
     return f"""worker_processes {workers};
 worker_rlimit_nofile 20000;
 daemon off;
@@ -41,14 +50,14 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log crit;
 events {{ worker_connections 20000; }}
 http {{
-  access_log off;
+  {log}
   keepalive_requests 100000000;
   keepalive_timeout 120s;
   client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;
   fastcgi_temp_path {prefix}/fcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;
   default_type text/plain;
   server {{
-    listen 127.0.0.1:{port} backlog=4096;
+    {listen}
     location / {{ return 200 "{quoted}"; }}
   }}
 }}
@@ -59,7 +68,7 @@ class Nginx:
     """nginx-light answering `return 200 BODY` on a free port, pinned to `cpus`, started and ended
     like any server the runner starts (its config and logs in the server's temporary folder)."""
 
-    def __init__(self, body, cpus=(0,), workers=1, ready_timeout=10.0):
+    def __init__(self, body, cpus=(0,), workers=1, ready_timeout=10.0, tls=None, session_log=False):
         binary = nginx_path()
         if not binary:
             raise BenchError("nginx not found (Debian package nginx-light)")
@@ -68,7 +77,7 @@ class Nginx:
         def command(prefix):
             conf = os.path.join(prefix, "nginx.conf")
             with open(conf, "w") as f:
-                f.write(nginx_config(prefix, self.port, body, workers))
+                f.write(nginx_config(prefix, self.port, body, workers, tls, session_log))
             return [binary, "-p", prefix, "-c", conf, "-e", f"{prefix}/error.log"], None, None
         try:
             self.server = processes.Server(command, cpus=list(cpus), ready_timeout=ready_timeout, ready="tcp",
@@ -76,6 +85,8 @@ class Nginx:
         except processes.ServerStartError as e:
             raise BenchError(f"nginx did not start: {e}") from None
         self.url, self.pid, self.prefix = self.server.url, self.server.pid, self.server.dir
+        if tls:
+            self.url = self.url.replace("http://", "https://", 1)
 
     def stop(self):
         self.server.stop()

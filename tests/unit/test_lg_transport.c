@@ -70,8 +70,9 @@ static void fake_close(lg_conn *c)
     fk.closes++;
 }
 
-static const lg_transport fake = {"fake", fake_connect, fake_connect_error, fake_read, fake_write,
-                                  fake_close};
+static const lg_transport fake = {.name = "fake", .connect = fake_connect,
+                                  .connect_error = fake_connect_error, .read = fake_read,
+                                  .write = fake_write, .close = fake_close};
 
 static void script_reads(const char *a, const char *b, const char *c)
 {
@@ -84,33 +85,42 @@ static void script_reads(const char *a, const char *b, const char *c)
 
 static const char ok_response[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
 
+/* One thread with one connection over transport tr, for -n requests (keep-alive or not). */
+static lg_thread *one_thread(lg_options *o, lg_shared *sh, const lg_transport *tr, uint64_t requests,
+                             int keepalive)
+{
+    memset(o, 0, sizeof *o);
+    o->requests = requests;
+    o->requests_set = 1;
+    o->concurrency = 1;
+    o->threads = 1;
+    o->keepalive = keepalive;
+    o->timeout_s = 30;
+    o->method = "GET";
+    memset(sh, 0, sizeof *sh);
+    sh->o = o;
+    sh->transport = tr;
+    sh->req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    sh->req_len = strlen(sh->req);
+    sh->nthreads = 1;
+    sh->timeout_us = sh->connect_timeout_us = 30000000;
+    atomic_init(&sh->doclen, -1);
+    pthread_mutex_init(&sh->info_lock, NULL);
+    char err[256];
+    lg_thread *t = lg_worker_new(sh, 0, err, sizeof err);
+    CHECK(t != NULL);
+    if (t)
+        t->connect_budget = 64;
+    return t;
+}
+
 static void test_partial_io_keepalive_and_junk(void)
 {
     lg_options o;
-    memset(&o, 0, sizeof o);
-    o.requests = 3;
-    o.requests_set = 1;
-    o.concurrency = 1;
-    o.threads = 1;
-    o.keepalive = 1;
-    o.timeout_s = 30;
-    o.method = "GET";
     lg_shared sh;
-    memset(&sh, 0, sizeof sh);
-    sh.o = &o;
-    sh.transport = &fake;
-    sh.req = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
-    sh.req_len = strlen(sh.req);
-    sh.nthreads = 1;
-    sh.timeout_us = sh.connect_timeout_us = 30000000;
-    atomic_init(&sh.doclen, -1);
-    pthread_mutex_init(&sh.info_lock, NULL);
-    char err[256];
-    lg_thread *t = lg_worker_new(&sh, 0, err, sizeof err);
-    CHECK(t != NULL);
+    lg_thread *t = one_thread(&o, &sh, &fake, 3, 1);
     if (!t)
         return;
-    t->connect_budget = 64;
     lg_conn *c = &t->conns[0];
     uint64_t now = 1000;
 
@@ -177,8 +187,111 @@ static void test_partial_io_keepalive_and_junk(void)
     pthread_mutex_destroy(&sh.info_lock);
 }
 
+/* What the fake handshake's successive steps return. */
+static struct {
+    enum lg_hs steps[4];
+    size_t nsteps, next;
+    int calls;
+} hs;
+
+static enum lg_hs fake_handshake(lg_conn *c, int *err, const char **what)
+{
+    (void)c;
+    hs.calls++;
+    *what = NULL;
+    *err = EPROTO;
+    return hs.next < hs.nsteps ? hs.steps[hs.next++] : LG_HS_AGAIN;
+}
+
+static void script_handshake(enum lg_hs a, enum lg_hs b)
+{
+    hs.steps[0] = a;
+    hs.steps[1] = b;
+    hs.nsteps = 2;
+    hs.next = 0;
+}
+
+static const lg_transport fake_hs = {.name = "fake-hs", .connect = fake_connect,
+                                     .connect_error = fake_connect_error, .read = fake_read,
+                                     .write = fake_write, .close = fake_close,
+                                     .handshake = fake_handshake};
+
+/* A transport with a handshake: the request waits for it, its time is apart from the connect's,
+ * and the machine counts handshakes, resumptions and failures by cause without knowing TLS. */
+static void test_handshake_step_timing_and_causes(void)
+{
+    memset(&fk, 0, sizeof fk);
+    fk.write_limit = 4096;
+    lg_options o;
+    lg_shared sh;
+    lg_thread *t = one_thread(&o, &sh, &fake_hs, 4, 0);
+    if (!t)
+        return;
+    lg_conn *c = &t->conns[0];
+    uint64_t now = 1000;
+
+    /* Connected at +10; the handshake waits once, is done at +25; the request goes out then. */
+    script_handshake(LG_HS_AGAIN, LG_HS_DONE);
+    lg_conn_start_request(t, c, now, now);
+    lg_conn_handle_event(t, c, EPOLLOUT, now + 10);
+    CHECK_INT(c->state, LG_C_HANDSHAKE);
+    CHECK_U64(fk.nwritten, 0);
+    lg_conn_handle_event(t, c, EPOLLIN, now + 25);
+    CHECK_INT(c->state, LG_C_READING);
+    CHECK_U64(fk.nwritten, sh.req_len);
+    script_reads(ok_response, NULL, NULL);
+    lg_conn_handle_event(t, c, EPOLLIN, now + 40);
+    CHECK_U64(t->counts.complete, 1);
+    CHECK_U64(t->counts.tls_handshakes, 1);
+    CHECK_U64(t->counts.tls_resumed, 0);
+    CHECK_U64(t->counts.connect.max, 10);
+    CHECK_U64(t->counts.tls_handshake.count, 1);
+    CHECK_U64(t->counts.tls_handshake.max, 15);
+    CHECK_U64(t->counts.first_byte.max, 40);
+
+    /* Not kept alive: the next request connects again; the server resumes at once. */
+    t->nidle = 0;
+    script_handshake(LG_HS_RESUMED, LG_HS_AGAIN);
+    fk.write_limit = 4096;
+    lg_conn_start_request(t, c, now + 50, now + 50);
+    lg_conn_handle_event(t, c, EPOLLOUT, now + 60);
+    CHECK_INT(c->state, LG_C_READING);
+    script_reads(ok_response, NULL, NULL);
+    lg_conn_handle_event(t, c, EPOLLIN, now + 70);
+    CHECK_U64(t->counts.tls_handshakes, 2);
+    CHECK_U64(t->counts.tls_resumed, 1);
+
+    /* A certificate that does not verify: a connect failure, counted by its cause. */
+    t->nidle = 0;
+    script_handshake(LG_HS_AGAIN, LG_HS_VERIFY);
+    fk.write_limit = 4096;
+    lg_conn_start_request(t, c, now + 80, now + 80);
+    lg_conn_handle_event(t, c, EPOLLOUT, now + 90);
+    lg_conn_handle_event(t, c, EPOLLIN, now + 95);
+    CHECK_U64(t->counts.tls_failed_verify, 1);
+    CHECK_U64(t->counts.errors[LG_ERR_CONNECT], 1);
+    CHECK(c->fd < 0);
+
+    /* A handshake still waiting when the connect timeout runs out. */
+    c->backoff_level = 0;
+    lg_timer_remove(&c->timer);
+    t->nidle = 0;
+    script_handshake(LG_HS_AGAIN, LG_HS_AGAIN);
+    lg_conn_start_request(t, c, now + 100, now + 100);
+    lg_conn_handle_event(t, c, EPOLLOUT, now + 110);
+    CHECK_INT(c->state, LG_C_HANDSHAKE);
+    lg_conn_fail(t, c, LG_ERR_CONNECT, ETIMEDOUT, "timeout", now + 200);
+    CHECK_U64(t->counts.tls_failed_timeout, 1);
+    CHECK_U64(t->counts.tls_failed_protocol + t->counts.tls_failed_reset, 0);
+    CHECK_U64(t->counts.errors[LG_ERR_CONNECT], 2);
+    CHECK_INT(t->inflight, 0);
+    lg_worker_free(t);
+    pthread_mutex_destroy(&sh.info_lock);
+}
+
 int main(void)
 {
     test_partial_io_keepalive_and_junk();
+    test_handshake_step_timing_and_causes();
     return check_exit();
 }

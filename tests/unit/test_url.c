@@ -37,6 +37,17 @@ static void test_valid(void)
     CHECK_STR(u.path, "/p");
     CHECK_INT(parse("http://h:65535/"), 0);
     CHECK_INT(u.port, 65535);
+    CHECK_INT(u.tls, 0);
+
+    /* https: TLS, port 443 unless given. */
+    CHECK_INT(parse("HTTPS://h/x"), 0);
+    CHECK_INT(u.tls, 1);
+    CHECK_INT(u.port, 443);
+    CHECK_STR(u.path, "/x");
+    CHECK_INT(parse("https://[::1]:8443"), 0);
+    CHECK_INT(u.tls, 1);
+    CHECK_INT(u.port, 8443);
+    CHECK_STR(u.host, "::1");
 }
 
 static void test_invalid(void)
@@ -51,8 +62,8 @@ static void test_invalid(void)
         CHECK(parse(bad[i]) != 0);
         CHECK(err[0] != '\0'); /* always a message */
     }
-    CHECK_INT(parse("https://h/"), -1);
-    CHECK_CONTAINS(err, "https");
+    CHECK_INT(parse("https:/h/"), -1);
+    CHECK_CONTAINS(err, "http[s]://");
 
     static char long_host[400];
     memcpy(long_host, "http://", 7);
