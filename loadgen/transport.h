@@ -31,7 +31,14 @@ typedef struct lg_transport {
     void (*close)(struct lg_conn *c);
 } lg_transport;
 
+/* Makes c->fd: a TCP socket (type_flags: SOCK_NONBLOCK or 0) with TCP_NODELAY, bound to c's
+ * --source address if any. 0 or an errno value, *cls as for connect. Every TCP-based transport
+ * starts here. */
+int lg_tcp_socket(struct lg_thread *t, struct lg_conn *c, int type_flags, enum lg_err *cls);
+
 /* Plain TCP: a non-blocking socket, TCP_NODELAY, an optional --source address, connect(). */
 extern const lg_transport lg_transport_tcp;
+/* TCP through io_uring (engine_uring.c): reads return what the ring's receives completed. */
+extern const lg_transport lg_transport_uring;
 
 #endif
