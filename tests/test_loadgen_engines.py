@@ -50,6 +50,9 @@ def test_same_counts_and_server_requests_against_server_epoll(server_factory, ke
     assert s["complete"] == 2001 and s["failed"] == 0
     assert s["keepalive_requests"] == (2001 - 20 if keepalive else 0)
     assert s["connections_opened"] == (20 if keepalive else 2001)
+    # Busy-polling only pays with epoll: a uring poll is a system call that finds nothing.
+    assert docs["readiness"]["config"]["busy_poll_us"] == 50
+    assert docs["uring"]["config"]["busy_poll_us"] == 0
 
 
 def test_refused_connects_count_the_same():
