@@ -28,8 +28,9 @@
 #include "uring_parts.h"
 #include "worker.h"
 
-/* Provided buffers: a response bigger than one arrives in several completions. */
-#define LG_UBUF_SIZE 16384
+/* Provided buffers: a response bigger than one arrives in several completions. Half the
+ * readiness engine's read buffer: 32 KiB x 64..512 buffers is 2-16 MiB a thread. */
+#define LG_UBUF_SIZE 32768
 #define LG_UBUF_GROUP 0
 
 typedef struct lg_uconn {
@@ -318,9 +319,10 @@ static int uring_start(lg_thread *t)
     }
     u->nuc = (uint32_t)t->nconns + (uint32_t)(t->iset ? t->iset->n : 0);
     u->uc = calloc(u->nuc, sizeof *u->uc);
-    /* Enough buffers for every busy connection to have a response waiting in one turn; past
-     * 512 a shortage only makes a receive re-arm. */
-    u->nbufs = lg_upow2_clamp((unsigned long)t->nconns, 16, 512);
+    /* Enough buffers for every busy connection to have a response waiting in one turn, and at
+     * least 64 so that a large response keeps streaming between turns (a dry ring ends the
+     * multishot receive: ENOBUFS, re-armed); past 512 a shortage only costs such re-arms. */
+    u->nbufs = lg_upow2_clamp((unsigned long)t->nconns, 64, 512);
     struct io_uring_params p;
     memset(&p, 0, sizeof p);
     p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE;
