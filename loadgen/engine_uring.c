@@ -201,8 +201,8 @@ static void on_recv(lg_thread *t, lg_conn *c, uint32_t idx, const struct io_urin
     }
     /* A multishot receive ends on a close, an error or (ENOBUFS) no free buffer: only the last
      * needs a new one, and only while the same socket is still open. */
-    if (!(cqe->flags & IORING_CQE_F_MORE) && res != 0 && (res > 0 || res == -ENOBUFS) &&
-        uc->gen == gen && c->fd >= 0 && arm_recv(u, idx))
+    if (!(cqe->flags & IORING_CQE_F_MORE) && (res > 0 || res == -ENOBUFS) && uc->gen == gen &&
+        c->fd >= 0 && arm_recv(u, idx))
         lg_conn_fail(t, c, LG_ERR_EXCEPTION, EBUSY, "io_uring submission queue unavailable",
                      lg_now_us());
 }
