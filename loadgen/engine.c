@@ -33,7 +33,13 @@ static void init_shared(lg_shared *sh, const lg_options *o, const struct sockadd
     sh->o = o;
     memcpy(&sh->target, target, sizeof sh->target);
     sh->target_len = target_len;
-    sh->transport = o->url.tls ? &lg_transport_tls : &lg_transport_tcp;
+#ifdef LG_HAVE_URING
+    sh->loop = o->engine == LG_ENGINE_URING ? &lg_loop_uring : &lg_loop_readiness;
+#else
+    sh->loop = &lg_loop_readiness; /* options.c refuses --engine uring in this build */
+#endif
+    /* TLS runs over the readiness engine only (options.c refuses --engine uring with https://). */
+    sh->transport = o->url.tls ? &lg_transport_tls : sh->loop->transport;
     sh->resp_flags = (strcmp(o->method, "HEAD") == 0 ? LG_RESP_HEAD : 0) |
                      (lg_request_has_header(o, "Upgrade") ? LG_RESP_UPGRADE_ASKED : 0);
     sh->nthreads = o->threads;
@@ -202,6 +208,12 @@ int lg_engine_run(const lg_options *o, const struct sockaddr_storage *target, so
         snprintf(err, errlen, "pthread_mutex_init: %s", strerror(e));
         return -1;
     }
+#ifdef LG_HAVE_URING
+    if (sh.loop == &lg_loop_uring && lg_uring_probe(err, errlen)) {
+        pthread_mutex_destroy(&sh.info_lock);
+        return -1;
+    }
+#endif
     sh.req = lg_build_request(o, &sh.req_len);
     lg_thread **th = calloc((size_t)sh.nthreads, sizeof *th);
     int rc = -1;

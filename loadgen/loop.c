@@ -140,6 +140,35 @@ static void handle_events(lg_thread *t, struct epoll_event *evs, int n)
     }
 }
 
+/* The readiness engine (lg_loop_ops): epoll tells which sockets are ready. */
+static int readiness_start(lg_thread *t)
+{
+    t->evs = malloc(LG_MAX_EVENTS * sizeof *t->evs);
+    if (!t->evs) {
+        t->failed_alloc = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static int readiness_wait(lg_thread *t, uint64_t now, uint64_t deadline, int poll)
+{
+    int n = poll ? epoll_wait(t->epfd, t->evs, LG_MAX_EVENTS, 0)
+                 : wait_events(t, t->evs, now, deadline);
+    if (n > 0)
+        handle_events(t, t->evs, n);
+    return n;
+}
+
+static void readiness_stop(lg_thread *t)
+{
+    free(t->evs);
+    t->evs = NULL;
+}
+
+const lg_loop_ops lg_loop_readiness = {"readiness", &lg_transport_tcp, readiness_start,
+                                       readiness_wait, readiness_stop};
+
 /* --idle: this thread is done opening; the last one to be tells the main thread to start the clock. */
 static void idle_ready(lg_shared *sh)
 {
@@ -161,7 +190,7 @@ static void idle_give_up(lg_shared *sh, int ready)
 
 /* --idle: opens this thread's idle connections before the load, tells the main thread, and holds
  * them until it starts the clock (idle_go). Returns -1 when the loop broke. */
-static int open_idle(lg_thread *t, struct epoll_event *evs)
+static int open_idle(lg_thread *t)
 {
     lg_shared *sh = t->sh;
     int ready = 0;
@@ -174,16 +203,15 @@ static int open_idle(lg_thread *t, struct epoll_event *evs)
         }
         if (!ready)
             deadline = lg_idle_next_deadline(t, now);
-        int n = wait_events(t, evs, now, deadline); /* once ready, until the main thread wakes us */
-        if (n < 0) {
+        /* once ready, until the main thread wakes us */
+        if (sh->loop->wait(t, now, deadline, 0) < 0) {
             if (errno == EINTR)
                 continue;
-            fprintf(stderr, "loadgen: epoll_wait: %s\n", strerror(errno));
+            fprintf(stderr, "loadgen: %s engine: wait: %s\n", sh->loop->name, strerror(errno));
             atomic_store(&sh->stop, LG_STOP_ERROR);
             idle_give_up(sh, ready);
             return -1;
         }
-        handle_events(t, evs, n);
     }
     return 0;
 }
@@ -212,20 +240,16 @@ void *thread_main(void *arg)
 {
     lg_thread *t = arg;
     lg_shared *sh = t->sh;
-    struct epoll_event *evs = malloc(LG_MAX_EVENTS * sizeof *evs);
-    if (!evs) {
-        t->failed_alloc = 1;
+    int ok = sh->loop->start(t) == 0;
+    if (!ok)
         atomic_store(&sh->stop, LG_STOP_ERROR);
-    }
-    if (!evs && sh->o->idle > 0)
+    if (!ok && sh->o->idle > 0)
         idle_give_up(sh, 0);
-    else if (evs && sh->o->idle > 0 && open_idle(t, evs) < 0) {
-        free(evs);
-        evs = NULL;
-    }
+    else if (ok && sh->o->idle > 0 && open_idle(t) < 0)
+        ok = 0;
     t->next_tick = sh->measure_start + 1000000;
     lg_selfwatch_start(&t->watch, lg_now_us());
-    while (evs) {
+    while (ok) {
         uint64_t now = lg_now_us();
         if (run_due_work(t, now))
             break;
@@ -236,26 +260,25 @@ void *thread_main(void *arg)
             /* Busy-poll: under load the next response is microseconds away, and sleeping costs
              * a schedule-out here and a cross-CPU wake-up (an IPI, a VM exit on VMs) charged to
              * the server that sends it. Polling keeps both sides on their fast path. */
-            n = epoll_wait(t->epfd, evs, LG_MAX_EVENTS, 0);
+            n = sh->loop->wait(t, now, now, 1);
             if (n == 0) {
                 t->watch.idle_us += lg_now_us() - wait_start;
                 continue;
             }
         } else {
-            n = wait_events(t, evs, now, next_deadline(t, now));
+            n = sh->loop->wait(t, now, next_deadline(t, now), 0);
             t->watch.idle_us += lg_now_us() - wait_start;
         }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            fprintf(stderr, "loadgen: epoll_wait: %s\n", strerror(errno));
+            fprintf(stderr, "loadgen: %s engine: wait: %s\n", sh->loop->name, strerror(errno));
             atomic_store(&sh->stop, LG_STOP_ERROR);
             break;
         }
-        handle_events(t, evs, n);
     }
     finish_thread(t);
-    free(evs);
+    sh->loop->stop(t);
     if (atomic_fetch_add(&sh->threads_done, 1) + 1 == sh->nthreads)
         pthread_kill(sh->main_thread, SIGUSR1);
     return NULL;

@@ -17,6 +17,12 @@ enum lg_idle_mode {
     LG_IDLE_CONNECT, /* nothing at all: connected and silent */
 };
 
+/* --engine: how the connections wait for the kernel. */
+enum lg_engine_kind {
+    LG_ENGINE_READINESS, /* epoll: told when a socket is ready, then recv()/send() */
+    LG_ENGINE_URING,     /* io_uring: multishot receives into provided buffers, batched sends */
+};
+
 typedef struct lg_options {
     uint64_t requests;      /* -n; 0 = unlimited (time limit only) */
     int requests_set;
@@ -46,6 +52,7 @@ typedef struct lg_options {
     double rate;            /* --rate, total requests/s; 0 = closed loop */
     double warmup_s;
     double ramp_s;
+    int engine;             /* --engine: enum lg_engine_kind */
     int busy_poll_us;       /* --busy-poll: poll this long after the last event before sleeping */
     const char *json_path;  /* --json FILE|- */
     const char *source_spec;

@@ -208,6 +208,9 @@ json_t *lg_config_json(const lg_options *o)
     if (config)
         json_object_set_new(config, "source_automatic", json_boolean(o->sources_automatic));
     if (config)
+        json_object_set_new(config, "engine",
+                            json_string(o->engine == LG_ENGINE_URING ? "uring" : "readiness"));
+    if (config)
         lg_idle_config_json(config, o);
     if (config)
         json_object_set_new(config, "tls", lg_tls_config_json(o));

@@ -68,6 +68,9 @@ void lg_report_text(FILE *f, const lg_result *r)
     else
         fprintf(f, "Document Length:        (no complete response)\n\n");
     fprintf(f, "Concurrency Level:      %d\n", r->concurrency);
+    json_t *engine = json_object_get(r->config, "engine");
+    if (json_is_string(engine)) /* absent in results of loadgens before --engine */
+        fprintf(f, "Engine:                 %s\n", json_string_value(engine));
     if (r->rate > 0)
         fprintf(f, "Target rate:            %.3f [#/sec] (open loop)\n", r->rate);
     json_t *source = json_object_get(r->config, "source");

@@ -56,6 +56,11 @@ typedef struct lg_transport {
     void (*thread_free)(struct lg_thread *t);
 } lg_transport;
 
+/* Makes c->fd: a TCP socket (type_flags: SOCK_NONBLOCK or 0) with TCP_NODELAY, bound to c's
+ * --source address if any. 0 or an errno value, *cls as for connect. Every TCP-based transport
+ * starts here. */
+int lg_tcp_socket(struct lg_thread *t, struct lg_conn *c, int type_flags, enum lg_err *cls);
+
 /* Plain TCP: a non-blocking socket, TCP_NODELAY, an optional --source address, connect(). */
 extern const lg_transport lg_transport_tcp;
 /* TLS over that TCP (OpenSSL): handshake in the event loop, SNI, ALPN http/1.1, resumption. */
@@ -63,5 +68,7 @@ extern const lg_transport lg_transport_tls;
 struct lg_options;
 /* Whether -Z, -f and --cacert are usable here (before any connection); 0, or -1 with a message. */
 int lg_tls_check_options(const struct lg_options *o, char *err, size_t errlen);
+/* TCP through io_uring (engine_uring.c): reads return what the ring's receives completed. */
+extern const lg_transport lg_transport_uring;
 
 #endif

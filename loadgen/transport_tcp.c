@@ -27,11 +27,11 @@ static int bind_source(const lg_options *o, const lg_conn *c, int fd)
     return bind(fd, (const struct sockaddr *)src, sl) < 0 ? errno : 0;
 }
 
-static int tcp_connect(lg_thread *t, lg_conn *c, enum lg_err *cls)
+int lg_tcp_socket(lg_thread *t, lg_conn *c, int type_flags, enum lg_err *cls)
 {
     const lg_shared *sh = t->sh;
     *cls = LG_ERR_EXCEPTION;
-    int fd = socket(sh->target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+    int fd = socket(sh->target.ss_family, SOCK_STREAM | SOCK_CLOEXEC | type_flags, IPPROTO_TCP);
     if (fd < 0)
         return errno;
     c->fd = fd;
@@ -46,6 +46,16 @@ static int tcp_connect(lg_thread *t, lg_conn *c, enum lg_err *cls)
             return e;
         }
     }
+    return 0;
+}
+
+static int tcp_connect(lg_thread *t, lg_conn *c, enum lg_err *cls)
+{
+    const lg_shared *sh = t->sh;
+    int e = lg_tcp_socket(t, c, SOCK_NONBLOCK, cls);
+    if (e)
+        return e;
+    int fd = c->fd;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
     if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
         return errno;

@@ -46,6 +46,29 @@ enum lg_stop { LG_STOP_NONE, LG_STOP_INTERRUPT, LG_STOP_REFUSED, LG_STOP_ERROR }
 
 struct lg_thread;
 
+/* An engine: how a worker thread waits for its connections and hears about them. Both engines
+ * drive the same state machine (conn.c, idle.c) through lg_conn_handle_event; the io_uring one
+ * turns each completion into the readiness it stands for, and its transport reads from the
+ * completed buffers instead of the socket. */
+typedef struct lg_loop_ops {
+    const char *name;              /* as in --engine and the report's config.engine */
+    const lg_transport *transport;
+    /* In the worker thread, before its loop: 0, or -1 with a message printed. */
+    int (*start)(struct lg_thread *t);
+    /* Sleeps until an event or deadline (UINT64_MAX: none; poll: not at all) and hands the
+     * events to the connections. Returns how many, or -1 with errno. */
+    int (*wait)(struct lg_thread *t, uint64_t now, uint64_t deadline, int poll);
+    /* In the worker thread once its loop ended: frees what start made. */
+    void (*stop)(struct lg_thread *t);
+} lg_loop_ops;
+
+extern const lg_loop_ops lg_loop_readiness;
+#ifdef LG_HAVE_URING
+extern const lg_loop_ops lg_loop_uring;
+/* Whether this kernel lets the process make an io_uring: 0, or -1 with the reason in err. */
+int lg_uring_probe(char *err, size_t errlen);
+#endif
+
 typedef struct lg_conn {
     int fd;
     unsigned char state;
@@ -80,6 +103,7 @@ typedef struct lg_shared {
     int resp_flags;         /* LG_RESP_*: what every request asks for */
     const lg_transport *transport; /* how connections connect, read, write, close */
     void *tr_ctx;           /* the transport's shared state (TLS: its SSL_CTX), from setup */
+    const lg_loop_ops *loop;       /* how the threads wait: the --engine */
     int nthreads;
     uint64_t t0, measure_start, end_time, timeout_us, connect_timeout_us, ramp_us;
     atomic_int stop;
@@ -141,6 +165,8 @@ typedef struct lg_thread {
     struct lg_idle_set *iset; /* --idle: this thread's idle connections (idle.h), or NULL */
     uint64_t last_event_us; /* for --busy-poll */
     int no_pwait2;          /* epoll_pwait2 is missing: epoll_wait with ms timeouts */
+    struct epoll_event *evs; /* the readiness engine's event buffer */
+    struct lg_uring *uring; /* the io_uring engine's ring and buffers (engine_uring.c) */
     atomic_ullong prog_complete, prog_errors;
     char rbuf[LG_READ_BUF];
 } lg_thread;
