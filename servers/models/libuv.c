@@ -1,5 +1,5 @@
 /* libuv model: one process, one libuv loop; the driver (drivers/uv_server.c) applies the shared
- * session's wants with uv_tcp streams and one uv_timer per connection.
+ * session's wants with uv_tcp streams and the connections' deadlines in one heap behind one uv_timer.
  * Build: c10k_uv_driver PkgConfig::LIBUV */
 #include "listener.h"
 #include "server_init.h"
@@ -8,7 +8,7 @@
 
 static const model_traits_t model = {
     .name = "libuv", .rank = 60, .driver = "libuv", .mechanism = "libuv (epoll underneath)",
-    .description = "one process, one libuv loop: uv_tcp streams and one uv_timer per connection over the shared session contract",
+    .description = "one process, one libuv loop: uv_tcp streams, the connections' deadlines in one heap behind one uv_timer, over the shared session contract",
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,62 @@
+# memory plot of idle, made by scripts/plot.py
+set terminal pngcairo size 1100,632 enhanced font "DejaVu Sans,12" background "#ffffff"
+set output "/tmp/idleref/idle-20261208-010825/plots/memory-families.png"
+# Shared look of every c10k-bench plot (included by plots.py before each plot's template).
+set encoding utf8
+set datafile missing "?"
+set datafile separator whitespace
+set border lw 1.2
+set grid xtics ytics mxtics mytics lt 1 lc rgb "#cfcfcf" lw 1, lt 1 lc rgb "#ececec" lw 0.6
+# The legend goes below the plot, outside it, in columns (plots.py sets how many): it covers
+# neither the data nor the title, however many series there are.
+set key outside below center horizontal Left reverse noenhanced box lc rgb "#bbbbbb" spacing 1.1 samplen 3 height 0.6
+set tics nomirror out
+set mxtics 10
+set lmargin 12
+set rmargin 4
+set pointsize 1.1
+set autoscale noextend  # the data decides the range, not the next decade
+set offsets 0, 0, graph 0.06, graph 0.06  # lines at the edge of the range stay visible
+
+# 3. Server memory per connection: (peak PSS - idle PSS) / C over the server's whole process tree.
+set title "idle: memory per connection (server PSS solid, kernel TCP buffers dashed) vs concurrency (keep-alive)" noenhanced
+set xlabel "concurrent connections C (log scale)"
+set ylabel "server PSS per connection, KiB (log scale)"
+set logscale xy
+set format y "%g"
+
+set key maxcols 1 at screen 0.5, 0.00949367088607595 center bottom
+set bmargin at screen 0.1661392405063291
+set tmargin 2
+set xrange [0.6666666666666666:300.0]
+set xtics ("1" 1, "50" 50, "200" 200)
+set yrange [0.030764809795283683:8001.999740552271]
+set ytics ("0.1" 0.1, "1" 1.0, "10" 10.0, "100" 100.0, "1000" 1000.0)
+set tics font ',9'
+unset title
+set multiplot title "idle: memory per connection (server PSS solid, kernel TCP buffers dashed) vs concurrency (keep-alive), by family"
+set title "a thread or process per connection (2)" noenhanced
+set lmargin at screen 0.09090909090909091
+set rmargin at screen 0.4772727272727273
+set tmargin at screen 0.8734177215189873
+set bmargin at screen 0.3987341772151899
+set key maxcols 1 at screen 0.25, 0.28006329113924056 center top
+plot "/tmp/idleref/idle-20261208-010825/plots/threaded.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#ff7f0e" dt 1 pt 5 ps 1.20 lw 2 title "threaded", \
+     "/tmp/idleref/idle-20261208-010825/plots/forking.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#8c564b" dt 1 pt 5 ps 1.10 lw 2 title "forking", \
+     "/tmp/idleref/idle-20261208-010825/plots/threaded.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#ff7f0e" dt 2 pt 4 ps 1.20 lw 1.5 title "threaded kernel TCP buffers", \
+     "/tmp/idleref/idle-20261208-010825/plots/forking.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#8c564b" dt 2 pt 4 ps 1.10 lw 1.5 title "forking kernel TCP buffers"
+set title "event loops (9)" noenhanced
+set lmargin at screen 0.5909090909090909
+set rmargin at screen 0.9772727272727273
+set tmargin at screen 0.8734177215189873
+set bmargin at screen 0.3987341772151899
+set key maxcols 1 at screen 0.75, 0.28006329113924056 center top
+plot "/tmp/idleref/idle-20261208-010825/plots/epoll.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#1f77b4" dt 1 pt 13 ps 1.60 lw 2 title "epoll", \
+     "/tmp/idleref/idle-20261208-010825/plots/uring.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#ad494a" dt 1 pt 13 ps 1.40 lw 2 title "uring", \
+     "/tmp/idleref/idle-20261208-010825/plots/libuv.dat" using 1:($7 > 0 ? $7 : 1/0) with linespoints lc rgb "#2ca02c" dt 1 pt 13 ps 1.30 lw 2 title "libuv", \
+     "/tmp/idleref/idle-20261208-010825/plots/select.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#9467bd" dt 2 pt 12 ps 1.80 lw 1.5 title "select kernel TCP buffers", \
+     "/tmp/idleref/idle-20261208-010825/plots/poll.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#17becf" dt 2 pt 12 ps 1.70 lw 1.5 title "poll kernel TCP buffers", \
+     "/tmp/idleref/idle-20261208-010825/plots/uring.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#ad494a" dt 2 pt 12 ps 1.40 lw 1.5 title "uring kernel TCP buffers", \
+     "/tmp/idleref/idle-20261208-010825/plots/libuv.dat" using 1:($15 > 0 ? $15 : 1/0) with linespoints lc rgb "#2ca02c" dt 2 pt 12 ps 1.30 lw 1.5 title "libuv kernel TCP buffers"
+unset multiplot
+unset output
