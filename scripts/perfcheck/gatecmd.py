@@ -21,14 +21,15 @@ WHEN = """which gate, when:
              noise hits both alike. The wall-clock verdict to trust, even on a busy machine: use it
              for any before/after question (default scenario ci, 16 rounds, ~2.5 min here).
              It sees a change of the whole request's cost beyond its threshold (5 %); one that
-             costs a few percent, such as one more system call per request, it catches in some
-             sessions and misses in others on a shared machine.
+             costs a few percent it catches in some sessions and misses in others on a shared
+             machine. So it also counts both sides' system calls per request (strace; --syscalls
+             MODEL, or none): one more call per request fails it every time (10 of 10 here).
   insn       Instructions per request under valgrind: deterministic, catches 1-2 % changes of the
              code's own (user-space) work; blind to the kernel's share.
   syscalls   System calls per request under strace: deterministic, catches one extra call per
-             request (the kernel's work that insn cannot see). Use it, not ab, for a change in
-             the calls a request makes: one extra fcntl per read was caught in 10 of 10 runs
-             here, the interleaved wall-clock gate (ab, 8 rounds) in 5 of 10 sessions.
+             request (the kernel's work that insn cannot see), alone and without the rounds:
+             one extra fcntl per read was caught in 10 of 10 runs here, the interleaved
+             wall-clock verdict alone (ab, 8 rounds) in 5 of 10 sessions.
   calibrate  The A/A spread of separate runs on this machine (folders of one build run one after
              another), for `c10k compare` on folders that were not run interleaved.
 
