@@ -51,7 +51,7 @@ def test_rounds_alternate_and_merge_into_two_results_folders(tmp_path, scenario)
     status, out, err = run_ab("--scenario", scenario, "--baseline-bin", base_bin,
                               "--candidate-bin", harness.BIN_DIR, "--rounds", "2",
                               "--out", tmp_path / "ab", "--alpha", "0.5", "--correction", "none",
-                              "--json", tmp_path / "cmp.json")
+                              "--json", tmp_path / "cmp.json", "--syscalls", "none")
     assert status in (0, 1), out + err  # a verdict, whichever it is
     assert "round 1/2 (baseline then candidate)" in err
     assert "round 2/2 (candidate then baseline)" in err
@@ -109,6 +109,17 @@ def test_one_extra_system_call_per_request_fails_the_interleaved_gate(tmp_path, 
     assert "counting system calls per request of the candidate: epoll" in err
     row = next(line for line in out.splitlines() if "fcntl" in line)
     assert "server-epoll" in row and "REGRESSION" in row
-    # --syscalls none: only the wall-clock verdict, no count.
-    status, out, err = run_ab(*args, "--syscalls", "none", "--out", tmp_path / "ab2")
-    assert status in (0, 1) and "counting system calls" not in err and "fcntl" not in out
+    assert "counting system calls per request of the baseline: epoll" in err
+
+
+def test_which_servers_have_their_system_calls_counted(scenario):
+    """The scenario's own models by default, the ones named with --syscalls, or none."""
+    import argparse
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("interleaved_ab", AB)
+    ab = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ab)
+    ns = lambda v: argparse.Namespace(syscalls=v, quick=False)  # noqa: E731
+    assert ab.syscall_models(ns(None), scenario) == ["epoll"]
+    assert ab.syscall_models(ns(["threaded", "poll"]), scenario) == ["threaded", "poll"]
+    assert ab.syscall_models(ns(["none"]), scenario) == []

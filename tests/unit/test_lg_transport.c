@@ -272,7 +272,9 @@ static void test_handshake_step_timing_and_causes(void)
     CHECK_U64(t->counts.errors[LG_ERR_CONNECT], 1);
     CHECK(c->fd < 0);
 
-    /* A handshake still waiting when the connect timeout runs out. */
+    /* A handshake still waiting when the connect timeout runs out. The failed connection waits in
+     * the back-off heap first: its wait ends here. */
+    CHECK(lg_backoff_pop(&t->backoff) == c);
     c->backoff_level = 0;
     lg_timer_remove(&c->timer);
     t->nidle = 0;
