@@ -190,8 +190,10 @@ def test_emfile_neither_spins_nor_dies(server_factory, model):
             clients.append(RawClient(srv.addr))
         time.sleep(0.3)
         cpu0 = cpu_seconds(srv.proc.pid)
-        time.sleep(0.5)
-        assert cpu_seconds(srv.proc.pid) - cpu0 < 0.2  # no busy loop on a readable listener
+        time.sleep(1.0)
+        # No busy loop on a readable listener: a spin takes the whole second of a core; shedding the
+        # last clients under a sanitizer on a loaded machine took 0.2 s of it.
+        assert cpu_seconds(srv.proc.pid) - cpu0 < 0.4
         shed = sum(1 for c in clients if c.at_eof(timeout=0.01))
         assert shed > 0
     finally:
