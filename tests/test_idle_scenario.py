@@ -214,3 +214,16 @@ def test_idle_quick_skips_select_past_fd_setsize_and_reports_the_axes(quick_run)
     assert "- epoll-open with 0 idle connections" in summary
     with open(os.path.join(folder, "index.html")) as f:
         assert 'src="plots/idle-cpu.png"' in f.read()
+
+
+def test_a_curve_without_cpu_figures_is_said_not_left_out():
+    """A (series, C) whose CPU was measured at fewer than two idle levels gets a sentence that says
+    so, so the summary never silently drops a model."""
+    from c10k import idlereport
+    pts = [{"series": "uring", "concurrency": 1, "idle": i, "swept_rate": None, "steady_cpu_per_request_us": cpu,
+            "cpu_per_request_us": cpu, "latency_p99_ms": 1.0} for i, cpu in ((0, 40.0), (1000, None))]
+    pts += [{"series": "epoll", "concurrency": 1, "idle": i, "swept_rate": None, "steady_cpu_per_request_us": 40.0,
+             "cpu_per_request_us": 40.0, "latency_p99_ms": 1.0} for i in (0, 1000)]
+    text = "\n".join(idlereport.sentences(pts, {}))
+    assert "uring at C = 1: no curve; its server CPU per request was measured at 1 of its 2 idle levels" in text
+    assert "epoll at C = 1: 40 µs of CPU per request at 0 idle, 40 µs at 1,000 (1x): flat" in text

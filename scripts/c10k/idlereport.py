@@ -98,7 +98,10 @@ def sentences(points, models_by_series):
     growth = {}  # (series, C) -> cost at the most idle / at 0
     for (series, c), pts in curves.items():
         known = [p for p in pts if idleplots.cpu_us(p)]
-        if len(known) < 2:
+        if len(known) < 2:  # said, not left out: a missing curve would read as a missing model
+            out.append(f"{series} at C = {c}: no curve; its server CPU per request was measured at "
+                       f"{len(known)} of its {len(pts)} idle levels (the sampler needs several samples inside "
+                       f"the measured window: a longer duration_s gives them).")
             continue
         first, last = known[0], known[-1]
         a, b = idleplots.cpu_us(first), idleplots.cpu_us(last)
