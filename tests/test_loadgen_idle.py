@@ -3,12 +3,11 @@
 load; the idle ones are in none of the load's counts; a server that closes them shows in the report
 with the cause; an N this machine cannot hold is refused, naming the limit."""
 import json
-import subprocess
 
 import pytest
 
 from hostile_servers import HostileServer, closed_port
-from test_loadgen_util import loadgen_path, parse_text_report, run_json, run_loadgen, validate
+from test_loadgen_util import parse_text_report, run_json, run_json_while, run_loadgen, validate
 
 IDLE = 300
 
@@ -16,24 +15,14 @@ IDLE = 300
 def _run_watching(srv, args, idle, conc):
     """Runs loadgen (JSON on stdout) while polling the server's open connections; returns the
     document and the most connections /__stats ever showed open (its own included)."""
-    proc = subprocess.Popen([loadgen_path(), "-q", "--json", "-", *map(str, args)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            stdin=subprocess.DEVNULL)
-    most = 0
-    try:
+    def watch(proc):
         # The load runs for at least its requests' delays after every idle connection is held:
         # polling until the count is reached, or loadgen ended, cannot miss the window.
+        most = 0
         while proc.poll() is None and most < idle + conc + 1:
             most = max(most, srv.stats()["active"])
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    doc = json.loads(out)
-    validate(doc)
-    return doc, most
+        return most
+    return run_json_while(args, watch)
 
 
 @pytest.mark.parametrize("mode", ["request", "connect"])

@@ -4,7 +4,7 @@ import json
 import os
 import subprocess
 
-from test_loadgen_util import loadgen_path, run_json, run_loadgen, validate
+from test_loadgen_util import loadgen_path, run_json, run_json_while, run_loadgen, validate
 
 SERIES_HALF_MAG = 5  # 64 sub-buckets, as documented in docs/loadgen-json.md
 FINE_HALF_MAG = 10   # the whole-run layout, 2048 sub-buckets
@@ -284,23 +284,14 @@ def test_sigint_gives_one_merged_partial_report(server_factory):
     import signal
     import time
     srv = server_factory("epoll")
-    proc = subprocess.Popen([loadgen_path(), "-q", "--json", "-", "-t", "30", "-c", "6", "-k",
-                             "--processes", "3", srv.url], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
+    def interrupt_once_workers_run(proc):
         deadline = time.monotonic() + 10
         while len(_worker_pids(proc.pid)) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    doc = json.loads(out)
-    validate(doc)
+    doc, _ = run_json_while(["-t", "30", "-c", "6", "-k", "--processes", "3", srv.url],
+                            interrupt_once_workers_run, timeout=20)
     assert doc["summary"]["interrupted"] is True and doc["summary"]["stop_reason"] == "interrupted"
     assert len(doc["merged_from"]) == 3 and doc["summary"]["complete"] > 0
     assert doc["summary"]["duration_s"] < 20

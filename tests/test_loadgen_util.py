@@ -40,6 +40,24 @@ def run_json(*args, timeout=60, check_rc=0):
 
 # ---- text report ---------------------------------------------------------------------------
 
+def run_json_while(args, during, timeout=30):
+    """Starts loadgen with -q --json - and args, calls during(proc) while it runs, then waits for it;
+    returns the validated document and what during returned. A loadgen left running is killed."""
+    proc = subprocess.Popen([loadgen_path(), "-q", "--json", "-", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    try:
+        seen = during(proc)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    doc = json.loads(out)
+    validate(doc)
+    return doc, seen
+
+
 def parse_text_report(text):
     """Parses the ab-style report into {"fields": {...}, "times": {row: [min, mean, sd, median,
     max]}, "percentiles": {"50": ms, ...}, "failed_breakdown": {...}}."""
