@@ -234,12 +234,8 @@ uint64_t lg_idle_next_deadline(lg_thread *t, uint64_t now)
         return deadline;
     if (s->next_open < s->n)
         deadline = ramp_time(t, &s->conns[s->next_open]);
-    lg_timer *tm = lg_timers_first(&s->connect_timers);
-    if (tm && tm->deadline_us < deadline)
-        deadline = tm->deadline_us;
-    tm = lg_timers_first(&s->answer_timers);
-    if (tm && tm->deadline_us < deadline)
-        deadline = tm->deadline_us;
+    deadline = lg_timers_earlier(&s->connect_timers, deadline);
+    deadline = lg_timers_earlier(&s->answer_timers, deadline);
     return deadline < now ? now : deadline;
 }
 

@@ -112,12 +112,8 @@ static uint64_t next_deadline(lg_thread *t, uint64_t now)
 {
     lg_shared *sh = t->sh;
     uint64_t deadline = lg_schedule_next_deadline(t, now, sh->end_time);
-    lg_timer *tm = lg_timers_first(&t->timers);
-    if (tm && tm->deadline_us < deadline)
-        deadline = tm->deadline_us;
-    tm = lg_timers_first(&t->connect_timers);
-    if (tm && tm->deadline_us < deadline)
-        deadline = tm->deadline_us;
+    deadline = lg_timers_earlier(&t->timers, deadline);
+    deadline = lg_timers_earlier(&t->connect_timers, deadline);
     const lg_backoff_entry *b = lg_backoff_first(&t->backoff);
     if (b && b->at_us < deadline)
         deadline = b->at_us;

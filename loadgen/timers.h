@@ -49,4 +49,11 @@ static inline lg_timer *lg_timers_first(lg_timer_list *l)
     return l->head.next == &l->head ? NULL : l->head.next;
 }
 
+/* The earlier of deadline and the list's first timer: the loops' wait bound over several lists. */
+static inline uint64_t lg_timers_earlier(lg_timer_list *l, uint64_t deadline)
+{
+    lg_timer *tm = lg_timers_first(l);
+    return tm && tm->deadline_us < deadline ? tm->deadline_us : deadline;
+}
+
 #endif
